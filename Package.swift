@@ -1,0 +1,99 @@
+// swift-tools-version: 6.1
+//
+// Plazo: privacy-preserving justice statistics.
+// The module graph follows the data (see docs/architecture.md):
+//   CSodium -> PlazoSodium -> PlazoWire -> PlazoAgency / PlazoCases -> PlazoStore -> ... -> PlazoCLI
+// A module never imports one further along the path.
+
+import Foundation
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+var products: [Product] = [
+    .executable(name: "plazo", targets: ["PlazoCLI"]),
+]
+
+var dependencies: [Package.Dependency] = [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+]
+
+var targets: [Target] = [
+    // The one C module: libsodium 1.0.18 through pkg-config. Only PlazoSodium may import it.
+    .systemLibrary(
+        name: "CSodium",
+        pkgConfig: "libsodium",
+        providers: [.apt(["libsodium-dev"])]
+    ),
+    // The Swift face of libsodium: sealed boxes, Ed25519, BLAKE2b, CSPRNG, constant-time compare, secret memory.
+    .target(name: "PlazoSodium", dependencies: ["CSodium"], swiftSettings: strict),
+    // The event vocabulary v1 (specs/events.md): codes, days, the fixed-width record. No dependencies.
+    .target(name: "PlazoModel", swiftSettings: strict),
+    // Formats that cross a trust boundary: key files, the batch wire format v1 (specs/batch-format.md).
+    .target(name: "PlazoWire", dependencies: ["PlazoSodium", "PlazoModel"], swiftSettings: strict),
+    // The agency toolkit: CSV exports, normalisation, pseudonyms, splitting into sealed batches.
+    .target(name: "PlazoAgency", dependencies: ["PlazoWire", "PlazoModel", "PlazoSodium"], swiftSettings: strict),
+    // Case state: a deterministic function of the set of events of one case.
+    .target(name: "PlazoCases", dependencies: ["PlazoModel"], swiftSettings: strict),
+    // Differential privacy: exact samplers, mechanisms, accounting, accuracy. Pure; randomness from PlazoSodium.
+    .target(name: "PlazoPrivacy", dependencies: ["PlazoSodium"], swiftSettings: strict),
+    // The embedded SQLite store (GRDB): migrations and the persistent budget ledger; later batches and case state.
+    .target(
+        name: "PlazoStore",
+        dependencies: [
+            "PlazoPrivacy", "PlazoModel",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ],
+        swiftSettings: strict
+    ),
+    // The `plazo` command.
+    .executableTarget(
+        name: "PlazoCLI",
+        dependencies: [
+            "PlazoSodium", "PlazoModel", "PlazoWire", "PlazoAgency", "PlazoCases", "PlazoPrivacy", "PlazoStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: strict
+    ),
+
+    .testTarget(name: "PlazoSodiumTests", dependencies: ["PlazoSodium"], swiftSettings: strict),
+    .testTarget(name: "PlazoModelTests", dependencies: ["PlazoModel"], swiftSettings: strict),
+    .testTarget(name: "PlazoWireTests", dependencies: ["PlazoWire", "PlazoSodium", "PlazoModel"], swiftSettings: strict),
+    .testTarget(name: "PlazoAgencyTests", dependencies: ["PlazoAgency", "PlazoWire", "PlazoSodium", "PlazoModel"], swiftSettings: strict),
+    .testTarget(name: "PlazoCasesTests", dependencies: ["PlazoCases", "PlazoModel"], swiftSettings: strict),
+    .testTarget(name: "PlazoPrivacyTests", dependencies: ["PlazoPrivacy", "PlazoSodium"], swiftSettings: strict),
+    .testTarget(name: "PlazoStoreTests", dependencies: ["PlazoStore", "PlazoPrivacy"], swiftSettings: strict),
+    .testTarget(name: "PlazoCLITests", dependencies: ["PlazoCLI"], swiftSettings: strict),
+]
+
+// Benchmarks are compiled only when asked for (PLAZO_BENCHMARKS=1), so `swift test` never builds them.
+if ProcessInfo.processInfo.environment["PLAZO_BENCHMARKS"] == "1" {
+    dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"])
+    )
+    targets.append(
+        .executableTarget(
+            name: "PlazoBenchmarks",
+            dependencies: [
+                "PlazoSodium", "PlazoModel", "PlazoWire", "PlazoAgency", "PlazoPrivacy",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/PlazoBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    )
+}
+
+let package = Package(
+    name: "Plazo",
+    platforms: [.macOS(.v14)],
+    products: products,
+    dependencies: dependencies,
+    targets: targets
+)

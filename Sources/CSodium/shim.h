@@ -1,0 +1,4 @@
+#ifndef PLAZO_CSODIUM_SHIM_H
+#define PLAZO_CSODIUM_SHIM_H
+#include <sodium.h>
+#endif
