@@ -1,0 +1,14 @@
+import ArgumentParser
+
+/// The `plazo` command: the agency toolkit, the service and the steward's tools in one binary.
+@main
+struct Plazo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plazo",
+        abstract: "Privacy-preserving justice statistics: de-identified, encrypted case events in; differentially private statistics out.",
+        version: "0.1.0",
+        subcommands: [
+            NoiseCommand.self,
+        ]
+    )
+}
