@@ -37,7 +37,11 @@ var targets: [Target] = [
     // Formats that cross a trust boundary: key files, the batch wire format v1 (specs/batch-format.md).
     .target(name: "PlazoWire", dependencies: ["PlazoSodium", "PlazoModel"], swiftSettings: strict),
     // The agency toolkit: CSV exports, normalisation, pseudonyms, splitting into sealed batches.
-    .target(name: "PlazoAgency", dependencies: ["PlazoWire", "PlazoModel", "PlazoSodium"], swiftSettings: strict),
+    .target(
+        name: "PlazoAgency",
+        dependencies: ["PlazoWire", "PlazoModel", "PlazoSodium"],
+        swiftSettings: strict
+    ),
     // Case state: a deterministic function of the set of events of one case.
     .target(name: "PlazoCases", dependencies: ["PlazoModel"], swiftSettings: strict),
     // Differential privacy: exact samplers, mechanisms, accounting, accuracy. Pure; randomness from PlazoSodium.

@@ -8,6 +8,9 @@ struct Plazo: AsyncParsableCommand {
         abstract: "Privacy-preserving justice statistics: de-identified, encrypted case events in; differentially private statistics out.",
         version: "0.1.0",
         subcommands: [
+            KeysCommand.self,
+            SealCommand.self,
+            OpenCommand.self,
             NoiseCommand.self,
         ]
     )

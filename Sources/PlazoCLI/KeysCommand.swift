@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import PlazoSodium
+import PlazoWire
+
+/// `plazo keys ...`: creates the service's, an agency's and a jurisdiction's keys.
+struct KeysCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Create key files (secret files are written with mode 0600 and never overwritten).",
+        subcommands: [Service.self, Agency.self, Linkage.self, Show.self]
+    )
+
+    struct Service: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create the service's X25519 box key pair (opens batches) and Ed25519 receipt-signing key pair.",
+            discussion: """
+                Writes service-box.public, service-box.secret, service-signing.public and \
+                service-signing.secret into DIR. Give the two .public files to every agency; keep \
+                the .secret files on the service host only.
+                """
+        )
+        @Option(name: .long, help: "Directory to write the four key files into (created if missing).")
+        var out: String
+
+        func run() throws {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let box = try BoxKeyPair.generate()
+            let boxID = KeyID.of(box.publicKey)
+            let seed = try SecretBytes.random(count: 32)
+            let signing = try SigningKeyPair.derive(seed: seed.withUnsafeBytes { Array($0) })
+            let signingID = KeyID.of(signing.publicKey)
+            let now = KeyFile.timestamp()
+            let files: [(String, KeyFile)] = [
+                ("service-box.secret", KeyFile(kind: .serviceBoxSecret, keyID: boxID, created: now, key: box.secretKey)),
+                ("service-box.public", KeyFile(kind: .serviceBoxPublic, keyID: boxID, created: now, key: SecretBytes(copying: box.publicKey.bytes))),
+                ("service-signing.secret", KeyFile(kind: .serviceSigningSecret, keyID: signingID, created: now, key: seed)),
+                ("service-signing.public", KeyFile(kind: .serviceSigningPublic, keyID: signingID, created: now, key: SecretBytes(copying: signing.publicKey.bytes))),
+            ]
+            try writeAll(files, into: out)
+            print("service box key      \(boxID)  (agencies seal batches to service-box.public)")
+            print("service signing key  \(signingID)  (agencies verify receipts with service-signing.public)")
+        }
+    }
+
+    struct Agency: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an agency's Ed25519 batch-signing key pair.",
+            discussion: "Writes agency-signing.secret and agency-signing.public into DIR. Register the .public file with the service steward."
+        )
+        @Option(name: .long, help: "Directory to write the two key files into (created if missing).")
+        var out: String
+
+        func run() throws {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let seed = try SecretBytes.random(count: 32)
+            let signing = try SigningKeyPair.derive(seed: seed.withUnsafeBytes { Array($0) })
+            let id = KeyID.of(signing.publicKey)
+            let now = KeyFile.timestamp()
+            try writeAll([
+                ("agency-signing.secret", KeyFile(kind: .agencySigningSecret, keyID: id, created: now, key: seed)),
+                ("agency-signing.public", KeyFile(kind: .agencySigningPublic, keyID: id, created: now, key: SecretBytes(copying: signing.publicKey.bytes))),
+            ], into: out)
+            print("agency signing key \(id)")
+        }
+    }
+
+    struct Linkage: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a jurisdiction's linkage key (32 random bytes).",
+            discussion: """
+                Every agency of one jurisdiction must use the same linkage key so that a case gets \
+                the same pseudonym everywhere. Share it between agencies by a secure channel; the \
+                service must never hold it.
+                """
+        )
+        @Option(name: .long, help: "File to write the linkage key to.")
+        var out: String
+
+        func run() throws {
+            let key = try SecretBytes.random(count: 32)
+            let file = KeyFile(kind: .linkage, keyID: KeyFile.linkageKeyID(key), created: KeyFile.timestamp(), key: key)
+            try file.write(to: out)
+            print("linkage key \(file.keyID) written to \(out) (mode 0600)")
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a key file's kind and key id (never the key itself).")
+        @Argument(help: "Key file.")
+        var file: String
+
+        func run() throws {
+            let text: String
+            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw KeyFileError.unreadable(path: file, reason: "cannot read")
+            }
+            let key = try KeyFile.parse(text, path: file)
+            print("\(key.kind.rawValue) \(key.keyID) created \(key.created)")
+        }
+    }
+}
+
+private func writeAll(_ files: [(String, KeyFile)], into directory: String) throws {
+    // Refuse before writing anything, so a half-written set never replaces an existing one.
+    for (name, _) in files {
+        let path = (directory as NSString).appendingPathComponent(name)
+        if FileManager.default.fileExists(atPath: path) { throw KeyFileError.alreadyExists(path: path) }
+    }
+    for (name, file) in files {
+        let path = (directory as NSString).appendingPathComponent(name)
+        try file.write(to: path)
+        print("wrote \(path)\(file.kind.isSecret ? " (mode 0600)" : "")")
+    }
+}
