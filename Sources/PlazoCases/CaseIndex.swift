@@ -1,0 +1,527 @@
+import PlazoModel
+
+/// What ``CaseIndex/apply(_:from:)`` did with one event.
+public enum ApplyOutcome: UInt8, Sendable, Hashable, CustomStringConvertible {
+    /// The event was not in the case yet and is now stored.
+    case new = 0
+    /// The exact event was already stored (from this or another batch or agency); nothing
+    /// changed except, possibly, its attribution to a smaller ``AgencyID``.
+    case duplicate = 1
+    /// The event could not have passed ``CaseEvent/validate(latestDay:)`` (a detail code that
+    /// is not in its vocabulary's range, or a void target on a non-void or missing on a void).
+    /// Ingest validates first, so this should never happen there.
+    case invalid = 2
+    /// The case already holds ``CaseIndex/maxWordsPerCase`` words of events: an abuse guard
+    /// that keeps the per-case duplicate scan bounded. No real case comes near it.
+    case caseFull = 3
+
+    /// Stable machine label.
+    public var description: String {
+        switch self {
+        case .new: "new"
+        case .duplicate: "duplicate"
+        case .invalid: "invalid"
+        case .caseFull: "case_full"
+        }
+    }
+}
+
+/// Counts of ``ApplyOutcome``s for a batch.
+public struct ApplyTally: Hashable, Sendable, Codable {
+    /// Events stored for the first time.
+    public var new = 0
+    /// Events already stored.
+    public var duplicate = 0
+    /// Events refused as ``ApplyOutcome/invalid``.
+    public var invalid = 0
+    /// Events refused as ``ApplyOutcome/caseFull``.
+    public var caseFull = 0
+
+    /// An empty tally.
+    public init() {}
+
+    /// Adds one outcome.
+    public mutating func add(_ outcome: ApplyOutcome) {
+        switch outcome {
+        case .new: new += 1
+        case .duplicate: duplicate += 1
+        case .invalid: invalid += 1
+        case .caseFull: caseFull += 1
+        }
+    }
+}
+
+/// Anomaly counts per submitting agency and kind, as of one cutoff.
+public struct AnomalyCounts: Hashable, Sendable, Codable {
+    private var counts: [AgencyID: [Int]] = [:]
+
+    /// No anomalies.
+    public init() {}
+
+    /// Adds one attributed anomaly.
+    public mutating func add(_ kind: CaseAnomaly, agency: AgencyID) {
+        counts[agency, default: [Int](repeating: 0, count: CaseAnomaly.allCases.count)][Int(kind.rawValue)] += 1
+    }
+
+    /// How many anomalies of `kind` are attributed to `agency`.
+    public func count(agency: AgencyID, kind: CaseAnomaly) -> Int { counts[agency]?[Int(kind.rawValue)] ?? 0 }
+
+    /// Every anomaly of `kind`, all agencies together.
+    public func total(_ kind: CaseAnomaly) -> Int { counts.values.reduce(0) { $0 + $1[Int(kind.rawValue)] } }
+
+    /// Every anomaly attributed to `agency`.
+    public func total(agency: AgencyID) -> Int { counts[agency]?.reduce(0, +) ?? 0 }
+
+    /// The agencies with at least one anomaly, in id order.
+    public var agencies: [AgencyID] { counts.keys.filter { total(agency: $0) > 0 }.sorted() }
+}
+
+/// Errors reading a ``CaseIndex/snapshot()``.
+public enum CaseIndexError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The bytes are not a case-index snapshot of a known version, or are cut short.
+    case malformedSnapshot(String)
+
+    public var description: String {
+        switch self {
+        case let .malformedSnapshot(why): "malformed case-index snapshot: \(why)"
+        }
+    }
+}
+
+/// All cases in memory: an incremental, order-independent index of distinct events per case.
+///
+/// Storage is built for 10 million cases in well under 150 bytes each:
+/// - an open-addressing hash table of `UInt32` case numbers (load at most 3/4);
+/// - per case, its pseudonym (16 bytes) and one `UInt64` of metadata (arena offset, words used,
+///   capacity class);
+/// - one arena of `UInt64` words holding each case's distinct events in ``PackedEvent`` form
+///   (8 bytes, 16 for a void), in chunks of 2, 4, 6, 8, 12, 16, ... words; chunks outgrown
+///   are recycled through per-class free lists.
+///
+/// The state is a set: applying the same events in any order, any number of times, gives the
+/// same ``evaluation(of:asOf:)`` for every case. Case numbers and arena layout do depend on
+/// arrival order, which is why nothing public exposes them.
+public struct CaseIndex: Sendable {
+    /// The most arena words one case may hold (an event takes 1, a void 2).
+    public static let maxWordsPerCase = 4096
+
+    static let capacities: [Int] = [
+        2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096,
+    ]
+
+    // Hash table: 0 = empty, else case number + 1.
+    private var table: [UInt32]
+    private var tableBits: Int
+    // Per case.
+    private var lows: [UInt64] = []
+    private var highs: [UInt64] = []
+    /// offset (bits 0..39) | words used (40..55) | capacity class (56..63)
+    private var meta: [UInt64] = []
+    // Arena and its free lists (head offset + 1 per class, 0 = empty; the next link is stored
+    // in the first word of a free chunk).
+    private var words: [UInt64] = []
+    private var freeHeads: [Int] = Array(repeating: 0, count: CaseIndex.capacities.count)
+    // Agencies: dense slots, in first-seen order.
+    private var agencyIDs: [AgencyID] = []
+    private var agencySlots: [AgencyID: UInt16] = [:]
+
+    /// Number of distinct events stored (voids included).
+    public private(set) var eventCount = 0
+
+    /// An empty index. `expectedCases` sizes the tables up front (optional).
+    public init(expectedCases: Int = 0) {
+        var bits = 10
+        while (1 << bits) * 3 / 4 < expectedCases { bits += 1 }
+        tableBits = bits
+        table = [UInt32](repeating: 0, count: 1 << bits)
+        if expectedCases > 0 {
+            lows.reserveCapacity(expectedCases)
+            highs.reserveCapacity(expectedCases)
+            meta.reserveCapacity(expectedCases)
+        }
+    }
+
+    /// Number of cases (pseudonyms) with at least one stored event.
+    public var caseCount: Int { lows.count }
+
+    /// Bytes held by the index's buffers (capacity, not just use): a lower bound of its resident
+    /// memory, to compare with the process's RSS.
+    public var allocatedBytes: Int {
+        table.capacity * 4 + lows.capacity * 8 + highs.capacity * 8 + meta.capacity * 8 + words.capacity * 8
+            + agencyIDs.capacity * 4 + agencySlots.capacity * 16
+    }
+
+    // MARK: Apply
+
+    /// Adds one event submitted by `agency`. Order-independent and idempotent: see
+    /// ``ApplyOutcome``. The event should have passed ``CaseEvent/validate(latestDay:)``.
+    @discardableResult
+    public mutating func apply(_ event: CaseEvent, from agency: AgencyID) -> ApplyOutcome {
+        let slot = agencySlot(agency)
+        guard let packed = PackedEvent(event, agencySlot: slot) else { return .invalid }
+        return insert(low: event.pseudonym.low, high: event.pseudonym.high, packed)
+    }
+
+    /// Adds a batch of events submitted by `agency` and counts the outcomes.
+    @discardableResult
+    public mutating func apply(_ events: some Sequence<CaseEvent>, from agency: AgencyID) -> ApplyTally {
+        let slot = agencySlot(agency)
+        var tally = ApplyTally()
+        for event in events {
+            guard let packed = PackedEvent(event, agencySlot: slot) else {
+                tally.invalid += 1
+                continue
+            }
+            tally.add(insert(low: event.pseudonym.low, high: event.pseudonym.high, packed))
+        }
+        return tally
+    }
+
+    /// Adds a batch of events submitted by `agency`, writing each event's outcome (in order) to
+    /// `outcomes` (which is emptied first), e.g. to build a receipt.
+    public mutating func apply(_ events: some Sequence<CaseEvent>, from agency: AgencyID, outcomes: inout [ApplyOutcome]) {
+        let slot = agencySlot(agency)
+        outcomes.removeAll(keepingCapacity: true)
+        for event in events {
+            guard let packed = PackedEvent(event, agencySlot: slot) else {
+                outcomes.append(.invalid)
+                continue
+            }
+            outcomes.append(insert(low: event.pseudonym.low, high: event.pseudonym.high, packed))
+        }
+    }
+
+    private mutating func agencySlot(_ agency: AgencyID) -> UInt16 {
+        if let slot = agencySlots[agency] { return slot }
+        precondition(agencyIDs.count <= Int(UInt16.max), "a case index tracks at most 65,536 agencies")
+        let slot = UInt16(agencyIDs.count)
+        agencyIDs.append(agency)
+        agencySlots[agency] = slot
+        return slot
+    }
+
+    @inline(__always)
+    private func bucket(_ low: UInt64, _ high: UInt64) -> Int {
+        // Pseudonyms are keyed hashes already; the multiply only guards against structured test
+        // pseudonyms (0, 1, 2, ...) clustering in the table.
+        Int(truncatingIfNeeded: ((low ^ (high &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9) >> UInt64(64 - tableBits))
+    }
+
+    /// The case number of a pseudonym, or the empty table position where it would go.
+    @inline(__always)
+    private func find(_ low: UInt64, _ high: UInt64) -> (position: Int, caseNumber: Int?) {
+        let mask = table.count - 1
+        var i = bucket(low, high)
+        while true {
+            let v = table[i]
+            if v == 0 { return (i, nil) }
+            let c = Int(v) - 1
+            if lows[c] == low && highs[c] == high { return (i, c) }
+            i = (i + 1) & mask
+        }
+    }
+
+    private mutating func growTable() {
+        tableBits += 1
+        table = [UInt32](repeating: 0, count: 1 << tableBits)
+        let mask = table.count - 1
+        for c in 0..<lows.count {
+            var i = bucket(lows[c], highs[c])
+            while table[i] != 0 { i = (i + 1) & mask }
+            table[i] = UInt32(c + 1)
+        }
+    }
+
+    private mutating func allocate(capacityClass k: Int) -> Int {
+        let head = freeHeads[k]
+        if head != 0 {
+            let offset = head - 1
+            freeHeads[k] = Int(words[offset])
+            return offset
+        }
+        let offset = words.count
+        words.append(contentsOf: repeatElement(0, count: CaseIndex.capacities[k]))
+        return offset
+    }
+
+    private mutating func release(offset: Int, capacityClass k: Int) {
+        words[offset] = UInt64(freeHeads[k])
+        freeHeads[k] = offset + 1
+    }
+
+    private mutating func insert(low: UInt64, high: UInt64, _ packed: PackedEvent) -> ApplyOutcome {
+        let isVoid = packed.isVoid
+        let need = isVoid ? 2 : 1
+        var (position, found) = find(low, high)
+        guard let c = found else {
+            if (lows.count + 1) * 4 > table.count * 3 {
+                growTable()
+                position = find(low, high).position
+            }
+            let offset = allocate(capacityClass: 0)
+            words[offset] = packed.word
+            if isVoid { words[offset + 1] = packed.target }
+            lows.append(low)
+            highs.append(high)
+            meta.append(UInt64(offset) | UInt64(need) << 40)
+            table[position] = UInt32(lows.count)
+            eventCount += 1
+            return .new
+        }
+        let m = meta[c]
+        let offset = Int(m & 0xFF_FFFF_FFFF)
+        let used = Int((m >> 40) & 0xFFFF)
+        let k = Int(m >> 56)
+        let content = packed.word & PackedEvent.contentMask
+        // Duplicate scan: cases are small (a handful of events), so a linear scan of one
+        // contiguous chunk beats any per-case set.
+        var j = offset
+        let end = offset + used
+        while j < end {
+            let w = words[j]
+            if w & PackedEvent.contentMask == content && (!isVoid || words[j + 1] == packed.target) {
+                // Keep the smallest submitting agency id: a semilattice, so attribution does
+                // not depend on arrival order.
+                let existing = Int(w >> PackedEvent.agencyShift)
+                if agencyIDs[Int(packed.agencySlot)] < agencyIDs[existing] {
+                    words[j] = packed.word
+                }
+                return .duplicate
+            }
+            j += (w & 0xF == PackedEvent.voidCode) ? 2 : 1
+        }
+        if used + need > CaseIndex.maxWordsPerCase { return .caseFull }
+        var newOffset = offset
+        var newClass = k
+        if used + need > CaseIndex.capacities[k] {
+            newClass = k + 1
+            while CaseIndex.capacities[newClass] < used + need { newClass += 1 }
+            newOffset = allocate(capacityClass: newClass)
+            for i in 0..<used { words[newOffset + i] = words[offset + i] }
+            release(offset: offset, capacityClass: k)
+        }
+        words[newOffset + used] = packed.word
+        if isVoid { words[newOffset + used + 1] = packed.target }
+        meta[c] = UInt64(newOffset) | UInt64(used + need) << 40 | UInt64(newClass) << 56
+        eventCount += 1
+        return .new
+    }
+
+    // MARK: Read
+
+    /// Decodes case `c` into `scratch` (emptied first) for the evaluator.
+    private func load(case c: Int, into scratch: inout [EvalEvent]) {
+        scratch.removeAll(keepingCapacity: true)
+        let m = meta[c]
+        let offset = Int(m & 0xFF_FFFF_FFFF)
+        let end = offset + Int((m >> 40) & 0xFFFF)
+        var j = offset
+        while j < end {
+            let w = words[j]
+            let isVoid = w & 0xF == PackedEvent.voidCode
+            scratch.append(EvalEvent(
+                word: w & PackedEvent.contentMask, target: isVoid ? words[j + 1] : 0,
+                agency: agencyIDs[Int(w >> PackedEvent.agencyShift)]
+            ))
+            j += isVoid ? 2 : 1
+        }
+    }
+
+    private func caseNumber(of pseudonym: CasePseudonym) -> Int? { find(pseudonym.low, pseudonym.high).caseNumber }
+
+    /// Whether any event of the case is stored.
+    public func contains(_ pseudonym: CasePseudonym) -> Bool { caseNumber(of: pseudonym) != nil }
+
+    /// Evaluates one case as of `cutoff`; nil when no event of the case is stored.
+    public func evaluation(of pseudonym: CasePseudonym, asOf cutoff: Day) -> CaseEvaluation? {
+        guard let c = caseNumber(of: pseudonym) else { return nil }
+        var scratch: [EvalEvent] = []
+        load(case: c, into: &scratch)
+        var anomalies: [AttributedAnomaly] = []
+        let summary = scratch.withUnsafeMutableBufferPointer { b in
+            CaseEvaluator.evaluate(b, asOf: cutoff) { anomalies.append(AttributedAnomaly(kind: $0, agency: $1)) }
+        }
+        anomalies.sort()
+        return CaseEvaluation(summary: summary, anomalies: anomalies)
+    }
+
+    /// Calls `body` with the summary of every case that has a report on or before `cutoff`, in
+    /// an unspecified order (aggregate over them; do not rely on the order). Reuses one scratch
+    /// buffer: no allocation per case.
+    public func forEachSummary(asOf cutoff: Day, _ body: (CaseSummary) throws -> Void) rethrows {
+        var scratch: [EvalEvent] = []
+        scratch.reserveCapacity(64)
+        for c in 0..<lows.count {
+            load(case: c, into: &scratch)
+            let summary = scratch.withUnsafeMutableBufferPointer { b in
+                CaseEvaluator.evaluate(b, asOf: cutoff) { _, _ in }
+            }
+            if let summary { try body(summary) }
+        }
+    }
+
+    /// The summaries of every case with a report on or before `cutoff`, in an unspecified order.
+    public func summaries(asOf cutoff: Day) -> [CaseSummary] {
+        var out: [CaseSummary] = []
+        out.reserveCapacity(lows.count)
+        forEachSummary(asOf: cutoff) { out.append($0) }
+        return out
+    }
+
+    /// Anomalies of every case as of `cutoff`, counted per attributed agency and kind.
+    public func anomalyCounts(asOf cutoff: Day) -> AnomalyCounts {
+        var counts = AnomalyCounts()
+        var scratch: [EvalEvent] = []
+        for c in 0..<lows.count {
+            load(case: c, into: &scratch)
+            _ = scratch.withUnsafeMutableBufferPointer { b in
+                CaseEvaluator.evaluate(b, asOf: cutoff) { counts.add($0, agency: $1) }
+            }
+        }
+        return counts
+    }
+
+    /// The distinct stored events of a case with their attributed agency, in a canonical order
+    /// (by packed content): nil when the case is unknown. For storage and audits; never log it.
+    public func events(of pseudonym: CasePseudonym) -> [(event: CaseEvent, agency: AgencyID)]? {
+        guard let c = caseNumber(of: pseudonym) else { return nil }
+        return storedEvents(case: c)
+    }
+
+    private func storedEvents(case c: Int) -> [(event: CaseEvent, agency: AgencyID)] {
+        var scratch: [EvalEvent] = []
+        load(case: c, into: &scratch)
+        scratch.sort { ($0.word, $0.target) < ($1.word, $1.target) }
+        let pseudonym = CasePseudonym(low: lows[c], high: highs[c])
+        return scratch.map { (PackedEvent(word: $0.word, target: $0.target).event(pseudonym: pseudonym), $0.agency) }
+    }
+
+    /// Calls `body` with every case's pseudonym and distinct events (see ``events(of:)``), in an
+    /// unspecified order.
+    public func forEachCase(_ body: (CasePseudonym, [(event: CaseEvent, agency: AgencyID)]) throws -> Void) rethrows {
+        for c in 0..<lows.count {
+            try body(CasePseudonym(low: lows[c], high: highs[c]), storedEvents(case: c))
+        }
+    }
+
+    // MARK: Snapshot
+
+    static let magic: [UInt8] = Array("PLZCASE1".utf8)
+
+    /// The whole index as bytes, for a store to persist and reload without replaying batches.
+    ///
+    /// Layout (little-endian): `PLZCASE1`; `UInt32` agency count and that many `UInt32` agency
+    /// ids; `UInt64` case count; per case its 16 pseudonym bytes, a `UInt16` word count and that
+    /// many `UInt64` ``PackedEvent`` words (bits 48..63 index the agency list). The snapshot is
+    /// canonical: agencies are listed in id order, cases in pseudonym order and each case's words
+    /// in content order, so two indexes holding the same set of events give byte-identical
+    /// snapshots whatever their arrival order was.
+    public func snapshot() -> [UInt8] {
+        var out = CaseIndex.magic
+        out.reserveCapacity(32 + agencyIDs.count * 4 + lows.count * 26 + words.count * 8)
+        func put<T: FixedWidthInteger>(_ v: T) {
+            withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
+        }
+        let agencyOrder = agencyIDs.indices.sorted { agencyIDs[$0] < agencyIDs[$1] }
+        var rank = [UInt64](repeating: 0, count: agencyIDs.count)
+        for (r, slot) in agencyOrder.enumerated() { rank[slot] = UInt64(r) }
+        put(UInt32(agencyIDs.count))
+        for slot in agencyOrder { put(agencyIDs[slot].rawValue) }
+        put(UInt64(lows.count))
+        var pairs: [(UInt64, UInt64)] = []
+        let order = (0..<lows.count).sorted { (highs[$0], lows[$0]) < (highs[$1], lows[$1]) }
+        for c in order {
+            put(lows[c])
+            put(highs[c])
+            let m = meta[c]
+            let offset = Int(m & 0xFF_FFFF_FFFF)
+            let used = Int((m >> 40) & 0xFFFF)
+            put(UInt16(used))
+            pairs.removeAll(keepingCapacity: true)
+            var j = offset
+            while j < offset + used {
+                let w = words[j]
+                let remapped = (w & PackedEvent.contentMask) | rank[Int(w >> PackedEvent.agencyShift)] << PackedEvent.agencyShift
+                let isVoid = w & 0xF == PackedEvent.voidCode
+                pairs.append((remapped, isVoid ? words[j + 1] : 0))
+                j += isVoid ? 2 : 1
+            }
+            pairs.sort { ($0.0 & PackedEvent.contentMask, $0.1) < ($1.0 & PackedEvent.contentMask, $1.1) }
+            for (w, t) in pairs {
+                put(w)
+                if w & 0xF == PackedEvent.voidCode { put(t) }
+            }
+        }
+        return out
+    }
+
+    /// Rebuilds an index from ``snapshot()`` bytes. Every event is decoded, checked against the
+    /// vocabulary and applied again, so a damaged snapshot cannot smuggle in an impossible event.
+    public init(snapshot bytes: [UInt8]) throws(CaseIndexError) {
+        var cursor = 0
+        func take<T: FixedWidthInteger>(_: T.Type) throws(CaseIndexError) -> T {
+            let size = MemoryLayout<T>.size
+            guard cursor + size <= bytes.count else { throw .malformedSnapshot("truncated") }
+            var v: T = 0
+            for i in 0..<size { v |= T(bytes[cursor + i]) << (8 * i) }
+            cursor += size
+            return v
+        }
+        guard bytes.count >= 8, Array(bytes[0..<8]) == CaseIndex.magic else { throw .malformedSnapshot("unknown header") }
+        cursor = 8
+        let agencyCount = Int(try take(UInt32.self))
+        guard agencyCount <= 65_536, agencyCount * 4 <= bytes.count - cursor else { throw .malformedSnapshot("agency count") }
+        var agencies: [AgencyID] = []
+        for _ in 0..<agencyCount { agencies.append(AgencyID(try take(UInt32.self))) }
+        let caseCount = try take(UInt64.self)
+        guard caseCount <= UInt64(bytes.count) / 18 else { throw .malformedSnapshot("case count") }
+        self.init(expectedCases: Int(caseCount))
+        for _ in 0..<caseCount {
+            let pseudonym = CasePseudonym(low: try take(UInt64.self), high: try take(UInt64.self))
+            let used = Int(try take(UInt16.self))
+            var j = 0
+            while j < used {
+                let w = try take(UInt64.self)
+                var target: UInt64 = 0
+                if w & 0xF == PackedEvent.voidCode {
+                    guard j + 1 < used else { throw .malformedSnapshot("void without target") }
+                    target = try take(UInt64.self)
+                    j += 1
+                }
+                j += 1
+                let slot = Int(w >> PackedEvent.agencyShift)
+                guard slot < agencies.count, let event = CaseIndex.decode(word: w, target: target, pseudonym: pseudonym) else {
+                    throw .malformedSnapshot("invalid event")
+                }
+                apply(event, from: agencies[slot])
+            }
+        }
+        guard cursor == bytes.count else { throw .malformedSnapshot("trailing bytes") }
+    }
+
+    /// Decodes a packed word strictly (every code in its vocabulary), or nil.
+    static func decode(word w: UInt64, target t: UInt64, pseudonym: CasePseudonym) -> CaseEvent? {
+        guard w & 0x0000_C000_0000_0000 == 0,
+            let type = EventType(rawValue: UInt8(w & 0xF)),
+            type.isValidDetail(UInt8((w >> 4) & 0xF)),
+            let agencyType = AgencyType(rawValue: UInt8((w >> 24) & 0xF)),
+            let offence = OffenceCategory(rawValue: UInt8((w >> 28) & 0xF)),
+            let age = AgeBand(rawValue: UInt8((w >> 32) & 0x7)),
+            let sex = VictimSex(rawValue: UInt8((w >> 35) & 0x3)),
+            let state = MexicanState(rawValue: UInt8((w >> 37) & 0x3F)),
+            let channel = ReportChannel(rawValue: UInt8((w >> 43) & 0x7))
+        else { return nil }
+        var reference: EventReference?
+        if type == .void {
+            guard t >> 24 == 0, let tt = EventType(rawValue: UInt8(t & 0xF)), tt != .void,
+                tt.isValidDetail(UInt8((t >> 4) & 0xF))
+            else { return nil }
+            reference = EventReference(type: tt, detail: UInt8((t >> 4) & 0xF), day: Day(rawValue: UInt16(truncatingIfNeeded: t >> 8)))
+        }
+        return CaseEvent(
+            pseudonym: pseudonym, type: type, detail: UInt8((w >> 4) & 0xF), day: Day(rawValue: UInt16(truncatingIfNeeded: w >> 8)),
+            attributes: CaseAttributes(offence: offence, ageBand: age, sex: sex, state: state, channel: channel),
+            agencyType: agencyType, target: reference
+        )
+    }
+}
