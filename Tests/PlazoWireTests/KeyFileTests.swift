@@ -1,0 +1,64 @@
+import Foundation
+import PlazoSodium
+import Testing
+
+@testable import PlazoWire
+
+@Suite("Key files")
+struct KeyFileTests {
+    func temporaryDirectory() throws -> String {
+        let dir = NSTemporaryDirectory() + "plazo-keys-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test("a secret key file is written with mode 0600, a public one 0644, and both read back")
+    func writeAndRead() throws {
+        let dir = try temporaryDirectory()
+        let pair = try SigningKeyPair.derive(seed: [UInt8](repeating: 9, count: 32))
+        let id = KeyID.of(pair.publicKey)
+        let secret = KeyFile(kind: .agencySigningSecret, keyID: id, created: "t", key: SecretBytes(copying: [UInt8](repeating: 9, count: 32)))
+        let publicFile = KeyFile(kind: .agencySigningPublic, keyID: id, created: "t", key: SecretBytes(copying: pair.publicKey.bytes))
+        try secret.write(to: dir + "/a.secret")
+        try publicFile.write(to: dir + "/a.public")
+        let mode = { (p: String) in (try FileManager.default.attributesOfItem(atPath: p)[.posixPermissions] as! NSNumber).intValue }
+        #expect(try mode(dir + "/a.secret") == 0o600)
+        #expect(try mode(dir + "/a.public") == 0o644)
+        let back = try KeyFile.read(dir + "/a.secret", expecting: .agencySigningSecret)
+        #expect(try back.signingKeyPair().publicKey == pair.publicKey)
+        #expect(try KeyFile.read(dir + "/a.public", expecting: .agencySigningPublic).signingPublicKey() == pair.publicKey)
+        #expect(throws: KeyFileError.alreadyExists(path: dir + "/a.secret")) { try secret.write(to: dir + "/a.secret") }
+    }
+
+    @Test("using the wrong kind of key file gives an error naming both kinds")
+    func wrongKind() throws {
+        let dir = try temporaryDirectory()
+        let box = try BoxKeyPair.generate()
+        try KeyFile(kind: .serviceBoxPublic, keyID: KeyID.of(box.publicKey), created: "t", key: SecretBytes(copying: box.publicKey.bytes))
+            .write(to: dir + "/s.public")
+        #expect(throws: KeyFileError.wrongKind(path: dir + "/s.public", expected: .agencySigningSecret, found: "service-box-public")) {
+            try KeyFile.read(dir + "/s.public", expecting: .agencySigningSecret)
+        }
+        #expect(KeyFileError.wrongKind(path: "x", expected: .linkage, found: "service-box-public").description.contains("linkage-key"))
+    }
+
+    @Test("a key file whose key-id does not match its key, or that is not a key file, is refused")
+    func corruptFiles() throws {
+        let box = try BoxKeyPair.generate()
+        var text = KeyFile(kind: .serviceBoxPublic, keyID: KeyID.of(box.publicKey), created: "t", key: SecretBytes(copying: box.publicKey.bytes)).render()
+        let keyLine = text.split(separator: "\n").first { $0.hasPrefix("key: ") }!
+        let flipped = "key: " + (keyLine.dropFirst(5).first == "0" ? "1" : "0") + keyLine.dropFirst(6)
+        text = text.replacingOccurrences(of: String(keyLine), with: flipped)
+        #expect(throws: KeyFileError.keyIDMismatch(path: "p")) { try KeyFile.parse(text, path: "p") }
+        #expect(throws: KeyFileError.notAKeyFile(path: "p")) { try KeyFile.parse("hello", path: "p") }
+        #expect(throws: KeyFileError.self) { try KeyFile.parse("plazo-key v1\nkind: nonsense\n", path: "p") }
+        #expect(throws: KeyFileError.self) { try KeyFile.read("/nonexistent/file", expecting: .linkage) }
+    }
+
+    @Test("rendering a key file never happens through description: secrets stay redacted")
+    func redaction() throws {
+        let key = SecretBytes(copying: [UInt8](repeating: 0xAB, count: 32))
+        let file = KeyFile(kind: .linkage, keyID: KeyFile.linkageKeyID(key), created: "t", key: key)
+        #expect(!String(describing: file).contains("abab"))
+    }
+}
