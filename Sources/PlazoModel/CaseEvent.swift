@@ -147,7 +147,7 @@ public struct CaseEvent: Hashable, Sendable {
 
 /// Why an event breaks the vocabulary rules. Each case has a stable machine-readable
 /// ``code`` (used in receipts and CLI output) and a human sentence.
-public enum EventError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum EventError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidEventType(UInt8)
     case invalidDetail(type: EventType, detail: UInt8)
     case codeOutOfRange(attribute: String, value: Int)
