@@ -11,6 +11,7 @@ struct Plazo: AsyncParsableCommand {
             KeysCommand.self,
             SealCommand.self,
             OpenCommand.self,
+            VocabularyCommand.self,
             NoiseCommand.self,
         ]
     )
