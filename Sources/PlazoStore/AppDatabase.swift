@@ -1,0 +1,103 @@
+import Foundation
+import GRDB
+
+/// The service's embedded SQLite database: one writer (a WAL-mode `DatabasePool` on a file, or an
+/// in-memory `DatabaseQueue` for tests), with the schema brought up to date by a named
+/// `DatabaseMigrator` when it is opened.
+///
+/// Every feature owns its tables and contributes its migrations through ``AppDatabase/migrations``
+/// (see `Migrations.swift`); a feature's data access (e.g. ``BudgetLedger``) takes an
+/// `AppDatabase` and uses ``writer``.
+public final class AppDatabase: Sendable {
+    /// The connection(s). Writes are serialised by GRDB within a process; across processes, write
+    /// transactions that must check-then-insert use `BEGIN IMMEDIATE` (see ``BudgetLedger``) and the
+    /// busy timeout below.
+    public let writer: any DatabaseWriter
+
+    /// Reads (a `DatabasePool` serves them concurrently from WAL snapshots).
+    public var reader: any DatabaseReader { writer }
+
+    /// Wraps an open writer and migrates it to the current schema.
+    public init(_ writer: any DatabaseWriter) throws(StoreError) {
+        self.writer = writer
+        do { try Self.migrator.migrate(writer) } catch { throw .migrationFailed(String(describing: error)) }
+    }
+
+    /// Opens (creating if needed) the database file at `path` as a WAL-mode `DatabasePool`, and
+    /// migrates it.
+    public static func open(path: String) throws(StoreError) -> AppDatabase {
+        let pool: DatabasePool
+        do { pool = try DatabasePool(path: path, configuration: makeConfiguration()) } catch {
+            throw .openFailed(path: path, String(describing: error))
+        }
+        return try AppDatabase(pool)
+    }
+
+    /// A fresh private in-memory database (tests, dry runs). Nothing survives the object.
+    public static func inMemory() throws(StoreError) -> AppDatabase {
+        let queue: DatabaseQueue
+        do { queue = try DatabaseQueue(configuration: makeConfiguration()) } catch {
+            throw .openFailed(path: ":memory:", String(describing: error))
+        }
+        return try AppDatabase(queue)
+    }
+
+    /// The connection configuration: foreign keys enforced (GRDB's default), a 10-second busy
+    /// timeout so that another process's write transaction is waited for instead of failing.
+    public static func makeConfiguration() -> Configuration {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(10)
+        config.label = "plazo"
+        return config
+    }
+
+    /// The migrator: every registered ``StoreMigration`` in order of ``migrations``.
+    public static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for migration in migrations {
+            migrator.registerMigration(migration.identifier, migrate: migration.migrate)
+        }
+        return migrator
+    }
+
+    /// Identifiers of the migrations applied to this database, in order.
+    public func appliedMigrations() throws(StoreError) -> [String] {
+        do { return try writer.read { db in try Self.migrator.appliedIdentifiers(db) }.sorted() } catch {
+            throw .database(String(describing: error))
+        }
+    }
+}
+
+/// One schema step. Identifiers are permanent: once shipped, a migration is never edited,
+/// renamed or reordered; change the schema with a new migration appended after it.
+public struct StoreMigration: Sendable {
+    /// A unique, stable name such as `"2026-11-ledger-v1"`.
+    public let identifier: String
+    /// The schema change.
+    public let migrate: @Sendable (Database) throws -> Void
+
+    /// A migration step.
+    public init(_ identifier: String, migrate: @escaping @Sendable (Database) throws -> Void) {
+        self.identifier = identifier
+        self.migrate = migrate
+    }
+}
+
+/// Failures of the store itself (opening, migrating, SQLite errors).
+public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The database file could not be opened.
+    case openFailed(path: String, String)
+    /// A migration failed; the database was left at the last successful one.
+    case migrationFailed(String)
+    /// Any other SQLite error.
+    case database(String)
+
+    public var description: String {
+        switch self {
+        case let .openFailed(path, why): "cannot open database \(path): \(why)"
+        case let .migrationFailed(why): "database migration failed: \(why)"
+        case let .database(why): "database error: \(why)"
+        }
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+import GRDB
+import PlazoPrivacy
+import PlazoStore
+import Testing
+
+/// A temporary directory removed when the test ends.
+final class TemporaryDirectory {
+    let url: URL
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("plazo-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    var databasePath: String { url.appendingPathComponent("plazo.sqlite").path }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+func r(_ text: String) throws -> Rational { try Rational(parsing: text) }
+func q(_ text: String) throws -> PrivacyScope { try PrivacyScope(text) }
+
+@Suite("AppDatabase")
+struct AppDatabaseTests {
+    @Test("Migrations run on open and the file database is in WAL mode")
+    func migrations() throws {
+        let dir = try TemporaryDirectory()
+        let db = try AppDatabase.open(path: dir.databasePath)
+        #expect(try db.appliedMigrations() == AppDatabase.migrations.map(\.identifier).sorted())
+        let mode = try db.writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        // Reopening does not re-run anything.
+        let again = try AppDatabase.open(path: dir.databasePath)
+        #expect(try again.appliedMigrations() == AppDatabase.migrations.map(\.identifier).sorted())
+        let mem = try AppDatabase.inMemory()
+        #expect(try mem.appliedMigrations().count == AppDatabase.migrations.count)
+    }
+
+    @Test("Opening an impossible path is a typed error")
+    func badPath() {
+        #expect(throws: StoreError.self) { try AppDatabase.open(path: "/nonexistent-dir/x/plazo.sqlite") }
+    }
+}
+
+@Suite("Budget ledger")
+struct BudgetLedgerTests {
+    func ledger() throws -> BudgetLedger { BudgetLedger(database: try AppDatabase.inMemory()) }
+
+    func request(_ scopes: [String], rho: String, purpose: String = "test release") throws -> SpendRequest {
+        SpendRequest(scopes: try scopes.map(q), cost: .zCDP(rho: try r(rho)), purpose: purpose, requester: "steward-a")
+    }
+
+    @Test("Spends are admitted until the budget is exhausted, then refused")
+    func exhaustion() throws {
+        let ledger = try ledger()
+        try ledger.setBudget(r("1/2"), for: q("2024Q1"), by: "steward")
+        for _ in 0..<4 { try ledger.spend(request(["2024Q1"], rho: "1/8")) }
+        #expect(try ledger.balance(for: q("2024Q1")).remainingUnits == 0)
+        #expect(throws: LedgerError.self) { try ledger.spend(self.request(["2024Q1"], rho: "1/1000")) }
+        do {
+            try ledger.spend(request(["2024Q1"], rho: "1/8"))
+            Issue.record("expected refusal")
+        } catch let LedgerError.budgetExceeded(shortfalls) {
+            #expect(shortfalls.count == 1)
+            #expect(shortfalls[0].scope == (try q("2024Q1")))
+            #expect(shortfalls[0].spent.rho == (try r("1/2")))
+            #expect(shortfalls[0].requested.rho == (try r("1/8")))
+        }
+        #expect(try ledger.entries().count == 4)
+    }
+
+    @Test("A refused spend leaves the ledger unchanged, even when only one of its scopes lacks budget")
+    func refusalIsWhole() throws {
+        let ledger = try ledger()
+        try ledger.setBudget(r("1"), for: q("2024Q1"), by: "steward")
+        try ledger.setBudget(r("1/10"), for: q("2024Q2"), by: "steward")
+        try ledger.spend(request(["2024Q1", "2024Q2"], rho: "1/20"))
+        let before = (try ledger.entries(), try ledger.balances())
+        #expect(throws: LedgerError.self) { try ledger.spend(self.request(["2024Q1", "2024Q2"], rho: "1/10")) }
+        let after = (try ledger.entries(), try ledger.balances())
+        #expect(before.0 == after.0)
+        #expect(before.1 == after.1)
+        #expect(try ledger.balance(for: q("2024Q1")).spent.rho == (try r("1/20")))
+        // The same cost on the scope with room alone is fine.
+        try ledger.spend(request(["2024Q1"], rho: "1/10"))
+    }
+
+    @Test("Pure-DP costs are charged as ε²/2; inexact costs are rounded up")
+    func charging() throws {
+        let ledger = try ledger()
+        try ledger.setDefaultBudget(r("1"), by: "steward")
+        let e = try ledger.spend(SpendRequest(scopes: [q("2023Q4")], cost: .pureDP(epsilon: r("1/2")), purpose: "p", requester: "x"))
+        #expect(e.charged.rho == (try r("1/8")))
+        let odd = try ledger.spend(request(["2023Q4"], rho: "1/17"))
+        #expect(odd.charged.rho > (try r("1/17")))
+        let listed = try ledger.entries(scope: q("2023Q4"))
+        #expect(listed.map(\.cost) == [.pureDP(epsilon: try r("1/2")), .zCDP(rho: try r("1/17"))])
+        #expect(try ledger.audit().isConsistent)
+    }
+
+    @Test("Scopes without a budget use the steward's default; with none set, nothing can be spent")
+    func defaults() throws {
+        let ledger = try ledger()
+        #expect(try ledger.defaultBudget() == RhoUnits(units: 0))
+        #expect(throws: LedgerError.self) { try ledger.spend(self.request(["2025Q1"], rho: "1/100")) }
+        try ledger.setDefaultBudget(r("3/10"), by: "steward")
+        try ledger.spend(request(["2025Q1"], rho: "1/10"))
+        let b = try ledger.balance(for: q("2025Q1"))
+        let expected = try r("3/10")
+        #expect(b.budgetIsDefault)
+        #expect(b.budget.rho == expected)
+        #expect(b.spendCount == 1)
+        try ledger.setBudget(r("1/10"), for: q("2025Q1"), by: "steward")
+        #expect(throws: LedgerError.self) { try ledger.spend(self.request(["2025Q1"], rho: "1/100")) }
+        #expect(try ledger.budgetChanges().map(\.scope) == [nil, try q("2025Q1")])
+    }
+
+    @Test("Bad requests are refused with typed errors")
+    func badRequests() throws {
+        let ledger = try ledger()
+        try ledger.setDefaultBudget(r("1"), by: "steward")
+        #expect(throws: LedgerError.noScopes) { try ledger.spend(SpendRequest(scopes: [], cost: .zCDP(rho: try r("1/10")), purpose: "p", requester: "x")) }
+        #expect(throws: LedgerError.missingField("purpose")) { try ledger.spend(self.request(["2024Q1"], rho: "1/10", purpose: " ")) }
+        #expect(throws: LedgerError.self) { try ledger.spend(self.request(["2024Q1"], rho: "0")) }
+        #expect(throws: LedgerError.self) { try ledger.setBudget(r("-1"), for: q("2024Q1"), by: "s") }
+        for bad in ["2024Q5", "2024q1", "24Q1", "2024Q1 ", "0999Q1", ""] {
+            #expect(throws: LedgerError.invalidScope(bad)) { try PrivacyScope(bad) }
+        }
+        #expect(try PrivacyScope(year: 2024, quarter: 3).rawValue == "2024Q3")
+    }
+
+    @Test("The ledger is append-only at the SQL level")
+    func appendOnly() throws {
+        let ledger = try ledger()
+        try ledger.setDefaultBudget(r("1"), by: "steward")
+        try ledger.spend(request(["2024Q1"], rho: "1/10"))
+        for sql in ["UPDATE privacy_spend SET rho_units = 1", "DELETE FROM privacy_spend_scope",
+                    "DELETE FROM privacy_budget_change", "UPDATE privacy_budget_change SET rho_units = 999"] {
+            #expect(throws: (any Error).self, "\(sql)") { try ledger.database.writer.write { try $0.execute(sql: sql) } }
+        }
+        #expect(try ledger.entries().count == 1)
+    }
+
+    @Test("Audit re-derives the sums and reports a scope over budget after a budget was lowered")
+    func audit() throws {
+        let ledger = try ledger()
+        try ledger.setBudget(r("1"), for: q("2024Q1"), by: "steward")
+        try ledger.setBudget(r("1"), for: q("2024Q2"), by: "steward")
+        try ledger.spend(request(["2024Q1", "2024Q2"], rho: "1/4"))
+        try ledger.spend(request(["2024Q1"], rho: "1/2"))
+        var report = try ledger.audit()
+        #expect(report.isConsistent, "\(report.problems)")
+        #expect(report.spendCount == 2)
+        #expect(report.balances.map(\.spent.rho) == [try r("3/4"), try r("1/4")])
+        try ledger.setBudget(r("1/2"), for: q("2024Q1"), by: "steward")
+        report = try ledger.audit()
+        #expect(report.problems.count == 1)
+        #expect(report.problems.first?.contains("2024Q1") == true)
+    }
+}
+
+@Suite("Budget ledger under concurrency and restarts")
+struct BudgetLedgerDurabilityTests {
+    /// 100 concurrent spends of ρ = 1/100 against a budget of ρ = 1/10 (admits exactly 10).
+    func race(_ ledgers: [BudgetLedger]) async throws -> (admitted: Int, refused: Int) {
+        let scope = try PrivacyScope("2024Q1")
+        let results = await withTaskGroup(of: Result<LedgerEntry, LedgerError>.self) { group in
+            for i in 0..<100 {
+                let ledger = ledgers[i % ledgers.count]
+                group.addTask {
+                    let req = SpendRequest(scopes: [scope], cost: .zCDP(rho: try! Rational(1, 100)),
+                                           purpose: "concurrent \(i)", requester: "task-\(i)")
+                    do throws(LedgerError) { return .success(try ledger.spend(req)) } catch { return .failure(error) }
+                }
+            }
+            var all: [Result<LedgerEntry, LedgerError>] = []
+            for await r in group { all.append(r) }
+            return all
+        }
+        var admitted = 0, refused = 0
+        for r in results {
+            switch r {
+            case .success: admitted += 1
+            case .failure(.budgetExceeded): refused += 1
+            case let .failure(e): Issue.record("unexpected error \(e)")
+            }
+        }
+        return (admitted, refused)
+    }
+
+    @Test("100 concurrent spends against a budget admitting 10 admit exactly 10 (one pool)")
+    func concurrentOnePool() async throws {
+        let dir = try TemporaryDirectory()
+        let ledger = BudgetLedger(database: try AppDatabase.open(path: dir.databasePath))
+        try ledger.setBudget(r("1/10"), for: q("2024Q1"), by: "steward")
+        let (admitted, refused) = try await race([ledger])
+        #expect(admitted == 10 && refused == 90)
+        #expect(try ledger.balance(for: q("2024Q1")).spent.rho == (try r("1/10")))
+        #expect(try ledger.audit().isConsistent)
+    }
+
+    @Test("The same race across four independent connections to one file (as separate processes would)")
+    func concurrentSeveralPools() async throws {
+        let dir = try TemporaryDirectory()
+        let first = BudgetLedger(database: try AppDatabase.open(path: dir.databasePath))
+        try first.setBudget(r("1/10"), for: q("2024Q1"), by: "steward")
+        var ledgers = [first]
+        for _ in 0..<3 { ledgers.append(BudgetLedger(database: try AppDatabase.open(path: dir.databasePath))) }
+        let (admitted, refused) = try await race(ledgers)
+        #expect(admitted == 10 && refused == 90)
+        #expect(try first.entries().count == 10)
+    }
+
+    @Test("Budgets and spends survive closing and reopening the file")
+    func restart() throws {
+        let dir = try TemporaryDirectory()
+        do {
+            let ledger = BudgetLedger(database: try AppDatabase.open(path: dir.databasePath))
+            try ledger.setDefaultBudget(r("1/2"), by: "steward")
+            try ledger.setBudget(r("1"), for: q("2024Q1"), by: "steward")
+            try ledger.spend(SpendRequest(scopes: [q("2024Q1"), q("2024Q2")], cost: .zCDP(rho: r("1/4")),
+                                          purpose: "release A", requester: "alice"))
+        }  // the pool is closed here
+        let reopened = BudgetLedger(database: try AppDatabase.open(path: dir.databasePath))
+        let entries = try reopened.entries()
+        #expect(entries.count == 1)
+        #expect(entries[0].purpose == "release A" && entries[0].requester == "alice")
+        #expect(entries[0].scopes == [try q("2024Q1"), try q("2024Q2")])
+        #expect(try reopened.balance(for: q("2024Q2")).spent.rho == (try r("1/4")))
+        // The persisted spend still counts: 2024Q2 (default 1/2) has exactly 1/4 left.
+        #expect(throws: LedgerError.self) {
+            try reopened.spend(SpendRequest(scopes: [q("2024Q2")], cost: .zCDP(rho: r("3/10")), purpose: "B", requester: "bob"))
+        }
+        try reopened.spend(SpendRequest(scopes: [q("2024Q2")], cost: .zCDP(rho: r("1/4")), purpose: "B", requester: "bob"))
+        #expect(try reopened.balance(for: q("2024Q2")).remainingUnits == 0)
+    }
+}
