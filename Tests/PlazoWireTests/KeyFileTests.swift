@@ -62,3 +62,44 @@ struct KeyFileTests {
         #expect(!String(describing: file).contains("abab"))
     }
 }
+
+@Suite("Receipts")
+struct ReceiptTests {
+    func sample() throws -> (Receipt, SigningKeyPair, [UInt8]) {
+        let service = try SigningKeyPair.generate()
+        let batch: [UInt8] = Array("pretend these are batch bytes".utf8)
+        var r = Receipt(
+            batchID: try BatchID.random(), batchDigest: Receipt.digest(of: batch), agencyID: 9, receivedAt: 1_800_000_000,
+            recordCount: 10, accepted: 8, newEvents: 6,
+            rejected: [.init(index: 2, reason: .codeOutOfRange), .init(index: 7, reason: .dayInFuture)],
+            serviceKeyID: KeyID.of(service.publicKey)
+        )
+        try r.sign(with: service)
+        return (r, service, batch)
+    }
+
+    @Test("a signed receipt round-trips through its canonical bytes and verifies against its batch")
+    func roundTrip() throws {
+        let (r, service, batch) = try sample()
+        let bytes = r.encoded()
+        #expect(bytes.count == 84 + 10 + 8 + 64)
+        let back = try Receipt.parse(bytes)
+        #expect(back == r)
+        try back.verify(serviceKey: service.publicKey, batch: batch)
+        #expect(throws: ReceiptError.doesNotMatchBatch) { try back.verify(serviceKey: service.publicKey, batch: batch + [0]) }
+    }
+
+    @Test("a receipt with any flipped byte fails to parse or to verify")
+    func tamper() throws {
+        let (r, service, _) = try sample()
+        let bytes = r.encoded()
+        for i in bytes.indices {
+            var t = bytes
+            t[i] ^= 0x10
+            let parsed = try? Receipt.parse(t)
+            if let parsed { #expect(throws: ReceiptError.self) { try parsed.verify(serviceKey: service.publicKey) } }
+        }
+        let other = try SigningKeyPair.generate()
+        #expect(throws: ReceiptError.wrongServiceKey) { try r.verify(serviceKey: other.publicKey) }
+    }
+}
