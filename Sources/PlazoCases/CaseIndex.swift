@@ -94,9 +94,11 @@ public enum CaseIndexError: Error, Equatable, Sendable, CustomStringConvertible 
 /// - an open-addressing hash table of `UInt32` case numbers (load at most 3/4);
 /// - per case, its pseudonym (16 bytes) and one `UInt64` of metadata (arena offset, words used,
 ///   capacity class);
-/// - one arena of `UInt64` words holding each case's distinct events in ``PackedEvent`` form
-///   (8 bytes, 16 for a void), in chunks of 2, 4, 6, 8, 12, 16, ... words; chunks outgrown
-///   are recycled through per-class free lists.
+/// - one append-only arena of `UInt64` words holding each case's distinct events in
+///   ``PackedEvent`` form (8 bytes, 16 for a void), as a chain of chunks of 4, 4, 6, 8, 12, 16,
+///   ... words whose last word links to the next chunk. A case never moves, so the arena has
+///   no holes: growing cases in an interleaved feed (the normal pattern) would otherwise leave
+///   every outgrown chunk behind.
 ///
 /// The state is a set: applying the same events in any order, any number of times, gives the
 /// same ``evaluation(of:asOf:)`` for every case. Case numbers and arena layout do depend on
@@ -105,8 +107,9 @@ public struct CaseIndex: Sendable {
     /// The most arena words one case may hold (an event takes 1, a void 2).
     public static let maxWordsPerCase = 4096
 
-    static let capacities: [Int] = [
-        2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096,
+    /// Chunk sizes in words, by position in a case's chain; the last word of each is the link.
+    static let chunkSizes: [Int] = [
+        4, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 4096,
     ]
 
     // Hash table: 0 = empty, else case number + 1.
@@ -115,12 +118,11 @@ public struct CaseIndex: Sendable {
     // Per case.
     private var lows: [UInt64] = []
     private var highs: [UInt64] = []
-    /// offset (bits 0..39) | words used (40..55) | capacity class (56..63)
+    /// First chunk's offset (bits 0..39) | words used (40..55), links excluded but padding
+    /// included: a void's two words never straddle chunks, and a skipped word stays 0.
     private var meta: [UInt64] = []
-    // Arena and its free lists (head offset + 1 per class, 0 = empty; the next link is stored
-    // in the first word of a free chunk).
-    private var words: [UInt64] = []
-    private var freeHeads: [Int] = Array(repeating: 0, count: CaseIndex.capacities.count)
+    /// The arena. Word 0 is never a chunk start, so a link of 0 can mean "none".
+    private var words: [UInt64] = [0]
     // Agencies: dense slots, in first-seen order.
     private var agencyIDs: [AgencyID] = []
     private var agencySlots: [AgencyID: UInt16] = [:]
@@ -232,21 +234,10 @@ public struct CaseIndex: Sendable {
         }
     }
 
-    private mutating func allocate(capacityClass k: Int) -> Int {
-        let head = freeHeads[k]
-        if head != 0 {
-            let offset = head - 1
-            freeHeads[k] = Int(words[offset])
-            return offset
-        }
+    private mutating func allocate(chunk i: Int) -> Int {
         let offset = words.count
-        words.append(contentsOf: repeatElement(0, count: CaseIndex.capacities[k]))
+        words.append(contentsOf: repeatElement(0, count: CaseIndex.chunkSizes[i]))
         return offset
-    }
-
-    private mutating func release(offset: Int, capacityClass k: Int) {
-        words[offset] = UInt64(freeHeads[k])
-        freeHeads[k] = offset + 1
     }
 
     private mutating func insert(low: UInt64, high: UInt64, _ packed: PackedEvent) -> ApplyOutcome {
@@ -258,7 +249,7 @@ public struct CaseIndex: Sendable {
                 growTable()
                 position = find(low, high).position
             }
-            let offset = allocate(capacityClass: 0)
+            let offset = allocate(chunk: 0)
             words[offset] = packed.word
             if isVoid { words[offset + 1] = packed.target }
             lows.append(low)
@@ -269,42 +260,83 @@ public struct CaseIndex: Sendable {
             return .new
         }
         let m = meta[c]
-        let offset = Int(m & 0xFF_FFFF_FFFF)
+        let head = Int(m & 0xFF_FFFF_FFFF)
         let used = Int((m >> 40) & 0xFFFF)
-        let k = Int(m >> 56)
         let content = packed.word & PackedEvent.contentMask
-        // Duplicate scan: cases are small (a handful of events), so a linear scan of one
-        // contiguous chunk beats any per-case set.
-        var j = offset
-        let end = offset + used
-        while j < end {
-            let w = words[j]
-            if w & PackedEvent.contentMask == content && (!isVoid || words[j + 1] == packed.target) {
-                // Keep the smallest submitting agency id: a semilattice, so attribution does
-                // not depend on arrival order.
-                let existing = Int(w >> PackedEvent.agencyShift)
-                if agencyIDs[Int(packed.agencySlot)] < agencyIDs[existing] {
-                    words[j] = packed.word
+        // Duplicate scan: cases are small (a handful of events), so a linear scan of one or two
+        // chunks beats any per-case set.
+        var chunk = 0
+        var chunkStart = head
+        var remaining = used
+        var fill = 0
+        while true {
+            let capacity = CaseIndex.chunkSizes[chunk] - 1
+            fill = min(remaining, capacity)
+            var j = chunkStart
+            let end = chunkStart + fill
+            while j < end {
+                let w = words[j]
+                if w & PackedEvent.contentMask == content && (!isVoid || words[j + 1] == packed.target) {
+                    // Keep the smallest submitting agency id: a semilattice, so attribution
+                    // does not depend on arrival order.
+                    let existing = Int(w >> PackedEvent.agencyShift)
+                    if agencyIDs[Int(packed.agencySlot)] < agencyIDs[existing] {
+                        words[j] = packed.word
+                    }
+                    return .duplicate
                 }
-                return .duplicate
+                j += (w & 0xF == PackedEvent.voidCode) ? 2 : 1
             }
-            j += (w & 0xF == PackedEvent.voidCode) ? 2 : 1
+            remaining -= fill
+            if remaining == 0 { break }
+            chunkStart = Int(words[chunkStart + capacity])
+            chunk += 1
         }
         if used + need > CaseIndex.maxWordsPerCase { return .caseFull }
-        var newOffset = offset
-        var newClass = k
-        if used + need > CaseIndex.capacities[k] {
-            newClass = k + 1
-            while CaseIndex.capacities[newClass] < used + need { newClass += 1 }
-            newOffset = allocate(capacityClass: newClass)
-            for i in 0..<used { words[newOffset + i] = words[offset + i] }
-            release(offset: offset, capacityClass: k)
+        let capacity = CaseIndex.chunkSizes[chunk] - 1
+        var newUsed = used + need
+        var at = chunkStart + fill
+        if fill + need > capacity {
+            // Pad what is left of the chunk (its words are still 0) and link a new one.
+            newUsed += capacity - fill
+            let next = allocate(chunk: chunk + 1)
+            words[chunkStart + capacity] = UInt64(next)
+            at = next
         }
-        words[newOffset + used] = packed.word
-        if isVoid { words[newOffset + used + 1] = packed.target }
-        meta[c] = UInt64(newOffset) | UInt64(used + need) << 40 | UInt64(newClass) << 56
+        words[at] = packed.word
+        if isVoid { words[at + 1] = packed.target }
+        meta[c] = UInt64(head) | UInt64(newUsed) << 40
         eventCount += 1
         return .new
+    }
+
+    /// Calls `body` with the arena position of every stored event word of case `c` (a void's
+    /// target is at the next position).
+    @inline(__always)
+    private func forEachEventWord(case c: Int, _ body: (Int) throws -> Void) rethrows {
+        let m = meta[c]
+        var chunkStart = Int(m & 0xFF_FFFF_FFFF)
+        var remaining = Int((m >> 40) & 0xFFFF)
+        var chunk = 0
+        while remaining > 0 {
+            let capacity = CaseIndex.chunkSizes[chunk] - 1
+            let fill = min(remaining, capacity)
+            var j = chunkStart
+            while j < chunkStart + fill {
+                let w = words[j]
+                if w == 0 {
+                    j += 1  // padding
+                    continue
+                }
+                try body(j)
+                j += (w & 0xF == PackedEvent.voidCode) ? 2 : 1
+            }
+            remaining -= fill
+            if remaining > 0 {
+                chunkStart = Int(words[chunkStart + capacity])
+                chunk += 1
+            }
+        }
     }
 
     // MARK: Read
@@ -312,18 +344,13 @@ public struct CaseIndex: Sendable {
     /// Decodes case `c` into `scratch` (emptied first) for the evaluator.
     private func load(case c: Int, into scratch: inout [EvalEvent]) {
         scratch.removeAll(keepingCapacity: true)
-        let m = meta[c]
-        let offset = Int(m & 0xFF_FFFF_FFFF)
-        let end = offset + Int((m >> 40) & 0xFFFF)
-        var j = offset
-        while j < end {
+        forEachEventWord(case: c) { j in
             let w = words[j]
             let isVoid = w & 0xF == PackedEvent.voidCode
             scratch.append(EvalEvent(
                 word: w & PackedEvent.contentMask, target: isVoid ? words[j + 1] : 0,
                 agency: agencyIDs[Int(w >> PackedEvent.agencyShift)]
             ))
-            j += isVoid ? 2 : 1
         }
     }
 
@@ -433,19 +460,16 @@ public struct CaseIndex: Sendable {
         for c in order {
             put(lows[c])
             put(highs[c])
-            let m = meta[c]
-            let offset = Int(m & 0xFF_FFFF_FFFF)
-            let used = Int((m >> 40) & 0xFFFF)
-            put(UInt16(used))
             pairs.removeAll(keepingCapacity: true)
-            var j = offset
-            while j < offset + used {
+            var used = 0
+            forEachEventWord(case: c) { j in
                 let w = words[j]
                 let remapped = (w & PackedEvent.contentMask) | rank[Int(w >> PackedEvent.agencyShift)] << PackedEvent.agencyShift
                 let isVoid = w & 0xF == PackedEvent.voidCode
                 pairs.append((remapped, isVoid ? words[j + 1] : 0))
-                j += isVoid ? 2 : 1
+                used += isVoid ? 2 : 1
             }
+            put(UInt16(used))
             pairs.sort { ($0.0 & PackedEvent.contentMask, $0.1) < ($1.0 & PackedEvent.contentMask, $1.1) }
             for (w, t) in pairs {
                 put(w)
