@@ -193,6 +193,53 @@ public struct CaseIndex: Sendable {
         }
     }
 
+    /// What ``apply(_:from:outcomes:)`` would answer for `events`, without changing the index.
+    ///
+    /// For ingest that must not change memory before its database transaction commits: preview
+    /// the outcomes (for the receipt), commit, then apply. Because state is a function of the
+    /// set of events, applying after the commit gives the same state as applying before it.
+    /// Duplicates within `events` are recognised too.
+    public func preview(_ events: some Sequence<CaseEvent>) -> [ApplyOutcome] {
+        var pending: Set<CaseEvent> = []
+        var pendingWords: [CasePseudonym: Int] = [:]
+        var out: [ApplyOutcome] = []
+        for event in events {
+            guard let packed = PackedEvent(event) else {
+                out.append(.invalid)
+                continue
+            }
+            let c = find(event.pseudonym.low, event.pseudonym.high).caseNumber
+            if let c, stores(packed, inCase: c) {
+                out.append(.duplicate)
+                continue
+            }
+            if pending.contains(event) {
+                out.append(.duplicate)
+                continue
+            }
+            // Padding can make apply refuse slightly earlier; the limit is an abuse guard only.
+            let need = packed.isVoid ? 2 : 1
+            let used = (c.map { Int((meta[$0] >> 40) & 0xFFFF) } ?? 0) + pendingWords[event.pseudonym, default: 0]
+            if used + need > CaseIndex.maxWordsPerCase {
+                out.append(.caseFull)
+                continue
+            }
+            pending.insert(event)
+            pendingWords[event.pseudonym, default: 0] += need
+            out.append(.new)
+        }
+        return out
+    }
+
+    private func stores(_ packed: PackedEvent, inCase c: Int) -> Bool {
+        let content = packed.word & PackedEvent.contentMask
+        var found = false
+        forEachEventWord(case: c) { j in
+            if words[j] & PackedEvent.contentMask == content && (!packed.isVoid || words[j + 1] == packed.target) { found = true }
+        }
+        return found
+    }
+
     private mutating func agencySlot(_ agency: AgencyID) -> UInt16 {
         if let slot = agencySlots[agency] { return slot }
         precondition(agencyIDs.count <= Int(UInt16.max), "a case index tracks at most 65,536 agencies")

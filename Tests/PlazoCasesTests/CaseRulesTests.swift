@@ -374,3 +374,20 @@ struct CaseRulesTests {
         #expect(try JSONDecoder().decode(CaseSummary.self, from: JSONEncoder().encode(closed)) == closed)
     }
 }
+
+@Suite("case index ingest support")
+struct CaseIndexIngestTests {
+    @Test("a preview predicts apply's outcomes, duplicates within the batch included, without changing the index")
+    func preview() {
+        var index = CaseIndex()
+        index.apply([report(1), event(.chargeFiled, 4)], from: agency1)
+        let before = index.snapshot()
+        let batch = [event(.chargeFiled, 4), event(.investigationOpened, 3), event(.investigationOpened, 3), event(.disposed, 9, detail: 99), report(2, case: caseB)]
+        let predicted = index.preview(batch)
+        #expect(predicted == [.duplicate, .new, .duplicate, .invalid, .new])
+        #expect(index.snapshot() == before)
+        var outcomes: [ApplyOutcome] = []
+        index.apply(batch, from: agency2, outcomes: &outcomes)
+        #expect(outcomes == predicted)
+    }
+}
