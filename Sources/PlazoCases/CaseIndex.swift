@@ -164,9 +164,21 @@ public struct CaseIndex: Sendable {
         return insert(low: event.pseudonym.low, high: event.pseudonym.high, packed)
     }
 
+    /// Adds a batch of events submitted by `agency` and counts the outcomes. (The array
+    /// overload avoids generic dispatch when called from another module.)
+    @discardableResult
+    public mutating func apply(_ events: [CaseEvent], from agency: AgencyID) -> ApplyTally {
+        events.withUnsafeBufferPointer { applyBuffer($0, from: agency) }
+    }
+
     /// Adds a batch of events submitted by `agency` and counts the outcomes.
     @discardableResult
     public mutating func apply(_ events: some Sequence<CaseEvent>, from agency: AgencyID) -> ApplyTally {
+        if let tally = events.withContiguousStorageIfAvailable({ applyBuffer($0, from: agency) }) { return tally }
+        return Array(events).withUnsafeBufferPointer { applyBuffer($0, from: agency) }
+    }
+
+    private mutating func applyBuffer(_ events: UnsafeBufferPointer<CaseEvent>, from agency: AgencyID) -> ApplyTally {
         let slot = agencySlot(agency)
         var tally = ApplyTally()
         for event in events {

@@ -154,4 +154,32 @@ struct RebuildEquivalenceTests {
         #expect(seen == Set(CaseAnomaly.allCases))
         #expect(statuses == Set(CaseStatus.allCases))
     }
+
+    @Test("every summary of a random log keeps the invariants the release tables rely on")
+    func summaryInvariants() {
+        var rng = SplitMix64(seed: 99)
+        let submissions = Self.randomSubmissions(caseCount: 400, using: &rng)
+        var index = CaseIndex()
+        for (e, a) in submissions { index.apply(e, from: a) }
+        for cutoff in Self.cutoffs {
+            index.forEachSummary(asOf: cutoff) { s in
+                let days = [s.firstReferralDay, s.investigationDay, s.suspectIdentifiedDay, s.chargeDay, s.dispositionDay, s.closureDay, s.firstUpdateDay, s.lastUpdateDay].compactMap { $0 }
+                #expect(days.allSatisfy { $0 >= s.firstReportDay && $0 <= s.cutoff }, "effective days lie between report and cutoff")
+                #expect(s.firstReportDay <= s.cutoff)
+                #expect((s.chargedOutcome != nil) == (s.chargeDay != nil), "charged outcome exactly for charged cases")
+                #expect((s.status == .disposed) == (s.disposition != nil), "disposed exactly when a disposition stands")
+                #expect(s.disposition == nil || s.chargeDay != nil, "every disposed case is charged")
+                #expect((s.furthestStage >= .charged) == (s.chargeDay != nil))
+                #expect((s.closureDay != nil) == (s.status == .closed))
+                #expect(s.firstDecision.map { $0.day >= s.firstReportDay && $0.day <= s.cutoff } ?? true)
+                #expect(s.firstDecision?.kind != .closure || s.status == .closed, "a closure decision stands")
+                #expect(s.firstDecision != nil || s.isOpen, "a case without a decision is open (censored)")
+                #expect(s.daysSuspended >= 0 && s.daysSuspended <= s.firstReportDay.days(to: s.cutoff))
+                #expect(!s.noUpdateInLast90Days || s.isOpen)
+                #expect((s.openAgeDays != nil) == s.isOpen)
+                #expect(s.cohort == s.firstReportDay.quarter)
+                #expect(s.firstUpdateDay == nil || s.firstUpdateDay! <= s.lastUpdateDay!)
+            }
+        }
+    }
 }
