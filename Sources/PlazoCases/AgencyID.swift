@@ -17,5 +17,6 @@ public struct AgencyID: RawRepresentable, Hashable, Comparable, Sendable, Codabl
     /// `agency#7`.
     public var description: String { "agency#\(rawValue)" }
 
+    /// Numeric order.
     public static func < (a: AgencyID, b: AgencyID) -> Bool { a.rawValue < b.rawValue }
 }

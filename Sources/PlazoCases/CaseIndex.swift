@@ -81,6 +81,7 @@ public enum CaseIndexError: Error, Equatable, Sendable, CustomStringConvertible 
     /// The bytes are not a case-index snapshot of a known version, or are cut short.
     case malformedSnapshot(String)
 
+    /// A sentence for logs (never contains case data).
     public var description: String {
         switch self {
         case let .malformedSnapshot(why): "malformed case-index snapshot: \(why)"

@@ -32,7 +32,9 @@ public enum CaseStage: UInt8, CaseIterable, Comparable, Sendable, Codable, Custo
         }
     }
 
+    /// The machine label.
     public var description: String { label }
+    /// Funnel order.
     public static func < (a: CaseStage, b: CaseStage) -> Bool { a.rawValue < b.rawValue }
 }
 
@@ -60,6 +62,7 @@ public enum CaseStatus: UInt8, CaseIterable, Sendable, Codable, CustomStringConv
         }
     }
 
+    /// The machine label.
     public var description: String { label }
 }
 
@@ -89,10 +92,15 @@ public struct FirstDecision: Hashable, Sendable, Codable {
 public enum ChargedOutcome: UInt8, CaseIterable, Sendable, Codable, CustomStringConvertible {
     /// Charged and not yet disposed.
     case pending = 0
+    /// Convicted on a guilty plea (including abbreviated procedure).
     case convictionByPlea = 1
+    /// Convicted at trial.
     case convictionAtTrial = 2
+    /// Acquitted.
     case acquittal = 3
+    /// Charges dismissed.
     case dismissal = 4
+    /// Diverted or resolved by an alternative mechanism.
     case diversion = 5
     /// Disposition `other`, or `unknown` (a disposition without a recorded outcome).
     case other = 6
@@ -110,6 +118,7 @@ public enum ChargedOutcome: UInt8, CaseIterable, Sendable, Codable, CustomString
         }
     }
 
+    /// The machine label.
     public var description: String { label }
 }
 
@@ -155,7 +164,9 @@ public enum CaseAnomaly: UInt8, CaseIterable, Comparable, Sendable, Codable, Cus
         }
     }
 
+    /// The machine code.
     public var description: String { code }
+    /// Code order.
     public static func < (a: CaseAnomaly, b: CaseAnomaly) -> Bool { a.rawValue < b.rawValue }
 }
 
@@ -187,6 +198,7 @@ public struct AttributedAnomaly: Hashable, Comparable, Sendable, Codable {
         self.agency = agency
     }
 
+    /// By kind, then agency.
     public static func < (a: AttributedAnomaly, b: AttributedAnomaly) -> Bool {
         (a.kind.rawValue, a.agency.rawValue) < (b.kind.rawValue, b.agency.rawValue)
     }
