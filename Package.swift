@@ -21,6 +21,9 @@ var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.30.0"),
 ]
 
 var targets: [Target] = [
@@ -50,8 +53,28 @@ var targets: [Target] = [
     .target(
         name: "PlazoStore",
         dependencies: [
-            "PlazoPrivacy", "PlazoModel",
+            "PlazoPrivacy", "PlazoModel", "PlazoWire", "PlazoCases",
             .product(name: "GRDB", package: "GRDB.swift"),
+        ],
+        swiftSettings: strict
+    ),
+    // The receive pipeline: verification order, replay rules, one transaction per batch, receipts.
+    .target(
+        name: "PlazoIngest",
+        dependencies: [
+            "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases", "PlazoStore",
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: strict
+    ),
+    // The HTTP service (Hummingbird 2): routes, error bodies, metrics, request logging.
+    .target(
+        name: "PlazoServer",
+        dependencies: [
+            "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: strict
     ),
@@ -60,7 +83,10 @@ var targets: [Target] = [
         name: "PlazoCLI",
         dependencies: [
             "PlazoSodium", "PlazoModel", "PlazoWire", "PlazoAgency", "PlazoCases", "PlazoPrivacy", "PlazoStore",
+            "PlazoIngest", "PlazoServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: strict
@@ -73,7 +99,19 @@ var targets: [Target] = [
     .testTarget(name: "PlazoCasesTests", dependencies: ["PlazoCases", "PlazoModel"], swiftSettings: strict),
     .testTarget(name: "PlazoPrivacyTests", dependencies: ["PlazoPrivacy", "PlazoSodium"], swiftSettings: strict),
     .testTarget(name: "PlazoStoreTests", dependencies: ["PlazoStore", "PlazoPrivacy"], swiftSettings: strict),
-    .testTarget(name: "PlazoCLITests", dependencies: ["PlazoCLI"], swiftSettings: strict),
+    .testTarget(
+        name: "PlazoIngestTests",
+        dependencies: ["PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases"],
+        swiftSettings: strict
+    ),
+    .testTarget(
+        name: "PlazoServerTests",
+        dependencies: [
+            "PlazoServer", "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ],
+        swiftSettings: strict
+    ),
 ]
 
 // Benchmarks are compiled only when asked for (PLAZO_BENCHMARKS=1), so `swift test` never builds them.

@@ -12,6 +12,10 @@ struct Plazo: AsyncParsableCommand {
             SealCommand.self,
             OpenCommand.self,
             VocabularyCommand.self,
+            ServeCommand.self,
+            AgenciesCommand.self,
+            SubmitCommand.self,
+            RebuildCommand.self,
             NoiseCommand.self,
         ]
     )

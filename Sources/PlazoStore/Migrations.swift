@@ -6,4 +6,6 @@ extension AppDatabase {
     /// remove, edit or reorder a shipped entry.
     public static let migrations: [StoreMigration] =
         BudgetLedger.migrations
+        + AgencyRegistry.migrations
+        + BatchLog.migrations
 }

@@ -1,0 +1,152 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import PlazoSodium
+import PlazoWire
+
+/// `plazo submit`: posts sealed batch files to the service and keeps the signed receipts.
+struct SubmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Send sealed batch files to the service; verify and save each signed receipt.",
+        discussion: """
+            Posts each file to SERVER/v1/batches. Transient failures (no connection, timeouts, HTTP \
+            429 and 5xx) are retried with exponential backoff; this is safe because the service \
+            answers a batch it already holds with its original receipt. Each receipt's signature is \
+            verified against the service's public key and checked to name exactly the bytes sent, \
+            then saved next to the batch as FILE.receipt (signed binary) and FILE.receipt.json.
+
+            Exit status: 0 when every batch was accepted (now or before); 1 otherwise.
+            """
+    )
+
+    @Option(name: .long, help: "The service's base URL, e.g. http://127.0.0.1:8080.")
+    var server: String
+
+    @Option(name: .long, help: "The service's receipt-signing public key file (service-signing.public).")
+    var serviceKey: String
+
+    @Option(name: .long, help: "Attempts per batch for transient failures.")
+    var attempts: Int = 6
+
+    @Flag(name: .long, help: "One line per batch instead of a progress bar.")
+    var plain = false
+
+    @Argument(help: "Batch files (.plzb).")
+    var files: [String]
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("name at least one batch file") }
+        guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1") }
+    }
+
+    func run() async throws {
+        let serviceKey = try KeyFile.read(serviceKey, expecting: .serviceSigningPublic).signingPublicKey()
+        let url = server.hasSuffix("/") ? server + "v1/batches" : server + "/v1/batches"
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        var progress = Progress(total: files.count, bar: !plain && isatty(2) != 0)
+        var failed = 0
+        do {
+            for file in files {
+                let outcome = await submitOne(file: file, url: url, client: client, serviceKey: serviceKey)
+                switch outcome {
+                case let .accepted(receipt, replayed):
+                    progress.done(records: Int(receipt.accepted), line: "\(file): \(replayed ? "already accepted" : "accepted") \(receipt.accepted) of \(receipt.recordCount) records (\(receipt.newEvents) new, \(receipt.rejected.count) rejected)")
+                case let .refused(reason):
+                    failed += 1
+                    progress.done(records: 0, line: "\(file): REFUSED \(reason)")
+                }
+            }
+        }
+        try await client.shutdown()
+        progress.finish()
+        print("\(files.count - failed) of \(files.count) batch(es) accepted")
+        if failed > 0 { throw ExitCode.failure }
+    }
+
+    enum Outcome {
+        case accepted(Receipt, replayed: Bool)
+        case refused(String)
+    }
+
+    func submitOne(file: String, url: String, client: HTTPClient, serviceKey: SigningPublicKey) async -> Outcome {
+        let bytes: [UInt8]
+        do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file))) } catch {
+            return .refused("cannot read the file")
+        }
+        var delay: Double = 0.5
+        var lastError = ""
+        for attempt in 1...attempts {
+            do {
+                var request = HTTPClientRequest(url: url)
+                request.method = .POST
+                request.headers.add(name: "Content-Type", value: "application/octet-stream")
+                request.body = .bytes(ByteBuffer(bytes: bytes))
+                let response = try await client.execute(request, timeout: .seconds(60))
+                let body = try await response.body.collect(upTo: 1 << 24)
+                let json = (try? JSONSerialization.jsonObject(with: Data(Array(buffer: body)))) as? [String: Any]
+                switch response.status.code {
+                case 200, 201:
+                    guard let b64 = json?["signed_receipt"] as? String, let data = Data(base64Encoded: b64) else {
+                        return .refused("the service answered without a signed receipt")
+                    }
+                    let receipt: Receipt
+                    do {
+                        receipt = try Receipt.parse(Array(data))
+                        try receipt.verify(serviceKey: serviceKey, batch: bytes)
+                    } catch {
+                        return .refused("receipt does not verify: \(error)")
+                    }
+                    do {
+                        try data.write(to: URL(fileURLWithPath: file + ".receipt"))
+                        let pretty = try JSONSerialization.data(withJSONObject: json ?? [:], options: [.prettyPrinted, .sortedKeys])
+                        try pretty.write(to: URL(fileURLWithPath: file + ".receipt.json"))
+                    } catch {
+                        return .refused("accepted, but the receipt could not be saved: \(error.localizedDescription)")
+                    }
+                    return .accepted(receipt, replayed: response.status.code == 200)
+                case 429, 500...599:
+                    lastError = "HTTP \(response.status.code)"
+                default:
+                    let err = json?["error"] as? [String: Any]
+                    return .refused("\(err?["code"] as? String ?? "http_\(response.status.code)"): \(err?["message"] as? String ?? "")")
+                }
+            } catch {
+                lastError = "\(error)"
+            }
+            if attempt < attempts {
+                try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+                delay = min(delay * 2, 30)
+            }
+        }
+        return .refused("gave up after \(attempts) attempts: \(lastError)")
+    }
+
+    /// A progress display on standard error: a bar on a terminal, lines otherwise.
+    struct Progress {
+        let total: Int
+        let bar: Bool
+        var count = 0
+        var records = 0
+
+        mutating func done(records n: Int, line: String) {
+            count += 1
+            records += n
+            if bar {
+                let width = 30
+                let filled = total == 0 ? width : width * count / total
+                let text = "\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(count)/\(total) batches, \(records) records"
+                FileHandle.standardError.write(Data(text.utf8))
+                if line.contains("REFUSED") { FileHandle.standardError.write(Data("\n\(line)\n".utf8)) }
+            } else {
+                FileHandle.standardError.write(Data("[\(count)/\(total)] \(line)\n".utf8))
+            }
+        }
+
+        func finish() {
+            if bar { FileHandle.standardError.write(Data("\n".utf8)) }
+        }
+    }
+}

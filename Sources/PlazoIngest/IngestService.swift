@@ -1,0 +1,207 @@
+import Foundation
+import Logging
+import PlazoCases
+import PlazoModel
+import PlazoSodium
+import PlazoStore
+import PlazoWire
+import Synchronization
+
+/// Why a submission was refused as a whole. Every case has a stable ``code`` and an HTTP status.
+public enum IngestError: Error, Sendable, CustomStringConvertible {
+    /// The batch failed a step of the verification order (`specs/batch-format.md` §7).
+    case batch(BatchError)
+    /// A different batch with this id was already accepted.
+    case batchIDReused(BatchID)
+    /// The store failed; nothing was acknowledged.
+    case storeUnavailable(String)
+
+    /// The machine-readable reason code.
+    public var code: String {
+        switch self {
+        case let .batch(error): error.code
+        case .batchIDReused: "batch_id_reused"
+        case .storeUnavailable: "store_unavailable"
+        }
+    }
+
+    /// The HTTP status that answers this refusal.
+    public var httpStatus: Int {
+        switch self {
+        case let .batch(error):
+            switch error {
+            case .tooLarge: 413
+            case .unknownAgency, .unknownSigningKey, .revokedSigningKey, .signatureInvalid, .unknownServiceKey: 403
+            case .truncated, .badMagic, .unsupportedVersion, .reservedNotZero, .recordCountOutOfRange, .lengthMismatch,
+                .timestampInFuture, .timestampTooOld, .payloadOpenFailed, .payloadHeaderMismatch:
+                422
+            }
+        case .batchIDReused: 409
+        case .storeUnavailable: 503
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .batch(error): error.description
+        case let .batchIDReused(id): "batch id \(id) was already used by a different batch"
+        case let .storeUnavailable(reason): "the store is unavailable (\(reason)); the batch was not accepted, send it again"
+        }
+    }
+}
+
+/// An accepted (or replayed) batch's receipt.
+public struct IngestResult: Sendable {
+    /// The signed receipt.
+    public let receipt: Receipt
+    /// Its canonical bytes.
+    public let receiptBytes: [UInt8]
+    /// True when these exact bytes had been accepted before: nothing changed, the original
+    /// receipt is returned.
+    public let replayed: Bool
+}
+
+/// The receive pipeline. Follows the verification order of `specs/batch-format.md` §7, then
+/// stores the batch, its events and its signed receipt in one transaction, and only then updates
+/// the in-memory case index and answers.
+public final class IngestService: Sendable {
+    let database: AppDatabase
+    /// The agency registry used for step 5.
+    public let registry: AgencyRegistry
+    /// The batch log.
+    public let log: BatchLog
+    let opener: BatchOpener
+    let receiptKey: SigningKeyPair
+    let clock: @Sendable () -> Int64
+    let logger: Logger
+    /// The in-memory case index, kept equal to the `case_event` table.
+    let index: Mutex<CaseIndex>
+
+    /// Opens the pipeline over a migrated store and loads the case index from it.
+    ///
+    /// - Parameters:
+    ///   - serviceKeys: the box key pairs payloads may be sealed to.
+    ///   - receiptKey: the service's Ed25519 key that signs receipts.
+    ///   - timestampPolicy: allowed clock skew of batch creation times.
+    ///   - clock: Unix seconds now (injectable for tests).
+    public init(
+        database: AppDatabase, serviceKeys: [BoxKeyPair], receiptKey: SigningKeyPair,
+        timestampPolicy: TimestampPolicy = .standard,
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
+        logger: Logger = Logger(label: "plazo.ingest")
+    ) throws {
+        self.database = database
+        let registry = AgencyRegistry(database)
+        self.registry = registry
+        self.log = BatchLog(database)
+        self.receiptKey = receiptKey
+        self.clock = clock
+        self.logger = logger
+        self.opener = BatchOpener(serviceKeys: serviceKeys, timestampPolicy: timestampPolicy) { (agencyID, keyID) throws(BatchError) in
+            try registry.signingKey(agencyID: agencyID, keyID: keyID)
+        }
+        var index = CaseIndex()
+        try log.forEachEvent { event, agency in index.apply(event, from: agency) }
+        self.index = Mutex(index)
+    }
+
+    /// Receives one batch.
+    public func submit(_ bytes: [UInt8]) throws(IngestError) -> IngestResult {
+        let now = clock()
+        // Steps 1–3: sizes and header.
+        let header: BatchHeader
+        do { header = try BatchHeader.parse(bytes) } catch { throw .batch(error) }
+
+        // Replays first: the very same bytes were authenticated when first accepted, so the
+        // original receipt is returned even if the key has been rotated or the batch is now old.
+        let digest = Receipt.digest(of: bytes)
+        do {
+            if case let .sameBytes(stored) = try log.lookup(batchID: header.batchID, digest: digest) {
+                return try replay(stored)
+            }
+        } catch let error as IngestError { throw error } catch { throw .storeUnavailable(String(describing: error)) }
+
+        // Steps 4–9: authenticate, open, decode, validate.
+        let latestDay = (Day(unixSeconds: now) ?? Day(rawValue: .max)).adding(days: 1)
+        var events: [CaseEvent] = []
+        var rejected: [Receipt.RejectedRecord] = []
+        do {
+            try withBytes(bytes) { (buffer: UnsafeRawBufferPointer) throws(BatchError) in
+                _ = try opener.authenticate(buffer, now: now)
+                var plain = [UInt8](repeating: 0, count: Int(header.payloadLength) - BatchFormat.sealOverhead)
+                defer { for i in plain.indices { plain[i] = 0 } }
+                events.reserveCapacity(Int(header.recordCount))
+                try withMutableBytes(&plain) { (p: UnsafeMutableRawBufferPointer) throws(BatchError) in
+                    try opener.openPayload(buffer, header: header, into: p)
+                    BatchOpener.decodeRecords(
+                        UnsafeRawBufferPointer(p), count: Int(header.recordCount), latestDay: latestDay,
+                        accept: { _, e in events.append(e) },
+                        reject: { i, e in rejected.append(.init(index: UInt32(i), reason: RecordReason(e))) }
+                    )
+                }
+            }
+        } catch {
+            throw .batch(error)
+        }
+
+        // One transaction: batch as received, its events, its receipt.
+        let outcome: CommitOutcome
+        var signed: Receipt?
+        do {
+            outcome = try log.commit(bytes: bytes, digest: digest, header: header, receivedAt: now, events: events) { newEvents in
+                var receipt = Receipt(
+                    batchID: header.batchID, batchDigest: digest, agencyID: header.agencyID, receivedAt: now,
+                    recordCount: header.recordCount, accepted: UInt32(events.count), newEvents: UInt32(newEvents),
+                    rejected: rejected, serviceKeyID: KeyID.of(receiptKey.publicKey)
+                )
+                try receipt.sign(with: receiptKey)
+                signed = receipt
+                return receipt.encoded()
+            }
+        } catch {
+            logger.error("batch could not be stored", metadata: ["batch.id": "\(header.batchID)", "error": "\(error)"])
+            throw .storeUnavailable("write failed")
+        }
+
+        switch outcome {
+        case let .stored(receiptBytes, isNew):
+            // Committed: now the in-memory state may follow. Only new events change it.
+            let agency = AgencyID(header.agencyID)
+            index.withLock { index in
+                for (event, new) in zip(events, isNew) where new { index.apply(event, from: agency) }
+            }
+            return IngestResult(receipt: signed!, receiptBytes: receiptBytes, replayed: false)
+        case let .replay(receiptBytes):
+            return try replay(receiptBytes)
+        case .conflict:
+            throw .batchIDReused(header.batchID)
+        }
+    }
+
+    private func replay(_ stored: [UInt8]) throws(IngestError) -> IngestResult {
+        guard let receipt = try? Receipt.parse(stored) else { throw .storeUnavailable("stored receipt unreadable") }
+        return IngestResult(receipt: receipt, receiptBytes: stored, replayed: true)
+    }
+
+    /// Reads the case index under its lock.
+    public func withCaseIndex<R>(_ body: (CaseIndex) throws -> R) rethrows -> R {
+        let snapshot = index.withLock { $0 }  // copy-on-write: O(1) unless ingest writes meanwhile
+        return try body(snapshot)
+    }
+}
+
+@inline(__always)
+func withBytes<R>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(BatchError) -> R) throws(BatchError) -> R {
+    let result: Result<R, BatchError> = array.withUnsafeBytes { b in
+        do throws(BatchError) { return .success(try body(b)) } catch { return .failure(error) }
+    }
+    return try result.get()
+}
+
+@inline(__always)
+func withMutableBytes<R>(_ array: inout [UInt8], _ body: (UnsafeMutableRawBufferPointer) throws(BatchError) -> R) throws(BatchError) -> R {
+    let result: Result<R, BatchError> = array.withUnsafeMutableBytes { b in
+        do throws(BatchError) { return .success(try body(b)) } catch { return .failure(error) }
+    }
+    return try result.get()
+}

@@ -1,0 +1,274 @@
+import Foundation
+import GRDB
+import PlazoModel
+import PlazoSodium
+import PlazoWire
+
+/// The state of a registered agency signing key.
+public enum AgencyKeyStatus: String, Sendable, Codable {
+    /// Batches signed with it are accepted. An agency has at most one active key.
+    case active
+    /// Replaced by a newer key (`plazo agencies rotate`): batches signed with it are refused from
+    /// then on; batches accepted earlier stay.
+    case retired
+    /// Revoked (`plazo agencies revoke`), e.g. after a compromise: batches signed with it are refused.
+    case revoked
+}
+
+/// A registered agency signing key.
+public struct AgencyKeyRecord: Sendable, Hashable {
+    public let keyID: KeyID
+    public let publicKey: SigningPublicKey
+    public let status: AgencyKeyStatus
+    public let addedAt: Int64
+    public let retiredAt: Int64?
+}
+
+/// A registered agency.
+public struct AgencyRecord: Sendable, Hashable {
+    /// The id agencies put in batch headers.
+    public let id: UInt32
+    public let name: String
+    public let type: AgencyType
+    public let createdAt: Int64
+    public let keys: [AgencyKeyRecord]
+
+    /// The key batches must be signed with now, if any.
+    public var activeKey: AgencyKeyRecord? { keys.first { $0.status == .active } }
+}
+
+/// Registry errors, each with a stable ``code``.
+public enum RegistryError: Error, Equatable, Sendable, CustomStringConvertible {
+    case duplicateName(String)
+    case keyAlreadyRegistered(KeyID)
+    case unknownAgency(String)
+    case unknownKey(KeyID)
+    case noActiveKey(String)
+    case invalidName
+    case database(String)
+
+    public var code: String {
+        switch self {
+        case .duplicateName: "duplicate_agency_name"
+        case .keyAlreadyRegistered: "key_already_registered"
+        case .unknownAgency: "unknown_agency"
+        case .unknownKey: "unknown_key"
+        case .noActiveKey: "no_active_key"
+        case .invalidName: "invalid_agency_name"
+        case .database: "database_error"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .duplicateName(n): "an agency named '\(n)' is already registered"
+        case let .keyAlreadyRegistered(id): "key \(id) is already registered"
+        case let .unknownAgency(a): "no agency '\(a)' is registered"
+        case let .unknownKey(id): "no key \(id) is registered for this agency"
+        case let .noActiveKey(a): "agency '\(a)' has no active key"
+        case .invalidName: "an agency name must be 1 to 200 printable characters"
+        case let .database(reason): "database error: \(reason)"
+        }
+    }
+}
+
+/// The registry of agencies and their signing keys, in the store.
+public struct AgencyRegistry: Sendable {
+    let database: AppDatabase
+
+    public init(_ database: AppDatabase) { self.database = database }
+
+    /// The registry's tables.
+    public static let migrations: [StoreMigration] = [
+        StoreMigration("v1-agency-registry") { db in
+            try db.execute(sql: """
+                CREATE TABLE agency (
+                    id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 4294967295),
+                    name TEXT NOT NULL UNIQUE,
+                    type INTEGER NOT NULL CHECK (type BETWEEN 0 AND 255),
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE agency_key (
+                    key_id BLOB PRIMARY KEY CHECK (length(key_id) = 8),
+                    agency_id INTEGER NOT NULL REFERENCES agency(id),
+                    public_key BLOB NOT NULL UNIQUE CHECK (length(public_key) = 32),
+                    status TEXT NOT NULL CHECK (status IN ('active', 'retired', 'revoked')),
+                    added_at INTEGER NOT NULL,
+                    retired_at INTEGER
+                );
+                -- At most one active key per agency: trust SQLite more than ourselves.
+                CREATE UNIQUE INDEX agency_key_one_active ON agency_key(agency_id) WHERE status = 'active';
+                """)
+        }
+    ]
+
+    /// Registers an agency with its first signing key, assigning the next free id.
+    public func add(name: String, type: AgencyType, publicKey: SigningPublicKey, now: Int64) throws(RegistryError) -> AgencyRecord {
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        guard (1...200).contains(trimmed.count), trimmed.unicodeScalars.allSatisfy({ !CharacterSet.controlCharacters.contains($0) }) else {
+            throw .invalidName
+        }
+        let keyID = KeyID.of(publicKey)
+        return try write { db in
+            if try Row.fetchOne(db, sql: "SELECT 1 FROM agency WHERE name = ?", arguments: [trimmed]) != nil {
+                throw RegistryError.duplicateName(trimmed)
+            }
+            if try Row.fetchOne(db, sql: "SELECT 1 FROM agency_key WHERE key_id = ?", arguments: [Data(keyID.bytes)]) != nil {
+                throw RegistryError.keyAlreadyRegistered(keyID)
+            }
+            try db.execute(sql: "INSERT INTO agency (name, type, created_at) VALUES (?, ?, ?)", arguments: [trimmed, type.rawValue, now])
+            let id = db.lastInsertedRowID
+            try db.execute(
+                sql: "INSERT INTO agency_key (key_id, agency_id, public_key, status, added_at) VALUES (?, ?, ?, 'active', ?)",
+                arguments: [Data(keyID.bytes), id, Data(publicKey.bytes), now]
+            )
+            return try fetch(db, id: id)!
+        }
+    }
+
+    /// Every agency, by id.
+    public func list() throws(RegistryError) -> [AgencyRecord] {
+        try read { db in
+            try Int64.fetchAll(db, sql: "SELECT id FROM agency ORDER BY id").compactMap { try fetch(db, id: $0) }
+        }
+    }
+
+    /// Finds an agency by id (`"3"`) or exact name.
+    public func find(_ reference: String) throws(RegistryError) -> AgencyRecord {
+        try read { db in try resolve(db, reference) }
+    }
+
+    /// Makes `newKey` the agency's active key; the previous active key is retired and batches signed
+    /// with it are refused from now on.
+    public func rotate(_ reference: String, newKey: SigningPublicKey, now: Int64) throws(RegistryError) -> AgencyRecord {
+        let keyID = KeyID.of(newKey)
+        return try write { db in
+            let agency = try resolve(db, reference)
+            if try Row.fetchOne(db, sql: "SELECT 1 FROM agency_key WHERE key_id = ?", arguments: [Data(keyID.bytes)]) != nil {
+                throw RegistryError.keyAlreadyRegistered(keyID)
+            }
+            try db.execute(
+                sql: "UPDATE agency_key SET status = 'retired', retired_at = ? WHERE agency_id = ? AND status = 'active'",
+                arguments: [now, agency.id]
+            )
+            try db.execute(
+                sql: "INSERT INTO agency_key (key_id, agency_id, public_key, status, added_at) VALUES (?, ?, ?, 'active', ?)",
+                arguments: [Data(keyID.bytes), agency.id, Data(newKey.bytes), now]
+            )
+            return try fetch(db, id: Int64(agency.id))!
+        }
+    }
+
+    /// Revokes one key of an agency (its active key when `keyID` is nil). Batches signed with it
+    /// are refused from now on; batches accepted earlier stay.
+    public func revoke(_ reference: String, keyID: KeyID? = nil, now: Int64) throws(RegistryError) -> AgencyRecord {
+        try write { db in
+            let agency = try resolve(db, reference)
+            let target: KeyID
+            if let keyID {
+                guard agency.keys.contains(where: { $0.keyID == keyID }) else { throw RegistryError.unknownKey(keyID) }
+                target = keyID
+            } else {
+                guard let active = agency.activeKey else { throw RegistryError.noActiveKey(agency.name) }
+                target = active.keyID
+            }
+            try db.execute(
+                sql: "UPDATE agency_key SET status = 'revoked', retired_at = COALESCE(retired_at, ?) WHERE key_id = ?",
+                arguments: [now, Data(target.bytes)]
+            )
+            return try fetch(db, id: Int64(agency.id))!
+        }
+    }
+
+    /// The public key that must have signed a batch of `agencyID` under `keyID` (step 5 of the
+    /// verification order), or the batch error a receiver answers with.
+    public func signingKey(agencyID: UInt32, keyID: KeyID) throws(BatchError) -> SigningPublicKey {
+        let row: Row?
+        do {
+            row = try database.reader.read { db -> Row? in
+                guard try Row.fetchOne(db, sql: "SELECT 1 FROM agency WHERE id = ?", arguments: [Int64(agencyID)]) != nil else {
+                    return nil
+                }
+                return try Row.fetchOne(
+                    db, sql: "SELECT public_key, status FROM agency_key WHERE key_id = ? AND agency_id = ?",
+                    arguments: [Data(keyID.bytes), Int64(agencyID)]
+                ) ?? Row(["status": "missing"])
+            }
+        } catch {
+            // A registry that cannot be read refuses the batch rather than accepting it blindly.
+            throw .unknownAgency(agencyID)
+        }
+        guard let row else { throw .unknownAgency(agencyID) }
+        let status: String = row["status"]
+        switch status {
+        case "active":
+            let data: Data = row["public_key"]
+            guard let key = try? SigningPublicKey(bytes: Array(data)) else { throw .unknownSigningKey(keyID) }
+            return key
+        case "retired", "revoked": throw .revokedSigningKey(keyID)
+        default: throw .unknownSigningKey(keyID)
+        }
+    }
+
+    /// The public key of any registered key of an agency, whatever its status (to authenticate an
+    /// agency's request for its own receipts).
+    public func anyKey(agencyID: UInt32, keyID: KeyID) -> (key: SigningPublicKey, status: AgencyKeyStatus)? {
+        try? database.reader.read { db -> (SigningPublicKey, AgencyKeyStatus)? in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT public_key, status FROM agency_key WHERE key_id = ? AND agency_id = ?",
+                arguments: [Data(keyID.bytes), Int64(agencyID)]
+            ) else { return nil }
+            let data: Data = row["public_key"]
+            let status: String = row["status"]
+            guard let key = try? SigningPublicKey(bytes: Array(data)), let s = AgencyKeyStatus(rawValue: status) else { return nil }
+            return (key, s)
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func resolve(_ db: Database, _ reference: String) throws -> AgencyRecord {
+        if let id = Int64(reference), let found = try fetch(db, id: id) { return found }
+        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM agency WHERE name = ?", arguments: [reference]),
+            let found = try fetch(db, id: id)
+        {
+            return found
+        }
+        throw RegistryError.unknownAgency(reference)
+    }
+
+    private func fetch(_ db: Database, id: Int64) throws -> AgencyRecord? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT id, name, type, created_at FROM agency WHERE id = ?", arguments: [id]) else {
+            return nil
+        }
+        let keys = try Row.fetchAll(
+            db, sql: "SELECT key_id, public_key, status, added_at, retired_at FROM agency_key WHERE agency_id = ? ORDER BY added_at, key_id",
+            arguments: [id]
+        ).map { r -> AgencyKeyRecord in
+            let keyID: Data = r["key_id"]
+            let pk: Data = r["public_key"]
+            let status: String = r["status"]
+            return AgencyKeyRecord(
+                keyID: KeyID(bytes: Array(keyID))!, publicKey: try! SigningPublicKey(bytes: Array(pk)),
+                status: AgencyKeyStatus(rawValue: status)!, addedAt: r["added_at"], retiredAt: r["retired_at"]
+            )
+        }
+        let type: Int = row["type"]
+        return AgencyRecord(
+            id: UInt32(row["id"] as Int64), name: row["name"], type: AgencyType(rawValue: UInt8(type)) ?? .unknown,
+            createdAt: row["created_at"], keys: keys
+        )
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws(RegistryError) -> T {
+        do { return try database.writer.write(body) } catch let error as RegistryError { throw error } catch {
+            throw .database(String(describing: error))
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws(RegistryError) -> T {
+        do { return try database.reader.read(body) } catch let error as RegistryError { throw error } catch {
+            throw .database(String(describing: error))
+        }
+    }
+}

@@ -1,0 +1,219 @@
+import Foundation
+import PlazoCases
+import PlazoModel
+import PlazoSodium
+import PlazoStore
+import PlazoWire
+import Testing
+
+@testable import PlazoIngest
+
+/// A service with two registered agencies over a fresh database file.
+final class IngestFixture: @unchecked Sendable {
+    let directory: String
+    let service: BoxKeyPair
+    let receiptKey: SigningKeyPair
+    let police: SigningKeyPair
+    let prosecutor: SigningKeyPair
+    var policeID: UInt32 = 0
+    var prosecutorID: UInt32 = 0
+    let now: Int64 = 1_748_736_000  // 2025-06-01
+    var database: AppDatabase
+    var ingest: IngestService
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "plazo-ingest-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        service = try BoxKeyPair.generate()
+        receiptKey = try SigningKeyPair.generate()
+        police = try SigningKeyPair.generate()
+        prosecutor = try SigningKeyPair.generate()
+        database = try AppDatabase.open(path: directory + "/plazo.sqlite")
+        let registry = AgencyRegistry(database)
+        policeID = try registry.add(name: "Policía cibernética CDMX", type: .policeCyberUnit, publicKey: police.publicKey, now: now).id
+        prosecutorID = try registry.add(name: "Fiscalía CDMX", type: .stateProsecutor, publicKey: prosecutor.publicKey, now: now).id
+        let now = self.now
+        ingest = try IngestService(database: database, serviceKeys: [service], receiptKey: receiptKey, clock: { now })
+    }
+
+    /// Reopens the database file and the pipeline, as after a restart.
+    func restart() throws {
+        database = try AppDatabase.open(path: directory + "/plazo.sqlite")
+        let now = self.now
+        ingest = try IngestService(database: database, serviceKeys: [service], receiptKey: receiptKey, clock: { now })
+    }
+
+    func seal(_ events: [CaseEvent], by agency: SigningKeyPair? = nil, agencyID: UInt32? = nil, batchID: BatchID? = nil, createdAt: Int64? = nil) throws -> [UInt8] {
+        try BatchSealer.seal(
+            events: events, agencyID: agencyID ?? policeID, batchID: batchID ?? BatchID.random(), createdAt: createdAt ?? now,
+            signer: agency ?? police, service: service.publicKey
+        )
+    }
+
+    static func event(_ caseNumber: UInt64, _ type: EventType, _ day: Int, detail: UInt8 = 0, agencyType: AgencyType = .policeCyberUnit) -> CaseEvent {
+        CaseEvent(
+            pseudonym: CasePseudonym(low: caseNumber, high: 0xC0FFEE), type: type, detail: detail,
+            day: Day(year: 2024, month: 1, day: 1)!.adding(days: day),
+            attributes: type == .reportReceived
+                ? CaseAttributes(offence: .sexualExtortion, ageBand: .age13to15, sex: .female, state: MexicanState(rawValue: 14)!, channel: .platformReferral)
+                : .unknown,
+            agencyType: agencyType
+        )
+    }
+
+    func storedCounts() throws -> (batches: Int, events: Int, cases: Int) { try ingest.log.counts() }
+}
+
+@Suite("Ingest pipeline")
+struct IngestTests {
+    typealias F = IngestFixture
+
+    /// The error a submission is refused with, or nil if it was accepted.
+    func refusal(_ f: F, _ bytes: [UInt8]) -> IngestError? {
+        do throws(IngestError) {
+            _ = try f.ingest.submit(bytes)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("an accepted batch is stored with its events and answered with a receipt that verifies")
+    func accepted() throws {
+        let f = try F()
+        let events = [F.event(1, .reportReceived, 0), F.event(1, .investigationOpened, 5), F.event(2, .reportReceived, 3)]
+        let bytes = try f.seal(events)
+        let result = try f.ingest.submit(bytes)
+        #expect(!result.replayed)
+        #expect(result.receipt.accepted == 3 && result.receipt.newEvents == 3 && result.receipt.rejected.isEmpty)
+        try Receipt.parse(result.receiptBytes).verify(serviceKey: f.receiptKey.publicKey, batch: bytes)
+        #expect(try f.storedCounts() == (1, 3, 2))
+        #expect(f.ingest.withCaseIndex { $0.eventCount } == 3)
+    }
+
+    @Test("the same bytes again return the original receipt and change nothing")
+    func replay() throws {
+        let f = try F()
+        let bytes = try f.seal([F.event(1, .reportReceived, 0)])
+        let first = try f.ingest.submit(bytes)
+        let second = try f.ingest.submit(bytes)
+        #expect(second.replayed)
+        #expect(second.receiptBytes == first.receiptBytes)
+        #expect(try f.storedCounts() == (1, 1, 1))
+    }
+
+    @Test("a different batch reusing an accepted batch id is refused as batch_id_reused and not stored")
+    func reusedID() throws {
+        let f = try F()
+        let id = try BatchID.random()
+        _ = try f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0)], batchID: id))
+        let error = refusal(f, try f.seal([F.event(2, .reportReceived, 0)], batchID: id))
+        #expect(error?.code == "batch_id_reused")
+        #expect(error?.httpStatus == 409)
+        #expect(try f.storedCounts() == (1, 1, 1))
+    }
+
+    @Test("the same event sent in two batches, by two agencies, counts once")
+    func duplicatesAcrossBatches() throws {
+        let f = try F()
+        let shared = F.event(7, .chargeFiled, 30, agencyType: .stateProsecutor)
+        let r1 = try f.ingest.submit(try f.seal([F.event(7, .reportReceived, 0), shared]))
+        let r2 = try f.ingest.submit(try f.seal([shared, shared], by: f.prosecutor, agencyID: f.prosecutorID))
+        #expect(r1.receipt.newEvents == 2)
+        #expect(r2.receipt.accepted == 2 && r2.receipt.newEvents == 0)
+        #expect(try f.storedCounts() == (2, 2, 1))
+    }
+
+    @Test("refused batches store nothing and each gets its own reason")
+    func refusals() throws {
+        let f = try F()
+        let good = try f.seal([F.event(1, .reportReceived, 0)])
+        func reason(_ bytes: [UInt8]) -> String? { refusal(f, bytes)?.code }
+        var flipped = good
+        flipped[200] ^= 1
+        #expect(reason(flipped) == "bad_signature")
+        #expect(reason(Array(good.prefix(100))) == "truncated")
+        #expect(reason(try f.seal([F.event(1, .reportReceived, 0)], agencyID: 99)) == "unknown_agency")
+        #expect(reason(try f.seal([F.event(1, .reportReceived, 0)], by: f.prosecutor)) == "unknown_signing_key")
+        #expect(reason(try f.seal([F.event(1, .reportReceived, 0)], createdAt: f.now + 3600)) == "timestamp_in_future")
+        #expect(reason(try f.seal([F.event(1, .reportReceived, 0)], createdAt: f.now - 40 * 86_400)) == "timestamp_too_old")
+        // Agency A's sealed payload under agency B's signed header.
+        let header = try BatchHeader.parse(good)
+        var lifted = BatchHeader(
+            agencyID: f.prosecutorID, recordCount: header.recordCount, signingKeyID: KeyID.of(f.prosecutor.publicKey),
+            batchID: header.batchID, createdAt: header.createdAt, serviceKeyID: header.serviceKeyID
+        ).encoded() + good[64..<(good.count - 64)]
+        lifted += try Signature.sign(lifted, with: f.prosecutor)
+        #expect(reason(lifted) == "payload_header_mismatch")
+        #expect(try f.storedCounts() == (0, 0, 0))
+    }
+
+    @Test("after a rotation the old key is refused; after a revocation the revoked key is refused; earlier batches stay")
+    func rotationAndRevocation() throws {
+        let f = try F()
+        _ = try f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0)]))
+        let newKey = try SigningKeyPair.generate()
+        _ = try f.ingest.registry.rotate("\(f.policeID)", newKey: newKey.publicKey, now: f.now)
+        #expect(refusal(f, try f.seal([F.event(2, .reportReceived, 0)]))?.code == "revoked_signing_key")
+        _ = try f.ingest.submit(try f.seal([F.event(2, .reportReceived, 0)], by: newKey))
+        _ = try f.ingest.registry.revoke("Fiscalía CDMX", now: f.now)
+        #expect(refusal(f, try f.seal([F.event(3, .reportReceived, 0)], by: f.prosecutor, agencyID: f.prosecutorID))?.code == "revoked_signing_key")
+        #expect(try f.storedCounts() == (2, 2, 2))
+    }
+
+    @Test("invalid records are listed in the receipt; the rest of the batch is stored")
+    func partialBatch() throws {
+        let f = try F()
+        var future = F.event(1, .chargeFiled, 0)
+        future.day = Day(unixSeconds: f.now)!.adding(days: 5)
+        let result = try f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0), future]))
+        #expect(result.receipt.accepted == 1)
+        #expect(result.receipt.rejected == [.init(index: 1, reason: .dayInFuture)])
+    }
+
+    @Test("state after a restart, and a rebuild from the batch log, equal the incrementally built state")
+    func rebuildEquivalence() throws {
+        let f = try F()
+        var rng = SplitMix64(seed: 20_261_129)
+        var sent: [[UInt8]] = []
+        for batch in 0..<12 {
+            var events: [CaseEvent] = []
+            for _ in 0..<40 {
+                let c = rng.next() % 25
+                let type = EventType(rawValue: UInt8(1 + rng.next() % 10))!
+                let detail: UInt8 = type.detailAttribute == nil ? 0 : UInt8(rng.next() % 3)
+                events.append(F.event(c, type, Int(rng.next() % 400), detail: detail))
+            }
+            if batch % 3 == 2, let target = events.first {
+                var void = F.event(target.pseudonym.low, .void, 500)
+                void.target = EventReference(type: target.type, detail: target.detail, day: target.day)
+                events.append(void)
+            }
+            let byProsecutor = batch % 2 == 1
+            let bytes = try f.seal(events, by: byProsecutor ? f.prosecutor : f.police, agencyID: byProsecutor ? f.prosecutorID : f.policeID)
+            sent.append(bytes)
+            _ = try f.ingest.submit(bytes)
+            if batch % 4 == 0 { _ = try f.ingest.submit(sent[Int(rng.next() % UInt64(sent.count))]) }  // replays
+        }
+        let live = f.ingest.withCaseIndex { Rebuild.digest(of: $0) }
+        let (_, report) = try Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service])
+        #expect(report.batches == 12)
+        #expect(report.matches)
+        #expect(report.rebuiltDigest == live)
+        try f.restart()
+        #expect(f.ingest.withCaseIndex { Rebuild.digest(of: $0) } == live)
+    }
+}
+
+/// A small seeded generator for reproducible tests.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
