@@ -117,16 +117,25 @@ public struct CaseIndex: Sendable {
     private var table: [UInt32]
     private var tableBits: Int
     // Per case.
-    private var lows: [UInt64] = []
-    private var highs: [UInt64] = []
-    /// First chunk's offset (bits 0..39) | words used (40..55), links excluded but padding
-    /// included: a void's two words never straddle chunks, and a skipped word stays 0.
-    private var meta: [UInt64] = []
+    /// Pseudonym and metadata of each case side by side, so that finding a case and reaching
+    /// its events costs one cache miss rather than three (the index is far larger than cache).
+    private struct CaseRecord {
+        var low: UInt64
+        var high: UInt64
+        /// First chunk's offset (bits 0..39) | words used (40..55), links excluded but padding
+        /// included: a void's two words never straddle chunks, and a skipped word stays 0.
+        var meta: UInt64
+    }
+
+    private var records: [CaseRecord] = []
     /// The arena. Word 0 is never a chunk start, so a link of 0 can mean "none".
     private var words: [UInt64] = [0]
     // Agencies: dense slots, in first-seen order.
     private var agencyIDs: [AgencyID] = []
     private var agencySlots: [AgencyID: UInt16] = [:]
+
+    /// Keeps the prefetching loads of ``applyBuffer`` from being optimised away.
+    private var prefetchSink: UInt64 = 0
 
     /// Number of distinct events stored (voids included).
     public private(set) var eventCount = 0
@@ -138,19 +147,17 @@ public struct CaseIndex: Sendable {
         tableBits = bits
         table = [UInt32](repeating: 0, count: 1 << bits)
         if expectedCases > 0 {
-            lows.reserveCapacity(expectedCases)
-            highs.reserveCapacity(expectedCases)
-            meta.reserveCapacity(expectedCases)
+            records.reserveCapacity(expectedCases)
         }
     }
 
     /// Number of cases (pseudonyms) with at least one stored event.
-    public var caseCount: Int { lows.count }
+    public var caseCount: Int { records.count }
 
     /// Bytes held by the index's buffers (capacity, not just use): a lower bound of its resident
     /// memory, to compare with the process's RSS.
     public var allocatedBytes: Int {
-        table.capacity * 4 + lows.capacity * 8 + highs.capacity * 8 + meta.capacity * 8 + words.capacity * 8
+        table.capacity * 4 + records.capacity * MemoryLayout<CaseRecord>.stride + words.capacity * 8
             + agencyIDs.capacity * 4 + agencySlots.capacity * 16
     }
 
@@ -182,13 +189,30 @@ public struct CaseIndex: Sendable {
     private mutating func applyBuffer(_ events: UnsafeBufferPointer<CaseEvent>, from agency: AgencyID) -> ApplyTally {
         let slot = agencySlot(agency)
         var tally = ApplyTally()
-        for event in events {
+        // Software pipelining for large indexes: 16 events ahead, load the table slot; 8 events
+        // ahead, the case record it names; so that their cache misses overlap with the work on
+        // the current event instead of following it. (Touching the arena too measured slower.)
+        let far = 16
+        let mid = 8
+        var sink: UInt64 = 0
+        for i in events.indices {
+            if i + far < events.count {
+                let p = events[i + far].pseudonym
+                sink &+= UInt64(table[bucket(p.low, p.high)])
+            }
+            if i + mid < events.count {
+                let p = events[i + mid].pseudonym
+                let v = Int(table[bucket(p.low, p.high)])
+                if v != 0 { sink &+= records[v - 1].meta }
+            }
+            let event = events[i]
             guard let packed = PackedEvent(event, agencySlot: slot) else {
                 tally.invalid += 1
                 continue
             }
             tally.add(insert(low: event.pseudonym.low, high: event.pseudonym.high, packed))
         }
+        prefetchSink = sink
         return tally
     }
 
@@ -232,7 +256,7 @@ public struct CaseIndex: Sendable {
             }
             // Padding can make apply refuse slightly earlier; the limit is an abuse guard only.
             let need = packed.isVoid ? 2 : 1
-            let used = (c.map { Int((meta[$0] >> 40) & 0xFFFF) } ?? 0) + pendingWords[event.pseudonym, default: 0]
+            let used = (c.map { Int((records[$0].meta >> 40) & 0xFFFF) } ?? 0) + pendingWords[event.pseudonym, default: 0]
             if used + need > CaseIndex.maxWordsPerCase {
                 out.append(.caseFull)
                 continue
@@ -278,7 +302,7 @@ public struct CaseIndex: Sendable {
             let v = table[i]
             if v == 0 { return (i, nil) }
             let c = Int(v) - 1
-            if lows[c] == low && highs[c] == high { return (i, c) }
+            if records[c].low == low && records[c].high == high { return (i, c) }
             i = (i + 1) & mask
         }
     }
@@ -287,8 +311,8 @@ public struct CaseIndex: Sendable {
         tableBits += 1
         table = [UInt32](repeating: 0, count: 1 << tableBits)
         let mask = table.count - 1
-        for c in 0..<lows.count {
-            var i = bucket(lows[c], highs[c])
+        for c in 0..<records.count {
+            var i = bucket(records[c].low, records[c].high)
             while table[i] != 0 { i = (i + 1) & mask }
             table[i] = UInt32(c + 1)
         }
@@ -305,21 +329,19 @@ public struct CaseIndex: Sendable {
         let need = isVoid ? 2 : 1
         var (position, found) = find(low, high)
         guard let c = found else {
-            if (lows.count + 1) * 4 > table.count * 3 {
+            if (records.count + 1) * 4 > table.count * 3 {
                 growTable()
                 position = find(low, high).position
             }
             let offset = allocate(chunk: 0)
             words[offset] = packed.word
             if isVoid { words[offset + 1] = packed.target }
-            lows.append(low)
-            highs.append(high)
-            meta.append(UInt64(offset) | UInt64(need) << 40)
-            table[position] = UInt32(lows.count)
+            records.append(CaseRecord(low: low, high: high, meta: UInt64(offset) | UInt64(need) << 40))
+            table[position] = UInt32(records.count)
             eventCount += 1
             return .new
         }
-        let m = meta[c]
+        let m = records[c].meta
         let head = Int(m & 0xFF_FFFF_FFFF)
         let used = Int((m >> 40) & 0xFFFF)
         let content = packed.word & PackedEvent.contentMask
@@ -365,7 +387,7 @@ public struct CaseIndex: Sendable {
         }
         words[at] = packed.word
         if isVoid { words[at + 1] = packed.target }
-        meta[c] = UInt64(head) | UInt64(newUsed) << 40
+        records[c].meta = UInt64(head) | UInt64(newUsed) << 40
         eventCount += 1
         return .new
     }
@@ -374,7 +396,7 @@ public struct CaseIndex: Sendable {
     /// target is at the next position).
     @inline(__always)
     private func forEachEventWord(case c: Int, _ body: (Int) throws -> Void) rethrows {
-        let m = meta[c]
+        let m = records[c].meta
         var chunkStart = Int(m & 0xFF_FFFF_FFFF)
         var remaining = Int((m >> 40) & 0xFFFF)
         var chunk = 0
@@ -438,7 +460,7 @@ public struct CaseIndex: Sendable {
     public func forEachSummary(asOf cutoff: Day, _ body: (CaseSummary) throws -> Void) rethrows {
         var scratch: [EvalEvent] = []
         scratch.reserveCapacity(64)
-        for c in 0..<lows.count {
+        for c in 0..<records.count {
             load(case: c, into: &scratch)
             let summary = scratch.withUnsafeMutableBufferPointer { b in
                 CaseEvaluator.evaluate(b, asOf: cutoff) { _, _ in }
@@ -450,7 +472,7 @@ public struct CaseIndex: Sendable {
     /// The summaries of every case with a report on or before `cutoff`, in an unspecified order.
     public func summaries(asOf cutoff: Day) -> [CaseSummary] {
         var out: [CaseSummary] = []
-        out.reserveCapacity(lows.count)
+        out.reserveCapacity(records.count)
         forEachSummary(asOf: cutoff) { out.append($0) }
         return out
     }
@@ -459,7 +481,7 @@ public struct CaseIndex: Sendable {
     public func anomalyCounts(asOf cutoff: Day) -> AnomalyCounts {
         var counts = AnomalyCounts()
         var scratch: [EvalEvent] = []
-        for c in 0..<lows.count {
+        for c in 0..<records.count {
             load(case: c, into: &scratch)
             _ = scratch.withUnsafeMutableBufferPointer { b in
                 CaseEvaluator.evaluate(b, asOf: cutoff) { counts.add($0, agency: $1) }
@@ -479,15 +501,15 @@ public struct CaseIndex: Sendable {
         var scratch: [EvalEvent] = []
         load(case: c, into: &scratch)
         scratch.sort { ($0.word, $0.target) < ($1.word, $1.target) }
-        let pseudonym = CasePseudonym(low: lows[c], high: highs[c])
+        let pseudonym = CasePseudonym(low: records[c].low, high: records[c].high)
         return scratch.map { (PackedEvent(word: $0.word, target: $0.target).event(pseudonym: pseudonym), $0.agency) }
     }
 
     /// Calls `body` with every case's pseudonym and distinct events (see ``events(of:)``), in an
     /// unspecified order.
     public func forEachCase(_ body: (CasePseudonym, [(event: CaseEvent, agency: AgencyID)]) throws -> Void) rethrows {
-        for c in 0..<lows.count {
-            try body(CasePseudonym(low: lows[c], high: highs[c]), storedEvents(case: c))
+        for c in 0..<records.count {
+            try body(CasePseudonym(low: records[c].low, high: records[c].high), storedEvents(case: c))
         }
     }
 
@@ -505,7 +527,7 @@ public struct CaseIndex: Sendable {
     /// snapshots whatever their arrival order was.
     public func snapshot() -> [UInt8] {
         var out = CaseIndex.magic
-        out.reserveCapacity(32 + agencyIDs.count * 4 + lows.count * 26 + words.count * 8)
+        out.reserveCapacity(32 + agencyIDs.count * 4 + records.count * 26 + words.count * 8)
         func put<T: FixedWidthInteger>(_ v: T) {
             withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
         }
@@ -514,12 +536,12 @@ public struct CaseIndex: Sendable {
         for (r, slot) in agencyOrder.enumerated() { rank[slot] = UInt64(r) }
         put(UInt32(agencyIDs.count))
         for slot in agencyOrder { put(agencyIDs[slot].rawValue) }
-        put(UInt64(lows.count))
+        put(UInt64(records.count))
         var pairs: [(UInt64, UInt64)] = []
-        let order = (0..<lows.count).sorted { (highs[$0], lows[$0]) < (highs[$1], lows[$1]) }
+        let order = (0..<records.count).sorted { (records[$0].high, records[$0].low) < (records[$1].high, records[$1].low) }
         for c in order {
-            put(lows[c])
-            put(highs[c])
+            put(records[c].low)
+            put(records[c].high)
             pairs.removeAll(keepingCapacity: true)
             var used = 0
             forEachEventWord(case: c) { j in

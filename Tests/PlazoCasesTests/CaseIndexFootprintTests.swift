@@ -5,7 +5,8 @@ import Testing
 
 /// Throughput and memory of ``CaseIndex`` at scale. Off by default (it needs release mode and a
 /// few seconds); run it with
-/// `PLAZO_CASES_BENCH=1 swift test -c release --scratch-path .build-cases --filter CaseIndexFootprint`.
+/// `PLAZO_CASES_BENCH=1 swift test -c release --scratch-path .build-cases --filter CaseIndexFootprint`
+/// (add `PLAZO_CASES_BENCH_CASES=10000000` for the 10M-case figure).
 @Suite("case index footprint", .enabled(if: ProcessInfo.processInfo.environment["PLAZO_CASES_BENCH"] == "1"))
 struct CaseIndexFootprintTests {
     /// Resident set size of this process in bytes (Linux `/proc/self/statm`), or 0 elsewhere.
@@ -41,9 +42,9 @@ struct CaseIndexFootprintTests {
         return CaseEvent(pseudonym: pseudonym, type: type, detail: detail, day: day(base + offset), attributes: attributes, agencyType: .stateProsecutor)
     }
 
-    @Test("one million cases: apply throughput and resident bytes per case")
+    @Test("one million cases (or PLAZO_CASES_BENCH_CASES): apply throughput and resident bytes per case")
     func oneMillionCases() {
-        let caseCount = 1_000_000
+        let caseCount = ProcessInfo.processInfo.environment["PLAZO_CASES_BENCH_CASES"].flatMap { Int($0) } ?? 1_000_000
         let batchSize = 10_000
         let before = Self.residentBytes()
         var index = CaseIndex()
