@@ -24,6 +24,7 @@ var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.30.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
 ]
 
 var targets: [Target] = [
@@ -109,6 +110,7 @@ var targets: [Target] = [
         dependencies: [
             "PlazoServer", "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Yams", package: "Yams"),
         ],
         swiftSettings: strict
     ),
