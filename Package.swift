@@ -111,6 +111,7 @@ var targets: [Target] = [
             "PlazoServer", "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Yams", package: "Yams"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ],
         swiftSettings: strict
     ),

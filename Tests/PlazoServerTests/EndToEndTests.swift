@@ -1,0 +1,205 @@
+import Foundation
+import GRDB
+import PlazoModel
+import PlazoSodium
+import PlazoStore
+import PlazoWire
+import Synchronization
+import Testing
+
+/// Runs the real `plazo` binary (built beside the test bundle by `swift build --build-tests`).
+struct PlazoProcess {
+    static let binary: String = {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [dir.appendingPathComponent("plazo").path, dir.deletingLastPathComponent().appendingPathComponent("plazo").path]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }()
+
+    /// Runs `plazo args...` to completion; returns exit status and output.
+    @discardableResult
+    static func run(_ args: [String], in directory: String) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+}
+
+/// A running `plazo serve`.
+final class ServerProcess: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+
+    /// Starts the server and waits for its "listening" line.
+    init(directory: String, port: Int = 0) throws {
+        process.executableURL = URL(fileURLWithPath: PlazoProcess.binary)
+        process.arguments = ["serve", "--port", "\(port)", "--log-level", "warning"]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let handle = out.fileHandleForReading
+        var text = ""
+        let deadline = Date().addingTimeInterval(60)
+        while !text.contains("\n"), Date() < deadline {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let range = text.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+            let bound = Int(text[range].split(separator: ":").last!)
+        else {
+            process.terminate()
+            throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "server did not start: \(text)"])
+        }
+        self.port = bound
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    /// SIGKILL: no chance to flush or clean up.
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
+
+@Suite("End to end through the plazo binary", .serialized)
+struct EndToEndTests {
+    func workspace() throws -> String {
+        let dir = NSTemporaryDirectory() + "plazo-e2e-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// keys, register, seal, submit, receipt, replay, rebuild — the README's agency path.
+    @Test("an agency's whole path: keys, register, seal, submit, receipts, replay and rebuild")
+    func agencyPath() throws {
+        let dir = try workspace()
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/examples/police-export.csv").path
+        #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "agency", "--out", "police"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "linkage", "--out", "police/linkage.key"], in: dir).status == 0)
+        let added = try PlazoProcess.run(
+            ["agencies", "add", "--name", "Policía cibernética", "--type", "police_cyber_unit", "--public-key", "police/agency-signing.public"], in: dir
+        )
+        #expect(added.status == 0, "\(added.err)")
+        #expect(added.out.contains("--agency-id 1"))
+        let sealed = try PlazoProcess.run(
+            ["seal", sample, "--agency-id", "1", "--agency-type", "police_cyber_unit", "--signing-key", "police/agency-signing.secret",
+             "--service-key", "keys/service-box.public", "--linkage-key", "police/linkage.key", "--out", "outbox"], in: dir
+        )
+        #expect(sealed.status == 3)  // the sample has three bad rows on purpose
+        let server = try ServerProcess(directory: dir)
+        defer { server.stop() }
+        let submit = { try PlazoProcess.run(["submit", "--server", server.url, "--service-key", "keys/service-signing.public", "--plain", "outbox/police-export-0001.plzb"], in: dir) }
+        let first = try submit()
+        #expect(first.status == 0, "\(first.err)")
+        #expect(first.err.contains("accepted 16 of 16 records (16 new, 0 rejected)"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/outbox/police-export-0001.plzb.receipt"))
+        let again = try submit()
+        #expect(again.status == 0)
+        #expect(again.err.contains("already accepted"))
+        let rebuild = try PlazoProcess.run(["rebuild"], in: dir)
+        #expect(rebuild.status == 0, "\(rebuild.out)")
+        #expect(rebuild.out.contains("OK"))
+        // A revoked agency's next batch is refused and submit says so in its exit status.
+        #expect(try PlazoProcess.run(["agencies", "revoke", "1"], in: dir).status == 0)
+        let resealed = try PlazoProcess.run(
+            ["seal", sample, "--agency-id", "1", "--agency-type", "police_cyber_unit", "--signing-key", "police/agency-signing.secret",
+             "--service-key", "keys/service-box.public", "--linkage-key", "police/linkage.key", "--out", "outbox2"], in: dir
+        )
+        #expect(resealed.status == 3)
+        let refused = try PlazoProcess.run(["submit", "--server", server.url, "--service-key", "keys/service-signing.public", "--plain", "outbox2/police-export-0001.plzb"], in: dir)
+        #expect(refused.status == 1)
+        #expect(refused.err.contains("revoked_signing_key"))
+    }
+
+    /// kill -9 during a stream of submissions loses no acknowledged batch and leaves no
+    /// half-applied one.
+    @Test("a server killed with SIGKILL during ingest loses no acknowledged batch and leaves a consistent store")
+    func crashDuringIngest() async throws {
+        let dir = try workspace()
+        #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "agency", "--out", "agency"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["agencies", "add", "--name", "Fiscalía", "--type", "state_prosecutor", "--public-key", "agency/agency-signing.public"], in: dir).status == 0)
+        let signer = try KeyFile.read(dir + "/agency/agency-signing.secret", expecting: .agencySigningSecret).signingKeyPair()
+        let service = try KeyFile.read(dir + "/keys/service-box.public", expecting: .serviceBoxPublic).boxPublicKey()
+        // 40 batches of 2,000 events over 20,000 cases, with overlaps between batches.
+        var files: [String] = []
+        try FileManager.default.createDirectory(atPath: dir + "/outbox", withIntermediateDirectories: true)
+        let now = Int64(Date().timeIntervalSince1970)
+        for b in 0..<40 {
+            let events = (0..<2000).map { i in
+                CaseEvent(
+                    pseudonym: CasePseudonym(low: UInt64((b * 1500 + i) % 20_000), high: 5), type: i % 3 == 0 ? .investigationOpened : .reportReceived,
+                    day: Day(year: 2024, month: 1, day: 1)!.adding(days: (b * 7 + i) % 300), agencyType: .stateProsecutor
+                )
+            }
+            let bytes = try BatchSealer.seal(events: events, agencyID: 1, batchID: BatchID.random(), createdAt: now, signer: signer, service: service)
+            let path = dir + "/outbox/batch-\(b).plzb"
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            files.append(path)
+        }
+        var server = try ServerProcess(directory: dir)
+        let port = server.port
+        // The agency's submit runs in the background and retries through the outages.
+        let submit = Process()
+        submit.executableURL = URL(fileURLWithPath: PlazoProcess.binary)
+        submit.arguments = ["submit", "--server", server.url, "--service-key", "keys/service-signing.public", "--plain", "--attempts", "40"] + files
+        submit.currentDirectoryURL = URL(fileURLWithPath: dir)
+        submit.standardOutput = FileHandle.nullDevice
+        submit.standardError = FileHandle.nullDevice
+        try submit.run()
+        // Kill the server three times while batches stream in, restarting it on the same port.
+        var countsAtKill: [Int] = []
+        for round in 0..<3 {
+            try await Task.sleep(for: .milliseconds(400 + 300 * round))
+            let observer = try DatabaseQueue(path: dir + "/plazo.sqlite")
+            countsAtKill.append(try await observer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM batch") ?? 0 })
+            try observer.close()
+            server.kill9()
+            server = try ServerProcess(directory: dir, port: port)
+        }
+        // The kills must have landed mid-stream for the test to mean anything.
+        #expect(countsAtKill.contains { $0 > 0 && $0 < files.count }, "batches stored at each kill: \(countsAtKill)")
+        let deadline = Date().addingTimeInterval(240)
+        while submit.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!submit.isRunning)
+        #expect(submit.terminationStatus == 0)
+        server.stop()
+
+        // Every receipt the agency holds names a batch the store holds, byte for byte.
+        let database = try AppDatabase.open(path: dir + "/plazo.sqlite")
+        let log = BatchLog(database)
+        var receipts = 0
+        for file in files where FileManager.default.fileExists(atPath: file + ".receipt") {
+            let receipt = try Receipt.parse(Array(try Data(contentsOf: URL(fileURLWithPath: file + ".receipt"))))
+            let lookup = try log.lookup(batchID: receipt.batchID, digest: receipt.batchDigest)
+            if case .sameBytes = lookup { receipts += 1 } else { Issue.record("acknowledged batch \(receipt.batchID) is missing") }
+        }
+        #expect(receipts == files.count)
+        #expect(try log.counts().batches == files.count)
+        let integrity = try await database.reader.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
+        #expect(integrity == "ok")
+        // The stored case state equals a rebuild from the batch log.
+        let rebuild = try PlazoProcess.run(["rebuild"], in: dir)
+        #expect(rebuild.status == 0, "\(rebuild.out)")
+    }
+}
