@@ -46,7 +46,7 @@ struct LedgerCommand: ParsableCommand {
             if entries.isEmpty { print("no spends recorded"); return }
             for e in entries {
                 let scopes = e.scopes.map(\.rawValue).joined(separator: ",")
-                print("#\(e.id)\t\(LedgerCommand.timestamp(e.spentAt))\t\(scopes)\t\(e.cost)\tcharged ρ=\(e.charged)\t\(e.purpose)\t\(e.requester)")
+                print("#\(e.id)\t\(LedgerCommand.timestamp(e.spentAt))\t\(scopes)\t\(e.cost)\tcharged ρ=\(e.charged.displayDescription)\t\(e.purpose)\t\(e.requester)")
             }
         }
     }
@@ -63,11 +63,11 @@ struct LedgerCommand: ParsableCommand {
             if json {
                 print(try LedgerCommand.json(report))
             } else {
-                print("default budget ρ=\(try ledger.defaultBudget())")
+                print("default budget ρ=\(try ledger.defaultBudget().displayDescription)")
                 print("scope\tbudget ρ\tspent ρ\tremaining ρ\tspends")
                 for b in report.balances {
-                    let remaining = (try? Rational(b.remainingUnits, RhoUnits.unitsPerRho))?.description ?? "\(b.remainingUnits) units"
-                    print("\(b.scope)\t\(b.budget)\(b.budgetIsDefault ? " (default)" : "")\t\(b.spent)\t\(remaining)\t\(b.spendCount)")
+                    let remaining = b.remainingUnits >= 0 ? RhoUnits(units: b.remainingUnits).displayDescription : "-\(RhoUnits(units: -b.remainingUnits).displayDescription)"
+                    print("\(b.scope)\t\(b.budget.displayDescription)\(b.budgetIsDefault ? " (default)" : "")\t\(b.spent.displayDescription)\t\(remaining)\t\(b.spendCount)")
                 }
                 print("\(report.spendCount) spends; " + (report.isConsistent ? "consistent" : "PROBLEMS:"))
                 for p in report.problems { print("  - \(p)") }
@@ -99,7 +99,7 @@ struct LedgerCommand: ParsableCommand {
                 try ledger.setDefaultBudget(value, by: by)
             }
             let applied = try RhoUnits.budget(value)
-            print("budget \(scope ?? "default") ρ=\(applied)\(applied.isExactly(value) ? "" : " (rounded down from \(value))")")
+            print("budget \(scope ?? "default") ρ=\(applied.displayDescription)\(applied.isExactly(value) ? "" : ", rounded down from \(value)")")
         }
     }
 }

@@ -174,4 +174,26 @@ public struct RhoUnits: Sendable, Hashable, Comparable, Codable, CustomStringCon
 
     /// The value as an exact fraction in lowest terms, e.g. `1/2`.
     public var description: String { rho.description }
+
+    /// The exact fraction, followed by a 6-significant-digit decimal when the fraction is long.
+    public var displayDescription: String {
+        let r = rho
+        if r.denominator <= 10_000 { return r.description }
+        return "\(r) (≈\(String(format: "%.6g", r.doubleValue)))"
+    }
+
+    enum CodingKeys: String, CodingKey { case units, rho }
+
+    /// Decodes `{"units": N}` (the `rho` field, if present, is informational).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        units = try c.decode(Int64.self, forKey: .units)
+    }
+
+    /// Encodes `{"units": N, "rho": "n/d"}` so that JSON readers see the exact ρ.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(units, forKey: .units)
+        try c.encode(rho.description, forKey: .rho)
+    }
 }

@@ -158,8 +158,9 @@ public struct RandomBits: ~Copyable {
     }
 
     /// A uniform integer in `0..<n` for any `n ≥ 1`, exactly unbiased (64-bit Lemire for `n > 2^32`).
+    /// Internal: callers outside the module use the validated samplers, which never pass 0.
     @inline(__always)
-    public mutating func uniform(below n: UInt64) -> UInt64 {
+    mutating func uniform(below n: UInt64) -> UInt64 {
         precondition(n > 0)
         if n <= 1 << 32 { return uniform32(below: n) }
         var m = UInt128(next64()) &* UInt128(n)
@@ -188,7 +189,7 @@ public struct RandomBits: ~Copyable {
 
     /// True with probability exactly `numerator / denominator` (`0 ≤ numerator ≤ denominator`, `denominator ≥ 1`).
     @inline(__always)
-    public mutating func bernoulli(_ numerator: UInt64, over denominator: UInt64) -> Bool {
+    mutating func bernoulli(_ numerator: UInt64, over denominator: UInt64) -> Bool {
         uniform(below: denominator) < numerator
     }
 
