@@ -127,7 +127,10 @@ if ProcessInfo.processInfo.environment["PLAZO_BENCHMARKS"] == "1" {
             name: "PlazoBenchmarks",
             dependencies: [
                 "PlazoSodium", "PlazoModel", "PlazoWire", "PlazoAgency", "PlazoPrivacy",
+                "PlazoCases", "PlazoStore", "PlazoIngest", "PlazoServer",
                 .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Benchmarks/PlazoBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -4,4 +4,5 @@ import Benchmark
 /// Run: `PLAZO_BENCHMARKS=1 swift package --scratch-path .build-privacy-bench benchmark`.
 let benchmarks: @Sendable () -> Void = {
     samplerBenchmarks()
+    ingestBenchmarks()
 }

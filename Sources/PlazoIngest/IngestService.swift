@@ -164,12 +164,12 @@ public final class IngestService: Sendable {
         }
 
         switch outcome {
-        case let .stored(receiptBytes, isNew):
-            // Committed: now the in-memory state may follow. Only new events change it.
+        case let .stored(receiptBytes, _):
+            // Committed: now the in-memory state may follow. Every accepted event is applied, not
+            // only the new ones: a duplicate from a smaller agency id moves the attribution, as
+            // the store's case_event row did inside the transaction.
             let agency = AgencyID(header.agencyID)
-            index.withLock { index in
-                for (event, new) in zip(events, isNew) where new { index.apply(event, from: agency) }
-            }
+            index.withLock { index in index.apply(events, from: agency) }
             return IngestResult(receipt: signed!, receiptBytes: receiptBytes, replayed: false)
         case let .replay(receiptBytes):
             return try replay(receiptBytes)

@@ -62,19 +62,9 @@ public enum Rebuild {
         return (index, report)
     }
 
-    /// A digest of an index's content that does not depend on arrival order: BLAKE2b-256 over
-    /// the cases sorted by pseudonym, each with its events' record bytes and attributed agency,
-    /// sorted.
+    /// A digest of an index's content that does not depend on arrival order: BLAKE2b-256 of its
+    /// canonical snapshot (the same set of events and attributions gives the same bytes).
     public static func digest(of index: CaseIndex) -> [UInt8] {
-        var cases: [(CasePseudonym, [[UInt8]])] = []
-        cases.reserveCapacity(index.caseCount)
-        index.forEachCase { pseudonym, events in
-            let encoded = events.map { EventRecord.encode($0.event) + withUnsafeBytes(of: $0.agency.rawValue.littleEndian) { Array($0) } }
-            cases.append((pseudonym, encoded.sorted { $0.lexicographicallyPrecedes($1) }))
-        }
-        cases.sort { $0.0 < $1.0 }
-        var all: [UInt8] = []
-        for (_, events) in cases { for e in events { all += e } }
-        return (try? GenericHash.hash(all, outputLength: 32)) ?? []
+        (try? GenericHash.hash(index.snapshot(), outputLength: 32)) ?? []
     }
 }

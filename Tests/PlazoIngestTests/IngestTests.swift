@@ -124,6 +124,19 @@ struct IngestTests {
         #expect(try f.storedCounts() == (2, 2, 1))
     }
 
+    @Test("an event first sent by a larger agency id and then by a smaller one is attributed alike live and in a rebuild")
+    func attributionFollowsSmallestAgency() throws {
+        let f = try F()
+        let shared = F.event(3, .chargeFiled, 10, agencyType: .stateProsecutor)
+        _ = try f.ingest.submit(try f.seal([F.event(3, .reportReceived, 0), shared], by: f.prosecutor, agencyID: f.prosecutorID))
+        _ = try f.ingest.submit(try f.seal([shared]))  // police: the smaller id
+        let live = f.ingest.withCaseIndex { index in index.events(of: shared.pseudonym)?.first { $0.event == shared }?.agency }
+        #expect(live == AgencyID(f.policeID))
+        let (_, report) = try Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service])
+        #expect(report.matches)
+        #expect(report.rebuiltDigest == f.ingest.withCaseIndex { Rebuild.digest(of: $0) })
+    }
+
     @Test("refused batches store nothing and each gets its own reason")
     func refusals() throws {
         let f = try F()
