@@ -68,23 +68,27 @@ var targets: [Target] = [
         ],
         swiftSettings: strict
     ),
+    // Releases: specs, exact noise on tabulated cells, post-processing, intervals, immutable storage.
+    .target(name: "PlazoReleases", dependencies: ["PlazoCases", "PlazoPrivacy", "PlazoStore", "PlazoModel"], swiftSettings: strict),
     // The HTTP service (Hummingbird 2): routes, error bodies, metrics, request logging.
     .target(
         name: "PlazoServer",
         dependencies: [
-            "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases",
+            "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases", "PlazoPrivacy", "PlazoReleases",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: strict
     ),
+    // Synthetic agency exports for demos, tests and benchmarks (deterministic for a seed).
+    .target(name: "PlazoSynth", dependencies: ["PlazoModel"], swiftSettings: strict),
     // The `plazo` command.
     .executableTarget(
         name: "PlazoCLI",
         dependencies: [
             "PlazoSodium", "PlazoModel", "PlazoWire", "PlazoAgency", "PlazoCases", "PlazoPrivacy", "PlazoStore",
-            "PlazoIngest", "PlazoServer",
+            "PlazoIngest", "PlazoServer", "PlazoSynth", "PlazoReleases",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -100,6 +104,12 @@ var targets: [Target] = [
     .testTarget(name: "PlazoCasesTests", dependencies: ["PlazoCases", "PlazoModel"], swiftSettings: strict),
     .testTarget(name: "PlazoPrivacyTests", dependencies: ["PlazoPrivacy", "PlazoSodium"], swiftSettings: strict),
     .testTarget(name: "PlazoStoreTests", dependencies: ["PlazoStore", "PlazoPrivacy"], swiftSettings: strict),
+    .testTarget(
+        name: "PlazoReleasesTests",
+        dependencies: ["PlazoReleases", "PlazoCases", "PlazoPrivacy", "PlazoStore", "PlazoModel"],
+        swiftSettings: strict
+    ),
+    .testTarget(name: "PlazoSynthTests", dependencies: ["PlazoSynth", "PlazoAgency", "PlazoModel", "PlazoSodium"], swiftSettings: strict),
     .testTarget(
         name: "PlazoIngestTests",
         dependencies: ["PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases"],
@@ -127,7 +137,7 @@ if ProcessInfo.processInfo.environment["PLAZO_BENCHMARKS"] == "1" {
             name: "PlazoBenchmarks",
             dependencies: [
                 "PlazoSodium", "PlazoModel", "PlazoWire", "PlazoAgency", "PlazoPrivacy",
-                "PlazoCases", "PlazoStore", "PlazoIngest", "PlazoServer",
+                "PlazoCases", "PlazoStore", "PlazoIngest", "PlazoServer", "PlazoReleases",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),

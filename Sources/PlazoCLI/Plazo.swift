@@ -16,7 +16,9 @@ struct Plazo: AsyncParsableCommand {
             AgenciesCommand.self,
             SubmitCommand.self,
             RebuildCommand.self,
+            SynthCommand.self,
             NoiseCommand.self,
+            TokensCommand.self,
         ]
     )
 }
