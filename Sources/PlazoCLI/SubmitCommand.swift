@@ -46,11 +46,12 @@ struct SubmitCommand: AsyncParsableCommand {
         let serviceKey = try KeyFile.read(serviceKey, expecting: .serviceSigningPublic).signingPublicKey()
         let url = server.hasSuffix("/") ? server + "v1/batches" : server + "/v1/batches"
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let submitter = BatchSubmitter(client: client, url: url, serviceKey: serviceKey, attempts: attempts)
         var progress = Progress(total: files.count, bar: !plain && isatty(2) != 0)
         var failed = 0
         do {
             for file in files {
-                let outcome = await submitOne(file: file, url: url, client: client, serviceKey: serviceKey)
+                let outcome = await submitter.submit(file: file)
                 switch outcome {
                 case let .accepted(receipt, replayed):
                     progress.done(records: Int(receipt.accepted), line: "\(file): \(replayed ? "already accepted" : "accepted") \(receipt.accepted) of \(receipt.recordCount) records (\(receipt.newEvents) new, \(receipt.rejected.count) rejected)")
@@ -66,12 +67,49 @@ struct SubmitCommand: AsyncParsableCommand {
         if failed > 0 { throw ExitCode.failure }
     }
 
+    /// A progress display on standard error: a bar on a terminal, lines otherwise.
+    struct Progress {
+        let total: Int
+        let bar: Bool
+        var count = 0
+        var records = 0
+
+        mutating func done(records n: Int, line: String) {
+            count += 1
+            records += n
+            if bar {
+                let width = 30
+                let filled = total == 0 ? width : width * count / total
+                let text = "\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(count)/\(total) batches, \(records) records"
+                FileHandle.standardError.write(Data(text.utf8))
+                if line.contains("REFUSED") { FileHandle.standardError.write(Data("\n\(line)\n".utf8)) }
+            } else {
+                FileHandle.standardError.write(Data("[\(count)/\(total)] \(line)\n".utf8))
+            }
+        }
+
+        func finish() {
+            if bar { FileHandle.standardError.write(Data("\n".utf8)) }
+        }
+    }
+}
+
+/// Posts batch files to a Plazo service, retrying transient failures, and verifies and saves each
+/// signed receipt (`FILE.receipt` and `FILE.receipt.json`). Used by `plazo submit` and `plazo demo`.
+struct BatchSubmitter {
+    let client: HTTPClient
+    /// The `/v1/batches` URL.
+    let url: String
+    let serviceKey: SigningPublicKey
+    var attempts = 6
+
     enum Outcome {
         case accepted(Receipt, replayed: Bool)
         case refused(String)
     }
 
-    func submitOne(file: String, url: String, client: HTTPClient, serviceKey: SigningPublicKey) async -> Outcome {
+    /// Submits one batch file; saves its verified receipt beside it.
+    func submit(file: String) async -> Outcome {
         let bytes: [UInt8]
         do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file))) } catch {
             return .refused("cannot read the file")
@@ -124,29 +162,4 @@ struct SubmitCommand: AsyncParsableCommand {
         return .refused("gave up after \(attempts) attempts: \(lastError)")
     }
 
-    /// A progress display on standard error: a bar on a terminal, lines otherwise.
-    struct Progress {
-        let total: Int
-        let bar: Bool
-        var count = 0
-        var records = 0
-
-        mutating func done(records n: Int, line: String) {
-            count += 1
-            records += n
-            if bar {
-                let width = 30
-                let filled = total == 0 ? width : width * count / total
-                let text = "\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(count)/\(total) batches, \(records) records"
-                FileHandle.standardError.write(Data(text.utf8))
-                if line.contains("REFUSED") { FileHandle.standardError.write(Data("\n\(line)\n".utf8)) }
-            } else {
-                FileHandle.standardError.write(Data("[\(count)/\(total)] \(line)\n".utf8))
-            }
-        }
-
-        func finish() {
-            if bar { FileHandle.standardError.write(Data("\n".utf8)) }
-        }
-    }
 }

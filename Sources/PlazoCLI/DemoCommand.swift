@@ -1,0 +1,162 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import PlazoAgency
+import PlazoIngest
+import PlazoModel
+import PlazoServer
+import PlazoSodium
+import PlazoStore
+import PlazoSynth
+import PlazoWire
+
+/// `plazo demo`: the whole job, end to end, on the embedded SQLite default.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run Plazo end to end on synthetic data: keys, service, agencies, sealing, submission, a private release.",
+        discussion: """
+            Creates keys, starts the service on the embedded SQLite store, registers four synthetic \
+            agencies, generates their exports, de-identifies, seals and submits each one through \
+            the real HTTP API, creates a quarterly differentially private release, prints a summary \
+            and keeps serving until interrupted (--exit stops after the summary). Everything is \
+            written under --dir, which is emptied first.
+            """
+    )
+
+    @Option(name: .long, help: "Working directory (emptied first).")
+    var dir: String = "plazo-demo"
+
+    @Option(name: .long, help: "Number of synthetic cases.")
+    var cases: Int = 40_000
+
+    @Option(name: .long, help: "Seed of the synthetic data.")
+    var seed: UInt64 = 2026
+
+    @Option(name: .long, help: "Port to serve on (0 picks a free one).")
+    var port: Int = 8080
+
+    @Flag(name: .long, help: "Stop after the summary instead of serving until interrupted.")
+    var exit = false
+
+    /// Unbuffered, so that lines interleave correctly with the progress shown on standard error.
+    func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+
+    func run() async throws {
+        let started = Date()
+        let fm = FileManager.default
+        let root = URL(fileURLWithPath: dir)
+        if fm.fileExists(atPath: root.path) { try fm.removeItem(at: root) }
+        try fm.createDirectory(at: root, withIntermediateDirectories: true)
+        func path(_ p: String) -> String { root.appendingPathComponent(p).path }
+        let now = Int64(Date().timeIntervalSince1970)
+        let today = Day(unixSeconds: now)!
+
+        // 1. Keys: the service's, each agency's, the jurisdiction's linkage key.
+        say("== 1. keys")
+        let serviceBox = try BoxKeyPair.generate()
+        let serviceSeed = try SecretBytes.random(count: 32)
+        let serviceSigning = try SigningKeyPair.derive(seed: serviceSeed.withUnsafeBytes { Array($0) })
+        try fm.createDirectory(atPath: path("keys"), withIntermediateDirectories: true)
+        let stamp = KeyFile.timestamp()
+        try KeyFile(kind: .serviceBoxSecret, keyID: KeyID.of(serviceBox.publicKey), created: stamp, key: serviceBox.secretKey).write(to: path("keys/service-box.secret"))
+        try KeyFile(kind: .serviceBoxPublic, keyID: KeyID.of(serviceBox.publicKey), created: stamp, key: SecretBytes(copying: serviceBox.publicKey.bytes)).write(to: path("keys/service-box.public"))
+        try KeyFile(kind: .serviceSigningSecret, keyID: KeyID.of(serviceSigning.publicKey), created: stamp, key: serviceSeed).write(to: path("keys/service-signing.secret"))
+        try KeyFile(kind: .serviceSigningPublic, keyID: KeyID.of(serviceSigning.publicKey), created: stamp, key: SecretBytes(copying: serviceSigning.publicKey.bytes)).write(to: path("keys/service-signing.public"))
+        let linkage = try SecretBytes.random(count: 32)
+        let pseudonymizer = try Pseudonymizer(linkageKey: linkage)
+        say("   service box key \(KeyID.of(serviceBox.publicKey)), receipt key \(KeyID.of(serviceSigning.publicKey)), linkage key \(KeyFile.linkageKeyID(linkage)) (agencies only)")
+
+        // 2. The store and the service.
+        say("== 2. service on the embedded SQLite store (\(path("plazo.sqlite")))")
+        let database = try AppDatabase.open(path: path("plazo.sqlite"))
+        let registry = AgencyRegistry(database)
+        var agencyKeys: [(id: UInt32, key: SigningKeyPair, agency: SynthAgency)] = []
+        for agency in SyntheticJurisdiction.agencies {
+            let key = try SigningKeyPair.generate()
+            let record = try registry.add(name: agency.name, type: try AgencyType.parse(agency.type), publicKey: key.publicKey, now: now)
+            agencyKeys.append((record.id, key, agency))
+            say("   registered agency \(record.id): \(agency.name) [\(agency.type)] key \(KeyID.of(key.publicKey))")
+        }
+        let ingest = try IngestService(database: database, serviceKeys: [serviceBox], receiptKey: serviceSigning)
+        var logger = Logger(label: "plazo")
+        logger.logLevel = .warning
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = buildApplication(ingest: ingest, configuration: ServerConfiguration(host: "127.0.0.1", port: port), logger: logger) { bound in
+            portContinuation.yield(bound)
+        }
+        let server = Task { try await app.runService() }
+        var portIterator = ports.makeAsyncIterator()
+        guard let boundPort = await portIterator.next() else { throw ValidationError("the server did not start") }
+        let base = "http://127.0.0.1:\(boundPort)"
+        say("   listening on \(base)")
+
+        // 3. Synthetic exports.
+        say("== 3. synthetic exports: \(cases) cases, seed \(seed)")
+        let synth = try SynthWriter.write(
+            SynthConfiguration(cases: cases, seed: seed, firstDay: Day(year: today.civil.year - 3, month: 1, day: 1)!, cutoff: today),
+            to: root.appendingPathComponent("exports")
+        )
+        say("   \(synth.rows) rows across \(SyntheticJurisdiction.agencies.count) agencies")
+
+        // 4. Each agency de-identifies, seals and signs its export on "its own machine".
+        say("== 4. de-identify, validate, seal and sign (per agency)")
+        var files: [String] = []
+        var rejectedByReason: [String: Int] = [:]
+        var dropped = Set<String>()
+        for (id, key, agency) in agencyKeys {
+            let reader = ExportReader(pseudonymizer: pseudonymizer, agencyType: try AgencyType.parse(agency.type), today: today)
+            var writer = try BatchFileWriter(
+                directory: root.appendingPathComponent("outbox"), prefix: (agency.file as NSString).deletingPathExtension,
+                agencyID: id, signer: key, service: serviceBox.publicKey, maxRecords: 10_000, createdAt: now
+            )
+            let summary = try reader.read(path: root.appendingPathComponent("exports").appendingPathComponent(agency.file).path) { try writer.add($0) }
+            try writer.flush()
+            files += writer.written.map(\.path)
+            for r in summary.rejected { rejectedByReason[r.code, default: 0] += 1 }
+            dropped.formUnion(summary.droppedColumns)
+            say("   \(agency.file): \(summary.events) events in \(summary.cases) cases sealed into \(writer.written.count) batch(es); \(summary.rejected.count) rows rejected")
+        }
+        say("   dropped columns (never sealed): \(dropped.sorted().joined(separator: ", "))")
+        say("   rejected rows by reason: \(rejectedByReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
+
+        // 5. Submission through the real HTTP API.
+        say("== 5. submit \(files.count) batches to \(base)/v1/batches")
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let submitter = BatchSubmitter(client: client, url: base + "/v1/batches", serviceKey: serviceSigning.publicKey)
+        var progress = SubmitCommand.Progress(total: files.count, bar: isatty(2) != 0)
+        var newEvents = 0
+        var duplicates = 0
+        var recordRejects = 0
+        var refused = 0
+        for file in files {
+            switch await submitter.submit(file: file) {
+            case let .accepted(receipt, _):
+                newEvents += Int(receipt.newEvents)
+                duplicates += Int(receipt.accepted - receipt.newEvents)
+                recordRejects += receipt.rejected.count
+                progress.done(records: Int(receipt.accepted), line: "\((file as NSString).lastPathComponent): accepted \(receipt.accepted)")
+            case let .refused(reason):
+                refused += 1
+                progress.done(records: 0, line: "\((file as NSString).lastPathComponent): REFUSED \(reason)")
+            }
+        }
+        progress.finish()
+        try await client.shutdown()
+        let counts = try ingest.log.counts()
+        say("   \(files.count - refused) batches accepted, \(refused) refused; \(newEvents) new events, \(duplicates) duplicates counted once, \(recordRejects) records rejected")
+        say("   store: \(counts.batches) batches, \(counts.events) distinct events, \(counts.cases) cases")
+
+        try await afterIngest(root: root, database: database, ingest: ingest, base: base, today: today)
+
+        say(String(format: "== done in %.0f s", Date().timeIntervalSince(started)))
+        if exit {
+            server.cancel()
+            return
+        }
+        say("serving on \(base) until interrupted (Ctrl-C)")
+        try await server.value
+    }
+}
