@@ -17,6 +17,7 @@ struct Plazo: AsyncParsableCommand {
             SubmitCommand.self,
             RebuildCommand.self,
             SynthCommand.self,
+            DemoCommand.self,
             NoiseCommand.self,
             TokensCommand.self,
         ]
