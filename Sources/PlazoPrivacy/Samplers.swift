@@ -69,10 +69,12 @@ func bernoulliExpFraction(_ numerator: UInt64, over denominator: UInt64, using b
 }
 
 /// Bernoulli(exp(−1)): Algorithm 1 with γ = 1, where `A_1` is certain and `A_k` = Bernoulli(1/k).
-/// Expected cost e − 1 ≈ 1.72 uniform draws.
+/// `A_2` = Bernoulli(1/2) is a single random bit; later trials draw a uniform below k. Expected
+/// cost: 1 bit + (e − 2) ≈ 0.72 uniform draws.
 @inline(__always)
 func bernoulliExpMinusOne(using bits: inout RandomBits) -> Bool {
-    var k: UInt64 = 2
+    if bits.nextBit() { return false }  // A_2 failed: K = 2, even
+    var k: UInt64 = 3
     while bits.uniform32(below: k) == 0 { k &+= 1 }
     return k & 1 == 1  // the first failure is at step K = k
 }
