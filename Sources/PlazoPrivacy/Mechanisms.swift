@@ -5,6 +5,7 @@ public enum NoiseDistribution: Sendable, Hashable, Codable, CustomStringConverti
     /// Discrete Gaussian with parameter σ²: P(z) ∝ exp(−z²/(2σ²)).
     case discreteGaussian(sigmaSquared: Rational)
 
+    /// A human-readable form.
     public var description: String {
         switch self {
         case let .discreteLaplace(scale): "discrete Laplace (scale \(scale))"

@@ -39,6 +39,7 @@ public enum PrivacyCost: Sendable, Hashable, Codable, CustomStringConvertible {
         return sum
     }
 
+    /// A human-readable form.
     public var description: String {
         switch self {
         case let .pureDP(epsilon): "ε=\(epsilon) (pure DP)"
@@ -170,6 +171,7 @@ public struct RhoUnits: Sendable, Hashable, Comparable, Codable, CustomStringCon
         return RhoUnits(units: v)
     }
 
+    /// Orders by value.
     public static func < (lhs: RhoUnits, rhs: RhoUnits) -> Bool { lhs.units < rhs.units }
 
     /// The value as an exact fraction in lowest terms, e.g. `1/2`.

@@ -15,6 +15,7 @@ public enum PrivacyError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Adding noise to a count overflowed `Int64`.
     case countOverflow(index: Int)
 
+    /// A human-readable form.
     public var description: String {
         switch self {
         case let .parameterOutOfRange(what, reason): "\(what) out of range: \(reason)"

@@ -112,6 +112,7 @@ public struct Rational: Sendable, Hashable, Comparable, Codable, CustomStringCon
                             what: "rational quotient")
     }
 
+    /// Orders by value.
     public static func < (lhs: Rational, rhs: Rational) -> Bool {
         Int128(lhs.numerator) * Int128(rhs.denominator) < Int128(rhs.numerator) * Int128(lhs.denominator)
     }
@@ -123,6 +124,7 @@ public struct Rational: Sendable, Hashable, Comparable, Codable, CustomStringCon
     }
 
     // Codable as the text form "n/d", so stored JSON stays exact and readable.
+    /// Decodes the canonical text form, validating it.
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         do { try self.init(parsing: text) } catch {
@@ -130,6 +132,7 @@ public struct Rational: Sendable, Hashable, Comparable, Codable, CustomStringCon
         }
     }
 
+    /// Encodes the canonical text form.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)

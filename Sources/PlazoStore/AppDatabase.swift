@@ -99,6 +99,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Any other SQLite error.
     case database(String)
 
+    /// A human-readable form.
     public var description: String {
         switch self {
         case let .openFailed(path, why): "cannot open database \(path): \(why)"

@@ -29,9 +29,12 @@ public struct PrivacyScope: Sendable, Hashable, Comparable, Codable, CustomStrin
         try self.init(String(format: "%04dQ%d", year, quarter))
     }
 
+    /// A human-readable form.
     public var description: String { rawValue }
+    /// Orders by value.
     public static func < (a: PrivacyScope, b: PrivacyScope) -> Bool { a.rawValue < b.rawValue }
 
+    /// Decodes the canonical text form, validating it.
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         do { try self.init(text) } catch {
@@ -39,6 +42,7 @@ public struct PrivacyScope: Sendable, Hashable, Comparable, Codable, CustomStrin
         }
     }
 
+    /// Encodes the canonical text form.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(rawValue)
@@ -141,6 +145,7 @@ public struct ScopeShortfall: Sendable, Hashable, CustomStringConvertible {
     /// Requested.
     public var requested: RhoUnits
 
+    /// A human-readable form.
     public var description: String {
         "\(scope): budget ρ=\(budget), spent ρ=\(spent), requested ρ=\(requested)"
     }
@@ -161,6 +166,7 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A database failure.
     case database(String)
 
+    /// A human-readable form.
     public var description: String {
         switch self {
         case let .budgetExceeded(s): "privacy budget exceeded, spend refused: " + s.map(\.description).joined(separator: "; ")
@@ -331,7 +337,10 @@ public struct BudgetLedger: Sendable {
         for scope in scopes {
             try db.execute(sql: "INSERT INTO privacy_spend_scope (spend_id, scope) VALUES (?, ?)", arguments: [id, scope.rawValue])
         }
-        return LedgerEntry(id: id, spentAt: date, scopes: scopes, cost: request.cost, charged: charged,
+        // Read the timestamp back so the returned entry equals what `entries()` lists (SQLite keeps
+        // milliseconds).
+        let stored = try Date.fetchOne(db, sql: "SELECT spent_at FROM privacy_spend WHERE id = ?", arguments: [id]) ?? date
+        return LedgerEntry(id: id, spentAt: stored, scopes: scopes, cost: request.cost, charged: charged,
                            purpose: purpose, requester: requester)
     }
 

@@ -52,7 +52,9 @@ struct BudgetLedgerTests {
     func exhaustion() throws {
         let ledger = try ledger()
         try ledger.setBudget(r("1/2"), for: q("2024Q1"), by: "steward")
-        for _ in 0..<4 { try ledger.spend(request(["2024Q1"], rho: "1/8")) }
+        var admitted: [LedgerEntry] = []
+        for _ in 0..<4 { admitted.append(try ledger.spend(request(["2024Q1"], rho: "1/8"))) }
+        #expect(try ledger.entries() == admitted)
         #expect(try ledger.balance(for: q("2024Q1")).remainingUnits == 0)
         #expect(throws: LedgerError.self) { try ledger.spend(self.request(["2024Q1"], rho: "1/1000")) }
         do {
@@ -125,6 +127,31 @@ struct BudgetLedgerTests {
             #expect(throws: LedgerError.invalidScope(bad)) { try PrivacyScope(bad) }
         }
         #expect(try PrivacyScope(year: 2024, quarter: 3).rawValue == "2024Q3")
+    }
+
+    @Test("A spend inside the caller's transaction commits or rolls back with it")
+    func spendInCallerTransaction() throws {
+        let ledger = try ledger()
+        try ledger.setDefaultBudget(r("1"), by: "steward")
+        struct ReleaseFailed: Error {}
+        let req = try request(["2024Q1"], rho: "1/4", purpose: "release that fails after debiting")
+        // The caller debits, then fails before committing: nothing is recorded.
+        #expect(throws: ReleaseFailed.self) {
+            try ledger.database.writer.write { db in
+                _ = try BudgetLedger.spend(req, in: db, at: Date())
+                throw ReleaseFailed()
+            }
+        }
+        #expect(try ledger.entries().isEmpty)
+        // The same, committed: recorded once, with the caller's timestamp.
+        let at = Date(timeIntervalSince1970: 1_750_000_000)
+        let entry = try ledger.database.writer.write { db in try BudgetLedger.spend(req, in: db, at: at) }
+        #expect(try ledger.entries() == [entry])
+        #expect(entry.spentAt == at)
+        // A refusal inside the caller's transaction throws the typed error.
+        #expect(throws: LedgerError.self) {
+            try ledger.database.writer.write { db in _ = try BudgetLedger.spend(try self.request(["2024Q1"], rho: "1"), in: db, at: at) }
+        }
     }
 
     @Test("The ledger is append-only at the SQL level")
