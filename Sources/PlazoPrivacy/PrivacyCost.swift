@@ -60,9 +60,13 @@ public enum ZCDP {
     /// (safe). The minimum is found by golden-section search on log(α − 1) after a coarse scan,
     /// and the result is rounded up by a relative 1e-9 to cover floating-point error. It is never
     /// larger than the classical bound ρ + 2√(ρ·log(1/δ)) (Bun & Steinke 2016, Proposition 1.3).
+    ///
+    /// Degenerate inputs do not trap: δ ≥ 1 gives 0 (every mechanism is (0, 1)-DP), δ ≤ 0 with ρ > 0
+    /// gives +∞ (zCDP implies no pure DP), and a negative, infinite or NaN ρ gives +∞ (no guarantee).
     public static func epsilon(rho: Double, delta: Double) -> Double {
-        precondition(rho >= 0 && delta > 0 && delta < 1)
-        if rho == 0 { return 0 }
+        guard rho >= 0, rho.isFinite, !delta.isNaN else { return .infinity }
+        if rho == 0 || delta >= 1 { return 0 }
+        if delta <= 0 { return .infinity }
         let logInvDelta = -log(delta)
         func bound(_ alpha: Double) -> Double {
             alpha * rho + (logInvDelta + (alpha - 1) * log1p(-1 / alpha) - log(alpha)) / (alpha - 1)
@@ -77,9 +81,12 @@ public enum ZCDP {
     ///     δ(ε) = inf_{α>1}  exp((α−1)(αρ − ε)) / (α − 1) · (1 − 1/α)^α
     ///
     /// minimised in log space, rounded up by a relative 1e-9, capped at 1.
+    ///
+    /// Degenerate inputs do not trap: a negative, infinite or NaN ρ, or a NaN or negative ε, gives 1
+    /// (no guarantee); ε = +∞ gives 0.
     public static func delta(rho: Double, epsilon: Double) -> Double {
-        precondition(rho >= 0 && epsilon >= 0)
-        if rho == 0 { return 0 }
+        guard rho >= 0, rho.isFinite, !epsilon.isNaN, epsilon >= 0 else { return 1 }
+        if rho == 0 || epsilon == .infinity { return 0 }
         func logDelta(_ alpha: Double) -> Double {
             (alpha - 1) * (alpha * rho - epsilon) - log(alpha - 1) + alpha * log1p(-1 / alpha)
         }

@@ -39,7 +39,7 @@ struct AccountingTests {
     ]
 
     @Test("ρ-zCDP ⇒ (ε, δ)-DP matches OpenDP and beats the classical bound")
-    func zcdpToApprox() {
+    func zcdpToApprox() throws {
         for r in Self.openDPReference {
             let e = ZCDP.epsilon(rho: r.rho, delta: r.delta)
             // Never below the reference by more than float noise (that would be unsafe), and at most
@@ -52,13 +52,20 @@ struct AccountingTests {
     }
 
     @Test("δ(ε) and ε(δ) are consistent inverses")
-    func deltaInverse() {
+    func deltaInverse() throws {
         for (rho, delta) in [(0.5, 1e-6), (0.1, 1e-5), (1.0, 1e-9)] {
             let e = ZCDP.epsilon(rho: rho, delta: delta)
             let d = ZCDP.delta(rho: rho, epsilon: e)
             #expect(d <= delta * 1.0001 && d >= delta * 0.99, "δ(ε(\(delta))) = \(d)")
         }
         #expect(ZCDP.epsilon(rho: 0, delta: 1e-6) == 0)
+        // Degenerate inputs answer conservatively instead of trapping.
+        #expect(ZCDP.epsilon(rho: 1, delta: 0) == .infinity)
+        #expect(ZCDP.epsilon(rho: -1, delta: 1e-6) == .infinity)
+        #expect(ZCDP.epsilon(rho: 1, delta: 1) == 0)
+        #expect(ZCDP.delta(rho: .nan, epsilon: 1) == 1)
+        #expect(ZCDP.delta(rho: 1, epsilon: .infinity) == 0)
+        #expect(try PrivacyCost.pureDP(epsilon: Rational(1, 2)).approximateDP(delta: 1e-6) == 0.5)
     }
 
     @Test("Ledger units: exact for usual denominators, conservative otherwise")
