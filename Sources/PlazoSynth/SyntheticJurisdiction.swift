@@ -111,14 +111,64 @@ public struct SyntheticJurisdiction: Sendable {
     /// Generates every row, calling `emit` for each, case by case.
     public func generate(_ emit: (SynthRow) throws -> Void) rethrows -> SynthSummary {
         var rng = Xoshiro256(seed: configuration.seed)
+        var dirtyRng = Xoshiro256(seed: configuration.seed ^ 0xD1E7)
         var summary = SynthSummary()
         summary.rowsByAgency = [Int](repeating: 0, count: Self.agencies.count)
+        try forEachCase(&rng) { _, history in
+            if history.charged { summary.charged += 1 }
+            summary.cases += 1
+            for var row in history.rows {
+                if dirtyRng.unit() < configuration.dirtyRowRate {
+                    Self.dirty(&row, &dirtyRng)
+                    summary.dirtyRows += 1
+                }
+                summary.rows += 1
+                summary.rowsByAgency[row.agency] += 1
+                try emit(row)
+            }
+        }
+        return summary
+    }
+
+    /// The same cases as ``generate(_:)`` (same seed, same histories, no dirty rows), as
+    /// validated events ready for a case index, without the CSV round trip: for benchmarks at
+    /// millions of cases. Case `i` (from 0) gets the pseudonym `pseudonym(i)`; `emit` receives
+    /// each event with the index of the agency that recorded it.
+    public func generateEvents(
+        pseudonym: (Int) -> CasePseudonym, _ emit: (CaseEvent, Int) throws -> Void
+    ) rethrows -> SynthSummary {
+        var rng = Xoshiro256(seed: configuration.seed)
+        var summary = SynthSummary()
+        summary.rowsByAgency = [Int](repeating: 0, count: Self.agencies.count)
+        let agencyTypes = Self.agencies.map { (try? AgencyType.parse($0.type)) ?? .unknown }
+        try forEachCase(&rng) { index, history in
+            if history.charged { summary.charged += 1 }
+            summary.cases += 1
+            let p = pseudonym(index)
+            let attributes = history.attributes
+            for e in history.events {
+                summary.rows += 1
+                summary.rowsByAgency[e.agency] += 1
+                try emit(
+                    CaseEvent(
+                        pseudonym: p, type: e.type, detail: e.detail, day: e.day, attributes: e.report ? attributes : .unknown,
+                        agencyType: agencyTypes[e.agency], target: e.target
+                    ),
+                    e.agency
+                )
+            }
+        }
+        return summary
+    }
+
+    /// Simulates each case in turn.
+    private func forEachCase(_ rng: inout Xoshiro256, _ body: (Int, CaseHistory) throws -> Void) rethrows {
         let span = configuration.firstDay.days(to: configuration.cutoff)
         let stateTable = AliasTable(Self.stateWeights)
         let offenceTable = AliasTable(Self.offenceWeights.map(\.1))
         let channelTable = AliasTable(Self.channelWeights.map(\.1))
         var serial = [Int](repeating: 0, count: 33)
-        for _ in 0..<configuration.cases {
+        for index in 0..<configuration.cases {
             // Report volumes grow over the period: density ∝ 1 + x on [0, 1] (twice as many reports
             // a day at the end as at the start), sampled by inverting its CDF (x + x²/2) / 1.5.
             let u = rng.unit()
@@ -133,19 +183,8 @@ public struct SyntheticJurisdiction: Sendable {
                 age: Self.age(&rng), sex: Self.sex(&rng)
             )
             history.simulate(&rng, cutoff: configuration.cutoff)
-            if history.charged { summary.charged += 1 }
-            summary.cases += 1
-            for var row in history.rows {
-                if rng.unit() < configuration.dirtyRowRate {
-                    Self.dirty(&row, &rng)
-                    summary.dirtyRows += 1
-                }
-                summary.rows += 1
-                summary.rowsByAgency[row.agency] += 1
-                try emit(row)
-            }
+            try body(index, history)
         }
-        return summary
     }
 
     static func age(_ rng: inout Xoshiro256) -> Int {
@@ -184,7 +223,7 @@ struct CaseHistory {
     let channel: ReportChannel
     let age: Int
     let sex: VictimSex
-    var rows: [SynthRow] = []
+    var events: [SynthEvent] = []
     var charged = false
     var cutoff = Day.epoch
 
@@ -217,19 +256,41 @@ struct CaseHistory {
         }
     }
 
-    mutating func add(_ agency: Int, _ type: EventType, _ day: Day, detail: String = "", report: Bool = false) {
+    mutating func add(_ agency: Int, _ type: EventType, _ day: Day, detail: UInt8 = 0, report: Bool = false, target: EventReference? = nil) {
         guard day <= cutoff else { return }
-        var row = SynthRow(agency: agency, caseID: caseID(for: agency), event: type.label, date: day.iso, detail: detail)
-        if report {
-            row.offence = offence.label
-            row.victimAge = String(age)
-            row.victimSex = sex.label
-            row.state = MexicanState(rawValue: UInt8(state))!.label
-            row.channel = channel.label
-            row.victimName = "Persona sintética \(serial)"
-            row.notes = "texto libre del expediente"
+        events.append(SynthEvent(agency: agency, type: type, day: day, detail: detail, report: report, target: target))
+    }
+
+    /// The case's attributes as recorded on its report rows.
+    var attributes: CaseAttributes {
+        CaseAttributes(
+            offence: offence, ageBand: (try? AgeBand.band(forAge: age)) ?? .unknown, sex: sex,
+            state: MexicanState(rawValue: UInt8(state))!, channel: channel
+        )
+    }
+
+    /// The events as export rows, the way each agency writes them.
+    var rows: [SynthRow] {
+        events.map { e in
+            var row = SynthRow(
+                agency: e.agency, caseID: caseID(for: e.agency), event: e.type.label, date: e.day.iso,
+                detail: e.type.detailAttribute.map { $0.label(raw: e.detail) } ?? ""
+            )
+            if e.report {
+                row.offence = offence.label
+                row.victimAge = String(age)
+                row.victimSex = sex.label
+                row.state = MexicanState(rawValue: UInt8(state))!.label
+                row.channel = channel.label
+                row.victimName = "Persona sintética \(serial)"
+                row.notes = "texto libre del expediente"
+            }
+            if let t = e.target {
+                row.targetEvent = t.type.label
+                row.targetDate = t.day.iso
+            }
+            return row
         }
-        rows.append(row)
     }
 
     mutating func simulate(_ rng: inout Xoshiro256, cutoff: Day) {
@@ -241,13 +302,13 @@ struct CaseHistory {
         case .hotline:
             add(SyntheticJurisdiction.hotline, .reportReceived, day, report: true)
             day = day.adding(days: rng.lognormalDays(median: 6, spread: 0.6))
-            add(SyntheticJurisdiction.hotline, .referred, day, detail: AgencyType.policeCyberUnit.label)
+            add(SyntheticJurisdiction.hotline, .referred, day, detail: AgencyType.policeCyberUnit.rawValue)
             handler = SyntheticJurisdiction.police
             add(handler, .reportReceived, day, report: true)
         case .platformReferral:
             add(SyntheticJurisdiction.centre, .reportReceived, day, report: true)
             day = day.adding(days: rng.lognormalDays(median: 20, spread: 0.8))
-            add(SyntheticJurisdiction.centre, .referred, day, detail: AgencyType.stateProsecutor.label)
+            add(SyntheticJurisdiction.centre, .referred, day, detail: AgencyType.stateProsecutor.rawValue)
             handler = SyntheticJurisdiction.prosecutor
             add(handler, .reportReceived, day, report: true)
         default:
@@ -263,13 +324,13 @@ struct CaseHistory {
             }
             if rng.unit() < 0.55 {
                 day = day.adding(days: rng.lognormalDays(median: 60, spread: 0.7))
-                add(handler, .referred, day, detail: AgencyType.stateProsecutor.label)
+                add(handler, .referred, day, detail: AgencyType.stateProsecutor.rawValue)
                 handler = SyntheticJurisdiction.prosecutor
                 add(handler, .reportReceived, day, report: true)
             } else {
                 // Never referred: the police unit closes or archives it.
                 if rng.unit() < 0.5 {
-                    add(handler, .suspended, day.adding(days: rng.lognormalDays(median: 150, spread: 0.6)), detail: SuspensionReason.temporaryArchive.label)
+                    add(handler, .suspended, day.adding(days: rng.lognormalDays(median: 150, spread: 0.6)), detail: SuspensionReason.temporaryArchive.rawValue)
                 } else {
                     add(handler, .closedWithoutCharge, day.adding(days: rng.lognormalDays(median: 120, spread: 0.7)), detail: closureReason(&rng))
                 }
@@ -293,16 +354,16 @@ struct CaseHistory {
                     add(handler, .disposed, dispositionDay, detail: disposition(&rng))
                 }
             } else if rng.unit() < 0.6 {
-                add(handler, .suspended, suspectDay.adding(days: rng.lognormalDays(median: 120, spread: 0.6)), detail: SuspensionReason.suspectNotLocated.label)
+                add(handler, .suspended, suspectDay.adding(days: rng.lognormalDays(median: 120, spread: 0.6)), detail: SuspensionReason.suspectNotLocated.rawValue)
             } else {
-                add(handler, .closedWithoutCharge, suspectDay.adding(days: rng.lognormalDays(median: 150, spread: 0.6)), detail: ClosureReason.insufficientEvidence.label)
+                add(handler, .closedWithoutCharge, suspectDay.adding(days: rng.lognormalDays(median: 150, spread: 0.6)), detail: ClosureReason.insufficientEvidence.rawValue)
             }
         } else if offence == .nonConsensualSharing, age >= 13, rng.unit() < 0.5 {
             // Self-generated imagery among peers: a child-protection response, not a failure.
-            add(handler, .closedWithoutCharge, day.adding(days: rng.lognormalDays(median: 45, spread: 0.6)), detail: ClosureReason.childProtectionResponse.label)
+            add(handler, .closedWithoutCharge, day.adding(days: rng.lognormalDays(median: 45, spread: 0.6)), detail: ClosureReason.childProtectionResponse.rawValue)
         } else if rng.unit() < 0.62 {
             let archived = day.adding(days: rng.lognormalDays(median: 170, spread: 0.6))
-            add(handler, .suspended, archived, detail: SuspensionReason.temporaryArchive.label)
+            add(handler, .suspended, archived, detail: SuspensionReason.temporaryArchive.rawValue)
             if rng.unit() < 0.12 {
                 let reopened = archived.adding(days: rng.lognormalDays(median: 200, spread: 0.6))
                 add(handler, .reopened, reopened)
@@ -315,13 +376,10 @@ struct CaseHistory {
         }
         if informed { victimUpdates(&rng, from: reportDay, handler: handler) }
         // About 1 % of cases carry a correction: a mistyped date, voided and entered again.
-        if rng.unit() < 0.01, let wrong = rows.last(where: { $0.event == EventType.investigationOpened.label && $0.agency == handler }) {
-            let wrongDay = Day(iso: wrong.date)!.adding(days: 10)
+        if rng.unit() < 0.01, let wrong = events.last(where: { $0.type == .investigationOpened && $0.agency == handler }) {
+            let wrongDay = wrong.day.adding(days: 10)
             add(handler, .investigationOpened, wrongDay)
-            var void = SynthRow(agency: handler, caseID: caseID(for: handler), event: EventType.void.label, date: wrongDay.adding(days: 3).iso)
-            void.targetEvent = EventType.investigationOpened.label
-            void.targetDate = wrongDay.iso
-            if wrongDay.adding(days: 3) <= cutoff { rows.append(void) }
+            add(handler, .void, wrongDay.adding(days: 3), target: EventReference(type: .investigationOpened, detail: 0, day: wrongDay))
         }
     }
 
@@ -329,25 +387,25 @@ struct CaseHistory {
         var day = start.adding(days: rng.lognormalDays(median: 45, spread: 0.9))
         let kinds = [UpdateKind.progress, .decisionNotified, .hearingScheduled, .supportReferral]
         for _ in 0..<(1 + Int(rng.next() % 4)) {
-            add(handler, .victimInformed, day, detail: kinds[Int(rng.next() % 4)].label)
+            add(handler, .victimInformed, day, detail: kinds[Int(rng.next() % 4)].rawValue)
             day = day.adding(days: rng.lognormalDays(median: 120, spread: 0.7))
         }
     }
 
-    func closureReason(_ rng: inout Xoshiro256) -> String {
+    func closureReason(_ rng: inout Xoshiro256) -> UInt8 {
         let u = rng.unit()
         let reason: ClosureReason =
             u < 0.40 ? .insufficientEvidence : u < 0.65 ? .noSuspectIdentified : u < 0.75 ? .notAnOffence
             : u < 0.87 ? .victimWithdrew : u < 0.93 ? .transferredOut : .other
-        return reason.label
+        return reason.rawValue
     }
 
-    func disposition(_ rng: inout Xoshiro256) -> String {
+    func disposition(_ rng: inout Xoshiro256) -> UInt8 {
         let u = rng.unit()
         let d: Disposition =
             u < 0.45 ? .convictionByPlea : u < 0.65 ? .convictionAtTrial : u < 0.75 ? .acquittal : u < 0.85 ? .dismissal
             : u < 0.95 ? .diversion : .other
-        return d.label
+        return d.rawValue
     }
 }
 
@@ -357,6 +415,21 @@ extension String {
 
 extension Double {
     func clamped(_ lo: Double, _ hi: Double) -> Double { Swift.min(hi, Swift.max(lo, self)) }
+}
+
+/// One event of a synthetic case, as the recording agency knows it.
+struct SynthEvent: Sendable {
+    let agency: Int
+    let type: EventType
+    let day: Day
+    let detail: UInt8
+    /// Whether the row carries the case's attributes (report rows).
+    let report: Bool
+    let target: EventReference?
+}
+
+extension VocabularyCode {
+    static func label(raw: UInt8) -> String { Self(rawValue: raw)?.label ?? String(raw) }
 }
 
 /// xoshiro256** (Blackman & Vigna): a fast deterministic generator for synthetic data. Never used

@@ -60,4 +60,29 @@ struct SynthTests {
         #expect(chargeRate > 0.05 && chargeRate < 0.25, "charge rate \(chargeRate)")
         #expect(reports.count > 2900)  // nearly every case has its report (dirty rows aside)
     }
+
+    @Test("generateEvents yields exactly the events the clean CSV exports hold")
+    func directEventsMatchExports() throws {
+        let configuration = SynthConfiguration(cases: 800, seed: 99, dirtyRowRate: 0)
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("plazo-synth-\(UUID().uuidString)")
+        try SynthWriter.write(configuration, to: dir)
+        let pseudonymizer = try Pseudonymizer(linkageKey: SecretBytes(copying: [UInt8](repeating: 3, count: 32)))
+        var fromCSV: [String: Int] = [:]
+        for agency in SyntheticJurisdiction.agencies {
+            let reader = ExportReader(pseudonymizer: pseudonymizer, agencyType: try AgencyType.parse(agency.type), today: Day(year: 2026, month: 1, day: 1)!)
+            let summary = try reader.read(path: dir.appendingPathComponent(agency.file).path) { e in
+                var anonymous = e
+                anonymous.pseudonym = CasePseudonym(low: 0, high: 0)
+                fromCSV["\(anonymous)\(anonymous.attributes)\(anonymous.target.map { "\($0)" } ?? "")", default: 0] += 1
+            }
+            #expect(summary.rejected.isEmpty)
+        }
+        var direct: [String: Int] = [:]
+        _ = SyntheticJurisdiction(configuration).generateEvents(pseudonym: { _ in CasePseudonym(low: 0, high: 0) }) { e, _ in
+            direct["\(e)\(e.attributes)\(e.target.map { "\($0)" } ?? "")", default: 0] += 1
+        }
+        #expect(direct.values.reduce(0, +) > 3000)
+        let differing = Set(direct.keys).union(fromCSV.keys).filter { direct[$0] != fromCSV[$0] }
+        #expect(differing.isEmpty, "\(differing.count) event kinds differ, e.g. \(differing.first ?? "")")
+    }
 }
