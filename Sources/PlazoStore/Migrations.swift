@@ -8,4 +8,5 @@ extension AppDatabase {
         BudgetLedger.migrations
         + AgencyRegistry.migrations
         + BatchLog.migrations
+        + TokenStore.migrations
 }

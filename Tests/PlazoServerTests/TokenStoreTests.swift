@@ -1,0 +1,111 @@
+import Foundation
+import GRDB
+import PlazoStore
+import Testing
+
+@Suite("API tokens")
+struct TokenStoreTests {
+    @Test("a token is plz_ and 43 base64url characters, authenticates to its role, and only its hash is stored")
+    func createAndAuthenticate() throws {
+        let database = try AppDatabase.inMemory()
+        let store = TokenStore(database)
+        let issued = try store.create(name: "Observatorio ciudadano", role: .oversight)
+        #expect(issued.token.hasPrefix("plz_"))
+        #expect(issued.token.count == TokenStore.tokenLength)
+        #expect(TokenStore.isWellFormed(issued.token))
+        #expect(issued.record.role == .oversight)
+        #expect(issued.record.createdBy == "cli")
+        let found = try store.authenticate(issued.token)
+        #expect(found == issued.record)
+
+        // Nothing in the table contains the token, its secret part, or its base64url text.
+        let secretPart = String(issued.token.dropFirst(4))
+        let dump = try database.reader.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM api_token").flatMap { row in
+                row.databaseValues.map { value -> String in
+                    switch value.storage {
+                    case let .blob(data): String(decoding: data, as: UTF8.self) + data.base64EncodedString()
+                    case let .string(s): s
+                    default: value.description
+                    }
+                }
+            }.joined(separator: "|")
+        }
+        #expect(!dump.contains(secretPart))
+        #expect(!dump.contains(String(secretPart.prefix(12))))
+    }
+
+    @Test("unknown, malformed and revoked tokens are refused with distinct errors")
+    func refusals() throws {
+        let store = TokenStore(try AppDatabase.inMemory())
+        let issued = try store.create(name: "Custodia", role: .steward)
+        #expect(throws: TokenError.malformed) { try store.authenticate("hello") }
+        #expect(throws: TokenError.malformed) { try store.authenticate(issued.token + "A") }
+        #expect(throws: TokenError.malformed) { try store.authenticate("plz_" + String(repeating: "!", count: 43)) }
+        #expect(throws: TokenError.unknown) { try store.authenticate("plz_" + String(repeating: "A", count: 43)) }
+        // One character changed.
+        var chars = Array(issued.token)
+        chars[10] = chars[10] == "A" ? "B" : "A"
+        #expect(throws: TokenError.unknown) { try store.authenticate(String(chars)) }
+
+        let revoked = try store.revoke("Custodia")
+        #expect(revoked.revokedAt != nil)
+        #expect(throws: TokenError.revoked) { try store.authenticate(issued.token) }
+        #expect(throws: TokenError.alreadyRevoked(revoked.id)) { try store.revoke("\(revoked.id)") }
+        #expect(throws: TokenError.unknownToken("nobody")) { try store.revoke("nobody") }
+    }
+
+    @Test("names are unique among active tokens and reusable after revocation; list hides revoked ones by default")
+    func namesAndListing() throws {
+        let store = TokenStore(try AppDatabase.inMemory())
+        let first = try store.create(name: "INEGI", role: .researcher)
+        #expect(throws: TokenError.duplicateName("INEGI")) { try store.create(name: "INEGI", role: .steward) }
+        #expect(throws: TokenError.invalidName) { try store.create(name: "  ", role: .steward) }
+        #expect(throws: TokenError.invalidName) { try store.create(name: "a\nb", role: .steward) }
+        _ = try store.revoke("INEGI")
+        let second = try store.create(name: "INEGI", role: .researcher)
+        #expect(second.token != first.token)
+        #expect(try store.list().map(\.id) == [second.record.id])
+        #expect(try store.list(includeRevoked: true).map(\.id) == [first.record.id, second.record.id])
+    }
+
+    @Test("tokens come from the CSPRNG: 200 of them are distinct")
+    func distinct() throws {
+        let store = TokenStore(try AppDatabase.inMemory())
+        var seen = Set<String>()
+        for i in 0..<200 { seen.insert(try store.create(name: "t\(i)", role: .oversight).token) }
+        #expect(seen.count == 200)
+    }
+
+    @Test("the tokens table refuses deletion: a token is revoked, its record stays")
+    func noDelete() throws {
+        let database = try AppDatabase.inMemory()
+        _ = try TokenStore(database).create(name: "x", role: .steward)
+        #expect(throws: (any Error).self) { try database.writer.write { db in try db.execute(sql: "DELETE FROM api_token") } }
+    }
+
+    @Test("plazo tokens create prints the token once on stdout; list never shows it; revoke refuses it afterwards")
+    func commandLine() throws {
+        let directory = NSTemporaryDirectory() + "plazo-tokens-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let created = try PlazoProcess.run(["tokens", "create", "--role", "researcher", "--name", "Universidad"], in: directory)
+        #expect(created.status == 0, "\(created.err)")
+        let token = created.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(TokenStore.isWellFormed(token))
+        #expect(created.err.contains("only time"))
+        #expect(!created.err.contains(token))
+
+        let listed = try PlazoProcess.run(["tokens", "list"], in: directory)
+        #expect(listed.status == 0)
+        #expect(listed.out.contains("researcher\tUniversidad"))
+        #expect(!listed.out.contains(String(token.dropFirst(4))))
+
+        let bad = try PlazoProcess.run(["tokens", "create", "--role", "admin", "--name", "x"], in: directory)
+        #expect(bad.status != 0)
+
+        let revoked = try PlazoProcess.run(["tokens", "revoke", "Universidad"], in: directory)
+        #expect(revoked.status == 0, "\(revoked.err)")
+        let store = TokenStore(try AppDatabase.open(path: directory + "/plazo.sqlite"))
+        #expect(throws: TokenError.revoked) { try store.authenticate(token) }
+    }
+}
