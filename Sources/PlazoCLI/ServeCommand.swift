@@ -72,7 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
             metadata: ["db": "\(store.db)", "batches": "\(counts.batches)", "events": "\(counts.events)", "cases": "\(counts.cases)"]
         )
         let app = buildApplication(
-            ingest: ingest, configuration: ServerConfiguration(host: host, port: port), logger: logger
+            ingest: ingest, database: database, configuration: ServerConfiguration(host: host, port: port), logger: logger
         ) { [host] boundPort in
             // A line scripts and tests can wait for.
             FileHandle.standardOutput.write(Data("plazo listening on http://\(host):\(boundPort)\n".utf8))

@@ -6,16 +6,21 @@ import PlazoIngest
 import PlazoStore
 import PlazoWire
 
-/// The request context of every Plazo route: Hummingbird's core storage plus the peer address
-/// (operator endpoints are answered on loopback only).
+/// The request context of every Plazo route: Hummingbird's core storage, the peer address
+/// (`/metrics` is answered on loopback without a token) and the bearer token that authenticated
+/// the request, if any.
 public struct PlazoRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The client's address, when the transport knows it.
     public let remoteAddress: SocketAddress?
+    /// The token that authenticated this request (set by the role middleware; nil on the agency
+    /// routes and on loopback `/metrics`).
+    public var token: TokenRecord?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
+        self.token = nil
     }
 
     /// Bodies larger than the largest valid batch are refused (413) before they are read whole.
@@ -49,14 +54,16 @@ public struct ServerConfiguration: Sendable {
 /// Builds the Plazo HTTP application over an ingest pipeline.
 ///
 /// - Parameters:
+///   - database: the store holding tokens, the ledger and releases. Without it only the agency
+///     routes, `/healthz` and loopback `/metrics` are served (ingest-only tests).
 ///   - onServerRunning: called with the bound port once the server listens (used by tests and by
 ///     `plazo serve` to print the URL when port 0 was asked for).
 public func buildApplication(
-    ingest: IngestService, configuration: ServerConfiguration = ServerConfiguration(), logger: Logger,
+    ingest: IngestService, database: AppDatabase? = nil, configuration: ServerConfiguration = ServerConfiguration(), logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let metrics = PlazoMetrics()
-    let router = buildRouter(ingest: ingest, metrics: metrics)
+    let router = buildRouter(ingest: ingest, metrics: metrics, database: database)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "plazo"),
@@ -65,8 +72,17 @@ public func buildApplication(
     )
 }
 
-/// The routes (see `specs/openapi.yaml`).
-public func buildRouter(ingest: IngestService, metrics: PlazoMetrics) -> Router<PlazoRequestContext> {
+/// The routes (see `specs/openapi.yaml`; who may call what: `docs/api-guide.md`).
+///
+/// | routes | admitted |
+/// |---|---|
+/// | `POST /v1/batches`, `GET /v1/batches/{id}/receipt` | agencies (signature in the batch / `Plazo-Agency` header) |
+/// | `GET /v1/dashboards/...` | `oversight` token |
+/// | `GET /v1/releases...` | `researcher` token |
+/// | `POST /v1/releases`, `/v1/ledger`, `/v1/agencies...`, `/v1/tokens...` | `steward` token |
+/// | `GET /metrics` | `steward` token, or loopback without credentials |
+/// | `GET /healthz` | anyone |
+public func buildRouter(ingest: IngestService, metrics: PlazoMetrics, database: AppDatabase? = nil) -> Router<PlazoRequestContext> {
     let router = Router(context: PlazoRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: ErrorBodyMiddleware())
@@ -75,12 +91,8 @@ public func buildRouter(ingest: IngestService, metrics: PlazoMetrics) -> Router<
         jsonResponse(.ok, ["status": "ok"])
     }
 
-    router.get("/metrics") { _, context -> Response in
-        // Operational counters are for the operator: loopback only.
-        guard context.isLoopback else {
-            return errorResponse(.forbidden, code: "operator_only", message: "metrics are served to the service host only")
-        }
-        return Response(
+    @Sendable func metricsText(_ request: Request, _ context: PlazoRequestContext) -> Response {
+        Response(
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition()))
@@ -88,5 +100,26 @@ public func buildRouter(ingest: IngestService, metrics: PlazoMetrics) -> Router<
     }
 
     BatchController(ingest: ingest, metrics: metrics).addRoutes(to: router.group("/v1/batches"))
+
+    guard let database else {
+        // Ingest only: operational counters for the service host, nothing else.
+        router.get("/metrics") { request, context -> Response in
+            guard context.isLoopback, !RequireRole.isForwarded(request) else {
+                return errorResponse(.forbidden, code: "operator_only", message: "metrics are served to the service host only")
+            }
+            return metricsText(request, context)
+        }
+        return router
+    }
+
+    let tokens = TokenStore(database)
+    let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    // Operational counters are for the operator: a steward token, or the service host itself.
+    router.group().add(middleware: RequireRole([.steward], tokens: tokens, loopbackSuffices: true))
+        .get("/metrics") { request, context in metricsText(request, context) }
+
+    let steward = router.group("/v1").add(middleware: RequireRole([.steward], tokens: tokens))
+    StewardController(ledger: BudgetLedger(database: database), registry: ingest.registry, tokens: tokens, clock: clock)
+        .addRoutes(to: steward)
     return router
 }

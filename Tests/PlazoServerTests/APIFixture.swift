@@ -1,0 +1,45 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import PlazoStore
+import PlazoWire
+
+@testable import PlazoServer
+
+/// The whole API (agency routes and token routes) over a ``ServerFixture``'s store, with one token
+/// of each role and a revoked steward token.
+struct APIFixture {
+    let server: ServerFixture
+    let database: AppDatabase
+    let tokens: TokenStore
+    let oversight: String
+    let researcher: String
+    let steward: String
+    let revoked: String
+    /// A syntactically valid token that was never issued.
+    let wrong = "plz_" + String(repeating: "A", count: 43)
+
+    init() throws {
+        server = try ServerFixture()
+        database = try AppDatabase.open(path: server.directory + "/plazo.sqlite")
+        tokens = TokenStore(database)
+        oversight = try tokens.create(name: "Observatorio", role: .oversight).token
+        researcher = try tokens.create(name: "Investigadora", role: .researcher).token
+        steward = try tokens.create(name: "Custodia", role: .steward).token
+        let old = try tokens.create(name: "Antigua custodia", role: .steward)
+        _ = try tokens.revoke("\(old.record.id)")
+        revoked = old.token
+    }
+
+    func app() -> some ApplicationProtocol {
+        var logger = Logger(label: "plazo.test")
+        logger.logLevel = .warning
+        return buildApplication(
+            ingest: server.ingest, database: database, configuration: ServerConfiguration(host: "127.0.0.1", port: 0), logger: logger
+        )
+    }
+
+    static func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
+}
