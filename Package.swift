@@ -106,7 +106,10 @@ var targets: [Target] = [
     .testTarget(name: "PlazoStoreTests", dependencies: ["PlazoStore", "PlazoPrivacy"], swiftSettings: strict),
     .testTarget(
         name: "PlazoReleasesTests",
-        dependencies: ["PlazoReleases", "PlazoCases", "PlazoPrivacy", "PlazoStore", "PlazoModel"],
+        dependencies: [
+            "PlazoReleases", "PlazoCases", "PlazoPrivacy", "PlazoStore", "PlazoModel",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ],
         swiftSettings: strict
     ),
     .testTarget(name: "PlazoSynthTests", dependencies: ["PlazoSynth", "PlazoAgency", "PlazoModel", "PlazoSodium"], swiftSettings: strict),

@@ -9,4 +9,5 @@ extension AppDatabase {
         + AgencyRegistry.migrations
         + BatchLog.migrations
         + TokenStore.migrations
+        + ReleaseStore.migrations
 }

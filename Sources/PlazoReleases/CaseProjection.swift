@@ -1,0 +1,204 @@
+import Dispatch
+import Foundation
+import PlazoCases
+import PlazoModel
+
+/// A compact, per-cutoff projection of every case onto what the release tables need: one 64-bit
+/// word per case holding its cohort, its five breakdown attributes and its cell in each table kind.
+///
+/// Why: evaluating every case's events (``CaseIndex/forEachSummary(asOf:_:)``) costs about a second
+/// per 10 million cases. A release needs only a few bits per case, so the engine evaluates each
+/// cutoff once, keeps this projection (8 bytes per case), and every release at that cutoff
+/// tabulates from it in one sequential pass on two cores (see `docs/metrics.md`, "Performance").
+///
+/// The projection holds un-noised per-case data: it has no public accessor, and only the release
+/// engine reads it, to add noise.
+public struct CaseProjection: Sendable {
+    /// The cutoff the cases were evaluated as of.
+    public let cutoff: Day
+    /// One packed word per case (layout in ``Layout``).
+    let codes: [UInt64]
+
+    /// Evaluates every case of `index` as of `cutoff` (O(cases); about 1.2 s per 10M cases).
+    public init(index: CaseIndex, cutoff: Day) {
+        var codes: [UInt64] = []
+        codes.reserveCapacity(index.caseCount)
+        index.forEachSummary(asOf: cutoff) { codes.append(Self.code(of: $0)) }
+        self.cutoff = cutoff
+        self.codes = codes
+    }
+
+    /// Projects summaries evaluated as of `cutoff` (tests, or a caller with its own summaries).
+    /// Every summary must have been evaluated as of `cutoff`.
+    public init(summaries: some Sequence<CaseSummary>, cutoff: Day) {
+        self.cutoff = cutoff
+        self.codes = summaries.map { s in
+            precondition(s.cutoff == cutoff, "summary evaluated at another cutoff")
+            return Self.code(of: s)
+        }
+    }
+
+    init(cutoff: Day, codes: [UInt64]) {
+        self.cutoff = cutoff
+        self.codes = codes
+    }
+
+    /// Bit positions of the packed word.
+    enum Layout {
+        static let cohort = (shift: 0, width: 10)
+        static func dimension(_ d: BreakdownDimension) -> (shift: Int, width: Int) {
+            switch d {
+            case .state: (10, 6)
+            case .offence: (16, 4)
+            case .ageBand: (20, 3)
+            case .channel: (23, 3)
+            case .agencyType: (26, 4)
+            }
+        }
+        static func table(_ t: TableKind) -> (shift: Int, width: Int) {
+            switch t {
+            case .timeToFirstDecision: (30, 7)
+            case .attrition: (37, 3)
+            case .dispositions: (40, 3)
+            case .backlog: (43, 4)
+            case .victimUpdateTime: (47, 6)
+            case .victimUpdateRecency: (53, 2)
+            }
+        }
+    }
+
+    /// The cohort number of a quarter: (year − 2000)·4 + quarter − 1 (10 bits: up to 2255Q4).
+    static func cohortNumber(_ q: Quarter) -> Int { (q.year - 2000) * 4 + q.quarter - 1 }
+
+    /// Packs one case. Each table field is the case's one cell in that table (or 0 = no cell for
+    /// tables whose ``TableKind/hasNoneCode``), which is what makes every table's sensitivity 1.
+    static func code(of s: CaseSummary) -> UInt64 {
+        var w = UInt64(cohortNumber(s.cohort) & 0x3FF)
+        func put(_ value: Int, _ field: (shift: Int, width: Int)) {
+            w |= (UInt64(value) & ((1 << UInt64(field.width)) - 1)) << UInt64(field.shift)
+        }
+        put(Int(s.attributes.state.rawValue), Layout.dimension(.state))
+        put(Int(s.attributes.offence.rawValue), Layout.dimension(.offence))
+        put(Int(s.attributes.ageBand.rawValue), Layout.dimension(.ageBand))
+        put(Int(s.attributes.channel.rawValue), Layout.dimension(.channel))
+        put(Int(s.reportingAgencyType.rawValue), Layout.dimension(.agencyType))
+
+        // Table 1: one first decision, or censored at the cutoff (a case with neither a charge nor
+        // a standing closure is open, hence censored at its follow-up time).
+        let followUp = s.firstReportDay.days(to: s.cutoff)
+        if let decision = s.firstDecision {
+            let t = s.firstReportDay.days(to: decision.day)
+            put(TimeBins.bin(t) * 3 + (decision.kind == .charge ? 0 : 1), Layout.table(.timeToFirstDecision))
+        } else {
+            put(TimeBins.bin(followUp) * 3 + 2, Layout.table(.timeToFirstDecision))
+        }
+        // Table 2: the furthest stage (unique).
+        put(Int(s.furthestStage.rawValue), Layout.table(.attrition))
+        // Table 3: charged cases only, one outcome each.
+        if let outcome = s.chargedOutcome { put(Int(outcome.rawValue) + 1, Layout.table(.dispositions)) }
+        // Table 4: open cases only, one (age band, status) each.
+        if let age = s.openAgeDays {
+            put(1 + BacklogBands.band(age) * 2 + (s.status == .suspended ? 1 : 0), Layout.table(.backlog))
+        }
+        // Table 5a: first update, or censored at the cutoff.
+        if let t = s.daysToFirstUpdate {
+            put(TimeBins.bin(t) * 2, Layout.table(.victimUpdateTime))
+        } else {
+            put(TimeBins.bin(followUp) * 2 + 1, Layout.table(.victimUpdateTime))
+        }
+        // Table 5b: open cases only, with or without contact in the last 90 days.
+        if s.isOpen { put(s.noUpdateInLast90Days ? 1 : 2, Layout.table(.victimUpdateRecency)) }
+        return w
+    }
+}
+
+/// How one requested table maps packed words to cell indices.
+struct TabulationPlan: Sendable {
+    var kind: TableKind
+    var dimensions: [BreakdownDimension]
+    /// Number of cohorts released (the outermost axis).
+    var cohortCount: Int
+
+    var groupsPerCohort: Int { dimensions.reduce(1) { $0 * $1.cardinality } }
+    var groupCount: Int { cohortCount * groupsPerCohort }
+    var cellCount: Int { groupCount * kind.cellsPerGroup }
+}
+
+extension CaseProjection {
+    /// The exact (un-noised) counts of every planned table, over the cases of the released cohorts.
+    /// Internal: these numbers never leave the module except through a noise mechanism.
+    ///
+    /// One pass over the packed words, split in two halves run on two threads (each with its own
+    /// counters, summed at the end): O(cases) with a small constant, then O(cells).
+    func tabulate(_ plans: [TabulationPlan], cohortSlots: [Int16]) -> [[Int64]] {
+        precondition(cohortSlots.count == 1024)
+        struct Field { var shift: UInt64; var mask: UInt64; var card: Int }
+        struct Compiled {
+            var dims: [Field]
+            var cell: Field
+            var none: Bool
+            var groupsPerCohort: Int
+            var cellsPerGroup: Int
+            var count: Int
+        }
+        let compiled = plans.map { p in
+            Compiled(
+                dims: p.dimensions.map { d in
+                    let f = Layout.dimension(d)
+                    return Field(shift: UInt64(f.shift), mask: (1 << UInt64(f.width)) - 1, card: d.cardinality)
+                },
+                cell: {
+                    let f = Layout.table(p.kind)
+                    return Field(shift: UInt64(f.shift), mask: (1 << UInt64(f.width)) - 1, card: p.kind.cellsPerGroup)
+                }(),
+                none: p.kind.hasNoneCode, groupsPerCohort: p.groupsPerCohort, cellsPerGroup: p.kind.cellsPerGroup,
+                count: p.cellCount)
+        }
+        let chunks = codes.count >= 1 << 16 ? 2 : 1
+        let partials = UnsafeSendableBox([[[Int64]]](repeating: [], count: chunks))
+        let codes = self.codes
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let lo = codes.count * chunk / chunks
+            let hi = codes.count * (chunk + 1) / chunks
+            var out = compiled.map { [Int64](repeating: 0, count: $0.count) }
+            codes.withUnsafeBufferPointer { words in
+                for (t, plan) in compiled.enumerated() {
+                    out[t].withUnsafeMutableBufferPointer { counts in
+                        for i in lo..<hi {
+                            let w = words[i]
+                            let slot = Int(cohortSlots[Int(w & 0x3FF)])
+                            if slot < 0 { continue }
+                            var cell = Int((w >> plan.cell.shift) & plan.cell.mask)
+                            if plan.none {
+                                if cell == 0 { continue }
+                                cell -= 1
+                            }
+                            var group = slot
+                            for d in plan.dims { group = group * d.card + Int((w >> d.shift) & d.mask) }
+                            counts[group * plan.cellsPerGroup + cell] += 1
+                        }
+                    }
+                }
+            }
+            partials.withValue { $0[chunk] = out }
+        }
+        var total = partials.value[0]
+        for c in 1..<chunks {
+            for t in total.indices { for i in total[t].indices { total[t][i] += partials.value[c][t][i] } }
+        }
+        return total
+    }
+}
+
+/// A lock-protected box for results written by concurrent workers.
+final class UnsafeSendableBox<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: T
+    init(_ value: T) { stored = value }
+    func withValue<R>(_ body: (inout T) -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&stored)
+    }
+    var value: T { withValue { $0 } }
+}

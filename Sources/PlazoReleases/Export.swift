@@ -1,0 +1,254 @@
+import Foundation
+import PlazoModel
+
+/// Researcher downloads of a stored release: CSV tables, a data dictionary, and the whole release
+/// as a Frictionless Data Package (`datapackage.json` + CSVs), in memory or as one tar archive.
+///
+/// Layout of the package (`docs/researcher-guide.md`):
+/// ```
+/// datapackage.json                     resources, field schemas, units, privacy parameters
+/// README.md                            data dictionary (human-readable)
+/// data/t1-time_to_first_decision.csv   noisy counts with intervals (one file per table)
+/// data/t1-time_to_first_decision-estimates.csv   derived estimates with intervals
+/// ...
+/// ```
+public enum ReleaseExport {
+    /// The base file name of table `t` (`t7-time_to_first_decision-by-state-offence_category`).
+    public static func tableName(_ release: Release, table t: Int) -> String {
+        let info = release.tables[t].info
+        let by = info.breakdown.isEmpty ? "" : "-by-" + info.breakdown.map(\.rawValue).joined(separator: "-")
+        return "t\(t + 1)-\(info.kind.rawValue)\(by)"
+    }
+
+    /// Noisy counts of table `t` as CSV: one row per cell with its interval.
+    ///
+    /// Columns: `cohort`, one per breakdown dimension, the cell columns (`time_bin`, `outcome`, …;
+    /// life tables add `bin_start_day`, `bin_end_day`), `noisy_count` (unbiased, may be negative),
+    /// `count` (max(0, noisy_count)), `ci_low`, `ci_high`.
+    public static func countsCSV(_ release: Release, table t: Int) -> [UInt8] {
+        let info = release.tables[t].info
+        var out = ""
+        var header = ["cohort"] + info.breakdown.map(\.rawValue) + info.kind.cellColumns
+        if info.kind.isLifeTable { header += ["bin_start_day", "bin_end_day"] }
+        header += ["noisy_count", "count", "ci_low", "ci_high"]
+        out += header.joined(separator: ",") + "\n"
+        let cells = info.cellLabels.count
+        let parts = info.cellLabels.map { $0.split(separator: "|").map(String.init) }
+        for g in 0..<release.tables[t].groupCount {
+            let prefix = release.groupLabels(table: t, group: g).joined(separator: ",")
+            for c in 0..<cells {
+                let n = release.count(table: t, group: g, cell: c)
+                var row = prefix + "," + parts[c].joined(separator: ",")
+                if info.kind.isLifeTable {
+                    let perBin = info.kind == .timeToFirstDecision ? 3 : 2
+                    let k = c / perBin
+                    row += ",\(TimeBins.edges[k]),\(TimeBins.upperEdge(k).map(String.init) ?? "")"
+                }
+                row += ",\(n.noisy),\(n.value),\(n.low),\(n.high)\n"
+                out += row
+            }
+        }
+        return Array(out.utf8)
+    }
+
+    /// Derived estimates of table `t` as CSV: `cohort`, breakdown columns, `estimate`, `x`, `unit`,
+    /// `value`, `ci_low`, `ci_high` (empty = undefined or unbounded).
+    public static func estimatesCSV(_ release: Release, table t: Int) -> [UInt8] {
+        let info = release.tables[t].info
+        var out = (["cohort"] + info.breakdown.map(\.rawValue) + ["estimate", "x", "unit", "value", "ci_low", "ci_high"])
+            .joined(separator: ",") + "\n"
+        func f(_ v: Double) -> String { v.isNaN ? "" : String(format: "%.6g", v) }
+        for g in 0..<release.tables[t].groupCount {
+            let prefix = release.groupLabels(table: t, group: g).joined(separator: ",")
+            for (e, d) in info.estimates.enumerated() {
+                let v = release.estimate(table: t, group: g, estimate: e)
+                out += "\(prefix),\(d.name),\(d.x),\(d.unit),\(f(v.value)),\(f(v.low)),\(f(v.high))\n"
+            }
+        }
+        return Array(out.utf8)
+    }
+
+    /// A human-readable data dictionary (Markdown) of the whole release.
+    public static func dataDictionary(_ release: Release) -> [UInt8] {
+        let m = release.metadata
+        var s = "# \(m.title)\n\n"
+        s += "Release \(m.id), created \(ISO8601DateFormatter().string(from: m.createdAt)) by \(m.requester); data cutoff \(m.cutoff); "
+        s += "cohorts (quarter of first report) \(m.cohorts.joined(separator: ", ")).\n\n"
+        s += "Computed from \(m.batchesIncluded) batches from \(m.agenciesIncluded) agencies with \(m.codeVersion).\n\n"
+        s += "## Privacy\n\nEvery count is protected by \(m.mechanism.rawValue) noise; each case contributes to at most one cell of each table "
+        s += "(sensitivity 1). The release costs ρ = \(m.totalRho) (zCDP) for every cohort, equivalent to "
+        s += m.epsilonDelta.map { String(format: "(ε = %.3f, δ = %g)", $0.epsilon, $0.delta) }.joined(separator: " or ") + "-DP for this release alone.\n\n"
+        s += "## Intervals\n\n\(Int(m.confidenceLevel * 100)) % intervals. Counts: `[noisy − h, noisy + h]` clipped at 0, with h exact for the noise distribution "
+        s += "(coverage ≥ \(Int(m.confidenceLevel * 100)) % for the true count). Derived estimates: value ± z·SD over \(m.simulationReplicates) simulated "
+        s += "re-noisings of the published counts (medians: simulated percentiles), covering the noise only, not sampling variation. See docs/researcher-guide.md.\n\n"
+        s += "## Tables\n\n"
+        for (t, table) in release.tables.enumerated() {
+            let i = table.info
+            s += "### \(tableName(release, table: t))\n\n\(i.kind.definition)\n\n"
+            s += "- breakdown: cohort" + i.breakdown.map { " × \($0.rawValue) (\($0.cardinality) codes)" }.joined() + "\n"
+            s += "- noise: \(i.noise), SD \(String(format: "%.4g", i.noiseStandardDeviation)), ρ = \(i.rho)\(i.epsilon.map { ", ε = \($0)" } ?? ""); "
+            s += "count interval half-width h = \(i.halfWidth)\n"
+            s += "- cells per group: " + i.cellLabels.joined(separator: ", ") + "\n"
+            s += "- estimates: " + Set(i.estimates.map { "\($0.name) (\($0.unit))" }).sorted().joined(separator: ", ") + "\n\n"
+        }
+        s += "## Codes\n\n"
+        for d in BreakdownDimension.allCases {
+            s += "- \(d.rawValue): " + zip(d.codes, d.meanings).map { "`\($0)` \($1)" }.joined(separator: "; ") + "\n"
+        }
+        return Array(s.utf8)
+    }
+
+    /// The whole release as a Frictionless Data Package: `datapackage.json`, `README.md` and two
+    /// CSVs per table, as `(path, bytes)` pairs (serve them as an archive, e.g. with ``tar(_:)``).
+    public static func dataPackage(_ release: Release) -> [(path: String, bytes: [UInt8])] {
+        let m = release.metadata
+        var files: [(path: String, bytes: [UInt8])] = []
+        var resources: [[String: Any]] = []
+        func field(_ name: String, _ type: String, _ description: String, unit: String? = nil, codes: [String]? = nil) -> [String: Any] {
+            var f: [String: Any] = ["name": name, "type": type, "description": description]
+            if let unit { f["unit"] = unit }
+            if let codes { f["constraints"] = ["enum": codes] }
+            return f
+        }
+        for (t, table) in release.tables.enumerated() {
+            let i = table.info
+            let name = tableName(release, table: t)
+            let privacy: [String: Any] = [
+                "mechanism": m.mechanism.rawValue, "sensitivity": i.sensitivity, "rho": i.rho,
+                "epsilon": i.epsilon as Any, "noise": i.noise, "noise_sd": i.noiseStandardDeviation,
+                "ci_half_width": i.halfWidth, "confidence_level": m.confidenceLevel,
+            ]
+            var dims: [[String: Any]] = [field("cohort", "string", "Quarter of the case's first report", codes: m.cohorts)]
+            dims += i.breakdown.map { field($0.rawValue, "string", "Breakdown code (public code list)", codes: $0.codes) }
+            var countFields = dims
+            for column in i.kind.cellColumns {
+                countFields.append(field(column, "string", "Cell of the table"))
+            }
+            if i.kind.isLifeTable {
+                countFields.append(field("bin_start_day", "integer", "First day of the time bin (days since first report)", unit: "days"))
+                countFields.append(field("bin_end_day", "integer", "First day after the bin; empty for the open-ended bin", unit: "days"))
+            }
+            countFields += [
+                field("noisy_count", "integer", "True count plus noise (unbiased; may be negative)", unit: "cases"),
+                field("count", "integer", "max(0, noisy_count): the published count", unit: "cases"),
+                field("ci_low", "integer", "Lower end of the \(m.confidenceLevel) interval for the true count", unit: "cases"),
+                field("ci_high", "integer", "Upper end of the interval", unit: "cases"),
+            ]
+            files.append(("data/\(name).csv", countsCSV(release, table: t)))
+            resources.append([
+                "name": name.replacingOccurrences(of: "_", with: "-"), "path": "data/\(name).csv", "format": "csv",
+                "mediatype": "text/csv", "encoding": "utf-8", "description": i.kind.definition,
+                "schema": ["fields": countFields], "privacy": privacy,
+            ])
+            files.append(("data/\(name)-estimates.csv", estimatesCSV(release, table: t)))
+            resources.append([
+                "name": name.replacingOccurrences(of: "_", with: "-") + "-estimates", "path": "data/\(name)-estimates.csv",
+                "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+                "description": "Estimates derived from the noisy counts of \(name) (post-processing), with simulated intervals",
+                "schema": ["fields": dims + [
+                    field("estimate", "string", "Estimate name (docs/metrics.md)"),
+                    field("x", "string", "Position: horizon in days, stage, outcome or band; empty for a scalar"),
+                    field("unit", "string", "cases, proportion or days"),
+                    field("value", "number", "The estimate; empty when undefined"),
+                    field("ci_low", "number", "Lower end of the simulated interval; empty when unbounded or undefined"),
+                    field("ci_high", "number", "Upper end; empty when unbounded (e.g. a median beyond day 730) or undefined"),
+                ]],
+                "privacy": privacy,
+            ])
+        }
+        let package: [String: Any] = [
+            "profile": "data-package", "name": "plazo-release-\(m.id)", "title": m.title,
+            "version": "\(m.id)", "created": ISO8601DateFormatter().string(from: m.createdAt),
+            "description": "Differentially private case-outcome statistics, data cutoff \(m.cutoff). See README.md.",
+            "licenses": [["name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/"]],
+            "plazo": [
+                "release_id": m.id, "cutoff": m.cutoff, "cohorts": m.cohorts, "mechanism": m.mechanism.rawValue,
+                "total_rho": m.totalRho, "epsilon_delta": m.epsilonDelta.map { ["epsilon": $0.epsilon, "delta": $0.delta] },
+                "confidence_level": m.confidenceLevel, "batches_included": m.batchesIncluded,
+                "agencies_included": m.agenciesIncluded, "code_version": m.codeVersion,
+                "simulation_replicates": m.simulationReplicates, "simulation_seed": m.simulationSeed,
+            ],
+            "resources": resources,
+        ]
+        let json = (try? JSONSerialization.data(withJSONObject: package, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        return [("datapackage.json", Array(json)), ("README.md", dataDictionary(release))] + files
+    }
+
+    /// A POSIX ustar archive of `files` (regular files, mode 0644, fixed mtime = the release time
+    /// when given, else 0), for serving a Data Package as one download (`tar -xf` reads it).
+    public static func tar(_ files: [(path: String, bytes: [UInt8])], modified: Date? = nil) -> [UInt8] {
+        var out: [UInt8] = []
+        let mtime = Int(modified?.timeIntervalSince1970 ?? 0)
+        for file in files {
+            var h = [UInt8](repeating: 0, count: 512)
+            func put(_ text: String, _ at: Int, _ len: Int) {
+                for (i, b) in text.utf8.prefix(len).enumerated() { h[at + i] = b }
+            }
+            func octal(_ v: Int, _ at: Int, _ len: Int) { put(String(String(v, radix: 8).suffix(len - 1)).leftPad(len - 1), at, len - 1) }
+            put(file.path, 0, 100)
+            octal(0o644, 100, 8)
+            octal(0, 108, 8)
+            octal(0, 116, 8)
+            octal(file.bytes.count, 124, 12)
+            octal(mtime, 136, 12)
+            put("        ", 148, 8)
+            h[156] = UInt8(ascii: "0")
+            put("ustar", 257, 6)
+            put("00", 263, 2)
+            let sum = h.reduce(0) { $0 + Int($1) }
+            put(String(String(sum, radix: 8)).leftPad(6), 148, 6)
+            h[154] = 0
+            h[155] = UInt8(ascii: " ")
+            out += h
+            out += file.bytes
+            let pad = (512 - file.bytes.count % 512) % 512
+            out += [UInt8](repeating: 0, count: pad)
+        }
+        out += [UInt8](repeating: 0, count: 1024)
+        return out
+    }
+
+    /// The release as JSON for API clients: metadata and, per table, every cell's count with its
+    /// interval and every estimate with its interval (NaN as null). Large for fine breakdowns.
+    public static func json(_ release: Release) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        let view = ReleaseJSON(release)
+        return (try? Array(encoder.encode(view))) ?? []
+    }
+}
+
+/// The JSON shape of ``ReleaseExport/json(_:)``.
+struct ReleaseJSON: Encodable {
+    struct Cell: Encodable { var group: [String]; var cell: String; var noisy: Int64; var count: Int64; var ciLow: Int64; var ciHigh: Int64 }
+    struct Est: Encodable { var group: [String]; var estimate: String; var x: String; var unit: String; var value: Double?; var ciLow: Double?; var ciHigh: Double? }
+    struct Table: Encodable { var info: ReleasedTableInfo; var cells: [Cell]; var estimates: [Est] }
+    var metadata: ReleaseMetadata
+    var tables: [Table]
+
+    init(_ r: Release) {
+        metadata = r.metadata
+        tables = r.tables.indices.map { t in
+            let info = r.tables[t].info
+            var cells: [Cell] = [], ests: [Est] = []
+            for g in 0..<r.tables[t].groupCount {
+                let labels = r.groupLabels(table: t, group: g)
+                for (c, label) in info.cellLabels.enumerated() {
+                    let n = r.count(table: t, group: g, cell: c)
+                    cells.append(Cell(group: labels, cell: label, noisy: n.noisy, count: n.value, ciLow: n.low, ciHigh: n.high))
+                }
+                for (e, d) in info.estimates.enumerated() {
+                    let v = r.estimate(table: t, group: g, estimate: e)
+                    ests.append(Est(group: labels, estimate: d.name, x: d.x, unit: d.unit, value: v.value.isNaN ? nil : v.value,
+                                    ciLow: v.low.isNaN ? nil : v.low, ciHigh: v.high.isNaN ? nil : v.high))
+                }
+            }
+            return Table(info: info, cells: cells, estimates: ests)
+        }
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import PlazoModel
+import PlazoPrivacy
+
+/// An (ε, δ) pair implied by a release's ρ (reporting only).
+public struct EpsilonDelta: Sendable, Codable, Hashable {
+    /// δ.
+    public var delta: Double
+    /// The smallest ε with ρ-zCDP ⇒ (ε, δ)-DP (CKS 2020, Cor. 13), rounded up.
+    public var epsilon: Double
+}
+
+/// What one released table is, how it was protected and how its cells and estimates are laid out.
+public struct ReleasedTableInfo: Sendable, Codable, Hashable {
+    /// The kind.
+    public var kind: TableKind
+    /// The breakdown dimensions after the cohort.
+    public var breakdown: [BreakdownDimension]
+    /// L1 = L2 sensitivity of the count vector under adding/removing one case (always 1).
+    public var sensitivity: Int
+    /// The table's exact zCDP cost ρ (for Laplace: ε²/2).
+    public var rho: String
+    /// For the Laplace mechanism, the table's ε.
+    public var epsilon: String?
+    /// The noise distribution (`discrete_gaussian(sigma²=…)` / `discrete_laplace(scale=…)`).
+    public var noise: String
+    /// σ² of the Gaussian noise (exact), or nil.
+    public var sigmaSquared: String?
+    /// Scale b of the Laplace noise (exact), or nil.
+    public var laplaceScale: String?
+    /// Standard deviation of the per-cell noise.
+    public var noiseStandardDeviation: Double
+    /// Half-width h of every cell's interval at the release's confidence level: [y − h, y + h]
+    /// contains the true count with probability ≥ level (exact, from the discrete distribution).
+    public var halfWidth: Int64
+    /// Cell labels within a group (`"[0,30)|charged"`).
+    public var cellLabels: [String]
+    /// Derived estimates per group.
+    public var estimates: [EstimateDescriptor]
+
+    /// Number of breakdown groups per cohort.
+    public var groupsPerCohort: Int { breakdown.reduce(1) { $0 * $1.cardinality } }
+}
+
+/// Everything about a release except its numbers.
+public struct ReleaseMetadata: Sendable, Codable, Hashable {
+    /// The release id.
+    public var id: Int64
+    /// The title.
+    public var title: String
+    /// Who created it.
+    public var requester: String
+    /// When.
+    public var createdAt: Date
+    /// The engine version that computed it (``ReleaseEngine/codeVersion``).
+    public var codeVersion: String
+    /// The data cutoff, `YYYY-MM-DD`.
+    public var cutoff: String
+    /// The cohorts released, sorted.
+    public var cohorts: [String]
+    /// The mechanism.
+    public var mechanism: ReleaseMechanism
+    /// The confidence level of every interval.
+    public var confidenceLevel: Double
+    /// Σ ρ of the tables, exact: what each cohort's budget was charged.
+    public var totalRho: String
+    /// The same as a decimal.
+    public var totalRhoValue: Double
+    /// Equivalent (ε, δ)-DP guarantees per cohort for this release alone, at δ = 1e-6 and 1e-9.
+    public var epsilonDelta: [EpsilonDelta]
+    /// The ledger spend that paid for it.
+    public var ledgerSpendID: Int64
+    /// Batches held by the store when the release was computed.
+    public var batchesIncluded: Int
+    /// Distinct agencies among those batches.
+    public var agenciesIncluded: Int
+    /// The seed of the interval simulations (post-processing; see ``SimulationRNG``), decimal.
+    public var simulationSeed: String
+    /// Replicates of the interval simulations.
+    public var simulationReplicates: Int
+    /// The spec as given.
+    public var spec: ReleaseSpec
+    /// The tables, in spec order.
+    public var tables: [ReleasedTableInfo]
+}
+
+/// One released table's numbers.
+public struct ReleasedTable: Sendable, Hashable {
+    /// Its description.
+    public var info: ReleasedTableInfo
+    /// The raw noisy counts (true count + noise; may be negative), group-major: index
+    /// `group · cellsPerGroup + cell`, groups ordered cohort, then breakdown codes in code order.
+    public var noisyCounts: [Int64]
+    /// Derived estimates: `(value, low, high)` triples, index `3·(group · estimates + e)`. NaN =
+    /// undefined (zero denominator, median not reached) or unbounded interval end.
+    public var derived: [Double]
+
+    /// Number of groups.
+    public var groupCount: Int { noisyCounts.count / info.cellLabels.count }
+}
+
+/// A published count with its interval.
+public struct NoisyCount: Sendable, Hashable, Codable {
+    /// The raw noisy count (unbiased; may be negative).
+    public var noisy: Int64
+    /// The published count: the noisy count, or 0 if negative.
+    public var value: Int64
+    /// Interval low: max(0, noisy − h).
+    public var low: Int64
+    /// Interval high: max(0, noisy + h).
+    public var high: Int64
+}
+
+/// A published derived estimate with its interval (NaN: undefined / unbounded).
+public struct Estimate: Sendable, Hashable {
+    /// The estimate.
+    public var value: Double
+    /// Interval low.
+    public var low: Double
+    /// Interval high.
+    public var high: Double
+}
+
+/// A stored, immutable release.
+public struct Release: Sendable, Hashable {
+    /// Metadata.
+    public var metadata: ReleaseMetadata
+    /// Tables in spec order.
+    public var tables: [ReleasedTable]
+
+    /// The breakdown labels of group `g` of table `t`: `[cohort, code of dim 1, code of dim 2]`.
+    public func groupLabels(table t: Int, group g: Int) -> [String] {
+        let info = tables[t].info
+        var rest = g
+        var labels: [String] = []
+        for d in info.breakdown.reversed() {
+            labels.append(d.codes[rest % d.cardinality])
+            rest /= d.cardinality
+        }
+        return [metadata.cohorts[rest]] + labels.reversed()
+    }
+
+    /// The published count of one cell.
+    public func count(table t: Int, group g: Int, cell c: Int) -> NoisyCount {
+        let info = tables[t].info
+        let y = tables[t].noisyCounts[g * info.cellLabels.count + c]
+        return NoisyCount(noisy: y, value: max(0, y), low: max(0, y - info.halfWidth), high: max(0, y + info.halfWidth))
+    }
+
+    /// One derived estimate of one group.
+    public func estimate(table t: Int, group g: Int, estimate e: Int) -> Estimate {
+        let n = tables[t].info.estimates.count
+        let d = tables[t].derived
+        let i = 3 * (g * n + e)
+        return Estimate(value: d[i], low: d[i + 1], high: d[i + 2])
+    }
+}
+
+// MARK: - Stored form
+
+/// The immutable stored form: `PLZR` + version 1 + u32 length + metadata JSON, then per table
+/// u64 n + n little-endian Int64 noisy counts and u64 m + m little-endian Float64 derived values.
+/// Binary because a release of cohort × state × offence holds about a million numbers, which JSON
+/// would make slow and large; the JSON views are produced on demand.
+enum ReleaseDocument {
+    static let magic: [UInt8] = Array("PLZR".utf8) + [1]
+
+    static func encode(_ release: Release) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let meta = Array(try encoder.encode(release.metadata))
+        var out = magic
+        var total = meta.count + 9
+        for t in release.tables { total += 16 + 8 * (t.noisyCounts.count + t.derived.count) }
+        out.reserveCapacity(total)
+        append(UInt64(meta.count), bytes: 4, to: &out)
+        out += meta
+        for t in release.tables {
+            append(UInt64(t.noisyCounts.count), bytes: 8, to: &out)
+            t.noisyCounts.withUnsafeBytes { out += $0 }
+            append(UInt64(t.derived.count), bytes: 8, to: &out)
+            t.derived.withUnsafeBytes { out += $0 }
+        }
+        return out
+    }
+
+    static func decode(_ bytes: [UInt8]) throws(ReleaseError) -> Release {
+        guard bytes.count >= 9, Array(bytes[0..<5]) == magic else { throw .corruptDocument("bad header") }
+        var at = 5
+        func read(_ n: Int) throws(ReleaseError) -> UInt64 {
+            guard at + n <= bytes.count else { throw .corruptDocument("truncated") }
+            var v: UInt64 = 0
+            for i in 0..<n { v |= UInt64(bytes[at + i]) << UInt64(8 * i) }
+            at += n
+            return v
+        }
+        let metaLength = Int(try read(4))
+        guard at + metaLength <= bytes.count else { throw .corruptDocument("truncated metadata") }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let metadata: ReleaseMetadata
+        do { metadata = try decoder.decode(ReleaseMetadata.self, from: Data(bytes[at..<(at + metaLength)])) } catch {
+            throw .corruptDocument("metadata: \(error)")
+        }
+        at += metaLength
+        var tables: [ReleasedTable] = []
+        for info in metadata.tables {
+            let n = Int(try read(8))
+            guard n <= (bytes.count - at) / 8 else { throw .corruptDocument("truncated counts") }
+            let counts = [Int64](unsafeUninitializedCapacity: n) { buf, count in
+                if n > 0 { _ = bytes[at..<(at + 8 * n)].withUnsafeBytes { memcpy(buf.baseAddress!, $0.baseAddress!, 8 * n) } }
+                count = n
+            }
+            at += 8 * n
+            let m = Int(try read(8))
+            guard m <= (bytes.count - at) / 8 else { throw .corruptDocument("truncated estimates") }
+            let derived = [Double](unsafeUninitializedCapacity: m) { buf, count in
+                if m > 0 { _ = bytes[at..<(at + 8 * m)].withUnsafeBytes { memcpy(buf.baseAddress!, $0.baseAddress!, 8 * m) } }
+                count = m
+            }
+            at += 8 * m
+            tables.append(ReleasedTable(info: info, noisyCounts: counts.map { Int64(littleEndian: $0) }, derived: derived))
+        }
+        return Release(metadata: metadata, tables: tables)
+    }
+
+    static func append(_ v: UInt64, bytes n: Int, to out: inout [UInt8]) {
+        for i in 0..<n { out.append(UInt8(truncatingIfNeeded: v >> UInt64(8 * i))) }
+    }
+}

@@ -1,0 +1,277 @@
+import Dispatch
+import Foundation
+import PlazoCases
+import PlazoModel
+import PlazoPrivacy
+import PlazoStore
+
+/// Creates, stores and reads differentially private releases (issue 5, `docs/metrics.md`).
+///
+/// Typical use (CLI or HTTP steward endpoint):
+/// ```swift
+/// let engine = ReleaseEngine(database: db)
+/// let projection = try ReleaseEngine.projection(from: db, cutoff: day)   // or from a live CaseIndex
+/// let release = try engine.create(spec: spec, requester: "steward-name", projection: projection)
+/// let again = try engine.release(id: release.metadata.id)                 // same numbers, never re-noised
+/// ```
+///
+/// Privacy: ``create(spec:requester:projection:)`` is the only path from data to output. It checks
+/// the budget of every cohort first, computes exact counts from the projection (never returned),
+/// adds exact discrete noise from libsodium randomness to every cell of every table (cells over
+/// public code lists), then debits the ledger and stores the release in one transaction. Everything
+/// after the noise is post-processing of noisy counts.
+public struct ReleaseEngine: Sendable {
+    /// The version of the release computations, stored in every release.
+    public static let codeVersion = "plazo-releases 1.0 (metrics v1, 25 time bins, actuarial life table, noise-simulation intervals)"
+
+    /// The database (ledger, batches, releases).
+    public let database: AppDatabase
+    let clock: @Sendable () -> Date
+
+    /// An engine on `database`; `clock` stamps releases (injectable for tests).
+    public init(database: AppDatabase, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.database = database
+        self.clock = clock
+    }
+
+    // MARK: Inputs
+
+    /// Rebuilds the case index from the events held in the store (`plazo release create` uses this;
+    /// the server can instead project its live index with ``CaseProjection/init(index:cutoff:)``).
+    public static func caseIndex(from database: AppDatabase) throws -> CaseIndex {
+        var index = CaseIndex()
+        try BatchLog(database).forEachEvent { event, agency in _ = index.apply(event, from: agency) }
+        return index
+    }
+
+    /// The projection of the store's cases as of `cutoff`.
+    public static func projection(from database: AppDatabase, cutoff: Day) throws -> CaseProjection {
+        CaseProjection(index: try caseIndex(from: database), cutoff: cutoff)
+    }
+
+    // MARK: Creating
+
+    /// Creates a release with production randomness (libsodium's CSPRNG) and stores it.
+    ///
+    /// - Throws: ``ReleaseError/invalidSpec(_:)`` (nothing spent), ``ReleaseError/budgetExceeded(_:)``
+    ///   (refused whole: the ledger is unchanged and nothing is stored), or a noise/store failure
+    ///   (nothing spent: the spend and the release commit together).
+    public func create(spec: ReleaseSpec, requester: String, projection: CaseProjection) throws(ReleaseError) -> Release {
+        try create(spec: spec, requester: requester, projection: projection) { () throws(PrivacyError) in try RandomBits.secure() }
+    }
+
+    /// The same with a caller-chosen randomness source: **tests only** (seeded bits protect nothing).
+    @_spi(Testing)
+    public func create(
+        spec: ReleaseSpec, requester: String, projection: CaseProjection,
+        randomness: @Sendable () throws(PrivacyError) -> RandomBits
+    ) throws(ReleaseError) -> Release {
+        let plan = try spec.validated()
+        let who = requester.trimmingCharacters(in: .whitespacesAndNewlines)
+        if who.isEmpty { throw .invalidSpec("requester must not be empty") }
+        guard projection.cutoff == plan.cutoff else {
+            throw .invalidSpec("the case projection is as of \(projection.cutoff), the spec's cutoff is \(plan.cutoff)")
+        }
+        let scopes: [PrivacyScope]
+        do { scopes = try plan.cohorts.map { q throws(LedgerError) in try PrivacyScope(year: q.year, quarter: q.quarter) } } catch {
+            throw .invalidSpec("\(error)")
+        }
+        let spend = SpendRequest(scopes: scopes, cost: .zCDP(rho: plan.totalRho), purpose: "release: \(plan.spec.title)", requester: who)
+
+        // 1. Fail fast, before touching the data: every cohort must have room for Σρ. (Checked again,
+        //    atomically, when the spend is recorded.)
+        try preflight(spend)
+
+        // 2. Exact counts (internal only), one vector per table over public cells.
+        var slots = [Int16](repeating: -1, count: 1024)
+        for (i, q) in plan.cohorts.enumerated() { slots[CaseProjection.cohortNumber(q)] = Int16(i) }
+        let plans = plan.tables.map { TabulationPlan(kind: $0.kind, dimensions: $0.breakdown, cohortCount: plan.cohorts.count) }
+        let exact = projection.tabulate(plans, cohortSlots: slots)
+
+        // 3. Noise on every cell. Sensitivity 1 per table (each case in at most one cell), so table i
+        //    is ρᵢ-zCDP; the tables compose to Σρᵢ within each cohort.
+        let noisy = try addNoise(exact, mechanisms: plan.tables.map(\.mechanism), randomness: randomness)
+        var seedBits: RandomBits
+        do { seedBits = try randomness() } catch { throw .noise("\(error)") }
+        let seed = seedBits.next64()
+
+        // 4. Post-processing: derived estimates and their intervals (no budget).
+        var infos: [ReleasedTableInfo] = []
+        for t in plan.tables { infos.append(try Self.info(t, level: plan.confidenceLevel)) }
+        let derived = Self.derive(noisy, infos: infos, replicates: plan.replicates, level: plan.confidenceLevel, seed: seed)
+
+        // 5. Debit and store together.
+        let inputs: (batches: Int, agencies: Int)
+        do { inputs = try ReleaseStore(database).inputCounts() } catch { throw .store("\(error)") }
+        // Whole seconds: the stored ISO 8601 timestamp round-trips exactly.
+        let now = Date(timeIntervalSince1970: clock().timeIntervalSince1970.rounded(.down))
+        var metadata = ReleaseMetadata(
+            id: 0, title: plan.spec.title, requester: who, createdAt: now, codeVersion: Self.codeVersion,
+            cutoff: plan.cutoff.iso, cohorts: plan.cohorts.map(\.description), mechanism: plan.mechanism,
+            confidenceLevel: plan.confidenceLevel, totalRho: plan.totalRho.description, totalRhoValue: plan.totalRho.doubleValue,
+            epsilonDelta: [1e-6, 1e-9].map { EpsilonDelta(delta: $0, epsilon: ZCDP.epsilon(rho: plan.totalRho.doubleValue, delta: $0)) },
+            ledgerSpendID: 0, batchesIncluded: inputs.batches, agenciesIncluded: inputs.agencies,
+            simulationSeed: String(seed), simulationReplicates: plan.replicates, spec: plan.spec, tables: infos)
+        let tables = zip(infos, zip(noisy, derived)).map { ReleasedTable(info: $0, noisyCounts: $1.0, derived: $1.1) }
+        do {
+            let row = try ReleaseStore(database).create(
+                spend: spend, title: plan.spec.title, cutoff: plan.cutoff.iso, cohorts: metadata.cohorts,
+                totalRho: plan.totalRho.description, codeVersion: Self.codeVersion, at: now
+            ) { id, entry in
+                metadata.id = id
+                metadata.ledgerSpendID = entry.id
+                return try ReleaseDocument.encode(Release(metadata: metadata, tables: tables))
+            }
+            metadata.id = row.id
+        } catch let LedgerError.budgetExceeded(shortfalls) {
+            throw .budgetExceeded(shortfalls.map(\.description).joined(separator: "; "))
+        } catch let e as ReleaseError { throw e } catch { throw .store("\(error)") }
+        return Release(metadata: metadata, tables: tables)
+    }
+
+    /// Refuses a spend that some scope cannot afford, without writing anything.
+    func preflight(_ spend: SpendRequest) throws(ReleaseError) {
+        let ledger = BudgetLedger(database: database)
+        do {
+            let charge = try RhoUnits.charging(spend.cost.rho())
+            var short: [String] = []
+            for scope in spend.scopes {
+                let b = try ledger.balance(for: scope)
+                if b.remainingUnits < charge.units {
+                    short.append("\(scope): budget ρ=\(b.budget), spent ρ=\(b.spent), requested ρ=\(charge)")
+                }
+            }
+            if !short.isEmpty { throw ReleaseError.budgetExceeded("privacy budget exceeded: " + short.joined(separator: "; ")) }
+        } catch let e as ReleaseError { throw e } catch { throw .store("\(error)") }
+    }
+
+    /// Adds independent noise to every cell, on two threads with independent randomness streams.
+    func addNoise(
+        _ exact: [[Int64]], mechanisms: [any CountMechanism], randomness: @Sendable () throws(PrivacyError) -> RandomBits
+    ) throws(ReleaseError) -> [[Int64]] {
+        var offsetList = [0]
+        for e in exact { offsetList.append(offsetList.last! + e.count) }
+        let total = offsetList.last!
+        let flat = UnsafeSendableBox([Int64](repeating: 0, count: total))
+        let failure = UnsafeSendableBox<String?>(nil)
+        let chunks = total >= 4096 ? 2 : 1
+        let mechs = mechanisms
+        let offsets = offsetList
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let lo = total * chunk / chunks, hi = total * (chunk + 1) / chunks
+            var out = [Int64](repeating: 0, count: hi - lo)
+            do {
+                var bits = try randomness()
+                var t = 0
+                for i in lo..<hi {
+                    while i >= offsets[t + 1] { t += 1 }
+                    let z = try mechs[t].sampleNoise(using: &bits)
+                    let (v, o) = exact[t][i - offsets[t]].addingReportingOverflow(z)
+                    if o { throw PrivacyError.countOverflow(index: i) }
+                    out[i - lo] = v
+                }
+            } catch {
+                failure.withValue { $0 = "\(error)" }
+                return
+            }
+            flat.withValue { f in for i in lo..<hi { f[i] = out[i - lo] } }
+        }
+        if let why = failure.value { throw .noise(why) }
+        let all = flat.value
+        return (0..<exact.count).map { Array(all[offsets[$0]..<offsets[$0 + 1]]) }
+    }
+
+    static func info(_ t: ValidatedSpec.Table, level: Double) throws(ReleaseError) -> ReleasedTableInfo {
+        let halfWidth: Int64
+        do { halfWidth = try t.mechanism.halfWidth(alpha: 1 - level) } catch { throw .noise("\(error)") }
+        var sigmaSquared: String?, scale: String?, epsilon: String?, sd = 0.0
+        switch t.mechanism.noise {
+        case let .discreteGaussian(s2):
+            sigmaSquared = s2.description
+            sd = Accuracy.discreteGaussianVariance(sigmaSquared: s2).squareRoot()
+        case let .discreteLaplace(b):
+            scale = b.description
+            sd = Accuracy.discreteLaplaceVariance(scale: b).squareRoot()
+        }
+        if case let .pureDP(e) = t.cost { epsilon = e.description }
+        let rho: Rational
+        do { rho = try t.cost.rho() } catch { throw .noise("\(error)") }
+        return ReleasedTableInfo(
+            kind: t.kind, breakdown: t.breakdown, sensitivity: 1, rho: rho.description, epsilon: epsilon,
+            noise: t.mechanism.noise.description, sigmaSquared: sigmaSquared, laplaceScale: scale,
+            noiseStandardDeviation: sd, halfWidth: halfWidth, cellLabels: t.kind.cellLabels,
+            estimates: Derivation.layout(t.kind))
+    }
+
+    /// The simulation seed of one group: a fixed function of the release seed and the group's
+    /// position, so results do not depend on how work is split between threads.
+    static func groupSeed(_ seed: UInt64, table: Int, group: Int) -> UInt64 {
+        seed ^ (UInt64(table) &* 0xD1B5_4A32_D192_ED03) ^ (UInt64(group) &* 0x9E37_79B9_7F4A_7C15)
+    }
+
+    /// Derived estimates with intervals for every group of every table, on two threads.
+    static func derive(_ noisy: [[Int64]], infos: [ReleasedTableInfo], replicates: Int, level: Double, seed: UInt64) -> [[Double]] {
+        let simulators = infos.map { info in
+            GroupSimulator(
+                kind: info.kind, noise: NoiseTable(noiseDistribution(info)), replicates: replicates, confidence: level)
+        }
+        var workList: [(table: Int, group: Int)] = []
+        for (t, info) in infos.enumerated() {
+            for g in 0..<(noisy[t].count / info.cellLabels.count) { workList.append((t, g)) }
+        }
+        let results = UnsafeSendableBox(infos.enumerated().map { t, info in
+            [Double](repeating: .nan, count: noisy[t].count / info.cellLabels.count * info.estimates.count * 3)
+        })
+        let work = workList
+        let chunks = work.count >= 64 ? 2 : 1
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let lo = work.count * chunk / chunks, hi = work.count * (chunk + 1) / chunks
+            var local: [(Int, Int, [Double])] = []
+            for (t, g) in work[lo..<hi] {
+                let cells = infos[t].cellLabels.count
+                let e = infos[t].estimates.count
+                var out = [Double](repeating: .nan, count: 3 * e)
+                var rng = SimulationRNG(seed: groupSeed(seed, table: t, group: g))
+                noisy[t].withUnsafeBufferPointer { all in
+                    let slice = UnsafeBufferPointer(rebasing: all[(g * cells)..<((g + 1) * cells)])
+                    out.withUnsafeMutableBufferPointer { simulators[t].run(slice, rng: &rng, out: $0) }
+                }
+                local.append((t, g, out))
+            }
+            results.withValue { r in
+                for (t, g, out) in local {
+                    let e3 = out.count
+                    r[t].replaceSubrange((g * e3)..<((g + 1) * e3), with: out)
+                }
+            }
+        }
+        return results.value
+    }
+
+    static func noiseDistribution(_ info: ReleasedTableInfo) -> NoiseDistribution {
+        if let s = info.sigmaSquared, let r = try? Rational(parsing: s) { return .discreteGaussian(sigmaSquared: r) }
+        if let b = info.laplaceScale, let r = try? Rational(parsing: b) { return .discreteLaplace(scale: r) }
+        return .discreteGaussian(sigmaSquared: .one)
+    }
+
+    // MARK: Reading
+
+    /// Every release's metadata row, oldest first.
+    public func list() throws(ReleaseError) -> [ReleaseRow] {
+        do { return try ReleaseStore(database).list() } catch { throw .store("\(error)") }
+    }
+
+    /// A stored release, exactly as created (the stored noisy numbers are returned; nothing is re-noised).
+    public func release(id: Int64) throws(ReleaseError) -> Release {
+        let fetched: (row: ReleaseRow, document: [UInt8])?
+        do { fetched = try ReleaseStore(database).fetch(id: id) } catch { throw .store("\(error)") }
+        guard let fetched else { throw .notFound(id) }
+        return try ReleaseDocument.decode(fetched.document)
+    }
+
+    /// The most recent release, or nil when none exists.
+    public func latest() throws(ReleaseError) -> Release? {
+        guard let last = try list().last else { return nil }
+        return try release(id: last.id)
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+import PlazoModel
+import PlazoPrivacy
+
+/// The noise mechanism of a release.
+public enum ReleaseMechanism: String, Sendable, Codable, Hashable {
+    /// Discrete Gaussian noise, ρ-zCDP (the default). Each table states its ρ.
+    case discreteGaussian = "discrete_gaussian"
+    /// Discrete Laplace noise, ε-DP (charged to the ledger as ε²/2 zCDP). Each table states its ε.
+    case discreteLaplace = "discrete_laplace"
+}
+
+/// One table of a release: its kind, its breakdown (besides the cohort, which is always the
+/// outermost axis) and its privacy cost.
+public struct TableRequest: Sendable, Codable, Hashable {
+    /// Which table.
+    public var table: TableKind
+    /// Zero, one or two breakdown dimensions crossed with the cohort (distinct).
+    public var breakdown: [BreakdownDimension]
+    /// The table's ρ as an exact rational (`"1/64"`, `"0.01"`); required for the Gaussian mechanism.
+    public var rho: String?
+    /// The table's ε as an exact rational; required for the Laplace mechanism.
+    public var epsilon: String?
+
+    /// A table request.
+    public init(table: TableKind, breakdown: [BreakdownDimension] = [], rho: String? = nil, epsilon: String? = nil) {
+        self.table = table
+        self.breakdown = breakdown
+        self.rho = rho
+        self.epsilon = epsilon
+    }
+}
+
+/// What a steward asks to release (a JSON file for `plazo release create --spec FILE`, or the body
+/// of the steward's HTTP request). See `docs/examples/quarterly-release.json`.
+///
+/// Privacy accounting of a spec: each table has sensitivity 1 (every case in at most one cell), so
+/// table i costs ρᵢ (Gaussian, σᵢ² = 1/(2ρᵢ)) or εᵢ²/2 (Laplace, bᵢ = 1/εᵢ). The tables of one release
+/// compose **sequentially** within each cohort: the release costs ρ = Σᵢ ρᵢ, charged to every
+/// cohort it names. Cohorts hold disjoint cases, so they compose in **parallel** and each cohort's
+/// budget is charged ρ once.
+public struct ReleaseSpec: Sendable, Codable, Hashable {
+    /// A human title (`"Quarterly release 2026Q3"`), used as the ledger purpose.
+    public var title: String
+    /// The data cutoff, ISO date `YYYY-MM-DD`: events after it are ignored, open cases are censored there.
+    public var cutoff: String
+    /// The cohorts (report quarters, `YYYYQn`) released. Each must start on or before the cutoff.
+    public var cohorts: [String]
+    /// The mechanism (default discrete Gaussian).
+    public var mechanism: ReleaseMechanism?
+    /// Confidence level of every published interval (default 0.95).
+    public var confidenceLevel: Double?
+    /// Replicates of the noise simulation behind derived-estimate intervals (default 200, 20–5000).
+    public var simulationReplicates: Int?
+    /// The tables.
+    public var tables: [TableRequest]
+
+    /// A spec.
+    public init(
+        title: String, cutoff: String, cohorts: [String], mechanism: ReleaseMechanism? = nil,
+        confidenceLevel: Double? = nil, simulationReplicates: Int? = nil, tables: [TableRequest]
+    ) {
+        self.title = title
+        self.cutoff = cutoff
+        self.cohorts = cohorts
+        self.mechanism = mechanism
+        self.confidenceLevel = confidenceLevel
+        self.simulationReplicates = simulationReplicates
+        self.tables = tables
+    }
+
+    /// Decodes a spec from JSON bytes.
+    public static func decode(json: some DataProtocol) throws(ReleaseError) -> ReleaseSpec {
+        do { return try JSONDecoder().decode(ReleaseSpec.self, from: Data(json)) } catch {
+            throw .invalidSpec("not a valid release spec: \(error)")
+        }
+    }
+
+    /// Checks the spec and resolves it; throws ``ReleaseError/invalidSpec(_:)`` with the first problem.
+    public func validated() throws(ReleaseError) -> ValidatedSpec {
+        if title.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw .invalidSpec("title must not be empty") }
+        guard let cutoffDay = Day(iso: cutoff) else { throw .invalidSpec("cutoff \"\(cutoff)\" is not a date YYYY-MM-DD") }
+        if cohorts.isEmpty { throw .invalidSpec("name at least one cohort") }
+        var quarters: [Quarter] = []
+        for c in cohorts {
+            guard let q = Quarter(c), q.year >= 2000, q.year <= 2255 else { throw .invalidSpec("cohort \"\(c)\" is not a quarter YYYYQn") }
+            guard let first = q.firstDay, first <= cutoffDay else { throw .invalidSpec("cohort \(c) starts after the cutoff \(cutoff)") }
+            if quarters.contains(q) { throw .invalidSpec("cohort \(c) is listed twice") }
+            quarters.append(q)
+        }
+        quarters.sort()
+        let mechanism = self.mechanism ?? .discreteGaussian
+        let level = confidenceLevel ?? 0.95
+        guard level >= 0.5, level <= 0.999 else { throw .invalidSpec("confidenceLevel must be in [0.5, 0.999]") }
+        let replicates = simulationReplicates ?? 200
+        guard (20...5000).contains(replicates) else { throw .invalidSpec("simulationReplicates must be in 20…5000") }
+        if tables.isEmpty { throw .invalidSpec("name at least one table") }
+        var resolved: [ValidatedSpec.Table] = []
+        for (i, t) in tables.enumerated() {
+            if t.breakdown.count > 2 { throw .invalidSpec("table \(i + 1) (\(t.table.rawValue)): at most two breakdown dimensions besides the cohort") }
+            if Set(t.breakdown).count != t.breakdown.count { throw .invalidSpec("table \(i + 1): a breakdown dimension is repeated") }
+            if resolved.contains(where: { $0.kind == t.table && $0.breakdown == t.breakdown }) {
+                throw .invalidSpec("table \(i + 1): the same table and breakdown are requested twice")
+            }
+            let cost: PrivacyCost
+            let noise: any CountMechanism
+            do {
+                switch mechanism {
+                case .discreteGaussian:
+                    guard let text = t.rho, t.epsilon == nil else { throw ReleaseError.invalidSpec("table \(i + 1): give rho (and no epsilon) for the discrete Gaussian mechanism") }
+                    let rho = try Rational(parsing: text)
+                    guard rho.isPositive else { throw ReleaseError.invalidSpec("table \(i + 1): rho must be > 0") }
+                    // Sensitivity: each case in at most one cell with weight 1, so Δ₂² = 1 and
+                    // σ² = 1/(2ρ) spends exactly ρ (CKS 2020, Thm 4).
+                    let m = try DiscreteGaussianMechanism(rho: rho)
+                    cost = m.cost
+                    noise = m
+                case .discreteLaplace:
+                    guard let text = t.epsilon, t.rho == nil else { throw ReleaseError.invalidSpec("table \(i + 1): give epsilon (and no rho) for the discrete Laplace mechanism") }
+                    let eps = try Rational(parsing: text)
+                    guard eps.isPositive else { throw ReleaseError.invalidSpec("table \(i + 1): epsilon must be > 0") }
+                    // Δ₁ = 1, so scale b = 1/ε spends exactly ε (charged as ε²/2 zCDP).
+                    let m = try DiscreteLaplaceMechanism(epsilon: eps)
+                    cost = m.cost
+                    noise = m
+                }
+            } catch let e as ReleaseError { throw e } catch let e as PrivacyError {
+                throw .invalidSpec("table \(i + 1): \(e)")
+            } catch { throw .invalidSpec("table \(i + 1): \(error)") }
+            resolved.append(.init(kind: t.table, breakdown: t.breakdown, cost: cost, mechanism: noise))
+        }
+        let total: Rational
+        do { total = try PrivacyCost.totalRho(resolved.map(\.cost)) } catch { throw .invalidSpec("total cost: \(error)") }
+        return ValidatedSpec(
+            spec: self, cutoff: cutoffDay, cohorts: quarters, mechanism: mechanism, confidenceLevel: level,
+            replicates: replicates, tables: resolved, totalRho: total)
+    }
+}
+
+/// A checked spec with its parameters resolved.
+public struct ValidatedSpec: Sendable {
+    /// One resolved table.
+    public struct Table: Sendable {
+        /// The kind.
+        public var kind: TableKind
+        /// The breakdown dimensions.
+        public var breakdown: [BreakdownDimension]
+        /// Its privacy cost.
+        public var cost: PrivacyCost
+        /// Its mechanism (sensitivity 1).
+        public var mechanism: any CountMechanism
+    }
+
+    /// The spec as given.
+    public var spec: ReleaseSpec
+    /// The cutoff day.
+    public var cutoff: Day
+    /// The cohorts, sorted.
+    public var cohorts: [Quarter]
+    /// The mechanism.
+    public var mechanism: ReleaseMechanism
+    /// Confidence level.
+    public var confidenceLevel: Double
+    /// Simulation replicates.
+    public var replicates: Int
+    /// The tables in spec order.
+    public var tables: [Table]
+    /// Σ ρ of the tables: what each cohort is charged.
+    public var totalRho: Rational
+}
+
+/// Release failures. None carries an un-noised number or a case pseudonym.
+public enum ReleaseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The spec is malformed (the sentence says what).
+    case invalidSpec(String)
+    /// Some cohort's budget would be exceeded: nothing was computed or stored, the ledger is unchanged.
+    case budgetExceeded(String)
+    /// No release with this id.
+    case notFound(Int64)
+    /// Noise could not be drawn (libsodium unavailable, parameter limits).
+    case noise(String)
+    /// The store failed.
+    case store(String)
+    /// A stored document could not be read.
+    case corruptDocument(String)
+    /// A dashboard query that the release cannot answer.
+    case invalidQuery(String)
+
+    /// Stable machine-readable code.
+    public var code: String {
+        switch self {
+        case .invalidSpec: "invalid_spec"
+        case .budgetExceeded: "budget_exceeded"
+        case .notFound: "release_not_found"
+        case .noise: "noise_failure"
+        case .store: "store_failure"
+        case .corruptDocument: "corrupt_release"
+        case .invalidQuery: "invalid_query"
+        }
+    }
+
+    /// A human sentence.
+    public var description: String {
+        switch self {
+        case let .invalidSpec(s): "invalid release spec: \(s)"
+        case let .budgetExceeded(s): "release refused, \(s)"
+        case let .notFound(id): "no release \(id)"
+        case let .noise(s): "noise could not be drawn: \(s)"
+        case let .store(s): "release store error: \(s)"
+        case let .corruptDocument(s): "stored release unreadable: \(s)"
+        case let .invalidQuery(s): "invalid query: \(s)"
+        }
+    }
+}

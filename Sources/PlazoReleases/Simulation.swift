@@ -1,0 +1,194 @@
+import Foundation
+import PlazoPrivacy
+
+/// xoshiro256** seeded through SplitMix64: the generator of the interval simulations.
+///
+/// The simulations re-draw noise from the **known, public** noise distribution around the already
+/// published noisy counts; they read no data, so their randomness needs no secrecy (it is
+/// post-processing). It must only be reproducible: each release stores the 64-bit seed it used
+/// (drawn from libsodium's CSPRNG when the release is created), and pooled dashboard views derive
+/// their seed deterministically from the release's seed and the query.
+struct SimulationRNG {
+    private var s: (UInt64, UInt64, UInt64, UInt64)
+
+    init(seed: UInt64) {
+        var x = seed
+        func splitmix() -> UInt64 {
+            x &+= 0x9E37_79B9_7F4A_7C15
+            var z = x
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        s = (splitmix(), splitmix(), splitmix(), splitmix())
+    }
+
+    @inline(__always) mutating func next() -> UInt64 {
+        let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
+        let t = s.1 << 17
+        s.2 ^= s.0
+        s.3 ^= s.1
+        s.1 ^= s.2
+        s.0 ^= s.3
+        s.2 ^= t
+        s.3 = (s.3 << 45) | (s.3 >> 19)
+        return result
+    }
+}
+
+/// Walker's alias table over the integer noise distribution truncated to [−M, M] (the mass beyond
+/// is below 1e-20 for the chosen M), for O(1) draws in the simulations. Probabilities come from
+/// the exact pmf (``Accuracy/discreteGaussianPMF(sigmaSquared:at:)``,
+/// ``Accuracy/discreteLaplacePMF(scale:at:)``) evaluated in floating point: fine for estimating
+/// interval widths, never used to protect anything.
+struct NoiseTable: Sendable {
+    let offset: Int64
+    let probability: [Double]
+    let alias: [Int32]
+
+    init(_ noise: NoiseDistribution, sumOf k: Int = 1) {
+        let pmf: (Int64) -> Double
+        let m: Int64
+        switch noise {
+        case let .discreteGaussian(sigmaSquared):
+            // A sum of k independent discrete Gaussians is approximated by one with k·σ² (exact
+            // for k = 1; for pooled cells the difference is far below the simulation error).
+            let s2 = sigmaSquared.doubleValue * Double(k)
+            let scaled = (try? Rational(Int64(min(s2 * 1_000_000, 9e15)), 1_000_000)) ?? sigmaSquared
+            let exact = k == 1 ? sigmaSquared : scaled
+            m = Int64((10 * s2.squareRoot()).rounded(.up)) + 2
+            pmf = { Accuracy.discreteGaussianPMF(sigmaSquared: exact, at: $0) }
+        case let .discreteLaplace(scale):
+            if k == 1 {
+                m = Int64((46 * scale.doubleValue).rounded(.up)) + 2
+                pmf = { Accuracy.discreteLaplacePMF(scale: scale, at: $0) }
+            } else {
+                // Sum of k discrete Laplace: approximated by a discrete Gaussian of the same variance.
+                let v = Accuracy.discreteLaplaceVariance(scale: scale) * Double(k)
+                let r = (try? Rational(Int64(min(v * 1_000_000, 9e15)), 1_000_000)) ?? .one
+                m = Int64((10 * v.squareRoot()).rounded(.up)) + 2
+                pmf = { Accuracy.discreteGaussianPMF(sigmaSquared: r, at: $0) }
+            }
+        }
+        let n = Int(2 * m + 1)
+        var p = (0..<n).map { pmf(Int64($0) - m) }
+        let total = p.reduce(0, +)
+        for i in p.indices { p[i] = p[i] / total * Double(n) }
+        var small: [Int] = [], large: [Int] = []
+        for i in 0..<n { if p[i] < 1 { small.append(i) } else { large.append(i) } }
+        var prob = [Double](repeating: 1, count: n)
+        var alias = [Int32](repeating: 0, count: n)
+        for i in 0..<n { alias[i] = Int32(i) }
+        while let s = small.popLast(), let l = large.last {
+            prob[s] = p[s]
+            alias[s] = Int32(l)
+            p[l] -= 1 - p[s]
+            if p[l] < 1 {
+                large.removeLast()
+                small.append(l)
+            }
+        }
+        self.offset = m
+        self.probability = prob
+        self.alias = alias
+    }
+
+    @inline(__always) func draw(_ rng: inout SimulationRNG) -> Int64 {
+        let r = rng.next()
+        let i = Int((UInt64(probability.count).multipliedFullWidth(by: r)).high)
+        let u = Double(r & 0x1F_FFFF_FFFF_FFFF) / 9_007_199_254_740_992.0
+        let j = u < probability[i] ? i : Int(alias[i])
+        return Int64(j) - offset
+    }
+}
+
+/// The standard normal quantile z with P(Z ≤ z) = p (bisection on erfc; used for interval widths).
+func normalQuantile(_ p: Double) -> Double {
+    var lo = -40.0, hi = 40.0
+    for _ in 0..<200 {
+        let mid = (lo + hi) / 2
+        if 0.5 * erfc(-mid / 2.squareRoot()) < p { lo = mid } else { hi = mid }
+    }
+    return (lo + hi) / 2
+}
+
+/// Derived estimates of one group with their intervals, by simulation from the noise distribution.
+///
+/// Method (parametric bootstrap of the noise): with y the published noisy counts, draw R tables
+/// y + Z* (Z* independent from the mechanism's noise distribution), post-process and derive each
+/// exactly as the published figures. For every estimate except medians the interval is
+/// value ± z·SD*, with SD* the standard deviation over the replicates, clipped to the feasible
+/// range; for medians it is the α/2 and 1 − α/2 percentiles of the replicates (a bound is NaN
+/// when it lies beyond day 730). Only noise is accounted for (see docs/metrics.md).
+struct GroupSimulator {
+    let kind: TableKind
+    let layout: [EstimateDescriptor]
+    let noise: NoiseTable
+    let replicates: Int
+    let z: Double
+    let alpha: Double
+
+    init(kind: TableKind, noise: NoiseTable, replicates: Int, confidence: Double) {
+        self.kind = kind
+        self.layout = Derivation.layout(kind)
+        self.noise = noise
+        self.replicates = replicates
+        self.alpha = 1 - confidence
+        self.z = normalQuantile(1 - (1 - confidence) / 2)
+    }
+
+    /// Writes value, low, high for each estimate (3 doubles per estimate, `out.count == 3·layout.count`).
+    func run(_ counts: UnsafeBufferPointer<Int64>, rng: inout SimulationRNG, out: UnsafeMutableBufferPointer<Double>) {
+        let e = layout.count
+        let cells = counts.count
+        var value = [Double](repeating: 0, count: e)
+        var sum = [Double](repeating: 0, count: e)
+        var sumSq = [Double](repeating: 0, count: e)
+        var defined = [Int](repeating: 0, count: e)
+        var replica = [Int64](repeating: 0, count: cells)
+        var estimate = [Double](repeating: 0, count: e)
+        let medianAt = Derivation.medianIndex(kind)
+        var medians: [Double] = []
+        if medianAt != nil { medians.reserveCapacity(replicates) }
+        value.withUnsafeMutableBufferPointer { Derivation.derive(kind, counts, $0) }
+        for _ in 0..<replicates {
+            for i in 0..<cells { replica[i] = counts[i] &+ noise.draw(&rng) }
+            replica.withUnsafeBufferPointer { r in
+                estimate.withUnsafeMutableBufferPointer { Derivation.derive(kind, r, $0) }
+            }
+            for j in 0..<e {
+                let v = estimate[j]
+                if !v.isNaN {
+                    sum[j] += v
+                    sumSq[j] += v * v
+                    defined[j] += 1
+                }
+            }
+            if let m = medianAt { medians.append(estimate[m].isNaN ? .infinity : estimate[m]) }
+        }
+        for j in 0..<e {
+            let v = value[j]
+            var lo = Double.nan, hi = Double.nan
+            // An estimate undefined in more than α/2 of the replicates gets no interval.
+            if !v.isNaN, Double(defined[j]) >= Double(replicates) * (1 - alpha / 2), defined[j] > 1 {
+                let n = Double(defined[j])
+                let mean = sum[j] / n
+                let sd = max(0, (sumSq[j] - n * mean * mean) / (n - 1)).squareRoot()
+                let range = Derivation.range(layout[j].unit)
+                lo = min(max(v - z * sd, range.lowerBound), range.upperBound)
+                hi = min(max(v + z * sd, range.lowerBound), range.upperBound)
+            }
+            out[3 * j] = v
+            out[3 * j + 1] = lo
+            out[3 * j + 2] = hi
+        }
+        if let m = medianAt {
+            medians.sort()
+            let r = medians.count
+            let qlo = medians[min(r - 1, Int((Double(r) * alpha / 2).rounded(.down)))]
+            let qhi = medians[min(r - 1, Int((Double(r) * (1 - alpha / 2)).rounded(.up)) - 1)]
+            out[3 * m + 1] = qlo.isFinite ? qlo : .nan
+            out[3 * m + 2] = qhi.isFinite ? qhi : .nan
+        }
+    }
+}

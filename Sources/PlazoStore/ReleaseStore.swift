@@ -1,0 +1,125 @@
+import Foundation
+import GRDB
+import PlazoPrivacy
+
+/// Indexed metadata of a stored release (the document itself is an opaque blob owned by
+/// `PlazoReleases`, which this module does not import).
+public struct ReleaseRow: Sendable, Hashable, Codable {
+    /// The release id (increasing).
+    public var id: Int64
+    /// When it was created.
+    public var createdAt: Date
+    /// Who asked.
+    public var requester: String
+    /// The title.
+    public var title: String
+    /// The data cutoff, `YYYY-MM-DD`.
+    public var cutoff: String
+    /// The cohorts, sorted (`2024Q1`, …).
+    public var cohorts: [String]
+    /// The total ρ charged to each cohort, exact (`"1/16"`).
+    public var totalRho: String
+    /// The ledger spend that paid for it.
+    public var spendID: Int64
+    /// The code version that computed it.
+    public var codeVersion: String
+}
+
+/// Immutable storage of releases: one row per release with its document, written in the **same
+/// transaction** as its ledger spend, so a release exists if and only if its budget was debited.
+/// Rows are append-only (triggers refuse UPDATE and DELETE): a release is never re-noised or edited.
+public struct ReleaseStore: Sendable {
+    /// The database.
+    public let database: AppDatabase
+
+    /// A store on `database`.
+    public init(_ database: AppDatabase) { self.database = database }
+
+    /// The release tables (contributed to ``AppDatabase/migrations``).
+    public static let migrations: [StoreMigration] = [
+        StoreMigration("2026-11-releases-v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE release (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    created_at DATETIME NOT NULL,
+                    requester TEXT NOT NULL CHECK (requester <> ''),
+                    title TEXT NOT NULL,
+                    cutoff TEXT NOT NULL,
+                    cohorts TEXT NOT NULL,             -- comma-separated, sorted
+                    total_rho TEXT NOT NULL,           -- exact rational
+                    spend_id INTEGER NOT NULL UNIQUE REFERENCES privacy_spend(id),
+                    code_version TEXT NOT NULL,
+                    document BLOB NOT NULL
+                );
+                CREATE INDEX release_by_cutoff ON release(cutoff, id);
+                CREATE TRIGGER release_no_update BEFORE UPDATE ON release
+                BEGIN SELECT RAISE(ABORT, 'releases are immutable'); END;
+                CREATE TRIGGER release_no_delete BEFORE DELETE ON release
+                BEGIN SELECT RAISE(ABORT, 'releases are immutable'); END;
+                """)
+        },
+    ]
+
+    /// Debits `spend` and stores the release in one `BEGIN IMMEDIATE` transaction. If any scope lacks
+    /// budget, throws ``LedgerError/budgetExceeded(_:)`` and writes nothing. `document` receives the
+    /// new release id and spend before it is serialised, so the stored bytes can name them.
+    public func create(
+        spend: SpendRequest, title: String, cutoff: String, cohorts: [String], totalRho: String,
+        codeVersion: String, at date: Date, document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]
+    ) throws -> ReleaseRow {
+        try database.writer.writeWithoutTransaction { db in
+            var row: ReleaseRow?
+            try db.inTransaction(.immediate) {
+                let entry = try BudgetLedger.spend(spend, in: db, at: date)
+                let next = (try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'release'") ?? 0) + 1
+                let bytes = try document(next, entry)
+                try db.execute(
+                    sql: """
+                        INSERT INTO release (id, created_at, requester, title, cutoff, cohorts, total_rho, spend_id, code_version, document)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [next, date, spend.requester, title, cutoff, cohorts.joined(separator: ","), totalRho,
+                                entry.id, codeVersion, Data(bytes)])
+                row = ReleaseRow(id: next, createdAt: date, requester: spend.requester, title: title, cutoff: cutoff,
+                                 cohorts: cohorts, totalRho: totalRho, spendID: entry.id, codeVersion: codeVersion)
+                return .commit
+            }
+            return row!
+        }
+    }
+
+    /// Every release's metadata, oldest first.
+    public func list() throws -> [ReleaseRow] {
+        try database.reader.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, created_at, requester, title, cutoff, cohorts, total_rho, spend_id, code_version
+                FROM release ORDER BY id
+                """).map(Self.row)
+        }
+    }
+
+    /// One release's metadata and document, or nil.
+    public func fetch(id: Int64) throws -> (row: ReleaseRow, document: [UInt8])? {
+        try database.reader.read { db in
+            guard let r = try Row.fetchOne(db, sql: "SELECT * FROM release WHERE id = ?", arguments: [id]) else { return nil }
+            let data: Data = r["document"]
+            return (Self.row(r), Array(data))
+        }
+    }
+
+    /// What a release was computed from: the number of batches held and of distinct agencies that sent them.
+    public func inputCounts() throws -> (batches: Int, agencies: Int) {
+        try database.reader.read { db in
+            let r = try Row.fetchOne(db, sql: "SELECT count(*) AS b, count(DISTINCT agency_id) AS a FROM batch")
+            return (r?["b"] ?? 0, r?["a"] ?? 0)
+        }
+    }
+
+    static func row(_ r: Row) -> ReleaseRow {
+        let cohorts: String = r["cohorts"]
+        return ReleaseRow(
+            id: r["id"], createdAt: r["created_at"], requester: r["requester"], title: r["title"], cutoff: r["cutoff"],
+            cohorts: cohorts.split(separator: ",").map(String.init), totalRho: r["total_rho"], spendID: r["spend_id"],
+            codeVersion: r["code_version"])
+    }
+}
