@@ -20,6 +20,7 @@ struct Plazo: AsyncParsableCommand {
             DemoCommand.self,
             NoiseCommand.self,
             TokensCommand.self,
+            ReleaseCommand.self,
         ]
     )
 }

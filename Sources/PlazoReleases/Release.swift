@@ -33,7 +33,7 @@ public struct ReleasedTableInfo: Sendable, Codable, Hashable {
     /// Half-width h of every cell's interval at the release's confidence level: [y − h, y + h]
     /// contains the true count with probability ≥ level (exact, from the discrete distribution).
     public var halfWidth: Int64
-    /// Cell labels within a group (`"[0,30)|charged"`).
+    /// Cell labels within a group (`"0-29|charged"`).
     public var cellLabels: [String]
     /// Derived estimates per group.
     public var estimates: [EstimateDescriptor]

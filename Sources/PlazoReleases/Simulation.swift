@@ -118,8 +118,8 @@ func normalQuantile(_ p: Double) -> Double {
 /// y + Z* (Z* independent from the mechanism's noise distribution), post-process and derive each
 /// exactly as the published figures. For every estimate except medians the interval is
 /// value ± z·SD*, with SD* the standard deviation over the replicates, clipped to the feasible
-/// range; for medians it is the α/2 and 1 − α/2 percentiles of the replicates (a bound is NaN
-/// when it lies beyond day 730). Only noise is accounted for (see docs/metrics.md).
+/// range; for medians it is the α/2 and 1 − α/2 percentiles of the replicates, widened to contain
+/// the estimate (a bound is NaN when it lies beyond day 730). Only noise is accounted for (see docs/metrics.md).
 struct GroupSimulator {
     let kind: TableKind
     let layout: [EstimateDescriptor]
@@ -187,8 +187,11 @@ struct GroupSimulator {
             let r = medians.count
             let qlo = medians[min(r - 1, Int((Double(r) * alpha / 2).rounded(.down)))]
             let qhi = medians[min(r - 1, Int((Double(r) * (1 - alpha / 2)).rounded(.up)) - 1)]
-            out[3 * m + 1] = qlo.isFinite ? qlo : .nan
-            out[3 * m + 2] = qhi.isFinite ? qhi : .nan
+            // Percentile interval, widened if needed to contain the estimate itself (re-noising
+            // already noisy small tables can shift the replicate medians to one side).
+            let v = out[3 * m]
+            out[3 * m + 1] = qlo.isFinite ? (v.isNaN ? qlo : min(qlo, v)) : .nan
+            out[3 * m + 2] = qhi.isFinite ? (v.isNaN ? qhi : max(qhi, v)) : .nan
         }
     }
 }

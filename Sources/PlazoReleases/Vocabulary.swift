@@ -177,9 +177,9 @@ public enum TimeBins {
     /// The horizon in days that ends bin `k` (its upper edge), or nil for the open bin.
     public static func upperEdge(_ k: Int) -> Int? { k + 1 < edges.count ? edges[k + 1] : nil }
 
-    /// Bin labels: `"[0,30)"` …, `"[730,inf)"`.
+    /// Bin labels, inclusive day ranges: `"0-29"`, `"30-59"` …, `"699-729"`, `"730+"`.
     public static let labels: [String] = (0..<edges.count).map { k in
-        if let u = upperEdge(k) { "[\(edges[k]),\(u))" } else { "[\(edges[k]),inf)" }
+        if let u = upperEdge(k) { "\(edges[k])-\(u - 1)" } else { "\(edges[k])+" }
     }
 
     /// The bin of a time in days (≥ 0).

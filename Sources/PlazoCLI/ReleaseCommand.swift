@@ -1,0 +1,142 @@
+import ArgumentParser
+import Foundation
+import PlazoModel
+import PlazoReleases
+import PlazoStore
+
+/// `plazo release ...`: the steward's release tools (issue 5, docs/metrics.md).
+struct ReleaseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "release",
+        abstract: "Create, list, show and export differentially private releases.",
+        subcommands: [Create.self, List.self, Show.self, Export.self]
+    )
+
+    /// `plazo release create --spec FILE --requester NAME`.
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a release from a spec (debits the privacy ledger of every cohort it names).",
+            discussion: """
+                Rebuilds case state from the events in the store, evaluates every case as of the spec's \
+                cutoff, adds exact discrete noise to every cell of every table, derives the curves and \
+                shares with their intervals, and stores the release together with its ledger spend. A \
+                release that would exceed any cohort's budget is refused whole and changes nothing. \
+                Example spec: docs/examples/quarterly-release.json.
+                """)
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The release spec (JSON).") var spec: String
+        @Option(help: "Who asks (recorded in the ledger and the release).") var requester: String = ProcessInfo.processInfo.environment["USER"] ?? "steward"
+
+        func run() throws {
+            let spec = try ReleaseSpec.decode(json: Data(contentsOf: URL(fileURLWithPath: self.spec)))
+            let plan = try spec.validated()
+            let database = try store.open()
+            let started = Date()
+            let projection = try ReleaseEngine.projection(from: database, cutoff: plan.cutoff)
+            let evaluated = Date()
+            let release = try ReleaseEngine(database: database).create(spec: spec, requester: requester, projection: projection)
+            let m = release.metadata
+            print("release \(m.id) created: \(m.title)")
+            print("cutoff \(m.cutoff); cohorts \(m.cohorts.joined(separator: ","))")
+            print("ρ = \(m.totalRho) per cohort (" + m.epsilonDelta.map { String(format: "ε = %.3f at δ = %g", $0.epsilon, $0.delta) }.joined(separator: ", ") + "); ledger spend #\(m.ledgerSpendID)")
+            print(String(format: "case evaluation %.2f s, release %.2f s", evaluated.timeIntervalSince(started), Date().timeIntervalSince(evaluated)))
+        }
+    }
+
+    /// `plazo release list`.
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List releases (id, created, cutoff, cohorts, ρ, requester, title).")
+        @OptionGroup var store: StoreOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let rows = try ReleaseEngine(database: store.open()).list()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                encoder.dateEncodingStrategy = .iso8601
+                print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+                return
+            }
+            if rows.isEmpty { print("no releases"); return }
+            for r in rows {
+                print("#\(r.id)\t\(r.createdAt.formatted(.iso8601))\tcutoff \(r.cutoff)\t\(r.cohorts.joined(separator: ","))\tρ=\(r.totalRho)\t\(r.requester)\t\(r.title)")
+            }
+        }
+    }
+
+    /// `plazo release show ID`.
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a release: parameters and headline figures with intervals (or everything as JSON).")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Release id.") var id: Int64
+        @Flag(help: "Print the whole release as JSON (every cell and estimate).") var json = false
+
+        func run() throws {
+            let release = try ReleaseEngine(database: store.open()).release(id: id)
+            if json {
+                FileHandle.standardOutput.write(Data(ReleaseExport.json(release)))
+                print()
+                return
+            }
+            let m = release.metadata
+            print("release \(m.id): \(m.title)")
+            print("created \(m.createdAt.formatted(.iso8601)) by \(m.requester); \(m.codeVersion)")
+            print("cutoff \(m.cutoff); cohorts \(m.cohorts.joined(separator: ", "))")
+            print("inputs: \(m.batchesIncluded) batches from \(m.agenciesIncluded) agencies")
+            print("mechanism \(m.mechanism.rawValue); ρ = \(m.totalRho) per cohort; " + m.epsilonDelta.map { String(format: "ε = %.3f at δ = %g", $0.epsilon, $0.delta) }.joined(separator: ", "))
+            print("intervals: \(Int(m.confidenceLevel * 100)) %; derived by \(m.simulationReplicates) noise simulations")
+            for (t, table) in release.tables.enumerated() {
+                let i = table.info
+                print("\n[\(ReleaseExport.tableName(release, table: t))] ρ = \(i.rho), \(i.noise), ±\(i.halfWidth) per count")
+                if !i.breakdown.isEmpty { print("  (\(table.groupCount) groups; see --json or plazo release export)"); continue }
+                let headline: [(String, String)] = switch i.kind {
+                case .timeToFirstDecision: [("cases", ""), ("cumulative_incidence_charge", "90"), ("cumulative_incidence_charge", "365"),
+                                            ("cumulative_incidence_closure", "365"), ("median_days_to_first_decision", "")]
+                case .attrition: [("reached_share", "charged"), ("conversion_from_previous", "charged"), ("reached_share", "convicted")]
+                case .dispositions: [("charged_cases", ""), ("share_of_charged", "pending"), ("share_of_charged", "conviction_by_plea")]
+                case .backlog: [("open_cases", ""), ("suspended_share", "")]
+                case .victimUpdateTime: [("updated_by", "90"), ("median_days_to_first_update", "")]
+                case .victimUpdateRecency: [("open_cases", ""), ("share_no_update_90d", "")]
+                }
+                for (g, cohort) in m.cohorts.enumerated() {
+                    let parts = headline.compactMap { name, x -> String? in
+                        guard let e = i.estimates.firstIndex(where: { $0.name == name && $0.x == x }) else { return nil }
+                        let v = release.estimate(table: t, group: g, estimate: e)
+                        return "\(name)\(x.isEmpty ? "" : "@\(x)")=\(Self.format(v))"
+                    }
+                    print("  \(cohort)  " + parts.joined(separator: "  "))
+                }
+            }
+        }
+
+        static func format(_ e: Estimate) -> String {
+            func f(_ v: Double) -> String { v.isNaN ? "–" : (abs(v) >= 10 ? String(format: "%.0f", v) : String(format: "%.3f", v)) }
+            return "\(f(e.value)) [\(f(e.low)), \(f(e.high))]"
+        }
+    }
+
+    /// `plazo release export ID --out DIR`.
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a release as a Frictionless Data Package (directory, or a .tar file).")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Release id.") var id: Int64
+        @Option(help: "Output directory, or a path ending in .tar for one archive.") var out: String
+
+        func run() throws {
+            let release = try ReleaseEngine(database: store.open()).release(id: id)
+            let files = ReleaseExport.dataPackage(release)
+            if out.hasSuffix(".tar") {
+                let prefixed = files.map { (path: "plazo-release-\(id)/\($0.path)", bytes: $0.bytes) }
+                try Data(ReleaseExport.tar(prefixed, modified: release.metadata.createdAt)).write(to: URL(fileURLWithPath: out))
+            } else {
+                for f in files {
+                    let url = URL(fileURLWithPath: out).appendingPathComponent(f.path)
+                    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try Data(f.bytes).write(to: url)
+                }
+            }
+            print("wrote \(files.count) files to \(out)")
+        }
+    }
+}
