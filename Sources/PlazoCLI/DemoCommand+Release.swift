@@ -2,12 +2,103 @@ import Foundation
 import PlazoCases
 import PlazoIngest
 import PlazoModel
+import PlazoPrivacy
+import PlazoReleases
 import PlazoStore
 
 extension DemoCommand {
-    /// After ingest: the steward's release and the summary.
+    /// After ingest: the steward sets budgets, creates a quarterly release, issues tokens; then the
+    /// summary a newcomer reads.
     func afterIngest(root: URL, database: AppDatabase, ingest: IngestService, base: String, today: Day) async throws {
-        let anomalies = ingest.withCaseIndex { $0.anomalyCounts(asOf: today) }
-        _ = anomalies
+        // 6. Budgets: ρ = 1 per cohort (zCDP), the steward's default for the demo.
+        say("== 6. privacy budget: ρ = 1 (zCDP) per report-quarter cohort")
+        let ledger = BudgetLedger(database: database)
+        try ledger.setDefaultBudget(Rational(1, 1), by: "demo steward")
+
+        // 7. A quarterly release as of the last complete quarter.
+        let cutoffQuarter = today.quarter.previous
+        let cutoff = cutoffQuarter.lastDay!
+        var cohorts: [Quarter] = [cutoffQuarter]
+        while cohorts.count < 8 { cohorts.insert(cohorts[0].previous, at: 0) }
+        let spec = ReleaseSpec(
+            title: "Quarterly release \(cutoffQuarter) (demo)", cutoff: cutoff.iso, cohorts: cohorts.map(\.description),
+            mechanism: .discreteGaussian, confidenceLevel: 0.95, simulationReplicates: 200,
+            tables: [
+                TableRequest(table: .timeToFirstDecision, rho: "1/50"),
+                TableRequest(table: .attrition, rho: "1/50"),
+                TableRequest(table: .dispositions, rho: "1/100"),
+                TableRequest(table: .backlog, rho: "1/100"),
+                TableRequest(table: .victimUpdateTime, rho: "1/100"),
+                TableRequest(table: .victimUpdateRecency, rho: "1/100"),
+                TableRequest(table: .timeToFirstDecision, breakdown: [.state], rho: "1/50"),
+                TableRequest(table: .attrition, breakdown: [.offence], rho: "1/50"),
+            ]
+        )
+        let specData = try JSONEncoder.demoPretty.encode(spec)
+        try specData.write(to: root.appendingPathComponent("quarterly-release.json"))
+        say("== 7. quarterly release: cutoff \(cutoff.iso), cohorts \(cohorts.first!) … \(cohorts.last!), \(spec.tables.count) tables")
+        let projection = ingest.withCaseIndex { CaseProjection(index: $0, cutoff: cutoff) }
+        let started = Date()
+        let release = try ReleaseEngine(database: database).create(spec: spec, requester: "demo steward", projection: projection)
+        let m = release.metadata
+        say(String(format: "   release %lld created in %.2f s: ρ = %@ per cohort (ε = %.2f at δ = %g), %d batches from %d agencies",
+                   m.id, Date().timeIntervalSince(started), m.totalRho, m.epsilonDelta.first?.epsilon ?? Double.nan,
+                   m.epsilonDelta.first?.delta ?? Double.nan, m.batchesIncluded, m.agenciesIncluded))
+        let balance = try ledger.balance(for: PrivacyScope(year: cohorts.last!.year, quarter: cohorts.last!.quarter))
+        say("   budget of cohort \(cohorts.last!): spent ρ = \(balance.spent) of \(balance.budget) over \(balance.spendCount) release(s)")
+
+        // 8. Headline figures (noisy, with 95 % intervals), overall tables, one cohort a year ago.
+        let headlineCohort = cohorts[max(0, cohorts.count - 5)].description
+        say("== 8. headline figures for the \(headlineCohort) cohort (differentially private, 95 % intervals)")
+        func show(_ kind: TableKind, _ name: String, _ x: String, _ text: String, percent: Bool) {
+            guard let t = release.tables.firstIndex(where: { $0.info.kind == kind && $0.info.breakdown.isEmpty }),
+                let g = release.metadata.cohorts.firstIndex(of: headlineCohort),
+                let e = release.tables[t].info.estimates.firstIndex(where: { $0.name == name && $0.x == x })
+            else { return }
+            let v = release.estimate(table: t, group: g, estimate: e)
+            if v.value.isNaN { return say("   \(text): not estimable") }
+            if v.high.isNaN || v.low.isNaN {
+                // An interval end the data cannot bound (a median not reached by day 730 in some replicates).
+                return say(String(format: "   %@: %.0f (%@ – %@)", text, v.value, v.low.isNaN ? "unbounded" : String(format: "%.0f", v.low),
+                                  v.high.isNaN ? "beyond 730" : String(format: "%.0f", v.high)))
+            }
+            if percent {
+                say(String(format: "   %@: %.1f %% (%.1f – %.1f)", text, 100 * v.value, 100 * v.low, 100 * v.high))
+            } else {
+                say(String(format: "   %@: %.0f (%.0f – %.0f)", text, v.value, v.low, v.high))
+            }
+        }
+        show(.timeToFirstDecision, "cases", "", "cases reported", percent: false)
+        show(.timeToFirstDecision, "cumulative_incidence_charge", "365", "charged within 365 days", percent: true)
+        show(.timeToFirstDecision, "cumulative_incidence_closure", "365", "closed without charge within 365 days", percent: true)
+        show(.timeToFirstDecision, "median_days_to_first_decision", "", "median days to a first decision", percent: false)
+        show(.attrition, "reached_share", "charged", "reached a charge by the cutoff", percent: true)
+        show(.victimUpdateTime, "updated_by", "90", "victim informed within 90 days", percent: true)
+        show(.victimUpdateRecency, "share_no_update_90d", "", "open cases with no update in 90 days", percent: true)
+
+        // 9. Tokens to explore the API.
+        let tokens = TokenStore(database)
+        let oversight = try tokens.create(name: "demo oversight body", role: .oversight, createdBy: "demo")
+        let researcher = try tokens.create(name: "demo researcher", role: .researcher, createdBy: "demo")
+        let steward = try tokens.create(name: "demo steward", role: .steward, createdBy: "demo")
+        say("== 9. explore (tokens are shown once; the store keeps only their hashes)")
+        say("   oversight:  curl -H 'Authorization: Bearer \(oversight.token)' '\(base)/v1/dashboards/time-to-decision?cohort=\(headlineCohort)'")
+        say("   researcher: curl -H 'Authorization: Bearer \(researcher.token)' \(base)/v1/releases/\(m.id)")
+        say("               curl -H 'Authorization: Bearer \(researcher.token)' -o release.tar \(base)/v1/releases/\(m.id)/datapackage")
+        say("   steward:    curl -H 'Authorization: Bearer \(steward.token)' \(base)/v1/ledger")
+        say("   files:      \(root.path)/ (keys, exports, outbox with receipts, plazo.sqlite, quarterly-release.json)")
+    }
+}
+
+extension Quarter {
+    /// The quarter before.
+    var previous: Quarter { quarter == 1 ? Quarter(year: year - 1, quarter: 4)! : Quarter(year: year, quarter: quarter - 1)! }
+}
+
+extension JSONEncoder {
+    static var demoPretty: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return e
     }
 }
