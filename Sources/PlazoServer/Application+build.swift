@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PlazoIngest
+import PlazoReleases
 import PlazoStore
 import PlazoWire
 
@@ -121,5 +122,11 @@ public func buildRouter(ingest: IngestService, metrics: PlazoMetrics, database: 
     let steward = router.group("/v1").add(middleware: RequireRole([.steward], tokens: tokens))
     StewardController(ledger: BudgetLedger(database: database), registry: ingest.registry, tokens: tokens, clock: clock)
         .addRoutes(to: steward)
+
+    let cache = ReleaseCache(engine: ReleaseEngine(database: database))
+    let releases = ReleasesController(ingest: ingest, cache: cache)
+    releases.addStewardRoutes(to: steward)
+    releases.addResearcherRoutes(to: router.group("/v1").add(middleware: RequireRole([.researcher], tokens: tokens)))
+    DashboardController(cache: cache).addRoutes(to: router.group("/v1").add(middleware: RequireRole([.oversight], tokens: tokens)))
     return router
 }

@@ -160,13 +160,37 @@ struct RoleMatrixTests {
         ]
     }
 
+    /// The rows for releases and dashboards: the steward's POST creates release 1, which the
+    /// following rows read.
+    static func releaseRows() -> [MatrixRow] {
+        let spec = jsonBody(APIFixture.spec())
+        return [
+            .bearer(.post, "/v1/releases", admits: [.steward], success: 201) { _ in spec },
+            .bearer(.get, "/v1/releases", admits: [.researcher], success: 200),
+            .bearer(.get, "/v1/releases/1", admits: [.researcher], success: 200),
+            .bearer(.get, "/v1/releases/1/tables/t2-attrition.csv", admits: [.researcher], success: 200),
+            .bearer(.get, "/v1/releases/1/tables/t2-attrition-estimates.csv", admits: [.researcher], success: 200),
+            .bearer(.get, "/v1/releases/1/datapackage", admits: [.researcher], success: 200),
+            // Refusals come before lookups: an unknown release is no different to a wrong role.
+            .bearer(.get, "/v1/releases/99", admits: [.researcher], success: 404),
+            .bearer(.get, "/v1/dashboards", admits: [.oversight], success: 200),
+        ] + ["time-to-decision", "funnel", "dispositions", "backlog", "victim-updates"].map {
+            .bearer(.get, "/v1/dashboards/\($0)?cohort=2025Q1", admits: [.oversight], success: 200)
+        } + [
+            .bearer(.get, "/v1/dashboards/funnel?state=14", admits: [.oversight], success: 200),
+            .bearer(.get, "/v1/dashboards/no-such-metric", admits: [.oversight], success: 404),
+        ]
+    }
+
     @Test("every endpoint admits exactly its roles: exact statuses for all credentials, and refusals change nothing")
     func matrix() async throws {
         let f = try APIFixture()
         let batch = try BatchID.random()
         _ = try f.server.ingest.submit(try f.server.batch(batchID: batch))
         let disposable = try f.tokens.create(name: "Desechable", role: .oversight).record.id
-        let rows = try Self.baseRows(f, batch: batch, disposableToken: disposable)
+        try f.setBudget("1")
+        try f.submitCases(60, chargeEvery: 2)
+        let rows = try Self.baseRows(f, batch: batch, disposableToken: disposable) + Self.releaseRows()
         let failures = try await Self.run(rows, fixture: f, receiptBatch: batch)
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
 
@@ -176,6 +200,8 @@ struct RoleMatrixTests {
         #expect(try registry.find("2").keys.map(\.status) == [.retired, .revoked])
         let active = try f.tokens.list().map(\.name).sorted()
         #expect(active == ["Custodia", "Investigadora", "Nueva", "Observatorio"])
+        #expect(try BudgetLedger(database: f.database).entries().count == 1)
+        #expect(try ReleaseStore(f.database).list().map(\.id) == [1])
     }
 
     @Test("loopback without credentials does not open /metrics to a request relayed by a local proxy")

@@ -1,0 +1,195 @@
+import Foundation
+import Hummingbird
+import Logging
+import PlazoModel
+import PlazoReleases
+
+/// The oversight bodies' dashboards: `GET /v1/dashboards` (the metrics) and
+/// `GET /v1/dashboards/{metric}` (chart-ready series), answered from **published releases only**
+/// (post-processing of their noisy counts: no budget is spent and no case data is read).
+struct DashboardController: Sendable {
+    let cache: ReleaseCache
+
+    /// A dashboard and the release series it shows.
+    enum Board: String, CaseIterable {
+        case timeToDecision = "time-to-decision"
+        case funnel
+        case dispositions
+        case backlog
+        case victimUpdates = "victim-updates"
+
+        var title: String {
+            switch self {
+            case .timeToDecision: "Time from report to first decision (charge or closure)"
+            case .funnel: "Attrition: how far cases get"
+            case .dispositions: "Outcomes of charged cases"
+            case .backlog: "Open cases at the cutoff"
+            case .victimUpdates: "Keeping victims informed"
+            }
+        }
+
+        var series: [DashboardMetric] {
+            switch self {
+            case .timeToDecision: [.noDecisionCurve, .chargeIncidenceCurve, .closureIncidenceCurve, .medianDaysToFirstDecision]
+            case .funnel: [.funnelShare, .stageConversion]
+            case .dispositions: [.dispositionShare]
+            case .backlog: [.backlogByAge, .suspendedShare]
+            case .victimUpdates: [.updatedByCurve, .medianDaysToFirstUpdate, .noUpdate90dShare]
+            }
+        }
+    }
+
+    /// Query parameters naming a breakdown filter (short and long spellings).
+    static let filterParameters: [String: BreakdownDimension] = [
+        "state": .state, "offence": .offence, "offence_category": .offence, "age_band": .ageBand, "victim_age_band": .ageBand,
+        "channel": .channel, "report_channel": .channel, "agency_type": .agencyType,
+    ]
+
+    func addRoutes(to group: RouterGroup<PlazoRequestContext>) {
+        group.get("dashboards", use: index)
+        group.get("dashboards/{metric}", use: board)
+    }
+
+    /// The dashboards, their series and the filters they take.
+    @Sendable func index(request: Request, context: PlazoRequestContext) async throws -> Response {
+        jsonResponse(.ok, [
+            "dashboards": Board.allCases.map { b -> [String: Any] in
+                [
+                    "metric": b.rawValue, "title": b.title, "href": "/v1/dashboards/\(b.rawValue)",
+                    "series": b.series.map { ["name": $0.rawValue, "unit": $0.unit, "x_axis": Self.xAxis($0)] },
+                ]
+            },
+            "filters": ["state", "offence", "age_band", "channel", "agency_type", "cohort", "release"],
+        ])
+    }
+
+    /// One dashboard: every series of the metric for the filtered cases, from the newest release
+    /// that can answer (or `?release=ID`). Each point has its value, its interval and the release
+    /// it came from.
+    @Sendable func board(request: Request, context: PlazoRequestContext) async throws -> Response {
+        let name = pathParameter(context, "metric")
+        guard let board = Board(rawValue: name) else {
+            return errorResponse(
+                .notFound, code: "unknown_metric",
+                message: "no dashboard '\(name)'; the dashboards are " + Board.allCases.map(\.rawValue).joined(separator: ", ")
+            )
+        }
+        // Parse the filters: unknown parameters are refused, so that a misspelt filter is never
+        // silently answered with the unfiltered figures.
+        var filter: [BreakdownDimension: String] = [:]
+        var cohort: String?
+        var releaseID: Int64?
+        for (key, value) in request.uri.queryParameters {
+            let k = String(key)
+            let v = String(value).removingPercentEncoding ?? String(value)
+            if let dimension = Self.filterParameters[k] {
+                guard let code = Self.normalise(v, for: dimension) else {
+                    return errorResponse(
+                        .badRequest, code: "invalid_filter",
+                        message: "'\(v)' is not a \(dimension.rawValue) code (see `plazo vocabulary`)"
+                    )
+                }
+                if let previous = filter[dimension], previous != code {
+                    return errorResponse(.badRequest, code: "invalid_filter", message: "\(dimension.rawValue) is given twice")
+                }
+                filter[dimension] = code
+            } else if k == "cohort" {
+                guard Self.isQuarter(v) else {
+                    return errorResponse(.badRequest, code: "invalid_filter", message: "cohort must be a report quarter such as 2024Q1")
+                }
+                cohort = v
+            } else if k == "release" {
+                guard let id = Int64(v), id > 0 else {
+                    return errorResponse(.badRequest, code: "invalid_filter", message: "release must be a release id")
+                }
+                releaseID = id
+            } else {
+                return errorResponse(
+                    .badRequest, code: "unknown_parameter",
+                    message: "unknown query parameter '\(k)'; the filters are state, offence, age_band, channel, agency_type, cohort, release"
+                )
+            }
+        }
+
+        // The candidate releases, newest first.
+        let candidates: [Int64]
+        do {
+            if let releaseID { candidates = [releaseID] } else { candidates = try cache.list().map(\.id).reversed() }
+        } catch {
+            return errorResponse(.serviceUnavailable, code: "store_unavailable", message: "the releases could not be read")
+        }
+        guard !candidates.isEmpty else {
+            return errorResponse(.notFound, code: "no_release", message: "no release has been published yet")
+        }
+        var lastProblem = ""
+        for id in candidates {
+            let release: Release
+            do { release = try cache.release(id) } catch {
+                if case .notFound = error { return errorResponse(.notFound, code: error.code, message: error.description) }
+                return errorResponse(.serviceUnavailable, code: "store_unavailable", message: "the release could not be read")
+            }
+            var series: [[String: Any]] = []
+            for metric in board.series {
+                do {
+                    let points = try Dashboard.series(release, metric: metric, filter: filter, cohort: cohort)
+                    series.append(Self.seriesJSON(metric, points, level: release.metadata.confidenceLevel))
+                } catch {
+                    lastProblem = error.description
+                }
+            }
+            if series.isEmpty { continue }
+            var filters: [String: Any] = [:]
+            for (d, code) in filter { filters[d.rawValue] = code }
+            if let cohort { filters["cohort"] = cohort }
+            return jsonResponse(.ok, [
+                "metric": board.rawValue, "title": board.title, "filters": filters,
+                "release": [
+                    "id": Int(release.metadata.id), "title": release.metadata.title, "cutoff": release.metadata.cutoff,
+                    "cohorts": release.metadata.cohorts, "confidence_level": release.metadata.confidenceLevel,
+                    "href": "/v1/releases/\(release.metadata.id)",
+                ] as [String: Any],
+                "series": series,
+            ])
+        }
+        return errorResponse(
+            .unprocessableContent, code: "unanswerable_query",
+            message: "no published release can answer this query" + (lastProblem.isEmpty ? "" : " (\(lastProblem))")
+        )
+    }
+
+    static func seriesJSON(_ metric: DashboardMetric, _ points: [DashboardPoint], level: Double) -> [String: Any] {
+        [
+            "name": metric.rawValue, "unit": metric.unit, "x_axis": xAxis(metric),
+            "points": points.map { p -> [String: Any] in
+                [
+                    "x": p.x, "value": p.value ?? NSNull(),
+                    "interval": ["low": p.ciLow ?? NSNull(), "high": p.ciHigh ?? NSNull(), "level": level] as [String: Any],
+                    "release_id": Int(p.releaseID),
+                ]
+            },
+        ]
+    }
+
+    static func xAxis(_ metric: DashboardMetric) -> String {
+        if metric.xIsCohort { return "cohort" }
+        switch metric {
+        case .noDecisionCurve, .chargeIncidenceCurve, .closureIncidenceCurve, .updatedByCurve: return "day"
+        case .funnelShare, .stageConversion: return "stage"
+        case .dispositionShare: return "outcome"
+        case .backlogByAge: return "age_band"
+        default: return "x"
+        }
+    }
+
+    /// A filter value as its public code label: states also as `9` or `09`.
+    static func normalise(_ value: String, for dimension: BreakdownDimension) -> String? {
+        let codes = dimension.codes
+        if codes.contains(value) { return value }
+        if dimension == .state, let n = Int(value), (1...32).contains(n) { return n < 10 ? "0\(n)" : "\(n)" }
+        return codes.first { $0.caseInsensitiveCompare(value) == .orderedSame }
+    }
+
+    static func isQuarter(_ text: String) -> Bool {
+        text.range(of: #"^[12][0-9]{3}Q[1-4]$"#, options: .regularExpression) != nil
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import PlazoIngest
+import PlazoReleases
+import PlazoStore
+import Synchronization
+
+/// Stored releases, decoded once: a release is immutable, so a decoded copy never goes stale.
+final class ReleaseCache: Sendable {
+    let engine: ReleaseEngine
+    private let decoded = Mutex<[Int64: Release]>([:])
+
+    init(engine: ReleaseEngine) { self.engine = engine }
+
+    /// The release `id` (``ReleaseError/notFound(_:)`` when there is none).
+    func release(_ id: Int64) throws(ReleaseError) -> Release {
+        if let hit = decoded.withLock({ $0[id] }) { return hit }
+        let release = try engine.release(id: id)
+        decoded.withLock { $0[id] = release }
+        return release
+    }
+
+    /// Every release's metadata row, oldest first.
+    func list() throws(ReleaseError) -> [ReleaseRow] { try engine.list() }
+}
+
+/// The release endpoints: stewards create (`POST /v1/releases`), researchers read
+/// (`GET /v1/releases`, `/v1/releases/{id}`, `/v1/releases/{id}/tables/{file}.csv`,
+/// `/v1/releases/{id}/datapackage`). Everything a researcher receives was computed from noisy
+/// counts when the release was created; reading never touches case data and never re-noises.
+struct ReleasesController: Sendable {
+    let ingest: IngestService
+    let cache: ReleaseCache
+
+    /// `POST /v1/releases` (mounted behind the steward role).
+    func addStewardRoutes(to group: RouterGroup<PlazoRequestContext>) {
+        group.post("releases", use: create)
+    }
+
+    /// The read routes (mounted behind the researcher role).
+    func addResearcherRoutes(to group: RouterGroup<PlazoRequestContext>) {
+        group.get("releases", use: list)
+        group.get("releases/{id}", use: show)
+        group.get("releases/{id}/tables/{file}", use: table)
+        group.get("releases/{id}/datapackage", use: dataPackage)
+    }
+
+    // MARK: - Steward
+
+    /// Creates a release from a spec (`docs/examples/quarterly-release.json`), over the service's
+    /// live case state as of the spec's cutoff. Refused whole (409 `budget_exceeded`, ledger
+    /// unchanged) when any cohort lacks the budget; 422 `invalid_spec` for a spec that does not
+    /// validate.
+    @Sendable func create(request: Request, context: PlazoRequestContext) async throws -> Response {
+        let bytes: ByteBuffer
+        do { bytes = try await request.body.collect(upTo: maxJSONBodySize) } catch {
+            return errorResponse(.contentTooLarge, code: "too_large", message: "the body is larger than \(maxJSONBodySize) bytes")
+        }
+        guard (try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView))) is [String: Any] else {
+            return errorResponse(.badRequest, code: "bad_json", message: "the body must be a release spec (a JSON object)")
+        }
+        let requester = context.token?.name ?? "steward"
+        let release: Release
+        do {
+            let spec = try ReleaseSpec.decode(json: Array(bytes.readableBytesView))
+            let plan = try spec.validated()
+            let projection = ingest.withCaseIndex { index in CaseProjection(index: index, cutoff: plan.cutoff) }
+            release = try cache.engine.create(spec: spec, requester: requester, projection: projection)
+        } catch {
+            context.logger.notice("release refused", metadata: ["reason": "\(error.code)"])
+            return releaseError(error)
+        }
+        context.logger.info(
+            "release created", metadata: ["release.id": "\(release.metadata.id)", "release.cohorts": "\(release.metadata.cohorts.count)"]
+        )
+        return Response(
+            status: .created,
+            headers: [.contentType: "application/json", .location: "/v1/releases/\(release.metadata.id)"],
+            body: .init(byteBuffer: ByteBuffer(bytes: ReleaseExport.json(release)))
+        )
+    }
+
+    // MARK: - Researcher
+
+    /// The published releases (metadata only), oldest first.
+    @Sendable func list(request: Request, context: PlazoRequestContext) async throws -> Response {
+        do {
+            let rows = try cache.list()
+            return jsonResponse(.ok, ["releases": rows.map(Self.rowJSON)])
+        } catch { return releaseError(error) }
+    }
+
+    static func rowJSON(_ r: ReleaseRow) -> [String: Any] {
+        [
+            "id": Int(r.id), "title": r.title, "created_at": timestamp(r.createdAt), "cutoff": r.cutoff, "cohorts": r.cohorts,
+            "total_rho": r.totalRho, "code_version": r.codeVersion,
+            "links": [
+                "self": "/v1/releases/\(r.id)", "datapackage": "/v1/releases/\(r.id)/datapackage",
+            ],
+        ]
+    }
+
+    /// One release as JSON: metadata, and per table every noisy count and derived estimate with
+    /// its interval, plus the names of its CSV downloads.
+    @Sendable func show(request: Request, context: PlazoRequestContext) async throws -> Response {
+        switch loadRelease(context) {
+        case let .failure(e): return e.response
+        case let .success(release):
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: ReleaseExport.json(release)))
+            )
+        }
+    }
+
+    /// `tables/{name}.csv` (noisy counts) or `tables/{name}-estimates.csv` (derived estimates),
+    /// where `{name}` is the table's file name in the Data Package (`t1-time_to_first_decision`).
+    @Sendable func table(request: Request, context: PlazoRequestContext) async throws -> Response {
+        let release: Release
+        switch loadRelease(context) {
+        case let .failure(e): return e.response
+        case let .success(r): release = r
+        }
+        let file = pathParameter(context, "file")
+        for t in release.tables.indices {
+            let name = ReleaseExport.tableName(release, table: t)
+            let bytes: [UInt8]
+            if file == name + ".csv" {
+                bytes = ReleaseExport.countsCSV(release, table: t)
+            } else if file == name + "-estimates.csv" {
+                bytes = ReleaseExport.estimatesCSV(release, table: t)
+            } else {
+                continue
+            }
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: "text/csv; charset=utf-8",
+                    .contentDisposition: "attachment; filename=\"plazo-release-\(release.metadata.id)-\(file)\"",
+                ],
+                body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+            )
+        }
+        let names = release.tables.indices.map { ReleaseExport.tableName(release, table: $0) + ".csv" }
+        return errorResponse(
+            .notFound, code: "unknown_table",
+            message: "release \(release.metadata.id) has no table file '\(file)'; its tables are " + names.joined(separator: ", ")
+        )
+    }
+
+    /// The whole release as one tar archive in the Frictionless Data Package layout: a directory
+    /// `plazo-release-{id}/` holding `datapackage.json`, `README.md` (data dictionary) and the CSVs.
+    @Sendable func dataPackage(request: Request, context: PlazoRequestContext) async throws -> Response {
+        switch loadRelease(context) {
+        case let .failure(e): return e.response
+        case let .success(release):
+            let directory = "plazo-release-\(release.metadata.id)"
+            let files = ReleaseExport.dataPackage(release).map { (path: "\(directory)/\($0.path)", bytes: $0.bytes) }
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: "application/x-tar",
+                    .contentDisposition: "attachment; filename=\"\(directory).tar\"",
+                ],
+                body: .init(byteBuffer: ByteBuffer(bytes: ReleaseExport.tar(files, modified: release.metadata.createdAt)))
+            )
+        }
+    }
+
+    func loadRelease(_ context: PlazoRequestContext) -> Result<Release, ResponseError> {
+        let text = pathParameter(context, "id")
+        guard let id = Int64(text), id > 0 else {
+            return .failure(ResponseError(.badRequest, "bad_release_id", "a release id is a positive integer"))
+        }
+        do { return .success(try cache.release(id)) } catch {
+            if case .notFound = error { return .failure(ResponseError(.notFound, error.code, error.description)) }
+            return .failure(ResponseError(.serviceUnavailable, "store_unavailable", "the release could not be read"))
+        }
+    }
+
+    func releaseError(_ error: ReleaseError) -> Response {
+        switch error {
+        case .invalidSpec: errorResponse(.unprocessableContent, code: error.code, message: error.description)
+        case .budgetExceeded: errorResponse(.conflict, code: error.code, message: error.description)
+        case .notFound: errorResponse(.notFound, code: error.code, message: error.description)
+        case .invalidQuery: errorResponse(.badRequest, code: error.code, message: error.description)
+        case .noise, .store, .corruptDocument:
+            errorResponse(.serviceUnavailable, code: "store_unavailable", message: "the release could not be computed or stored; nothing was spent")
+        }
+    }
+}
