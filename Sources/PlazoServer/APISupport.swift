@@ -6,25 +6,14 @@ import PlazoPrivacy
 /// The largest JSON request body the API reads (release specs, agency and token forms).
 let maxJSONBodySize = 256 * 1024
 
-/// Reads a JSON object body: 400 `bad_json` (with a sentence naming the problem, never echoing
-/// the body) if it is not one, 413 `too_large` above ``maxJSONBodySize``.
-func readJSONObject(_ request: Request) async -> Result<[String: Any], ResponseError> {
+/// Reads a JSON body into a `Decodable` value: 400 `bad_json` if it does not decode. An empty body
+/// is `emptyAs` when given.
+func readJSON<T: Decodable>(_ request: Request, as type: T.Type, emptyAs: T? = nil) async -> Result<T, ResponseError> {
     let buffer: ByteBuffer
     do { buffer = try await request.body.collect(upTo: maxJSONBodySize) } catch {
         return .failure(ResponseError(.contentTooLarge, "too_large", "the body is larger than \(maxJSONBodySize) bytes"))
     }
-    guard let object = (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))) as? [String: Any] else {
-        return .failure(ResponseError(.badRequest, "bad_json", "the body must be a JSON object"))
-    }
-    return .success(object)
-}
-
-/// Reads a JSON body into a `Decodable` value: 400 `bad_json` if it does not decode.
-func readJSON<T: Decodable>(_ request: Request, as type: T.Type) async -> Result<T, ResponseError> {
-    let buffer: ByteBuffer
-    do { buffer = try await request.body.collect(upTo: maxJSONBodySize) } catch {
-        return .failure(ResponseError(.contentTooLarge, "too_large", "the body is larger than \(maxJSONBodySize) bytes"))
-    }
+    if buffer.readableBytes == 0, let emptyAs { return .success(emptyAs) }
     do { return .success(try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))) } catch let error as DecodingError {
         return .failure(ResponseError(.badRequest, "bad_json", "the body is not a valid request: \(decodingProblem(error))"))
     } catch {
@@ -64,14 +53,6 @@ struct ResponseError: Error {
 
     /// The JSON error body.
     var response: Response { errorResponse(status, code: code, message: message) }
-}
-
-/// A JSON response from an array at the top level.
-func jsonArrayResponse(_ status: HTTPResponse.Status, _ array: [Any], headers: HTTPFields = [:]) -> Response {
-    let data = (try? JSONSerialization.data(withJSONObject: array, options: [.sortedKeys])) ?? Data("[]".utf8)
-    var fields = headers
-    fields[.contentType] = "application/json"
-    return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
 }
 
 /// A ρ in JSON: the exact rational as text and a decimal for display.

@@ -145,8 +145,9 @@ struct StewardController: Sendable {
 
     @Sendable func revokeAgencyKey(request: Request, context: PlazoRequestContext) async throws -> Response {
         let reference = pathParameter(context, "agency")
+        // The body is optional: none (or `{}`) revokes the active key.
         let form: KeyChoice
-        switch await readJSON(request, as: KeyChoice.self) {
+        switch await readJSON(request, as: KeyChoice.self, emptyAs: KeyChoice(keyID: nil)) {
         case let .failure(e): return e.response
         case let .success(f): form = f
         }
