@@ -300,6 +300,31 @@ public struct BudgetLedger: Sendable {
         return try perform { db in try Self.spend(request, in: db, at: now) }
     }
 
+    /// The scopes that could not afford `request` now (empty if it would be admitted), without
+    /// writing anything. Advisory only: a concurrent spend may change the answer, so ``spend(_:)``
+    /// checks again atomically.
+    public func shortfalls(for request: SpendRequest) throws(LedgerError) -> [ScopeShortfall] {
+        try read { db in
+            let charged: RhoUnits
+            do { charged = try RhoUnits.charging(request.cost.rho()) } catch let e as PrivacyError { throw LedgerError.invalidAmount(e) }
+            return try Self.shortfalls(Array(Set(request.scopes)).sorted(), charged: charged, in: db)
+        }
+    }
+
+    static func shortfalls(_ scopes: [PrivacyScope], charged: RhoUnits, in db: Database) throws -> [ScopeShortfall] {
+        var shortfalls: [ScopeShortfall] = []
+        let fallback = try defaultBudget(db)
+        for scope in scopes {
+            let budget = try explicitBudget(db, scope) ?? fallback
+            let spent = try spentUnits(db, scope)
+            let (total, overflow) = spent.units.addingReportingOverflow(charged.units)
+            if overflow || total > budget.units {
+                shortfalls.append(ScopeShortfall(scope: scope, budget: budget, spent: spent, requested: charged))
+            }
+        }
+        return shortfalls
+    }
+
     /// The same, inside a write transaction the caller already holds (so that a release can be
     /// stored and its budget debited in one commit: if the caller rolls back, so does the spend).
     /// The caller's transaction should be `IMMEDIATE` if other processes may write the same file.
@@ -317,16 +342,7 @@ public struct BudgetLedger: Sendable {
             charged = try RhoUnits.charging(rho)
         } catch let error as PrivacyError { throw LedgerError.invalidAmount(error) }
 
-        var shortfalls: [ScopeShortfall] = []
-        let fallback = try defaultBudget(db)
-        for scope in scopes {
-            let budget = try explicitBudget(db, scope) ?? fallback
-            let spent = try spentUnits(db, scope)
-            let (total, overflow) = spent.units.addingReportingOverflow(charged.units)
-            if overflow || total > budget.units {
-                shortfalls.append(ScopeShortfall(scope: scope, budget: budget, spent: spent, requested: charged))
-            }
-        }
+        let shortfalls = try Self.shortfalls(scopes, charged: charged, in: db)
         if !shortfalls.isEmpty { throw LedgerError.budgetExceeded(shortfalls) }
 
         let (kind, value) = costColumns(request.cost)

@@ -81,6 +81,10 @@ struct BudgetLedgerTests {
         #expect(before.0 == after.0)
         #expect(before.1 == after.1)
         #expect(try ledger.balance(for: q("2024Q1")).spent.rho == (try r("1/20")))
+        // The advisory check agrees, and writes nothing.
+        #expect(try ledger.shortfalls(for: request(["2024Q1", "2024Q2"], rho: "1/10")).map(\.scope) == [try q("2024Q2")])
+        #expect(try ledger.shortfalls(for: request(["2024Q1"], rho: "1/10")).isEmpty)
+        #expect(try ledger.entries() == before.0)
         // The same cost on the scope with room alone is fine.
         try ledger.spend(request(["2024Q1"], rho: "1/10"))
     }
