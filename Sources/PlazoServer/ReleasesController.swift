@@ -150,21 +150,35 @@ struct ReleasesController: Sendable {
         )
     }
 
-    /// The whole release as one tar archive in the Frictionless Data Package layout: a directory
-    /// `plazo-release-{id}/` holding `datapackage.json`, `README.md` (data dictionary) and the CSVs.
+    /// The whole release as one archive in the Frictionless Data Package layout:
+    /// `datapackage.json`, `README.md` (data dictionary) and the CSVs under `data/`.
+    /// - default (`format=tar`): a tar archive holding one directory `plazo-release-{id}/`;
+    /// - `format=zip`: a zip with `datapackage.json` at its root, the layout of a zipped Data
+    ///   Package, which the frictionless tools open without extracting.
     @Sendable func dataPackage(request: Request, context: PlazoRequestContext) async throws -> Response {
+        let format = request.uri.queryParameters["format"].map(String.init) ?? "tar"
+        guard format == "tar" || format == "zip" else {
+            return errorResponse(.badRequest, code: "bad_format", message: "format must be tar or zip")
+        }
         switch loadRelease(context) {
         case let .failure(e): return e.response
         case let .success(release):
-            let directory = "plazo-release-\(release.metadata.id)"
-            let files = ReleaseExport.dataPackage(release).map { (path: "\(directory)/\($0.path)", bytes: $0.bytes) }
+            let name = "plazo-release-\(release.metadata.id)"
+            let files = ReleaseExport.dataPackage(release)
+            let bytes: [UInt8]
+            let type: String
+            if format == "zip" {
+                bytes = ZipArchive.archive(files, modified: release.metadata.createdAt)
+                type = "application/zip"
+            } else {
+                let nested = files.map { (path: "\(name)/\($0.path)", bytes: $0.bytes) }
+                bytes = ReleaseExport.tar(nested, modified: release.metadata.createdAt)
+                type = "application/x-tar"
+            }
             return Response(
                 status: .ok,
-                headers: [
-                    .contentType: "application/x-tar",
-                    .contentDisposition: "attachment; filename=\"\(directory).tar\"",
-                ],
-                body: .init(byteBuffer: ByteBuffer(bytes: ReleaseExport.tar(files, modified: release.metadata.createdAt)))
+                headers: [.contentType: type, .contentDisposition: "attachment; filename=\"\(name).\(format)\""],
+                body: .init(byteBuffer: ByteBuffer(bytes: bytes))
             )
         }
     }

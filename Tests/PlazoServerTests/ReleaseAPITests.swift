@@ -78,6 +78,28 @@ func untar(_ bytes: [UInt8]) -> [String: [UInt8]] {
     return files
 }
 
+/// The entries of a zip of stored (uncompressed) files, read from its central directory, with
+/// each entry's CRC-32 checked.
+func unzipStored(_ zip: [UInt8]) -> [String: [UInt8]] {
+    func u16(_ i: Int) -> Int { Int(zip[i]) | Int(zip[i + 1]) << 8 }
+    func u32(_ i: Int) -> Int { u16(i) | u16(i + 2) << 16 }
+    guard zip.count >= 22, u32(zip.count - 22) == 0x0605_4B50 else { return [:] }
+    let count = u16(zip.count - 12)
+    var at = u32(zip.count - 6)
+    var out: [String: [UInt8]] = [:]
+    for _ in 0..<count {
+        guard u32(at) == 0x0201_4B50, u16(at + 10) == 0 else { return [:] }
+        let crc = UInt32(u32(at + 16)), size = u32(at + 24), nameLength = u16(at + 28)
+        let extra = u16(at + 30), comment = u16(at + 32), local = u32(at + 42)
+        let name = String(decoding: zip[(at + 46)..<(at + 46 + nameLength)], as: UTF8.self)
+        let start = local + 30 + u16(local + 26) + u16(local + 28)
+        let bytes = Array(zip[start..<(start + size)])
+        if ZipArchive.crc32(bytes) == crc { out[name] = bytes }
+        at += 46 + nameLength + extra + comment
+    }
+    return out
+}
+
 /// A log handler that keeps every line with its metadata (to check what logs never contain).
 struct CapturingLogHandler: LogHandler {
     let lines: LineBox
@@ -172,6 +194,34 @@ struct ReleaseAPITests {
                     #expect(files["plazo-release-1/\(path)"] != nil, "\(path)")
                 }
                 #expect(files["plazo-release-1/README.md"] != nil)
+            }
+            try await client.execute(uri: "/v1/releases/1/datapackage?format=zip", method: .get, headers: researcher) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/zip")
+                let zip = Array(buffer: response.body)
+                let entries = unzipStored(zip)
+                let package = try #require(entries["datapackage.json"], "datapackage.json at the root of the zip")
+                let descriptor = try #require(try JSONSerialization.jsonObject(with: Data(package)) as? [String: Any])
+                for resource in descriptor["resources"] as? [[String: Any]] ?? [] {
+                    let path = try #require(resource["path"] as? String)
+                    #expect(entries[path] != nil, "\(path)")
+                }
+                // An independent reader agrees, where the machine has one.
+                if FileManager.default.isExecutableFile(atPath: "/usr/bin/unzip") {
+                    let file = NSTemporaryDirectory() + "plazo-release-\(UUID().uuidString).zip"
+                    try Data(zip).write(to: URL(fileURLWithPath: file))
+                    let p = Process()
+                    p.executableURL = URL(fileURLWithPath: "/usr/bin/unzip")
+                    p.arguments = ["-tq", file]
+                    p.standardOutput = FileHandle.nullDevice
+                    try p.run()
+                    p.waitUntilExit()
+                    #expect(p.terminationStatus == 0, "unzip -t rejects the archive")
+                }
+            }
+            try await client.execute(uri: "/v1/releases/1/datapackage?format=rar", method: .get, headers: researcher) { response in
+                #expect(response.status == .badRequest)
+                #expect(errorCode(response.body) == "bad_format")
             }
         }
     }
