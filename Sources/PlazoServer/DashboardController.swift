@@ -1,14 +1,35 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import PlazoModel
 import PlazoReleases
+import Synchronization
 
 /// The oversight bodies' dashboards: `GET /v1/dashboards` (the metrics) and
 /// `GET /v1/dashboards/{metric}` (chart-ready series), answered from **published releases only**
 /// (post-processing of their noisy counts: no budget is spent and no case data is read).
 struct DashboardController: Sendable {
     let cache: ReleaseCache
+    /// Answers already computed, by release and query. A release never changes and an answer is
+    /// a deterministic function of it and the query (the simulation seed is fixed by both), so a
+    /// cached answer is exactly the one recomputing would give. Bounded: emptied when full.
+    let answers = AnswerCache(limit: 4096)
+
+    final class AnswerCache: Sendable {
+        let limit: Int
+        private let entries = Mutex<[String: [UInt8]]>([:])
+        init(limit: Int) { self.limit = limit }
+
+        func get(_ key: String) -> [UInt8]? { entries.withLock { $0[key] } }
+
+        func put(_ key: String, _ value: [UInt8]) {
+            entries.withLock { e in
+                if e.count >= limit { e.removeAll(keepingCapacity: true) }
+                e[key] = value
+            }
+        }
+    }
 
     /// A dashboard and the release series it shows.
     enum Board: String, CaseIterable {
@@ -122,7 +143,10 @@ struct DashboardController: Sendable {
             return errorResponse(.notFound, code: "no_release", message: "no release has been published yet")
         }
         var lastProblem = ""
+        let query = filter.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(separator: "&") + "|cohort=\(cohort ?? "")"
         for id in candidates {
+            let key = "\(id)|\(board.rawValue)|\(query)"
+            if let body = answers.get(key) { return Self.json(body) }
             let release: Release
             do { release = try cache.release(id) } catch {
                 if case .notFound = error { return errorResponse(.notFound, code: error.code, message: error.description) }
@@ -141,7 +165,7 @@ struct DashboardController: Sendable {
             var filters: [String: Any] = [:]
             for (d, code) in filter { filters[d.rawValue] = code }
             if let cohort { filters["cohort"] = cohort }
-            return jsonResponse(.ok, [
+            let answer: [String: Any] = [
                 "metric": board.rawValue, "title": board.title, "filters": filters,
                 "release": [
                     "id": Int(release.metadata.id), "title": release.metadata.title, "cutoff": release.metadata.cutoff,
@@ -149,12 +173,19 @@ struct DashboardController: Sendable {
                     "href": "/v1/releases/\(release.metadata.id)",
                 ] as [String: Any],
                 "series": series,
-            ])
+            ]
+            let body = Array((try? JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])) ?? Data("{}".utf8))
+            answers.put(key, body)
+            return Self.json(body)
         }
         return errorResponse(
             .unprocessableContent, code: "unanswerable_query",
             message: "no published release can answer this query" + (lastProblem.isEmpty ? "" : " (\(lastProblem))")
         )
+    }
+
+    static func json(_ body: [UInt8]) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     static func seriesJSON(_ metric: DashboardMetric, _ points: [DashboardPoint], level: Double) -> [String: Any] {

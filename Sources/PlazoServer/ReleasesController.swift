@@ -7,6 +7,13 @@ import PlazoReleases
 import PlazoStore
 import Synchronization
 
+/// Runs `body` on a Dispatch worker thread, leaving Swift's cooperative pool to other requests.
+func offload<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global(qos: .userInitiated).async { continuation.resume(returning: body()) }
+    }
+}
+
 /// Stored releases, decoded once: a release is immutable, so a decoded copy never goes stale.
 final class ReleaseCache: Sendable {
     let engine: ReleaseEngine
@@ -62,13 +69,23 @@ struct ReleasesController: Sendable {
             return errorResponse(.badRequest, code: "bad_json", message: "the body must be a release spec (a JSON object)")
         }
         let requester = context.token?.name ?? "steward"
+        let body = Array(bytes.readableBytesView)
+        let (ingest, engine) = (self.ingest, cache.engine)
+        // Seconds of CPU on a large store: off the cooperative pool, so other requests go on.
+        let outcome: Result<Release, ReleaseError> = await offload {
+            do throws(ReleaseError) {
+                let spec = try ReleaseSpec.decode(json: body)
+                let plan = try spec.validated()
+                let projection = ingest.withCaseIndex { index in CaseProjection(index: index, cutoff: plan.cutoff) }
+                return .success(try engine.create(spec: spec, requester: requester, projection: projection))
+            } catch {
+                return .failure(error)
+            }
+        }
         let release: Release
-        do {
-            let spec = try ReleaseSpec.decode(json: Array(bytes.readableBytesView))
-            let plan = try spec.validated()
-            let projection = ingest.withCaseIndex { index in CaseProjection(index: index, cutoff: plan.cutoff) }
-            release = try cache.engine.create(spec: spec, requester: requester, projection: projection)
-        } catch {
+        switch outcome {
+        case let .success(r): release = r
+        case let .failure(error):
             context.logger.notice("release refused", metadata: ["reason": "\(error.code)"])
             return releaseError(error)
         }

@@ -275,6 +275,31 @@ struct ReleaseAPITests {
         #expect(try ledger.entries().count == 1)
     }
 
+    @Test("a dashboard answer is a function of the release and the query: the same bytes again, and from a fresh server")
+    func dashboardDeterminism() async throws {
+        let f = try APIFixture()
+        try f.setBudget("1")
+        try f.submitCases(150, chargeEvery: 2)
+        try f.submitCases(90, state: 9, chargeEvery: 3)
+        let oversight = APIFixture.bearer(f.oversight)
+        // Pooled queries (all states, several series) run the interval simulation: the interesting case.
+        let uris = ["/v1/dashboards/funnel", "/v1/dashboards/time-to-decision", "/v1/dashboards/funnel?state=09"]
+        let first: [String] = try await f.app().test(.router) { client in
+            _ = try await client.execute(
+                uri: "/v1/releases", method: .post, headers: APIFixture.bearer(f.steward), body: ByteBuffer(bytes: jsonBody(APIFixture.spec())))
+            var bodies: [String] = []
+            for uri in uris + uris { bodies.append(String(buffer: try await client.execute(uri: uri, method: .get, headers: oversight).body)) }
+            return bodies
+        }
+        #expect(Array(first[0..<3]) == Array(first[3..<6]))
+        let fresh: [String] = try await f.app().test(.router) { client in
+            var bodies: [String] = []
+            for uri in uris { bodies.append(String(buffer: try await client.execute(uri: uri, method: .get, headers: oversight).body)) }
+            return bodies
+        }
+        #expect(fresh == Array(first[0..<3]))
+    }
+
     @Test("every dashboard answers from the published release with chart-ready series: each point has a value, an interval and its release")
     func dashboards() async throws {
         let f = try APIFixture()
