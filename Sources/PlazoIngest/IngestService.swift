@@ -65,7 +65,8 @@ public struct IngestResult: Sendable {
 /// stores the batch, its events and its signed receipt in one transaction, and only then updates
 /// the in-memory case index and answers.
 public final class IngestService: Sendable {
-    let database: AppDatabase
+    /// The store (batches, case events; the HTTP API also keeps its tokens, ledger and releases here).
+    public let database: AppDatabase
     /// The agency registry used for step 5.
     public let registry: AgencyRegistry
     /// The batch log.

@@ -55,8 +55,8 @@ public struct ServerConfiguration: Sendable {
 /// Builds the Plazo HTTP application over an ingest pipeline.
 ///
 /// - Parameters:
-///   - database: the store holding tokens, the ledger and releases. Without it only the agency
-///     routes, `/healthz` and loopback `/metrics` are served (ingest-only tests).
+///   - database: the store holding tokens, the ledger and releases (default: the ingest
+///     pipeline's own store, which is what a service wants).
 ///   - onServerRunning: called with the bound port once the server listens (used by tests and by
 ///     `plazo serve` to print the URL when port 0 was asked for).
 public func buildApplication(
@@ -84,6 +84,7 @@ public func buildApplication(
 /// | `GET /metrics` | `steward` token, or loopback without credentials |
 /// | `GET /healthz` | anyone |
 public func buildRouter(ingest: IngestService, metrics: PlazoMetrics, database: AppDatabase? = nil) -> Router<PlazoRequestContext> {
+    let database = database ?? ingest.database
     let router = Router(context: PlazoRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: ErrorBodyMiddleware())
@@ -101,17 +102,6 @@ public func buildRouter(ingest: IngestService, metrics: PlazoMetrics, database: 
     }
 
     BatchController(ingest: ingest, metrics: metrics).addRoutes(to: router.group("/v1/batches"))
-
-    guard let database else {
-        // Ingest only: operational counters for the service host, nothing else.
-        router.get("/metrics") { request, context -> Response in
-            guard context.isLoopback, !RequireRole.isForwarded(request) else {
-                return errorResponse(.forbidden, code: "operator_only", message: "metrics are served to the service host only")
-            }
-            return metricsText(request, context)
-        }
-        return router
-    }
 
     let tokens = TokenStore(database)
     let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }

@@ -204,6 +204,20 @@ struct RoleMatrixTests {
         #expect(try ReleaseStore(f.database).list().map(\.id) == [1])
     }
 
+    @Test("an application built without naming a store serves the token routes from the ingest pipeline's store")
+    func defaultStore() async throws {
+        let f = try APIFixture()
+        // ServerFixture.app() calls buildApplication(ingest:configuration:logger:), as plazo demo does.
+        try await f.server.app().test(.router) { client in
+            try await client.execute(uri: "/v1/ledger", method: .get, headers: APIFixture.bearer(f.steward)) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/v1/ledger", method: .get) { response in
+                #expect(response.status == .unauthorized)
+            }
+        }
+    }
+
     @Test("loopback without credentials does not open /metrics to a request relayed by a local proxy")
     func forwardedMetrics() async throws {
         let f = try APIFixture()
