@@ -149,6 +149,19 @@ if ProcessInfo.processInfo.environment["PLAZO_BENCHMARKS"] == "1" {
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         )
     )
+    // The Plazo side of Benchmarks/compare.sh: prints one JSON line per measurement.
+    targets.append(
+        .executableTarget(
+            name: "plazo-perf",
+            dependencies: [
+                "PlazoSodium", "PlazoModel", "PlazoWire", "PlazoCases", "PlazoStore", "PlazoIngest", "PlazoServer", "PlazoSynth",
+                "PlazoPrivacy", "PlazoReleases",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Benchmarks/PlazoPerf"
+        )
+    )
 }
 
 let package = Package(

@@ -43,6 +43,18 @@ def show(name, rates):
     print(f"opendp {name}: wall {rates[0]:,.0f} samples/s; cpu {rates[1]:,.0f} samples/s per core")
 
 
+def main_json():
+    """One JSON line per sampler and scale, for Benchmarks/compare.sh (per-core CPU-time rates)."""
+    import json
+    space_l1 = dp.vector_domain(dp.atom_domain(T=int)), dp.l1_distance(T=int)
+    space_l2 = dp.vector_domain(dp.atom_domain(T=int)), dp.l2_distance(T=int)
+    for mechanism, make, space in [("laplace", dp.m.make_laplace, space_l1), ("gaussian", dp.m.make_gaussian, space_l2)]:
+        for scale in SCALES:
+            wall, cpu = rate(make(*space, scale=scale), N)
+            print(json.dumps({"metric": "sampler", "implementation": "opendp", "mechanism": mechanism, "scale": int(scale),
+                              "samples_per_s": cpu, "wall_samples_per_s": wall}))
+
+
 def main():
     space_l1 = dp.vector_domain(dp.atom_domain(T=int)), dp.l1_distance(T=int)
     space_l2 = dp.vector_domain(dp.atom_domain(T=int)), dp.l2_distance(T=int)
@@ -76,4 +88,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    main_json() if "--json" in sys.argv else main()

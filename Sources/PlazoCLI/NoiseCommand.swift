@@ -29,6 +29,12 @@ struct NoiseCommand: ParsableCommand {
                 help: ArgumentHelp("gaussian only: σ² directly, exact rational (instead of --scale).", valueName: "rational"))
         var sigmaSquared: String?
 
+        /// The scale as a JSON number when it is an integer (as compare.sh asks), else a JSON string.
+        var scaleLabelForJSON: String {
+            guard let scale else { return "\"σ²=\(sigmaSquared ?? "")\"" }
+            return Int(scale).map(String.init) ?? "\"\(scale)\""
+        }
+
         /// Builds the sampler, refusing bad or ambiguous parameters.
         func sampler() throws -> any NoiseSource {
             switch mechanism {
@@ -94,6 +100,9 @@ struct NoiseCommand: ParsableCommand {
         @Option(name: .shortAndLong, help: "Number of samples.")
         var n: Int = 5_000_000
 
+        @Flag(name: .long, help: "Print one JSON line (for Benchmarks/compare.sh).")
+        var json = false
+
         func run() throws {
             let source = try distribution.sampler()
             var bits = try RandomBits.secure()
@@ -103,6 +112,10 @@ struct NoiseCommand: ParsableCommand {
             for _ in 0..<n { checksum &+= try source.sample(using: &bits) }
             let cpu = Self.threadCPUSeconds() - cpuStart
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if json {
+                print(#"{"metric":"sampler","implementation":"plazo","mechanism":"\#(distribution.mechanism.rawValue)","scale":\#(distribution.scaleLabelForJSON),"samples_per_s":\#(Double(n) / cpu),"wall_samples_per_s":\#(Double(n) / seconds)}"#)
+                return
+            }
             // CPU time of this thread: the per-core rate, insensitive to other processes on the machine.
             print("\(distribution.mechanism.rawValue) \(source.label): \(n) samples, wall \(String(format: "%.3f", seconds)) s = \(String(format: "%.0f", Double(n) / seconds)) samples/s; cpu \(String(format: "%.3f", cpu)) s = \(String(format: "%.0f", Double(n) / cpu)) samples/s per core (checksum \(checksum))")
         }

@@ -19,6 +19,7 @@ struct Plazo: AsyncParsableCommand {
             SynthCommand.self,
             DemoCommand.self,
             NoiseCommand.self,
+            LedgerCommand.self,
             TokensCommand.self,
             ReleaseCommand.self,
         ]

@@ -1,0 +1,276 @@
+// plazo-perf: the Plazo side of Benchmarks/compare.sh. Each command measures one hot path on
+// synthetic data and prints one JSON object per line; compare.sh runs the reference programs on
+// the same bytes and rows and writes docs/performance.md.
+
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import PlazoCases
+import PlazoIngest
+import PlazoModel
+import PlazoPrivacy
+import PlazoReleases
+import PlazoServer
+import PlazoSodium
+import PlazoStore
+import PlazoSynth
+import PlazoWire
+
+func report(_ fields: [String: Any]) {
+    let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+    FileHandle.standardOutput.write(data + Data("\n".utf8))
+}
+
+func option(_ name: String, _ fallback: Int) -> Int {
+    let args = CommandLine.arguments
+    guard let i = args.firstIndex(of: "--" + name), i + 1 < args.count, let v = Int(args[i + 1]) else { return fallback }
+    return v
+}
+
+func stringOption(_ name: String) -> String? {
+    let args = CommandLine.arguments
+    guard let i = args.firstIndex(of: "--" + name), i + 1 < args.count else { return nil }
+    return args[i + 1]
+}
+
+/// Resident set size and its peak, in bytes (Linux /proc).
+func memory() -> (rss: Int, peak: Int) {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
+    func field(_ name: String) -> Int {
+        for line in status.split(separator: "\n") where line.hasPrefix(name) {
+            return (Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0) * 1024
+        }
+        return 0
+    }
+    return (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// A pseudonym for synthetic case `i`: two SplitMix64 outputs, as uniformly spread as the keyed
+/// BLAKE2b pseudonyms agencies compute (a structured pattern here would benchmark a hash table's
+/// worst case instead of its normal one).
+func pseudonymOf(_ i: Int) -> CasePseudonym {
+    func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    return CasePseudonym(low: mix(UInt64(2 * i)), high: mix(UInt64(2 * i + 1)))
+}
+
+/// A buffered text file writer.
+struct BufferedText {
+    let handle: FileHandle
+    var buffer: [UInt8] = []
+    init(path: String) {
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        handle = FileHandle(forWritingAtPath: path)!
+    }
+    mutating func append(_ s: String) {
+        buffer.append(contentsOf: s.utf8)
+        if buffer.count > 1 << 22 { flush() }
+    }
+    mutating func flush() {
+        handle.write(Data(buffer))
+        buffer.removeAll(keepingCapacity: true)
+    }
+    mutating func close() {
+        flush()
+        try? handle.close()
+    }
+}
+
+/// Synthetic events of `cases` cases (PlazoSynth's direct stream), pseudonym i for case i.
+func syntheticEvents(cases: Int, seed: UInt64 = 2026) -> [(CaseEvent, Int)] {
+    var out: [(CaseEvent, Int)] = []
+    out.reserveCapacity(cases * 6)
+    let today = Day(unixSeconds: Int64(Date().timeIntervalSince1970))!
+    _ = SyntheticJurisdiction(SynthConfiguration(cases: cases, seed: seed, firstDay: Day(year: 2022, month: 1, day: 1)!, cutoff: today))
+        .generateEvents(pseudonym: { i in pseudonymOf(i) }) { e, a in
+            out.append((e, a))
+        }
+    return out
+}
+
+func sealBatches(_ events: [(CaseEvent, Int)], records: Int, limit: Int, signer: SigningKeyPair, service: BoxPublicKey, agencyID: UInt32) throws -> [[UInt8]] {
+    let now = Int64(Date().timeIntervalSince1970)
+    var batches: [[UInt8]] = []
+    var start = 0
+    while start < events.count, batches.count < limit {
+        let slice = events[start..<min(events.count, start + records)].map(\.0)
+        batches.append(try BatchSealer.seal(events: slice, agencyID: agencyID, batchID: BatchID.random(), createdAt: now, signer: signer, service: service))
+        start += records
+    }
+    return batches
+}
+
+let command = CommandLine.arguments.dropFirst().first ?? ""
+switch command {
+case "ingest-memory":
+    // verify + open + decode + validate + apply, one thread, batches of 10,000 records.
+    let cases = option("cases", 1_000_000)
+    let records = option("records", 10_000)
+    let service = try BoxKeyPair.generate()
+    let agency = try SigningKeyPair.generate()
+    let events = syntheticEvents(cases: cases)
+    let batches = try sealBatches(events, records: records, limit: option("batches", 200), signer: agency, service: service.publicKey, agencyID: 1)
+    if let path = stringOption("write-batch") {
+        try Data(batches[0]).write(to: URL(fileURLWithPath: path))
+        try service.secretKey.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: path + ".sk")) }
+        try Data(service.publicKey.bytes).write(to: URL(fileURLWithPath: path + ".pk"))
+    }
+    let key = agency.publicKey
+    let opener = BatchOpener(serviceKeys: [service]) { (_, _) throws(BatchError) in key }
+    var index = CaseIndex(expectedCases: cases)
+    var decoded: [CaseEvent] = []
+    decoded.reserveCapacity(records)
+    var plain = [UInt8](repeating: 0, count: BatchFormat.payloadHeaderSize + records * EventRecord.byteCount)
+    let now = Int64(Date().timeIntervalSince1970)
+    let latest = Day(unixSeconds: now)!.adding(days: 1)
+    var total = 0
+    var best = Double.infinity
+    let clock = ContinuousClock()
+    let started = clock.now
+    for batch in batches {
+        let t0 = clock.now
+        decoded.removeAll(keepingCapacity: true)
+        try batch.withUnsafeBytes { b in
+            let header = try opener.authenticate(b, now: now)
+            try plain.withUnsafeMutableBytes { p in
+                try opener.openPayload(b, header: header, into: UnsafeMutableRawBufferPointer(rebasing: p[0..<(Int(header.payloadLength) - 48)]))
+                BatchOpener.decodeRecords(
+                    UnsafeRawBufferPointer(p), count: Int(header.recordCount), latestDay: latest,
+                    accept: { _, e in decoded.append(e) }, reject: { _, _ in }
+                )
+            }
+        }
+        index.apply(decoded, from: AgencyID(1))
+        total += decoded.count
+        best = min(best, (clock.now - t0) / .seconds(1))
+    }
+    let seconds = (clock.now - started) / .seconds(1)
+    report([
+        "metric": "ingest_memory", "events": total, "batches": batches.count, "seconds": seconds,
+        "events_per_s": Double(total) / seconds, "best_batch_events_per_s": Double(records) / best,
+    ])
+
+case "ingest-durable":
+    // POST to a real server on loopback; SQLite (WAL, synchronous=FULL), one transaction per batch.
+    let dir = NSTemporaryDirectory() + "plazo-perf-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let records = option("records", 10_000)
+    let service = try BoxKeyPair.generate()
+    let agency = try SigningKeyPair.generate()
+    let database = try AppDatabase.open(path: dir + "/plazo.sqlite")
+    let agencyID = try AgencyRegistry(database).add(name: "perf", type: .stateProsecutor, publicKey: agency.publicKey, now: 0).id
+    let ingest = try IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate())
+    let events = syntheticEvents(cases: option("cases", 200_000))
+    let batches = try sealBatches(events, records: records, limit: option("batches", 60), signer: agency, service: service.publicKey, agencyID: agencyID)
+    if let path = stringOption("write-rows") {
+        // The same rows the store inserts (pseudonym, record tail, agency), for the raw SQLite reference.
+        var rows = [UInt8]()
+        rows.reserveCapacity(batches.count * records * 36)
+        for (e, _) in events.prefix(batches.count * records) {
+            rows += EventRecord.encode(e)
+            rows += withUnsafeBytes(of: agencyID.littleEndian) { Array($0) }
+        }
+        try Data(rows).write(to: URL(fileURLWithPath: path))
+    }
+    var logger = Logger(label: "perf")
+    logger.logLevel = .error
+    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+    let app = buildApplication(ingest: ingest, configuration: .init(host: "127.0.0.1", port: 0), logger: logger) { continuation.yield($0) }
+    let server = Task { try await app.runService(gracefulShutdownSignals: []) }
+    var iterator = ports.makeAsyncIterator()
+    let port = await iterator.next()!
+    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    let clock = ContinuousClock()
+    let started = clock.now
+    var total = 0
+    for batch in batches {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/batches")
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(bytes: batch))
+        let response = try await client.execute(request, timeout: .seconds(120))
+        _ = try await response.body.collect(upTo: 1 << 22)
+        precondition(response.status.code == 201, "refused: \(response.status)")
+        total += records
+    }
+    let seconds = (clock.now - started) / .seconds(1)
+    try await client.shutdown()
+    server.cancel()
+    report(["metric": "ingest_durable_http", "events": total, "batches": batches.count, "seconds": seconds, "events_per_s": Double(total) / seconds])
+
+case "memory":
+    // Resident memory per tracked case: the case index alone, after the events are freed.
+    let cases = option("cases", 1_000_000)
+    let before = memory()
+    var index = CaseIndex(expectedCases: cases)
+    let today = Day(unixSeconds: Int64(Date().timeIntervalSince1970))!
+    var eventCount = 0
+    _ = SyntheticJurisdiction(SynthConfiguration(cases: cases, seed: 2026, firstDay: Day(year: 2022, month: 1, day: 1)!, cutoff: today))
+        .generateEvents(pseudonym: { i in pseudonymOf(i) }) { e, a in
+            index.apply(e, from: AgencyID(UInt32(a + 1)))
+            eventCount += 1
+        }
+    let after = memory()
+    report([
+        "metric": "memory", "cases": index.caseCount, "events": eventCount,
+        "rss_bytes_per_case": Double(after.rss - before.rss) / Double(index.caseCount),
+        "peak_rss_bytes_per_case": Double(after.peak) / Double(index.caseCount),
+        "index_allocated_bytes_per_case": Double(index.allocatedBytes) / Double(index.caseCount),
+    ])
+
+case "release":
+    // All five tables (six with the two victim-update tables), cohort × state × offence, 8 cohorts.
+    let cases = option("cases", 1_000_000)
+    let dir = NSTemporaryDirectory() + "plazo-perf-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let cutoff = Day(year: 2025, month: 12, day: 31)!
+    var index = CaseIndex(expectedCases: cases)
+    _ = SyntheticJurisdiction(SynthConfiguration(cases: cases, seed: 2026, firstDay: Day(year: 2024, month: 1, day: 1)!, cutoff: cutoff))
+        .generateEvents(pseudonym: { i in pseudonymOf(i) }) { e, a in
+            index.apply(e, from: AgencyID(UInt32(a + 1)))
+        }
+    let database = try AppDatabase.open(path: dir + "/plazo.sqlite")
+    try BudgetLedger(database: database).setDefaultBudget(Rational(1000, 1), by: "perf")
+    let both: [BreakdownDimension] = [.state, .offence]
+    let spec = ReleaseSpec(
+        title: "perf", cutoff: cutoff.iso, cohorts: ["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4"],
+        tables: TableKind.allCases.map { TableRequest(table: $0, breakdown: both, rho: "1/10") }
+    )
+    let clock = ContinuousClock()
+    let t0 = clock.now
+    let projection = CaseProjection(index: index, cutoff: cutoff)
+    let t1 = clock.now
+    let release = try ReleaseEngine(database: database).create(spec: spec, requester: "perf", projection: projection)
+    let t2 = clock.now
+    let cells = release.tables.reduce(0) { $0 + $1.noisyCounts.count }
+    report([
+        "metric": "release", "cases": index.caseCount, "cells": cells,
+        "projection_seconds": (t1 - t0) / .seconds(1), "create_seconds": (t2 - t1) / .seconds(1),
+        "total_seconds": (t2 - t0) / .seconds(1),
+    ])
+    if let path = stringOption("write-summaries") {
+        // The same cases as of the same cutoff, one CSV row each, for DuckDB's raw group-by.
+        var out = BufferedText(path: path)
+        out.append("cohort,state,offence,decision_days,decision_kind,stage,charged_outcome,open_age_days,status,update_days,updated,no_update_90\n")
+        index.forEachSummary(asOf: cutoff) { c in
+            let decision = c.firstDecision
+            let toDecision = c.daysToFirstDecision ?? c.firstReportDay.days(to: cutoff)
+            let toUpdate = c.daysToFirstUpdate ?? c.firstReportDay.days(to: cutoff)
+            out.append("\(c.cohort),\(c.attributes.state.rawValue),\(c.attributes.offence.rawValue),\(toDecision),")
+            out.append("\(decision.map { "\($0.kind)" } ?? "censored"),\(c.furthestStage.label),\(c.chargedOutcome?.label ?? ""),")
+            out.append("\(c.openAgeDays.map(String.init) ?? ""),\(c.status.label),\(toUpdate),\(c.firstUpdateDay != nil),\(c.noUpdateInLast90Days)\n")
+        }
+        out.close()
+    }
+
+default:
+    FileHandle.standardError.write(Data("usage: plazo-perf ingest-memory|ingest-durable|memory|release [--cases N] [--batches N]\n".utf8))
+    exit(2)
+}

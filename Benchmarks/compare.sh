@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Side-by-side performance report: measures Plazo and the reference tools in one run, on this
+# machine and the same data, and writes docs/performance.md with a table of ratios.
+#
+#   bash Benchmarks/compare.sh            # full run (10M cases: needs ~6 GB RAM and ~15 min here)
+#   QUICK=1 bash Benchmarks/compare.sh    # 1M cases at most, for a quick look
+#
+# References (nothing of theirs is committed):
+#   - libsodium crypto_box_seal_open on the same sealed bytes: Benchmarks/reference/sealopen.c
+#   - raw SQLite inserts of the same rows in one transaction: Benchmarks/reference/sqlite_insert.c
+#   - OpenDP's exact samplers (PyPI opendp) and DuckDB's raw group-by (PyPI duckdb), installed into
+#     a virtual environment this script creates (.venv-compare/, gitignored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-deps.sh
+OUT=.build-compare
+mkdir -p "$OUT"
+RESULTS="$OUT/results.jsonl"
+: > "$RESULTS"
+BIG=${BIG_CASES:-10000000}
+if [ "${QUICK:-0}" = 1 ]; then BIG=1000000; fi
+
+echo "== building (release)"
+gcc -O2 -o "$OUT/sealopen" Benchmarks/reference/sealopen.c -lsodium
+gcc -O2 -o "$OUT/sqlite_insert" Benchmarks/reference/sqlite_insert.c -lsqlite3
+PLAZO_BENCHMARKS=1 swift build -c release --scratch-path .build-bench --product plazo-perf 2>&1 | tail -1
+PLAZO_BENCHMARKS=1 swift build -c release --scratch-path .build-bench --product plazo 2>&1 | tail -1
+PERF=.build-bench/release/plazo-perf
+PLAZO=.build-bench/release/plazo
+
+if [ ! -x .venv-compare/bin/python ]; then
+    python3 -m venv .venv-compare
+    .venv-compare/bin/pip install -q opendp==0.16.0 duckdb
+fi
+
+run() { echo "   $*" >&2; "$@" | tee -a "$RESULTS"; }
+
+echo "== ingest in memory vs libsodium sealed-box opening of the same bytes"
+run "$PERF" ingest-memory --cases 1000000 --batches 150 --write-batch "$OUT/batch.plzb"
+run "$OUT/sealopen" "$OUT/batch.plzb" 3
+
+echo "== durable ingest via HTTP vs raw SQLite inserts of the same rows"
+run "$PERF" ingest-durable --cases 200000 --batches 60 --write-rows "$OUT/rows.bin"
+run "$OUT/sqlite_insert" "$OUT/rows.bin" "$OUT/reference.sqlite"
+
+echo "== exact samplers vs OpenDP"
+for mechanism in laplace gaussian; do
+    for scale in 1 10 1000; do
+        "$PLAZO" noise bench --mechanism "$mechanism" --scale "$scale" -n 3000000 --json | tee -a "$RESULTS"
+    done
+done
+.venv-compare/bin/python Benchmarks/opendp_compare.py --json | tee -a "$RESULTS"
+
+echo "== release creation vs DuckDB's raw group-by over the same cases"
+for cases in 100000 1000000 "$BIG"; do
+    run "$PERF" release --cases "$cases" --write-summaries "$OUT/summaries-$cases.csv"
+    .venv-compare/bin/python Benchmarks/duckdb_groupby.py "$OUT/summaries-$cases.csv" | tee -a "$RESULTS"
+done
+
+echo "== resident memory per tracked case"
+run "$PERF" memory --cases 1000000
+run "$PERF" memory --cases "$BIG"
+
+python3 Benchmarks/write_performance.py "$RESULTS" > docs/performance.md
+echo "== wrote docs/performance.md"
