@@ -38,6 +38,14 @@ public struct CaseProjection: Sendable {
         }
     }
 
+    /// Concatenates projections of disjoint sets of cases made at the same cutoff (e.g. built in
+    /// chunks). Precondition: at least one part, all at one cutoff.
+    public init(merging parts: [CaseProjection]) {
+        precondition(!parts.isEmpty && parts.allSatisfy { $0.cutoff == parts[0].cutoff }, "projections at different cutoffs")
+        self.cutoff = parts[0].cutoff
+        self.codes = parts.flatMap(\.codes)
+    }
+
     init(cutoff: Day, codes: [UInt64]) {
         self.cutoff = cutoff
         self.codes = codes
@@ -128,65 +136,74 @@ extension CaseProjection {
     /// The exact (un-noised) counts of every planned table, over the cases of the released cohorts.
     /// Internal: these numbers never leave the module except through a noise mechanism.
     ///
-    /// One pass over the packed words, split in two halves run on two threads (each with its own
-    /// counters, summed at the end): O(cases) with a small constant, then O(cells).
+    /// One fused pass over the packed words (each word is read once and counted in every table),
+    /// split in two halves run on two threads with their own counters, summed at the end:
+    /// O(cases) with a small constant, then O(cells).
     func tabulate(_ plans: [TabulationPlan], cohortSlots: [Int16]) -> [[Int64]] {
         precondition(cohortSlots.count == 1024)
-        struct Field { var shift: UInt64; var mask: UInt64; var card: Int }
-        struct Compiled {
-            var dims: [Field]
-            var cell: Field
-            var none: Bool
-            var groupsPerCohort: Int
-            var cellsPerGroup: Int
-            var count: Int
+        // Per plan: [cellShift, cellMask, none(0/1), cellsPerGroup, offset, dimCount, (shift, mask, card) × 2].
+        var params: [Int] = []
+        var offsets: [Int] = []
+        var total = 0
+        for p in plans {
+            let f = Layout.table(p.kind)
+            params += [f.shift, (1 << f.width) - 1, p.kind.hasNoneCode ? 1 : 0, p.kind.cellsPerGroup, total, p.dimensions.count]
+            for k in 0..<2 {
+                if k < p.dimensions.count {
+                    let d = Layout.dimension(p.dimensions[k])
+                    params += [d.shift, (1 << d.width) - 1, p.dimensions[k].cardinality]
+                } else {
+                    params += [0, 0, 1]
+                }
+            }
+            offsets.append(total)
+            total += p.cellCount
         }
-        let compiled = plans.map { p in
-            Compiled(
-                dims: p.dimensions.map { d in
-                    let f = Layout.dimension(d)
-                    return Field(shift: UInt64(f.shift), mask: (1 << UInt64(f.width)) - 1, card: d.cardinality)
-                },
-                cell: {
-                    let f = Layout.table(p.kind)
-                    return Field(shift: UInt64(f.shift), mask: (1 << UInt64(f.width)) - 1, card: p.kind.cellsPerGroup)
-                }(),
-                none: p.kind.hasNoneCode, groupsPerCohort: p.groupsPerCohort, cellsPerGroup: p.kind.cellsPerGroup,
-                count: p.cellCount)
-        }
+        let stride = 12
+        let planCount = plans.count
         let chunks = codes.count >= 1 << 16 ? 2 : 1
-        let partials = UnsafeSendableBox([[[Int64]]](repeating: [], count: chunks))
+        let partials = UnsafeSendableBox([[Int64]](repeating: [], count: chunks))
         let codes = self.codes
+        let frozen = params
+        let size = total
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             let lo = codes.count * chunk / chunks
             let hi = codes.count * (chunk + 1) / chunks
-            var out = compiled.map { [Int64](repeating: 0, count: $0.count) }
+            var out = [Int64](repeating: 0, count: size)
             codes.withUnsafeBufferPointer { words in
-                for (t, plan) in compiled.enumerated() {
-                    out[t].withUnsafeMutableBufferPointer { counts in
-                        for i in lo..<hi {
-                            let w = words[i]
-                            let slot = Int(cohortSlots[Int(w & 0x3FF)])
-                            if slot < 0 { continue }
-                            var cell = Int((w >> plan.cell.shift) & plan.cell.mask)
-                            if plan.none {
-                                if cell == 0 { continue }
-                                cell -= 1
+                frozen.withUnsafeBufferPointer { p in
+                    cohortSlots.withUnsafeBufferPointer { slots in
+                        out.withUnsafeMutableBufferPointer { counts in
+                            for i in lo..<hi {
+                                let w = words[i]
+                                let slot = Int(slots[Int(w & 0x3FF)])
+                                if slot < 0 { continue }
+                                for t in 0..<planCount {
+                                    let b = t * stride
+                                    var cell = Int(truncatingIfNeeded: w >> UInt64(p[b])) & p[b + 1]
+                                    if p[b + 2] == 1 {
+                                        if cell == 0 { continue }
+                                        cell -= 1
+                                    }
+                                    var group = slot
+                                    if p[b + 5] > 0 {
+                                        group = group * p[b + 8] + (Int(truncatingIfNeeded: w >> UInt64(p[b + 6])) & p[b + 7])
+                                        if p[b + 5] > 1 {
+                                            group = group * p[b + 11] + (Int(truncatingIfNeeded: w >> UInt64(p[b + 9])) & p[b + 10])
+                                        }
+                                    }
+                                    counts[p[b + 4] + group * p[b + 3] + cell] &+= 1
+                                }
                             }
-                            var group = slot
-                            for d in plan.dims { group = group * d.card + Int((w >> d.shift) & d.mask) }
-                            counts[group * plan.cellsPerGroup + cell] += 1
                         }
                     }
                 }
             }
             partials.withValue { $0[chunk] = out }
         }
-        var total = partials.value[0]
-        for c in 1..<chunks {
-            for t in total.indices { for i in total[t].indices { total[t][i] += partials.value[c][t][i] } }
-        }
-        return total
+        var flat = partials.value[0]
+        for c in 1..<chunks { for i in flat.indices { flat[i] += partials.value[c][i] } }
+        return plans.indices.map { Array(flat[offsets[$0]..<(offsets[$0] + plans[$0].cellCount)]) }
     }
 }
 
@@ -201,4 +218,37 @@ final class UnsafeSendableBox<T>: @unchecked Sendable {
         return body(&stored)
     }
     var value: T { withValue { $0 } }
+}
+
+/// Keeps the projections of the last few cutoffs, so that repeated releases at one cutoff (e.g. a
+/// steward's quarterly batch of releases, or a retry) evaluate the cases once. An entry is reused
+/// only while the index holds the same number of events (every accepted event, including a void,
+/// raises ``CaseIndex/eventCount``), so a projection never outlives the data it was made from.
+///
+/// Thread-safe; the evaluation itself runs outside the lock.
+public final class ProjectionCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [(cutoff: Day, events: Int, projection: CaseProjection)] = []
+    private let capacity: Int
+
+    /// A cache of at most `capacity` cutoffs (default 4; each costs 8 bytes per case).
+    public init(capacity: Int = 4) { self.capacity = max(1, capacity) }
+
+    /// The projection of `index` as of `cutoff`, from the cache when still valid.
+    public func projection(of index: CaseIndex, cutoff: Day) -> CaseProjection {
+        let events = index.eventCount
+        lock.lock()
+        if let hit = entries.first(where: { $0.cutoff == cutoff && $0.events == events }) {
+            lock.unlock()
+            return hit.projection
+        }
+        lock.unlock()
+        let fresh = CaseProjection(index: index, cutoff: cutoff)
+        lock.lock()
+        entries.removeAll { $0.cutoff == cutoff }
+        entries.append((cutoff, events, fresh))
+        if entries.count > capacity { entries.removeFirst(entries.count - capacity) }
+        lock.unlock()
+        return fresh
+    }
 }

@@ -95,8 +95,9 @@ struct NoiseTable: Sendable {
 
     @inline(__always) func draw(_ rng: inout SimulationRNG) -> Int64 {
         let r = rng.next()
-        let i = Int((UInt64(probability.count).multipliedFullWidth(by: r)).high)
-        let u = Double(r & 0x1F_FFFF_FFFF_FFFF) / 9_007_199_254_740_992.0
+        // Column from the high 32 bits, acceptance from the low 32 bits: independent.
+        let i = Int(((r >> 32) &* UInt64(probability.count)) >> 32)
+        let u = Double(UInt32(truncatingIfNeeded: r)) * 0x1p-32
         let j = u < probability[i] ? i : Int(alias[i])
         return Int64(j) - offset
     }
@@ -151,8 +152,20 @@ struct GroupSimulator {
         var medians: [Double] = []
         if medianAt != nil { medians.reserveCapacity(replicates) }
         value.withUnsafeMutableBufferPointer { Derivation.derive(kind, counts, $0) }
+        let m = noise.probability.count
         for _ in 0..<replicates {
-            for i in 0..<cells { replica[i] = counts[i] &+ noise.draw(&rng) }
+            noise.probability.withUnsafeBufferPointer { prob in
+                noise.alias.withUnsafeBufferPointer { alias in
+                    for i in 0..<cells {
+                        // Inlined alias draw (see NoiseTable.draw).
+                        let r = rng.next()
+                        let k = Int(((r >> 32) &* UInt64(m)) >> 32)
+                        let u = Double(UInt32(truncatingIfNeeded: r)) * 0x1p-32
+                        let j = u < prob[k] ? k : Int(alias[k])
+                        replica[i] = counts[i] &+ (Int64(j) - noise.offset)
+                    }
+                }
+            }
             replica.withUnsafeBufferPointer { r in
                 estimate.withUnsafeMutableBufferPointer { Derivation.derive(kind, r, $0) }
             }
