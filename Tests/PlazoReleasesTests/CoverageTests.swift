@@ -63,6 +63,8 @@ import Testing
                 }
             }
         }
+        print("coverage over \(n) releases: " + watched.enumerated().map { "\($1.name) \(hits[$0])" }.joined(separator: ", ")
+              + "; counts \(countHits)/\(countTotal)")
         for (w, item) in watched.enumerated() {
             #expect(hits[w] >= 223 && hits[w] <= 249, "\(item.name): \(hits[w])/\(n)")
         }
