@@ -56,6 +56,7 @@ var targets: [Target] = [
         dependencies: [
             "PlazoPrivacy", "PlazoModel", "PlazoWire", "PlazoCases",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ],
         swiftSettings: strict
     ),

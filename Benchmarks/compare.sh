@@ -42,6 +42,7 @@ run "$OUT/sealopen" "$OUT/batch.plzb" 3
 echo "== durable ingest via HTTP vs raw SQLite inserts of the same rows"
 run "$PERF" ingest-durable --cases 200000 --batches 60 --write-rows "$OUT/rows.bin"
 run "$OUT/sqlite_insert" "$OUT/rows.bin" "$OUT/reference.sqlite"
+run "$OUT/sqlite_insert" "$OUT/rows.bin" "$OUT/reference.sqlite" 10000   # context: one commit per 10k rows, as Plazo
 
 echo "== exact samplers vs OpenDP"
 for mechanism in laplace gaussian; do

@@ -55,11 +55,17 @@ if im and so:
     r = im["events_per_s"] / so["records_per_s"]
     line("ingest in memory (verify + open + decode + validate + apply), one core, events/s vs libsodium sealed-box opening of the same bytes",
          fmt(im["events_per_s"], "/s"), fmt(so["records_per_s"], "/s"), f"{r:.2f}", "≥ 0.5", r >= 0.5)
-dh, sq = first("ingest_durable_http"), first("sqlite_insert")
+dh = first("ingest_durable_http")
+sq = next((r for r in rows if r.get("metric") == "sqlite_insert" and r.get("rows_per_transaction") == r.get("rows")), None)
+sq_batch = next((r for r in rows if r.get("metric") == "sqlite_insert" and r.get("rows_per_transaction", 0) < r.get("rows", 0)), None)
 if dh and sq:
     r = dh["events_per_s"] / sq["rows_per_s"]
     line("durable ingest via HTTP into SQLite, events/s vs raw SQLite inserts of the same rows in one transaction",
          fmt(dh["events_per_s"], "/s"), fmt(sq["rows_per_s"], "/s"), f"{r:.2f}", "≥ 0.5", r >= 0.5)
+if dh and sq_batch:
+    r = dh["events_per_s"] / sq_batch["rows_per_s"]
+    line(f"(context) the same, vs raw SQLite committing every {sq_batch['rows_per_transaction']:,} rows as Plazo commits each acknowledged batch",
+         fmt(dh["events_per_s"], "/s"), fmt(sq_batch["rows_per_s"], "/s"), f"{r:.2f}", "—", True)
 for mech in ("laplace", "gaussian"):
     for scale in (1, 10, 1000):
         p = first("sampler", implementation="plazo", mechanism=mech, scale=scale)

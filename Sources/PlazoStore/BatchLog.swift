@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import PlazoCases
 import PlazoModel
 import PlazoWire
@@ -71,7 +72,9 @@ public struct BatchLog: Sendable {
                     pseudonym BLOB NOT NULL CHECK (length(pseudonym) = 16),
                     record BLOB NOT NULL CHECK (length(record) = 16),
                     agency_id INTEGER NOT NULL,
-                    batch_seq INTEGER NOT NULL REFERENCES batch(seq),
+                    -- No REFERENCES clause: every row is written in the transaction of the batch it
+                    -- names, and a foreign-key lookup per event would cost a third of the insert.
+                    batch_seq INTEGER NOT NULL,
                     PRIMARY KEY (pseudonym, record)
                 ) WITHOUT ROWID;
                 """)
@@ -129,27 +132,47 @@ public struct BatchLog: Sendable {
                 ]
             )
             let seq = db.lastInsertedRowID
+            // The hot loop binds through SQLite's C API on GRDB's cached statements: building a
+            // StatementArguments array and two Data values per event costs more than the insert.
             let insert = try db.cachedStatement(
                 sql: "INSERT OR IGNORE INTO case_event (pseudonym, record, agency_id, batch_seq) VALUES (?, ?, ?, ?)"
-            )
+            ).sqliteStatement
             let lowerAttribution = try db.cachedStatement(
                 sql: "UPDATE case_event SET agency_id = ?1 WHERE pseudonym = ?2 AND record = ?3 AND agency_id > ?1"
-            )
+            ).sqliteStatement
+            let connection = db.sqliteConnection
             var isNew = [Bool](repeating: false, count: events.count)
             var newCount = 0
             var record = [UInt8](repeating: 0, count: EventRecord.byteCount)
+            let agency = Int64(header.agencyID)
             for (i, event) in events.enumerated() {
-                record.withUnsafeMutableBytes { EventRecord.encode(event, into: $0) }
-                try insert.execute(arguments: [
-                    Data(record[0..<16]), Data(record[16..<32]), Int64(header.agencyID), seq,
-                ])
-                if db.changesCount > 0 {
-                    isNew[i] = true
-                    newCount += 1
-                } else {
+                let outcome: Int32 = record.withUnsafeMutableBytes { buffer -> Int32 in
+                    EventRecord.encode(event, into: buffer)
+                    let base = UnsafeRawPointer(buffer.baseAddress!)
+                    // SQLITE_STATIC (nil): the buffer outlives the step below, and reset unbinds nothing
+                    // that is read later.
+                    sqlite3_bind_blob(insert, 1, base, 16, nil)
+                    sqlite3_bind_blob(insert, 2, base + 16, 16, nil)
+                    sqlite3_bind_int64(insert, 3, agency)
+                    sqlite3_bind_int64(insert, 4, seq)
+                    let rc = sqlite3_step(insert)
+                    sqlite3_reset(insert)
+                    guard rc == SQLITE_DONE else { return rc }
+                    if sqlite3_changes(connection) > 0 { return -1 }
                     // Already held: keep it attributed to the smallest agency id, as PlazoCases
                     // does, so that attribution does not depend on arrival order.
-                    try lowerAttribution.execute(arguments: [Int64(header.agencyID), Data(record[0..<16]), Data(record[16..<32])])
+                    sqlite3_bind_int64(lowerAttribution, 1, agency)
+                    sqlite3_bind_blob(lowerAttribution, 2, base, 16, nil)
+                    sqlite3_bind_blob(lowerAttribution, 3, base + 16, 16, nil)
+                    let rc2 = sqlite3_step(lowerAttribution)
+                    sqlite3_reset(lowerAttribution)
+                    return rc2 == SQLITE_DONE ? 0 : rc2
+                }
+                if outcome == -1 {
+                    isNew[i] = true
+                    newCount += 1
+                } else if outcome != 0 {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: outcome), message: String(cString: sqlite3_errmsg(connection)))
                 }
             }
             let receipt = try makeReceipt(newCount)
