@@ -116,6 +116,11 @@ public struct CaseIndex: Sendable {
     // Hash table: 0 = empty, else case number + 1.
     private var table: [UInt32]
     private var tableBits: Int
+    /// Per-index random seed of the bucket hash (see ``bucket(_:_:)``).
+    private let hashSeed: (UInt64, UInt64) = {
+        var g = SystemRandomNumberGenerator()
+        return (g.next(), g.next())
+    }()
     // Per case.
     /// Pseudonym and metadata of each case side by side, so that finding a case and reaching
     /// its events costs one cache miss rather than three (the index is far larger than cache).
@@ -288,9 +293,21 @@ public struct CaseIndex: Sendable {
 
     @inline(__always)
     private func bucket(_ low: UInt64, _ high: UInt64) -> Int {
-        // Pseudonyms are keyed hashes already; the multiply only guards against structured test
-        // pseudonyms (0, 1, 2, ...) clustering in the table.
-        Int(truncatingIfNeeded: ((low ^ (high &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9) >> UInt64(64 - tableBits))
+        // Pseudonyms come from agencies: honest ones are keyed BLAKE2b outputs, but a faulty or
+        // hostile client could send structured ones chosen to collide (hash flooding turns every
+        // insert into a linear probe). Both halves go through a non-linear bijective mixer with a
+        // per-index random seed, as Swift's own Dictionary seeds its hashing, so collisions cannot
+        // be chosen without knowing the seed. The seed never leaves memory and affects no output.
+        Int(truncatingIfNeeded: (Self.mix(low ^ hashSeed.0) ^ Self.mix(high ^ hashSeed.1)) >> UInt64(64 - tableBits))
+    }
+
+    /// SplitMix64's finaliser: a bijection of UInt64 with good avalanche.
+    @inline(__always)
+    private static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 
     /// The case number of a pseudonym, or the empty table position where it would go.
