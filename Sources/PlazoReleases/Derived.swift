@@ -137,18 +137,17 @@ public enum Derivation {
         case .attrition:
             // reached_k = Σ_{s ≥ k} y_s (unbiased), then made non-negative and non-increasing in k
             // by a running maximum from the last stage: monotone by construction.
+            // (Written straight into `out[0..<n]`: no allocation in the simulation's inner loop.)
             let n = CaseStage.allCases.count
-            var reached = [Double](repeating: 0, count: n)
             var acc = 0.0, floor = 0.0
             for k in stride(from: n - 1, through: 0, by: -1) {
                 acc += c(k)
                 floor = max(floor, acc)
-                reached[k] = floor
+                out[k] = floor
             }
-            for k in 0..<n { out[k] = reached[k] }
             for k in 1..<n {
-                out[n + k - 1] = reached[0] > 0 ? reached[k] / reached[0] : .nan
-                out[2 * n - 1 + k - 1] = reached[k - 1] > 0 ? reached[k] / reached[k - 1] : .nan
+                out[n + k - 1] = out[0] > 0 ? out[k] / out[0] : .nan
+                out[2 * n - 1 + k - 1] = out[k - 1] > 0 ? out[k] / out[k - 1] : .nan
             }
         case .dispositions:
             let n = ChargedOutcome.allCases.count
