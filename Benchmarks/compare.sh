@@ -58,6 +58,9 @@ for cases in 100000 1000000 "$BIG"; do
     .venv-compare/bin/python Benchmarks/duckdb_groupby.py "$OUT/summaries-$cases.csv" | tee -a "$RESULTS"
 done
 
+echo "== dashboard reads under concurrent load (context: no reference tool)"
+run "$PERF" dashboard --cases 200000 --requests 4000 --concurrency 16
+
 echo "== resident memory per tracked case"
 run "$PERF" memory --cases 1000000
 run "$PERF" memory --cases "$BIG"

@@ -93,6 +93,13 @@ for rel in sorted(releases, key=lambda r: r["cases"]):
     d = first("duckdb_groupby", cases=rel["cases"])
     out.append(f"| {rel['cases']:,} | {rel['projection_seconds']:.3f} s | {rel['create_seconds']:.3f} s | {rel['total_seconds']:.3f} s | "
                f"{d['seconds']:.3f} s |" if d else f"| {rel['cases']:,} | {rel['projection_seconds']:.3f} s | {rel['create_seconds']:.3f} s | {rel['total_seconds']:.3f} s | n/a |")
+d = first("dashboard")
+if d:
+    out.append("\n## Dashboard reads\n")
+    out.append(f"`GET /v1/dashboards/...` answered from a stored release ({d['cases']:,} cases, all six tables × cohort × state × "
+               f"offence), {d['concurrency']} concurrent clients on loopback, {d['requests']:,} requests: "
+               f"**{d['requests_per_s']:,.0f} requests/s**, latency p50 {d['p50_ms']:.1f} ms, p99 {d['p99_ms']:.1f} ms, "
+               f"max {d['max_ms']:.1f} ms. Client and server share the machine's two cores.")
 out.append("\n## Raw results\n")
 out.append("```")
 out.extend(json.dumps(r, sort_keys=True) for r in rows)

@@ -270,6 +270,74 @@ case "release":
         out.close()
     }
 
+case "dashboard":
+    // Dashboard reads from a stored release under concurrent load: throughput and latency percentiles.
+    let cases = option("cases", 200_000)
+    let requests = option("requests", 4000)
+    let concurrency = option("concurrency", 16)
+    let dir = NSTemporaryDirectory() + "plazo-perf-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let cutoff = Day(year: 2025, month: 12, day: 31)!
+    var index = CaseIndex(expectedCases: cases)
+    _ = SyntheticJurisdiction(SynthConfiguration(cases: cases, seed: 2026, firstDay: Day(year: 2024, month: 1, day: 1)!, cutoff: cutoff))
+        .generateEvents(pseudonym: pseudonymOf) { e, a in index.apply(e, from: AgencyID(UInt32(a + 1))) }
+    let database = try AppDatabase.open(path: dir + "/plazo.sqlite")
+    try BudgetLedger(database: database).setDefaultBudget(Rational(1000, 1), by: "perf")
+    let cohorts = ["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4"]
+    let spec = ReleaseSpec(
+        title: "perf", cutoff: cutoff.iso, cohorts: cohorts,
+        tables: TableKind.allCases.map { TableRequest(table: $0, breakdown: [.state, .offence], rho: "1/10") }
+    )
+    _ = try ReleaseEngine(database: database).create(spec: spec, requester: "perf", projection: CaseProjection(index: index, cutoff: cutoff))
+    let token = try TokenStore(database).create(name: "perf", role: .oversight).token
+    let service = try BoxKeyPair.generate()
+    let ingest = try IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate())
+    var logger = Logger(label: "perf")
+    logger.logLevel = .error
+    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+    let app = buildApplication(ingest: ingest, database: database, configuration: .init(host: "127.0.0.1", port: 0), logger: logger) { continuation.yield($0) }
+    let server = Task { try await app.runService(gracefulShutdownSignals: []) }
+    var iterator = ports.makeAsyncIterator()
+    let port = await iterator.next()!
+    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    let boards = ["time-to-decision", "funnel", "dispositions", "backlog", "victim-updates"]
+    let states = (1...32).map { $0 < 10 ? "0\($0)" : "\($0)" }
+    let clock = ContinuousClock()
+    let started = clock.now
+    let latencies: [Double] = try await withThrowingTaskGroup(of: [Double].self) { group in
+        for worker in 0..<concurrency {
+            group.addTask {
+                var mine: [Double] = []
+                var i = worker
+                while i < requests {
+                    let url = "http://127.0.0.1:\(port)/v1/dashboards/\(boards[i % boards.count])?cohort=\(cohorts[i % cohorts.count])&state=\(states[i % states.count])"
+                    var request = HTTPClientRequest(url: url)
+                    request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                    let t0 = clock.now
+                    let response = try await client.execute(request, timeout: .seconds(30))
+                    _ = try await response.body.collect(upTo: 1 << 24)
+                    precondition(response.status.code == 200, "dashboard answered \(response.status)")
+                    mine.append((clock.now - t0) / .milliseconds(1))
+                    i += concurrency
+                }
+                return mine
+            }
+        }
+        var all: [Double] = []
+        for try await part in group { all += part }
+        return all
+    }
+    let seconds = (clock.now - started) / .seconds(1)
+    try await client.shutdown()
+    server.cancel()
+    let sorted = latencies.sorted()
+    func pct(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+    report([
+        "metric": "dashboard", "cases": cases, "requests": latencies.count, "concurrency": concurrency,
+        "requests_per_s": Double(latencies.count) / seconds, "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": sorted.last ?? 0,
+    ])
+
 default:
     FileHandle.standardError.write(Data("usage: plazo-perf ingest-memory|ingest-durable|memory|release [--cases N] [--batches N]\n".utf8))
     exit(2)
