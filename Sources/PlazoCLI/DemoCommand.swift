@@ -41,6 +41,20 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Stop after the summary instead of serving until interrupted.")
     var exit = false
 
+    /// Whether a TCP port on 127.0.0.1 can be bound now.
+    static func portIsFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
     /// Unbuffered, so that lines interleave correctly with the progress shown on standard error.
     func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
 
@@ -83,13 +97,23 @@ struct DemoCommand: AsyncParsableCommand {
         let ingest = try IngestService(database: database, serviceKeys: [serviceBox], receiptKey: serviceSigning)
         var logger = Logger(label: "plazo")
         logger.logLevel = .warning
+        // A newcomer's machine may already use 8080: then take any free port rather than fail.
+        let requestedPort = port != 0 && !Self.portIsFree(port) ? 0 : port
+        if requestedPort != port { say("   port \(port) is in use; using a free port instead") }
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = buildApplication(ingest: ingest, configuration: ServerConfiguration(host: "127.0.0.1", port: port), logger: logger) { bound in
+        let app = buildApplication(ingest: ingest, configuration: ServerConfiguration(host: "127.0.0.1", port: requestedPort), logger: logger) { bound in
             portContinuation.yield(bound)
         }
-        let server = Task { try await app.runService() }
+        let server = Task {
+            // If the server cannot start, end the port stream so that the demo fails instead of waiting.
+            defer { portContinuation.finish() }
+            try await app.runService()
+        }
         var portIterator = ports.makeAsyncIterator()
-        guard let boundPort = await portIterator.next() else { throw ValidationError("the server did not start") }
+        guard let boundPort = await portIterator.next() else {
+            _ = try await server.value
+            throw ValidationError("the server did not start")
+        }
         let base = "http://127.0.0.1:\(boundPort)"
         say("   listening on \(base)")
 
