@@ -82,15 +82,29 @@ struct BufferedText {
     }
 }
 
+/// PlazoSynth's direct event stream for `cases` cases (pseudonym i for case i), with the index of
+/// the recording agency.
+func forEachSyntheticEvent(cases: Int, seed: UInt64 = 2026, from first: Day, cutoff: Day, _ body: (CaseEvent, Int) -> Void) {
+    _ = SyntheticJurisdiction(SynthConfiguration(cases: cases, seed: seed, firstDay: first, cutoff: cutoff))
+        .generateEvents(pseudonym: pseudonymOf, body)
+}
+
+/// A case index of `cases` synthetic cases reported from 2024-01-01 to `cutoff`.
+func syntheticIndex(cases: Int, cutoff: Day) -> CaseIndex {
+    var index = CaseIndex(expectedCases: cases)
+    forEachSyntheticEvent(cases: cases, from: Day(year: 2024, month: 1, day: 1)!, cutoff: cutoff) { e, a in
+        index.apply(e, from: AgencyID(UInt32(a + 1)))
+    }
+    return index
+}
+
 /// Synthetic events of `cases` cases (PlazoSynth's direct stream), pseudonym i for case i.
 func syntheticEvents(cases: Int, seed: UInt64 = 2026) -> [(CaseEvent, Int)] {
     var out: [(CaseEvent, Int)] = []
     out.reserveCapacity(cases * 6)
-    let today = Day(unixSeconds: Int64(Date().timeIntervalSince1970))!
-    _ = SyntheticJurisdiction(SynthConfiguration(cases: cases, seed: seed, firstDay: Day(year: 2022, month: 1, day: 1)!, cutoff: today))
-        .generateEvents(pseudonym: { i in pseudonymOf(i) }) { e, a in
-            out.append((e, a))
-        }
+    forEachSyntheticEvent(cases: cases, seed: seed, from: Day(year: 2022, month: 1, day: 1)!, cutoff: Day(unixSeconds: Int64(Date().timeIntervalSince1970))!) {
+        out.append(($0, $1))
+    }
     return out
 }
 
@@ -211,11 +225,10 @@ case "memory":
     var index = CaseIndex(expectedCases: cases)
     let today = Day(unixSeconds: Int64(Date().timeIntervalSince1970))!
     var eventCount = 0
-    _ = SyntheticJurisdiction(SynthConfiguration(cases: cases, seed: 2026, firstDay: Day(year: 2022, month: 1, day: 1)!, cutoff: today))
-        .generateEvents(pseudonym: { i in pseudonymOf(i) }) { e, a in
-            index.apply(e, from: AgencyID(UInt32(a + 1)))
-            eventCount += 1
-        }
+    forEachSyntheticEvent(cases: cases, from: Day(year: 2022, month: 1, day: 1)!, cutoff: today) { e, a in
+        index.apply(e, from: AgencyID(UInt32(a + 1)))
+        eventCount += 1
+    }
     let after = memory()
     report([
         "metric": "memory", "cases": index.caseCount, "events": eventCount,
@@ -231,11 +244,7 @@ case "release":
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let cutoff = Day(year: 2025, month: 12, day: 31)!
-    var index = CaseIndex(expectedCases: cases)
-    _ = SyntheticJurisdiction(SynthConfiguration(cases: cases, seed: 2026, firstDay: Day(year: 2024, month: 1, day: 1)!, cutoff: cutoff))
-        .generateEvents(pseudonym: { i in pseudonymOf(i) }) { e, a in
-            index.apply(e, from: AgencyID(UInt32(a + 1)))
-        }
+    let index = syntheticIndex(cases: cases, cutoff: cutoff)
     let database = try AppDatabase.open(path: dir + "/plazo.sqlite")
     try BudgetLedger(database: database).setDefaultBudget(Rational(1000, 1), by: "perf")
     let both: [BreakdownDimension] = [.state, .offence]
@@ -279,9 +288,7 @@ case "dashboard":
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let cutoff = Day(year: 2025, month: 12, day: 31)!
-    var index = CaseIndex(expectedCases: cases)
-    _ = SyntheticJurisdiction(SynthConfiguration(cases: cases, seed: 2026, firstDay: Day(year: 2024, month: 1, day: 1)!, cutoff: cutoff))
-        .generateEvents(pseudonym: pseudonymOf) { e, a in index.apply(e, from: AgencyID(UInt32(a + 1))) }
+    let index = syntheticIndex(cases: cases, cutoff: cutoff)
     let database = try AppDatabase.open(path: dir + "/plazo.sqlite")
     try BudgetLedger(database: database).setDefaultBudget(Rational(1000, 1), by: "perf")
     let cohorts = ["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4"]

@@ -70,15 +70,7 @@ struct DemoCommand: AsyncParsableCommand {
 
         // 1. Keys: the service's, each agency's, the jurisdiction's linkage key.
         say("== 1. keys")
-        let serviceBox = try BoxKeyPair.generate()
-        let serviceSeed = try SecretBytes.random(count: 32)
-        let serviceSigning = try SigningKeyPair.derive(seed: serviceSeed.withUnsafeBytes { Array($0) })
-        try fm.createDirectory(atPath: path("keys"), withIntermediateDirectories: true)
-        let stamp = KeyFile.timestamp()
-        try KeyFile(kind: .serviceBoxSecret, keyID: KeyID.of(serviceBox.publicKey), created: stamp, key: serviceBox.secretKey).write(to: path("keys/service-box.secret"))
-        try KeyFile(kind: .serviceBoxPublic, keyID: KeyID.of(serviceBox.publicKey), created: stamp, key: SecretBytes(copying: serviceBox.publicKey.bytes)).write(to: path("keys/service-box.public"))
-        try KeyFile(kind: .serviceSigningSecret, keyID: KeyID.of(serviceSigning.publicKey), created: stamp, key: serviceSeed).write(to: path("keys/service-signing.secret"))
-        try KeyFile(kind: .serviceSigningPublic, keyID: KeyID.of(serviceSigning.publicKey), created: stamp, key: SecretBytes(copying: serviceSigning.publicKey.bytes)).write(to: path("keys/service-signing.public"))
+        let (serviceBox, serviceSigning) = try KeysCommand.Service.create(in: path("keys"), report: false)
         let linkage = try SecretBytes.random(count: 32)
         let pseudonymizer = try Pseudonymizer(linkageKey: linkage)
         say("   service box key \(KeyID.of(serviceBox.publicKey)), receipt key \(KeyID.of(serviceSigning.publicKey)), linkage key \(KeyFile.linkageKeyID(linkage)) (agencies only)")

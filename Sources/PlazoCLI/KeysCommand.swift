@@ -24,7 +24,15 @@ struct KeysCommand: ParsableCommand {
         var out: String
 
         func run() throws {
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let (box, signing) = try Self.create(in: out, report: true)
+            print("service box key      \(KeyID.of(box.publicKey))  (agencies seal batches to service-box.public)")
+            print("service signing key  \(KeyID.of(signing.publicKey))  (agencies verify receipts with service-signing.public)")
+        }
+
+        /// Creates the service's two key pairs and writes their four files into `directory`
+        /// (refusing to overwrite any). Used by `plazo keys service` and `plazo demo`.
+        static func create(in directory: String, report: Bool) throws -> (box: BoxKeyPair, signing: SigningKeyPair) {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let box = try BoxKeyPair.generate()
             let boxID = KeyID.of(box.publicKey)
             let seed = try SecretBytes.random(count: 32)
@@ -37,9 +45,8 @@ struct KeysCommand: ParsableCommand {
                 ("service-signing.secret", KeyFile(kind: .serviceSigningSecret, keyID: signingID, created: now, key: seed)),
                 ("service-signing.public", KeyFile(kind: .serviceSigningPublic, keyID: signingID, created: now, key: SecretBytes(copying: signing.publicKey.bytes))),
             ]
-            try writeAll(files, into: out)
-            print("service box key      \(boxID)  (agencies seal batches to service-box.public)")
-            print("service signing key  \(signingID)  (agencies verify receipts with service-signing.public)")
+            try writeAll(files, into: directory, report: report)
+            return (box, signing)
         }
     }
 
@@ -101,7 +108,7 @@ struct KeysCommand: ParsableCommand {
     }
 }
 
-private func writeAll(_ files: [(String, KeyFile)], into directory: String) throws {
+private func writeAll(_ files: [(String, KeyFile)], into directory: String, report: Bool = true) throws {
     // Refuse before writing anything, so a half-written set never replaces an existing one.
     for (name, _) in files {
         let path = (directory as NSString).appendingPathComponent(name)
@@ -110,6 +117,6 @@ private func writeAll(_ files: [(String, KeyFile)], into directory: String) thro
     for (name, file) in files {
         let path = (directory as NSString).appendingPathComponent(name)
         try file.write(to: path)
-        print("wrote \(path)\(file.kind.isSecret ? " (mode 0600)" : "")")
+        if report { print("wrote \(path)\(file.kind.isSecret ? " (mode 0600)" : "")") }
     }
 }

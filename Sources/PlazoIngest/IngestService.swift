@@ -122,28 +122,11 @@ public final class IngestService: Sendable {
             }
         } catch let error as IngestError { throw error } catch { throw .storeUnavailable(String(describing: error)) }
 
-        // Steps 4–9: authenticate, open, decode, validate.
-        let latestDay = (Day(unixSeconds: now) ?? Day(rawValue: .max)).adding(days: 1)
-        var events: [CaseEvent] = []
-        var rejected: [Receipt.RejectedRecord] = []
-        do {
-            try withBytes(bytes) { (buffer: UnsafeRawBufferPointer) throws(BatchError) in
-                _ = try opener.authenticate(buffer, now: now)
-                var plain = [UInt8](repeating: 0, count: Int(header.payloadLength) - BatchFormat.sealOverhead)
-                defer { for i in plain.indices { plain[i] = 0 } }
-                events.reserveCapacity(Int(header.recordCount))
-                try withMutableBytes(&plain) { (p: UnsafeMutableRawBufferPointer) throws(BatchError) in
-                    try opener.openPayload(buffer, header: header, into: p)
-                    BatchOpener.decodeRecords(
-                        UnsafeRawBufferPointer(p), count: Int(header.recordCount), latestDay: latestDay,
-                        accept: { _, e in events.append(e) },
-                        reject: { i, e in rejected.append(.init(index: UInt32(i), reason: RecordReason(e))) }
-                    )
-                }
-            }
-        } catch {
-            throw .batch(error)
-        }
+        // Steps 4–9: authenticate, open, decode, validate (the verification order of BatchOpener).
+        let opened: OpenedBatch
+        do { opened = try opener.open(bytes, now: now) } catch { throw .batch(error) }
+        let events = opened.events
+        let rejected = opened.rejected.map { Receipt.RejectedRecord(index: UInt32($0.index), reason: RecordReason($0.error)) }
 
         // One transaction: batch as received, its events, its receipt.
         let outcome: CommitOutcome
@@ -165,7 +148,7 @@ public final class IngestService: Sendable {
         }
 
         switch outcome {
-        case let .stored(receiptBytes, _):
+        case let .stored(receiptBytes):
             // Committed: now the in-memory state may follow. Every accepted event is applied, not
             // only the new ones: a duplicate from a smaller agency id moves the attribution, as
             // the store's case_event row did inside the transaction.
@@ -189,20 +172,4 @@ public final class IngestService: Sendable {
         let snapshot = index.withLock { $0 }  // copy-on-write: O(1) unless ingest writes meanwhile
         return try body(snapshot)
     }
-}
-
-@inline(__always)
-func withBytes<R>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(BatchError) -> R) throws(BatchError) -> R {
-    let result: Result<R, BatchError> = array.withUnsafeBytes { b in
-        do throws(BatchError) { return .success(try body(b)) } catch { return .failure(error) }
-    }
-    return try result.get()
-}
-
-@inline(__always)
-func withMutableBytes<R>(_ array: inout [UInt8], _ body: (UnsafeMutableRawBufferPointer) throws(BatchError) -> R) throws(BatchError) -> R {
-    let result: Result<R, BatchError> = array.withUnsafeMutableBytes { b in
-        do throws(BatchError) { return .success(try body(b)) } catch { return .failure(error) }
-    }
-    return try result.get()
 }

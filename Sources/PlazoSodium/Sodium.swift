@@ -53,25 +53,27 @@ func checkLength(_ what: String, _ actual: Int, _ expected: Int) throws(SodiumEr
     if actual != expected { throw .invalidLength(what: what, expected: expected, actual: actual) }
 }
 
-/// `Array.withUnsafeBytes` rethrows untyped errors; this keeps the bridge's typed throws.
+/// `Array.withUnsafeBytes` rethrows untyped errors; this keeps a typed error (the bridge's own
+/// `SodiumError`, or a caller's, such as the wire format's `BatchError`).
 @inline(__always)
-func withBytes<R>(
+public func withBytes<R, E: Error>(
     _ array: [UInt8],
-    _ body: (UnsafeRawBufferPointer) throws(SodiumError) -> R
-) throws(SodiumError) -> R {
-    let result: Result<R, SodiumError> = array.withUnsafeBytes { buffer in
-        do throws(SodiumError) { return .success(try body(buffer)) } catch { return .failure(error) }
+    _ body: (UnsafeRawBufferPointer) throws(E) -> R
+) throws(E) -> R {
+    let result: Result<R, E> = array.withUnsafeBytes { buffer in
+        do throws(E) { return .success(try body(buffer)) } catch { return .failure(error) }
     }
     return try result.get()
 }
 
+/// `Array.withUnsafeMutableBytes` keeping a typed error (see ``withBytes(_:_:)``).
 @inline(__always)
-func withMutableBytes<R>(
+public func withMutableBytes<R, E: Error>(
     _ array: inout [UInt8],
-    _ body: (UnsafeMutableRawBufferPointer) throws(SodiumError) -> R
-) throws(SodiumError) -> R {
-    let result: Result<R, SodiumError> = array.withUnsafeMutableBytes { buffer in
-        do throws(SodiumError) { return .success(try body(buffer)) } catch { return .failure(error) }
+    _ body: (UnsafeMutableRawBufferPointer) throws(E) -> R
+) throws(E) -> R {
+    let result: Result<R, E> = array.withUnsafeMutableBytes { buffer in
+        do throws(E) { return .success(try body(buffer)) } catch { return .failure(error) }
     }
     return try result.get()
 }

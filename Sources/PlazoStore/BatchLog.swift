@@ -17,8 +17,8 @@ public enum BatchLookup: Sendable, Equatable {
 
 /// The outcome of committing one batch.
 public enum CommitOutcome: Sendable {
-    /// Stored now. `isNew[i]` says whether the i-th accepted event was not already held.
-    case stored(receipt: [UInt8], isNew: [Bool])
+    /// Stored now, with the signed receipt.
+    case stored(receipt: [UInt8])
     /// The same bytes were already stored (possibly by a concurrent request): the original receipt.
     case replay(receipt: [UInt8])
     /// Another batch with this id is stored.
@@ -141,11 +141,10 @@ public struct BatchLog: Sendable {
                 sql: "UPDATE case_event SET agency_id = ?1 WHERE pseudonym = ?2 AND record = ?3 AND agency_id > ?1"
             ).sqliteStatement
             let connection = db.sqliteConnection
-            var isNew = [Bool](repeating: false, count: events.count)
             var newCount = 0
             var record = [UInt8](repeating: 0, count: EventRecord.byteCount)
             let agency = Int64(header.agencyID)
-            for (i, event) in events.enumerated() {
+            for event in events {
                 let outcome: Int32 = record.withUnsafeMutableBytes { buffer -> Int32 in
                     EventRecord.encode(event, into: buffer)
                     let base = UnsafeRawPointer(buffer.baseAddress!)
@@ -169,7 +168,6 @@ public struct BatchLog: Sendable {
                     return rc2 == SQLITE_DONE ? 0 : rc2
                 }
                 if outcome == -1 {
-                    isNew[i] = true
                     newCount += 1
                 } else if outcome != 0 {
                     throw DatabaseError(resultCode: ResultCode(rawValue: outcome), message: String(cString: sqlite3_errmsg(connection)))
@@ -180,7 +178,7 @@ public struct BatchLog: Sendable {
                 sql: "UPDATE batch SET receipt = ?, new_events = ? WHERE seq = ?",
                 arguments: [Data(receipt), newCount, seq]
             )
-            return .stored(receipt: receipt, isNew: isNew)
+            return .stored(receipt: receipt)
         }
     }
 

@@ -155,10 +155,7 @@ public struct BatchHeader: Hashable, Sendable {
 
     /// Parses the header of a byte array.
     public static func parse(_ batch: [UInt8]) throws(BatchError) -> BatchHeader {
-        let result: Result<BatchHeader, BatchError> = batch.withUnsafeBytes { b in
-            do throws(BatchError) { return .success(try parse(b)) } catch { return .failure(error) }
-        }
-        return try result.get()
+        try withBytes(batch) { (b: UnsafeRawBufferPointer) throws(BatchError) in try parse(b) }
     }
 }
 

@@ -192,40 +192,22 @@ public struct BatchOpener: Sendable {
     /// Record days are accepted up to the day after `now` (UTC).
     public func open(_ batch: [UInt8], now: Int64) throws(BatchError) -> OpenedBatch {
         let latestDay = (Day(unixSeconds: now) ?? Day(rawValue: .max)).adding(days: 1)
-        let result: Result<OpenedBatch, BatchError> = batch.withUnsafeBytes { bytes in
-            do throws(BatchError) {
-                let header = try authenticate(bytes, now: now)
-                var plain = [UInt8](repeating: 0, count: Int(header.payloadLength) - BatchFormat.sealOverhead)
-                defer { for i in plain.indices { plain[i] = 0 } }
-                var events: [CaseEvent] = []
-                events.reserveCapacity(Int(header.recordCount))
-                var rejected: [RecordRejection] = []
-                try plain.withMutableBytesTyped { (buffer: UnsafeMutableRawBufferPointer) throws(BatchError) in
-                    try openPayload(bytes, header: header, into: buffer)
-                    Self.decodeRecords(
-                        UnsafeRawBufferPointer(buffer), count: Int(header.recordCount), latestDay: latestDay,
-                        accept: { _, e in events.append(e) },
-                        reject: { i, e in rejected.append(RecordRejection(index: i, error: e)) }
-                    )
-                }
-                return .success(OpenedBatch(header: header, events: events, rejected: rejected))
-            } catch {
-                return .failure(error)
+        return try withBytes(batch) { (bytes: UnsafeRawBufferPointer) throws(BatchError) -> OpenedBatch in
+            let header = try authenticate(bytes, now: now)
+            var plain = [UInt8](repeating: 0, count: Int(header.payloadLength) - BatchFormat.sealOverhead)
+            defer { for i in plain.indices { plain[i] = 0 } }
+            var events: [CaseEvent] = []
+            events.reserveCapacity(Int(header.recordCount))
+            var rejected: [RecordRejection] = []
+            try withMutableBytes(&plain) { (buffer: UnsafeMutableRawBufferPointer) throws(BatchError) in
+                try openPayload(bytes, header: header, into: buffer)
+                Self.decodeRecords(
+                    UnsafeRawBufferPointer(buffer), count: Int(header.recordCount), latestDay: latestDay,
+                    accept: { _, e in events.append(e) },
+                    reject: { i, e in rejected.append(RecordRejection(index: i, error: e)) }
+                )
             }
+            return OpenedBatch(header: header, events: events, rejected: rejected)
         }
-        return try result.get()
-    }
-}
-
-extension Array where Element == UInt8 {
-    /// `withUnsafeMutableBytes` that keeps a typed error.
-    @inline(__always)
-    mutating func withMutableBytesTyped<R>(
-        _ body: (UnsafeMutableRawBufferPointer) throws(BatchError) -> R
-    ) throws(BatchError) -> R {
-        let result: Result<R, BatchError> = self.withUnsafeMutableBytes { (b: UnsafeMutableRawBufferPointer) -> Result<R, BatchError> in
-            do throws(BatchError) { return .success(try body(b)) } catch { return .failure(error) }
-        }
-        return try result.get()
     }
 }

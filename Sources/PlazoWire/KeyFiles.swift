@@ -190,9 +190,7 @@ public struct KeyFile: Sendable {
     /// The key id implied by the key material.
     func computedKeyID() throws(SodiumError) -> KeyID {
         switch kind {
-        case .serviceBoxPublic:
-            return KeyID.of(publicKey: key.withUnsafeBytes { Array($0) })
-        case .serviceSigningPublic, .agencySigningPublic:
+        case .serviceBoxPublic, .serviceSigningPublic, .agencySigningPublic:
             return KeyID.of(publicKey: key.withUnsafeBytes { Array($0) })
         case .serviceBoxSecret:
             return KeyID.of(try BoxKeyPair.publicKey(for: key))
