@@ -62,6 +62,16 @@ struct VocabularyTests {
         #expect(!EventType.chargeFiled.isValidDetail(1))
         #expect(EventType.referred.isValidDetail(AgencyType.stateProsecutor.rawValue))
     }
+
+    @Test("the spelled-out detail check agrees with each event type's detail vocabulary, for every byte")
+    func detailsAgreeWithVocabulary() {
+        for type in EventType.allCases {
+            for detail in UInt8.min...UInt8.max {
+                let expected = type.detailAttribute.map { $0.init(rawValue: detail) != nil } ?? (detail == 0)
+                #expect(type.isValidDetail(detail) == expected, "\(type) detail \(detail)")
+            }
+        }
+    }
 }
 
 @Suite("Days and quarters")
