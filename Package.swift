@@ -116,7 +116,10 @@ var targets: [Target] = [
     .testTarget(name: "PlazoSynthTests", dependencies: ["PlazoSynth", "PlazoAgency", "PlazoModel", "PlazoSodium"], swiftSettings: strict),
     .testTarget(
         name: "PlazoIngestTests",
-        dependencies: ["PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases"],
+        dependencies: [
+            "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ],
         swiftSettings: strict
     ),
     .testTarget(

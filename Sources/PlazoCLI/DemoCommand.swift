@@ -161,7 +161,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         progress.finish()
         try await client.shutdown()
-        let counts = try ingest.log.counts()
+        let counts = try ingest.counts()
         say("   \(files.count - refused) batches accepted, \(refused) refused; \(newEvents) new events, \(duplicates) duplicates counted once, \(recordRejects) records rejected")
         say("   store: \(counts.batches) batches, \(counts.events) distinct events, \(counts.cases) cases")
 

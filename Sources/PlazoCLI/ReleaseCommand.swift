@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlazoIngest
 import PlazoModel
 import PlazoReleases
 import PlazoStore
@@ -17,13 +18,15 @@ struct ReleaseCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a release from a spec (debits the privacy ledger of every cohort it names).",
             discussion: """
-                Rebuilds case state from the events in the store, evaluates every case as of the spec's \
+                Rebuilds case state from the stored batches (so it needs the service's box key, as \
+                `plazo serve` does), evaluates every case as of the spec's \
                 cutoff, adds exact discrete noise to every cell of every table, derives the curves and \
                 shares with their intervals, and stores the release together with its ledger spend. A \
                 release that would exceed any cohort's budget is refused whole and changes nothing. \
                 Example spec: docs/examples/quarterly-release.json.
                 """)
         @OptionGroup var store: StoreOptions
+        @OptionGroup var serviceKeys: ServiceKeyOptions
         @Option(help: "The release spec (JSON).") var spec: String
         @Option(help: "Who asks (recorded in the ledger and the release).") var requester: String = ProcessInfo.processInfo.environment["USER"] ?? "steward"
 
@@ -32,7 +35,8 @@ struct ReleaseCommand: ParsableCommand {
             let plan = try spec.validated()
             let database = try store.open()
             let started = Date()
-            let projection = try ReleaseEngine.projection(from: database, cutoff: plan.cutoff)
+            let index = try CaseLog.replay(BatchLog(database), serviceKeys: serviceKeys.boxKeyPairs())
+            let projection = CaseProjection(index: index, cutoff: plan.cutoff)
             let evaluated = Date()
             let release = try ReleaseEngine(database: database).create(spec: spec, requester: requester, projection: projection)
             let m = release.metadata

@@ -25,6 +25,18 @@ struct ServiceKeyOptions: ParsableArguments {
         try KeyFile.read((keys as NSString).appendingPathComponent("service-box.secret"), expecting: .serviceBoxSecret).boxKeyPair()
     }
 
+    /// The current box key and every retired one (`service-box.<anything>.secret` beside it).
+    /// Stored batches are re-opened at start-up, so a rotated-out key stays as long as batches
+    /// sealed to it are stored; only the current key is printed for agencies.
+    func boxKeyPairs() throws -> [BoxKeyPair] {
+        let retired = ((try? FileManager.default.contentsOfDirectory(atPath: keys)) ?? [])
+            .filter { $0.hasPrefix("service-box.") && $0.hasSuffix(".secret") && $0 != "service-box.secret" }
+            .sorted()
+        return try [boxKeyPair()] + retired.map {
+            try KeyFile.read((keys as NSString).appendingPathComponent($0), expecting: .serviceBoxSecret).boxKeyPair()
+        }
+    }
+
     func receiptKey() throws -> SigningKeyPair {
         try KeyFile.read((keys as NSString).appendingPathComponent("service-signing.secret"), expecting: .serviceSigningSecret).signingKeyPair()
     }
@@ -62,11 +74,11 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let database = try store.open()
         let ingest = try IngestService(
-            database: database, serviceKeys: [serviceKeys.boxKeyPair()], receiptKey: serviceKeys.receiptKey(),
+            database: database, serviceKeys: serviceKeys.boxKeyPairs(), receiptKey: serviceKeys.receiptKey(),
             timestampPolicy: TimestampPolicy(maxFutureSkew: 300, maxAge: Int64(maxBatchAgeDays) * 86_400),
             logger: logger
         )
-        let counts = try ingest.log.counts()
+        let counts = try ingest.counts()
         logger.info(
             "store opened",
             metadata: ["db": "\(store.db)", "batches": "\(counts.batches)", "events": "\(counts.events)", "cases": "\(counts.cases)"]

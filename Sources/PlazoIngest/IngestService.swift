@@ -62,10 +62,13 @@ public struct IngestResult: Sendable {
 }
 
 /// The receive pipeline. Follows the verification order of `specs/batch-format.md` §7, then
-/// stores the batch, its events and its signed receipt in one transaction, and only then updates
+/// stores the batch as received and its signed receipt in one transaction, and only then updates
 /// the in-memory case index and answers.
+///
+/// The batch log is the only durable form of the events: the case index lives in memory and is
+/// rebuilt from the log when the service starts (``init(database:serviceKeys:receiptKey:timestampPolicy:clock:logger:)``).
 public final class IngestService: Sendable {
-    /// The store (batches, case events; the HTTP API also keeps its tokens, ledger and releases here).
+    /// The store (batches; the HTTP API also keeps its tokens, ledger and releases here).
     public let database: AppDatabase
     /// The agency registry used for step 5.
     public let registry: AgencyRegistry
@@ -75,16 +78,19 @@ public final class IngestService: Sendable {
     let receiptKey: SigningKeyPair
     let clock: @Sendable () -> Int64
     let logger: Logger
-    /// The in-memory case index, kept equal to the `case_event` table.
+    /// The in-memory case index: the events of every stored batch, applied in acceptance order.
     let index: Mutex<CaseIndex>
 
-    /// Opens the pipeline over a migrated store and loads the case index from it.
+    /// Opens the pipeline over a migrated store and rebuilds the case index from its batch log.
     ///
     /// - Parameters:
-    ///   - serviceKeys: the box key pairs payloads may be sealed to.
+    ///   - serviceKeys: the box key pairs payloads may be sealed to. They must include the key of
+    ///     every stored batch (keep a retired service key as long as batches sealed to it are
+    ///     stored): start-up re-opens them all.
     ///   - receiptKey: the service's Ed25519 key that signs receipts.
     ///   - timestampPolicy: allowed clock skew of batch creation times.
     ///   - clock: Unix seconds now (injectable for tests).
+    /// - Throws: ``CaseLog/Failure`` when a stored batch cannot be re-opened.
     public init(
         database: AppDatabase, serviceKeys: [BoxKeyPair], receiptKey: SigningKeyPair,
         timestampPolicy: TimestampPolicy = .standard,
@@ -101,9 +107,13 @@ public final class IngestService: Sendable {
         self.opener = BatchOpener(serviceKeys: serviceKeys, timestampPolicy: timestampPolicy) { (agencyID, keyID) throws(BatchError) in
             try registry.signingKey(agencyID: agencyID, keyID: keyID)
         }
-        var index = CaseIndex()
-        try log.forEachEvent { event, agency in index.apply(event, from: agency) }
-        self.index = Mutex(index)
+        self.index = Mutex(try CaseLog.replay(log, serviceKeys: serviceKeys))
+    }
+
+    /// Stored batches, and distinct events and cases in the case index.
+    public func counts() throws -> (batches: Int, events: Int, cases: Int) {
+        let (events, cases) = index.withLock { ($0.eventCount, $0.caseCount) }
+        return (try log.batchCount(), events, cases)
     }
 
     /// Receives one batch.
@@ -128,20 +138,33 @@ public final class IngestService: Sendable {
         let events = opened.events
         let rejected = opened.rejected.map { Receipt.RejectedRecord(index: UInt32($0.index), reason: RecordReason($0.error)) }
 
-        // One transaction: batch as received, its events, its receipt.
+        // One transaction: the batch as received and its receipt. New events are counted against
+        // the index inside the store's serialised write, and the batch is applied to the index
+        // right after its commit, before any other batch's count: the count in each receipt is
+        // the one a replay of the log in acceptance order gives (`plazo rebuild` checks it).
         let outcome: CommitOutcome
         var signed: Receipt?
+        let agency = AgencyID(header.agencyID)
         do {
-            outcome = try log.commit(bytes: bytes, digest: digest, header: header, receivedAt: now, events: events) { newEvents in
-                var receipt = Receipt(
-                    batchID: header.batchID, batchDigest: digest, agencyID: header.agencyID, receivedAt: now,
-                    recordCount: header.recordCount, accepted: UInt32(events.count), newEvents: UInt32(newEvents),
-                    rejected: rejected, serviceKeyID: KeyID.of(receiptKey.publicKey)
-                )
-                try receipt.sign(with: receiptKey)
-                signed = receipt
-                return receipt.encoded()
-            }
+            outcome = try log.commit(
+                bytes: bytes, digest: digest, header: header, receivedAt: now, accepted: events.count,
+                makeReceipt: {
+                    let newEvents = index.withLock { index in index.preview(events) }.reduce(0) { $0 + ($1 == .new ? 1 : 0) }
+                    var receipt = Receipt(
+                        batchID: header.batchID, batchDigest: digest, agencyID: header.agencyID, receivedAt: now,
+                        recordCount: header.recordCount, accepted: UInt32(events.count), newEvents: UInt32(newEvents),
+                        rejected: rejected, serviceKeyID: KeyID.of(receiptKey.publicKey)
+                    )
+                    try receipt.sign(with: receiptKey)
+                    signed = receipt
+                    return (receipt.encoded(), newEvents)
+                },
+                afterCommit: {
+                    // Every accepted event is applied, not only the new ones: a duplicate from a
+                    // smaller agency id moves the attribution, as a replay of the log does.
+                    _ = index.withLock { index in index.apply(events, from: agency) }
+                }
+            )
         } catch {
             logger.error("batch could not be stored", metadata: ["batch.id": "\(header.batchID)", "error": "\(error)"])
             throw .storeUnavailable("write failed")
@@ -149,11 +172,6 @@ public final class IngestService: Sendable {
 
         switch outcome {
         case let .stored(receiptBytes):
-            // Committed: now the in-memory state may follow. Every accepted event is applied, not
-            // only the new ones: a duplicate from a smaller agency id moves the attribution, as
-            // the store's case_event row did inside the transaction.
-            let agency = AgencyID(header.agencyID)
-            index.withLock { index in index.apply(events, from: agency) }
             return IngestResult(receipt: signed!, receiptBytes: receiptBytes, replayed: false)
         case let .replay(receiptBytes):
             return try replay(receiptBytes)

@@ -10,7 +10,7 @@ import PlazoStore
 /// Typical use (CLI or HTTP steward endpoint):
 /// ```swift
 /// let engine = ReleaseEngine(database: db)
-/// let projection = try ReleaseEngine.projection(from: db, cutoff: day)   // or from a live CaseIndex
+/// let projection = CaseProjection(index: liveIndex, cutoff: day)
 /// let release = try engine.create(spec: spec, requester: "steward-name", projection: projection)
 /// let again = try engine.release(id: release.metadata.id)                 // same numbers, never re-noised
 /// ```
@@ -36,18 +36,9 @@ public struct ReleaseEngine: Sendable {
 
     // MARK: Inputs
 
-    /// Rebuilds the case index from the events held in the store (`plazo release create` uses this;
-    /// the server can instead project its live index with ``CaseProjection/init(index:cutoff:)``).
-    public static func caseIndex(from database: AppDatabase) throws -> CaseIndex {
-        var index = CaseIndex()
-        try BatchLog(database).forEachEvent { event, agency in _ = index.apply(event, from: agency) }
-        return index
-    }
-
-    /// The projection of the store's cases as of `cutoff`.
-    public static func projection(from database: AppDatabase, cutoff: Day) throws -> CaseProjection {
-        CaseProjection(index: try caseIndex(from: database), cutoff: cutoff)
-    }
+    /// The case index itself is not read from here: it lives in memory and is rebuilt from the
+    /// batch log by `PlazoIngest` (the only module that opens batches). Callers project it with
+    /// ``CaseProjection/init(index:cutoff:)``.
 
     // MARK: Creating
 

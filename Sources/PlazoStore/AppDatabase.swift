@@ -52,7 +52,7 @@ public final class AppDatabase: Sendable {
         config.prepareDatabase { db in
             // Durability of acknowledged batches: in WAL mode, FULL syncs the log on every commit,
             // so a receipt is only sent for a transaction that survives a power cut. A larger page
-            // cache keeps the case_event index hot during ingest.
+            // cache serves the ledger and release reads.
             try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536")
         }
         return config

@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import GRDBSQLite
 import PlazoCases
 import PlazoModel
 import PlazoWire
@@ -35,16 +34,20 @@ public enum BatchLogError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// The log of accepted batches — the source of truth — and the case state derived from it.
+/// The log of accepted batches: the source of truth, and the only durable form of case events.
 ///
-/// - `batch`: each accepted batch exactly as received (header, ciphertext, signature), its digest
-///   and its signed receipt. The decrypted payload is never written.
-/// - `case_event`: the set of distinct de-identified events of each case (the normal form of case
-///   state: ``PlazoCases`` derives everything else from it). Keyed by (pseudonym, record bytes), so
-///   an event sent twice, in one batch or in two, is held once.
+/// - `batch`: each accepted batch exactly as received (header, sealed payload, signature), its
+///   digest and its signed receipt, written in one transaction: after a crash either all of it is
+///   there or none is.
 ///
-/// A batch, its events and its receipt are written in one transaction: after a crash either all
-/// of them are there or none is.
+/// Decrypted events are never written to disk. The in-memory case index is the one materialised
+/// form of case state; the service rebuilds it at start-up by re-opening the stored batches in
+/// acceptance order (`IngestService`), and `plazo rebuild` audits the log against the receipts.
+///
+/// Until version 2 of this store each event was also inserted into a `case_event` table. That
+/// duplicated the index, kept every de-identified event in plaintext at rest, and cost most of
+/// the time of a durable ingest (10,000 random-key B-tree inserts per batch touch thousands of
+/// pages that every commit then writes to the WAL); see `docs/ingest.md`.
 public struct BatchLog: Sendable {
     let database: AppDatabase
 
@@ -72,13 +75,16 @@ public struct BatchLog: Sendable {
                     pseudonym BLOB NOT NULL CHECK (length(pseudonym) = 16),
                     record BLOB NOT NULL CHECK (length(record) = 16),
                     agency_id INTEGER NOT NULL,
-                    -- No REFERENCES clause: every row is written in the transaction of the batch it
-                    -- names, and a foreign-key lookup per event would cost a third of the insert.
                     batch_seq INTEGER NOT NULL,
                     PRIMARY KEY (pseudonym, record)
                 ) WITHOUT ROWID;
                 """)
-        }
+        },
+        // The events are derived from the batches (the index is rebuilt from them), so dropping
+        // their plaintext copy loses nothing.
+        StoreMigration("v2-drop-case-event") { db in
+            try db.execute(sql: "DROP TABLE case_event")
+        },
     ]
 
     /// Looks a batch id up: unknown, the same bytes (a replay), or different bytes.
@@ -100,85 +106,57 @@ public struct BatchLog: Sendable {
         return .differentBytes
     }
 
-    /// Stores a verified batch, its accepted events and its receipt in one transaction.
+    /// Stores a verified batch and its receipt in one transaction.
+    ///
+    /// Commits are serialised (SQLite has one writer, and GRDB runs write closures one at a time),
+    /// and both callbacks run inside that serialised section: `makeReceipt` before the batch is
+    /// written, `afterCommit` once the transaction is durable and before the next commit starts.
+    /// Together they let the caller count new events against in-memory state and then apply the
+    /// batch to it, with no other batch in between.
     ///
     /// - Parameters:
     ///   - bytes: the batch exactly as received.
     ///   - digest: BLAKE2b-256 of `bytes`.
-    ///   - events: the records that passed validation.
-    ///   - makeReceipt: called inside the transaction with the number of new events; returns the
-    ///     signed receipt bytes to store and answer with.
+    ///   - accepted: the number of records that passed validation.
+    ///   - makeReceipt: returns the signed receipt bytes and its count of new events.
+    ///   - afterCommit: runs only when the batch was stored now (not for a replay or a conflict).
     public func commit(
-        bytes: [UInt8], digest: [UInt8], header: BatchHeader, receivedAt: Int64, events: [CaseEvent],
-        makeReceipt: (_ newEvents: Int) throws -> [UInt8]
+        bytes: [UInt8], digest: [UInt8], header: BatchHeader, receivedAt: Int64, accepted: Int,
+        makeReceipt: () throws -> (receipt: [UInt8], newEvents: Int),
+        afterCommit: () -> Void
     ) throws -> CommitOutcome {
-        try database.writer.write { db -> CommitOutcome in
-            // Checked again inside the write transaction: writes are serialised, so two concurrent
-            // submissions of one batch id cannot both get past this point.
-            switch try Self.lookup(db, batchID: header.batchID, digest: digest) {
-            case let .sameBytes(receipt): return .replay(receipt: receipt)
-            case .differentBytes: return .conflict
-            case .unknown: break
-            }
-            try db.execute(
-                sql: """
-                    INSERT INTO batch (batch_id, agency_id, signing_key_id, created_at, received_at, record_count,
-                                       accepted, new_events, digest, bytes, receipt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, x'')
-                    """,
-                arguments: [
-                    Data(header.batchID.bytes), Int64(header.agencyID), Data(header.signingKeyID.bytes), header.createdAt,
-                    receivedAt, Int64(header.recordCount), events.count, Data(digest), Data(bytes),
-                ]
-            )
-            let seq = db.lastInsertedRowID
-            // The hot loop binds through SQLite's C API on GRDB's cached statements: building a
-            // StatementArguments array and two Data values per event costs more than the insert.
-            let insert = try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO case_event (pseudonym, record, agency_id, batch_seq) VALUES (?, ?, ?, ?)"
-            ).sqliteStatement
-            let lowerAttribution = try db.cachedStatement(
-                sql: "UPDATE case_event SET agency_id = ?1 WHERE pseudonym = ?2 AND record = ?3 AND agency_id > ?1"
-            ).sqliteStatement
-            let connection = db.sqliteConnection
-            var newCount = 0
-            var record = [UInt8](repeating: 0, count: EventRecord.byteCount)
-            let agency = Int64(header.agencyID)
-            for event in events {
-                let outcome: Int32 = record.withUnsafeMutableBytes { buffer -> Int32 in
-                    EventRecord.encode(event, into: buffer)
-                    let base = UnsafeRawPointer(buffer.baseAddress!)
-                    // SQLITE_STATIC (nil): the buffer outlives the step below, and reset unbinds nothing
-                    // that is read later.
-                    sqlite3_bind_blob(insert, 1, base, 16, nil)
-                    sqlite3_bind_blob(insert, 2, base + 16, 16, nil)
-                    sqlite3_bind_int64(insert, 3, agency)
-                    sqlite3_bind_int64(insert, 4, seq)
-                    let rc = sqlite3_step(insert)
-                    sqlite3_reset(insert)
-                    guard rc == SQLITE_DONE else { return rc }
-                    if sqlite3_changes(connection) > 0 { return -1 }
-                    // Already held: keep it attributed to the smallest agency id, as PlazoCases
-                    // does, so that attribution does not depend on arrival order.
-                    sqlite3_bind_int64(lowerAttribution, 1, agency)
-                    sqlite3_bind_blob(lowerAttribution, 2, base, 16, nil)
-                    sqlite3_bind_blob(lowerAttribution, 3, base + 16, 16, nil)
-                    let rc2 = sqlite3_step(lowerAttribution)
-                    sqlite3_reset(lowerAttribution)
-                    return rc2 == SQLITE_DONE ? 0 : rc2
+        try database.writer.writeWithoutTransaction { db -> CommitOutcome in
+            var outcome = CommitOutcome.conflict
+            try db.inTransaction(.immediate) {
+                // Checked again inside the write transaction: writes are serialised, so two concurrent
+                // submissions of one batch id cannot both get past this point.
+                switch try Self.lookup(db, batchID: header.batchID, digest: digest) {
+                case let .sameBytes(receipt):
+                    outcome = .replay(receipt: receipt)
+                    return .rollback
+                case .differentBytes:
+                    outcome = .conflict
+                    return .rollback
+                case .unknown: break
                 }
-                if outcome == -1 {
-                    newCount += 1
-                } else if outcome != 0 {
-                    throw DatabaseError(resultCode: ResultCode(rawValue: outcome), message: String(cString: sqlite3_errmsg(connection)))
-                }
+                let (receipt, newEvents) = try makeReceipt()
+                try db.execute(
+                    sql: """
+                        INSERT INTO batch (batch_id, agency_id, signing_key_id, created_at, received_at, record_count,
+                                           accepted, new_events, digest, bytes, receipt)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        Data(header.batchID.bytes), Int64(header.agencyID), Data(header.signingKeyID.bytes), header.createdAt,
+                        receivedAt, Int64(header.recordCount), accepted, newEvents, Data(digest), Data(bytes), Data(receipt),
+                    ]
+                )
+                outcome = .stored(receipt: receipt)
+                return .commit
             }
-            let receipt = try makeReceipt(newCount)
-            try db.execute(
-                sql: "UPDATE batch SET receipt = ?, new_events = ? WHERE seq = ?",
-                arguments: [Data(receipt), newCount, seq]
-            )
-            return .stored(receipt: receipt)
+            // Here the transaction is committed (synchronous=FULL: the WAL is on disk).
+            if case .stored = outcome { afterCommit() }
+            return outcome
         }
     }
 
@@ -195,66 +173,47 @@ public struct BatchLog: Sendable {
         } catch { throw .database(String(describing: error)) }
     }
 
-    /// Calls `body` with every stored batch in acceptance order (for `plazo rebuild`). Batches are
-    /// read a page at a time, and `body` runs outside any database access, so it may use the store.
-    public func forEachBatch(_ body: (_ seq: Int64, _ agencyID: UInt32, _ bytes: [UInt8], _ receivedAt: Int64) throws -> Void) throws {
+    /// One stored batch, as ``forEachBatch(_:)`` reads it.
+    public struct StoredBatch: Sendable {
+        /// The acceptance order.
+        public let seq: Int64
+        public let agencyID: UInt32
+        /// The batch exactly as received.
+        public let bytes: [UInt8]
+        /// When it was accepted (Unix seconds): records are validated as on that day.
+        public let receivedAt: Int64
+        /// The signed receipt that acknowledged it.
+        public let receipt: [UInt8]
+    }
+
+    /// Calls `body` with every stored batch in acceptance order (start-up replay, `plazo rebuild`).
+    /// Batches are read a page at a time, and `body` runs outside any database access, so it may
+    /// use the store.
+    public func forEachBatch(_ body: (StoredBatch) throws -> Void) throws {
         var after: Int64 = 0
         while true {
             let page = try database.reader.read { db in
                 try Row.fetchAll(
-                    db, sql: "SELECT seq, agency_id, bytes, received_at FROM batch WHERE seq > ? ORDER BY seq LIMIT 32",
+                    db, sql: "SELECT seq, agency_id, bytes, received_at, receipt FROM batch WHERE seq > ? ORDER BY seq LIMIT 32",
                     arguments: [after]
                 )
             }
             if page.isEmpty { return }
             for row in page {
                 let bytes: Data = row["bytes"]
-                try body(row["seq"], UInt32(row["agency_id"] as Int64), Array(bytes), row["received_at"])
-                after = row["seq"]
-            }
-        }
-    }
-
-    /// Calls `body` with every held event and the agency it is attributed to. Order is not
-    /// meaningful: case state does not depend on it. `body` runs outside any database access.
-    public func forEachEvent(_ body: (CaseEvent, AgencyID) throws -> Void) throws {
-        var afterPseudonym = Data()
-        var afterRecord = Data()
-        var buffer = [UInt8](repeating: 0, count: EventRecord.byteCount)
-        let farFuture = Day(rawValue: .max)
-        while true {
-            let page = try database.reader.read { db in
-                try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT pseudonym, record, agency_id FROM case_event
-                        WHERE (pseudonym, record) > (?, ?) ORDER BY pseudonym, record LIMIT 50000
-                        """,
-                    arguments: [afterPseudonym, afterRecord]
+                let receipt: Data = row["receipt"]
+                let batch = StoredBatch(
+                    seq: row["seq"], agencyID: UInt32(row["agency_id"] as Int64), bytes: Array(bytes),
+                    receivedAt: row["received_at"], receipt: Array(receipt)
                 )
-            }
-            if page.isEmpty { return }
-            for row in page {
-                let p: Data = row["pseudonym"]
-                let r: Data = row["record"]
-                buffer.replaceSubrange(0..<16, with: p)
-                buffer.replaceSubrange(16..<32, with: r)
-                let event = try EventRecord.decode(buffer, latestDay: farFuture)
-                try body(event, AgencyID(UInt32(row["agency_id"] as Int64)))
-                afterPseudonym = p
-                afterRecord = r
+                try body(batch)
+                after = batch.seq
             }
         }
     }
 
-    /// Counts for operators: batches, distinct events, distinct cases.
-    public func counts() throws -> (batches: Int, events: Int, cases: Int) {
-        try database.reader.read { db in
-            (
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM batch") ?? 0,
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM case_event") ?? 0,
-                try Int.fetchOne(db, sql: "SELECT count(DISTINCT pseudonym) FROM case_event") ?? 0
-            )
-        }
+    /// The number of stored batches.
+    public func batchCount() throws -> Int {
+        try database.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM batch") ?? 0 }
     }
 }

@@ -191,9 +191,23 @@ public struct BatchOpener: Sendable {
     /// The whole verification order on one batch: authenticate, open, decode and validate.
     /// Record days are accepted up to the day after `now` (UTC).
     public func open(_ batch: [UInt8], now: Int64) throws(BatchError) -> OpenedBatch {
+        try open(batch, now: now, authenticated: true)
+    }
+
+    /// Re-opens a batch the store accepted at `receivedAt`: opens and decodes it, validating its
+    /// records as on that day, without the signature and timestamp checks (steps 4–6).
+    ///
+    /// For replaying the batch log into memory at start-up only. The bytes were authenticated
+    /// before they were stored, and the sealed box's Poly1305 tag still refuses any altered
+    /// payload byte; `plazo rebuild` is the audit that checks the signatures again.
+    public func openStored(_ batch: [UInt8], receivedAt: Int64) throws(BatchError) -> OpenedBatch {
+        try open(batch, now: receivedAt, authenticated: false)
+    }
+
+    private func open(_ batch: [UInt8], now: Int64, authenticated: Bool) throws(BatchError) -> OpenedBatch {
         let latestDay = (Day(unixSeconds: now) ?? Day(rawValue: .max)).adding(days: 1)
         return try withBytes(batch) { (bytes: UnsafeRawBufferPointer) throws(BatchError) -> OpenedBatch in
-            let header = try authenticate(bytes, now: now)
+            let header = authenticated ? try authenticate(bytes, now: now) : try BatchHeader.parse(bytes)
             var plain = [UInt8](repeating: 0, count: Int(header.payloadLength) - BatchFormat.sealOverhead)
             defer { for i in plain.indices { plain[i] = 0 } }
             var events: [CaseEvent] = []

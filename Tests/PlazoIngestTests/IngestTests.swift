@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import PlazoCases
 import PlazoModel
 import PlazoSodium
@@ -61,7 +62,15 @@ final class IngestFixture: @unchecked Sendable {
         )
     }
 
-    func storedCounts() throws -> (batches: Int, events: Int, cases: Int) { try ingest.log.counts() }
+    /// What the store holds: its batches, and the distinct events and cases of a fresh replay of
+    /// its log (what a restart would load). The live service must agree with it.
+    func storedCounts() throws -> (batches: Int, events: Int, cases: Int) {
+        let replayed = try CaseLog.replay(ingest.log, serviceKeys: [service])
+        let stored = (try ingest.log.batchCount(), replayed.eventCount, replayed.caseCount)
+        let live = try ingest.counts()
+        #expect(live == stored, "the live index differs from a replay of the log")
+        return stored
+    }
 }
 
 @Suite("Ingest pipeline")
@@ -182,6 +191,77 @@ struct IngestTests {
         let result = try f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0), future]))
         #expect(result.receipt.accepted == 1)
         #expect(result.receipt.rejected == [.init(index: 1, reason: .dayInFuture)])
+    }
+
+    @Test("no decrypted event reaches the database file: the store holds batches only as sealed")
+    func nothingDecryptedAtRest() throws {
+        let f = try F()
+        let events = (0..<50).map { F.event(UInt64(1_000 + $0), .reportReceived, $0) }
+        let bytes = try f.seal(events)
+        _ = try f.ingest.submit(bytes)
+        // Read the main file and the WAL as raw bytes (the WAL holds the commit until a checkpoint).
+        var onDisk = Data()
+        for suffix in ["", "-wal"] {
+            if let data = FileManager.default.contents(atPath: f.directory + "/plazo.sqlite" + suffix) { onDisk += data }
+        }
+        func occurs(_ needle: [UInt8]) -> Bool { onDisk.range(of: Data(needle)) != nil }
+        // Positive control: the sealed batch itself is there, so the scan can see stored bytes.
+        #expect(occurs(Array(bytes[64..<128])))
+        // No record's plaintext, nor even a pseudonym alone, is anywhere in the files.
+        for event in events {
+            let record = EventRecord.encode(event)
+            #expect(!occurs(Array(record[0..<16])), "a pseudonym is stored in plaintext")
+            #expect(!occurs(record))
+        }
+        #expect(try !f.database.reader.read { db in try db.tableExists("case_event") })
+    }
+
+    @Test("rebuild refuses a receipt that does not agree with the replay of its batch")
+    func rebuildChecksReceipts() throws {
+        let f = try F()
+        _ = try f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0), F.event(2, .reportReceived, 0)]))
+        let second = try f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0), F.event(3, .reportReceived, 1)]))
+        #expect(second.receipt.newEvents == 1)
+        var report = try Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service], receiptKey: f.receiptKey.publicKey).1
+        #expect(report.matches)
+
+        // A receipt that claims two new events, correctly signed (as a counting bug would sign it).
+        var wrong = second.receipt
+        wrong.newEvents = 2
+        try wrong.sign(with: f.receiptKey)
+        try f.database.writer.write { db in
+            try db.execute(sql: "UPDATE batch SET receipt = ? WHERE batch_id = ?", arguments: [Data(wrong.encoded()), Data(wrong.batchID.bytes)])
+        }
+        report = try Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service], receiptKey: f.receiptKey.publicKey).1
+        #expect(report.mismatches.count == 1)
+        #expect(report.mismatches.first?.seq == 2)
+        #expect(report.mismatches.first?.reason.contains("new events 2, replay 1") == true)
+
+        // The original counts, signed by a key that is not the service's: the signature check fails.
+        var forged = second.receipt
+        try forged.sign(with: try SigningKeyPair.generate())
+        try f.database.writer.write { db in
+            try db.execute(sql: "UPDATE batch SET receipt = ? WHERE batch_id = ?", arguments: [Data(forged.encoded()), Data(forged.batchID.bytes)])
+        }
+        report = try Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service], receiptKey: f.receiptKey.publicKey).1
+        #expect(report.mismatches.map(\.seq) == [2])
+        #expect(report.mismatches.first?.reason.contains("signature") == true)
+    }
+
+    @Test("start-up refuses, naming the batch, a store whose batches were sealed to a key it was not given")
+    func startUpNeedsEveryServiceKey() throws {
+        let f = try F()
+        _ = try f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0)]))
+        let other = try BoxKeyPair.generate()
+        #expect {
+            _ = try IngestService(database: f.database, serviceKeys: [other], receiptKey: f.receiptKey)
+        } throws: { error in
+            guard case let .batchUnreadable(seq, _) = error as? CaseLog.Failure else { return false }
+            return seq == 1
+        }
+        // With the old key kept beside the new one (a rotation), the state comes back.
+        let rotated = try IngestService(database: f.database, serviceKeys: [other, f.service], receiptKey: f.receiptKey)
+        #expect(try rotated.counts() == (1, 1, 1))
     }
 
     @Test("state after a restart, and a rebuild from the batch log, equal the incrementally built state")

@@ -195,7 +195,7 @@ struct EndToEndTests {
             if case .sameBytes = lookup { receipts += 1 } else { Issue.record("acknowledged batch \(receipt.batchID) is missing") }
         }
         #expect(receipts == files.count)
-        #expect(try log.counts().batches == files.count)
+        #expect(try log.batchCount() == files.count)
         let integrity = try await database.reader.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
         #expect(integrity == "ok")
         // The stored case state equals a rebuild from the batch log.

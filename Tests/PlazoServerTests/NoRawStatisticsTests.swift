@@ -69,7 +69,7 @@ struct NoRawStatisticsTests {
         let f = try APIFixture()
         try f.setBudget("1")
         let pseudonyms = try f.submitCases(Self.truth)
-        #expect(try f.server.ingest.log.counts().cases == Self.truth)
+        #expect(try f.server.ingest.counts().cases == Self.truth)
 
         let captured = LineBox()
         var logger = Logger(label: "plazo.leak-test") { _ in CapturingLogHandler(lines: captured) }
