@@ -47,7 +47,9 @@ var targets: [Target] = [
         swiftSettings: strict
     ),
     // Case state: a deterministic function of the set of events of one case.
-    .target(name: "PlazoCases", dependencies: ["PlazoModel"], swiftSettings: strict),
+    // Prefetch hints for the case index (a static inline C function: Swift has none).
+    .target(name: "CPlazoPrefetch"),
+    .target(name: "PlazoCases", dependencies: ["PlazoModel", "CPlazoPrefetch"], swiftSettings: strict),
     // Differential privacy: exact samplers, mechanisms, accounting, accuracy. Pure; randomness from PlazoSodium.
     .target(name: "PlazoPrivacy", dependencies: ["PlazoSodium"], swiftSettings: strict),
     // The embedded SQLite store (GRDB): migrations and the persistent budget ledger; later batches and case state.
