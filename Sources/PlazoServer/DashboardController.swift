@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import PlazoModel
 import PlazoReleases
+import PlazoStore
 import Synchronization
 
 /// The oversight bodies' dashboards: `GET /v1/dashboards` (the metrics) and
