@@ -54,22 +54,34 @@ public enum CaseEvaluator {
     /// order, and a reopening follows the suspension or closure it undoes (so that a case
     /// suspended and reopened on the same day ends the day active); a disposition comes last
     /// among status changes because it is terminal.
+    ///
+    /// Held as sixteen 4-bit entries of one word, indexed by type code (15 for codes that are not
+    /// event types): a plain value, where an array would be retained and released by every sort
+    /// on every thread, and two threads evaluating cases contended on its reference count.
     @usableFromInline
-    static let precedence: [UInt64] = {
-        var p = [UInt64](repeating: 15, count: 16)
-        p[Int(EventType.reportReceived.rawValue)] = 0
-        p[Int(EventType.referred.rawValue)] = 1
-        p[Int(EventType.investigationOpened.rawValue)] = 2
-        p[Int(EventType.suspectIdentified.rawValue)] = 3
-        p[Int(EventType.chargeFiled.rawValue)] = 4
-        p[Int(EventType.suspended.rawValue)] = 5
-        p[Int(EventType.closedWithoutCharge.rawValue)] = 6
-        p[Int(EventType.reopened.rawValue)] = 7
-        p[Int(EventType.disposed.rawValue)] = 8
-        p[Int(EventType.victimInformed.rawValue)] = 9
-        p[Int(EventType.void.rawValue)] = 10
+    static let precedence: UInt64 = {
+        var p = UInt64.max
+        func set(_ type: EventType, _ rank: UInt64) {
+            let shift = UInt64(type.rawValue) * 4
+            p = p & ~(0xF << shift) | rank << shift
+        }
+        set(.reportReceived, 0)
+        set(.referred, 1)
+        set(.investigationOpened, 2)
+        set(.suspectIdentified, 3)
+        set(.chargeFiled, 4)
+        set(.suspended, 5)
+        set(.closedWithoutCharge, 6)
+        set(.reopened, 7)
+        set(.disposed, 8)
+        set(.victimInformed, 9)
+        set(.void, 10)
         return p
     }()
+
+    /// The same-day rank of a type code (see ``precedence``).
+    @inline(__always)
+    static func rank(_ typeCode: UInt8, in table: UInt64) -> UInt64 { table >> (UInt64(typeCode & 0xF) * 4) & 0xF }
 
     /// The core: evaluates the distinct events in `events` (reordered in place) as of `cutoff`,
     /// calls `anomaly` for every finding, and returns the summary (nil without a report).
@@ -112,8 +124,8 @@ public enum CaseEvaluator {
         //    packed content (distinct events have distinct content).
         let prec = precedence
         retained.sort { a, b in
-            let ka = UInt64(a.word >> 8 & 0xFFFF) << 4 | prec[Int(a.typeCode)]
-            let kb = UInt64(b.word >> 8 & 0xFFFF) << 4 | prec[Int(b.typeCode)]
+            let ka = UInt64(a.word >> 8 & 0xFFFF) << 4 | rank(a.typeCode, in: prec)
+            let kb = UInt64(b.word >> 8 & 0xFFFF) << 4 | rank(b.typeCode, in: prec)
             return ka != kb ? ka < kb : a.word < b.word
         }
 

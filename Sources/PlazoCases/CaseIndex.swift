@@ -453,14 +453,12 @@ public struct CaseIndex: Sendable {
 
     /// Decodes case `c` into `scratch` (emptied first) for the evaluator.
     private func load(case c: Int, into scratch: inout [EvalEvent]) {
-        scratch.removeAll(keepingCapacity: true)
-        forEachEventWord(case: c) { j in
-            let w = words[j]
-            let isVoid = w & 0xF == PackedEvent.voidCode
-            scratch.append(EvalEvent(
-                word: w & PackedEvent.contentMask, target: isVoid ? words[j + 1] : 0,
-                agency: agencyIDs[Int(w >> PackedEvent.agencyShift)]
-            ))
+        records.withUnsafeBufferPointer { records in
+            words.withUnsafeBufferPointer { words in
+                agencyIDs.withUnsafeBufferPointer { agencies in
+                    Self.load(case: c, records: records, words: words, agencies: agencies, into: &scratch)
+                }
+            }
         }
     }
 
@@ -486,14 +484,94 @@ public struct CaseIndex: Sendable {
     /// an unspecified order (aggregate over them; do not rely on the order). Reuses one scratch
     /// buffer: no allocation per case.
     public func forEachSummary(asOf cutoff: Day, _ body: (CaseSummary) throws -> Void) rethrows {
+        try forEachSummary(asOf: cutoff, part: 0, of: 1, body)
+    }
+
+    /// Like ``forEachSummary(asOf:_:)``, for the cases of part `part` (0-based) of `parts` about
+    /// equal parts of the index. The parts are disjoint and together hold every case, so parts can
+    /// be evaluated on several threads at once (an index is a value: reading it concurrently is safe).
+    public func forEachSummary(asOf cutoff: Day, part: Int, of parts: Int, _ body: (CaseSummary) throws -> Void) rethrows {
+        precondition(parts >= 1 && (0..<parts).contains(part), "part \(part) of \(parts)")
         var scratch: [EvalEvent] = []
         scratch.reserveCapacity(64)
-        for c in 0..<records.count {
-            load(case: c, into: &scratch)
-            let summary = scratch.withUnsafeMutableBufferPointer { b in
-                CaseEvaluator.evaluate(b, asOf: cutoff) { _, _ in }
+        // Raw buffers for the loop: reading the arrays through `self` retains and releases their
+        // shared buffers, and those atomic reference counts, hit by two threads evaluating two
+        // parts, made the parallel projection no faster than one thread (measured).
+        try records.withUnsafeBufferPointer { records in
+            try words.withUnsafeBufferPointer { words in
+                try agencyIDs.withUnsafeBufferPointer { agencies in
+                    for c in (records.count * part / parts)..<(records.count * (part + 1) / parts) {
+                        Self.load(case: c, records: records, words: words, agencies: agencies, into: &scratch)
+                        let summary = scratch.withUnsafeMutableBufferPointer { b in
+                            CaseEvaluator.evaluate(b, asOf: cutoff) { _, _ in }
+                        }
+                        if let summary { try body(summary) }
+                    }
+                }
             }
-            if let summary { try body(summary) }
+        }
+    }
+
+    /// Decodes case `c` into `scratch` over raw buffers (see ``forEachSummary(asOf:part:of:_:)``).
+    private static func load(
+        case c: Int, records: UnsafeBufferPointer<CaseRecord>, words: UnsafeBufferPointer<UInt64>,
+        agencies: UnsafeBufferPointer<AgencyID>, into scratch: inout [EvalEvent]
+    ) {
+        scratch.removeAll(keepingCapacity: true)
+        let m = records[c].meta
+        var chunkStart = Int(m & 0xFF_FFFF_FFFF)
+        var remaining = Int((m >> 40) & 0xFFFF)
+        var chunk = 0
+        while remaining > 0 {
+            let capacity = chunkCapacity(chunk)
+            let fill = min(remaining, capacity)
+            var j = chunkStart
+            while j < chunkStart + fill {
+                let w = words[j]
+                if w == 0 {
+                    j += 1  // padding
+                    continue
+                }
+                let isVoid = w & 0xF == PackedEvent.voidCode
+                scratch.append(EvalEvent(
+                    word: w & PackedEvent.contentMask, target: isVoid ? words[j + 1] : 0,
+                    agency: agencies[Int(w >> PackedEvent.agencyShift)]
+                ))
+                j += isVoid ? 2 : 1
+            }
+            remaining -= fill
+            if remaining > 0 {
+                chunkStart = Int(words[chunkStart + capacity])
+                chunk += 1
+            }
+        }
+    }
+
+    /// Words of chunk `i` of a case's chain before its link word (``chunkSizes`` − 1), without
+    /// touching the global array.
+    @inline(__always)
+    private static func chunkCapacity(_ i: Int) -> Int {
+        switch i {
+        case 0, 1: 3
+        case 2: 5
+        case 3: 7
+        case 4: 11
+        case 5: 15
+        case 6: 23
+        case 7: 31
+        case 8: 47
+        case 9: 63
+        case 10: 95
+        case 11: 127
+        case 12: 191
+        case 13: 255
+        case 14: 383
+        case 15: 511
+        case 16: 767
+        case 17: 1023
+        case 18: 1535
+        case 19: 2047
+        default: 4095
         }
     }
 

@@ -20,12 +20,20 @@ public struct CaseProjection: Sendable {
     let codes: [UInt64]
 
     /// Evaluates every case of `index` as of `cutoff` (O(cases); about 1.2 s per 10M cases).
+    ///
+    /// Evaluating the cases is the one O(cases) step of a release; it runs on two threads for
+    /// large indexes (each evaluates a disjoint part of the cases; the codes are concatenated).
     public init(index: CaseIndex, cutoff: Day) {
-        var codes: [UInt64] = []
-        codes.reserveCapacity(index.caseCount)
-        index.forEachSummary(asOf: cutoff) { codes.append(Self.code(of: $0)) }
+        let parts = index.caseCount >= 1 << 16 ? 2 : 1
+        let results = UnsafeSendableBox([[UInt64]](repeating: [], count: parts))
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            var codes: [UInt64] = []
+            codes.reserveCapacity(index.caseCount / parts + 1)
+            index.forEachSummary(asOf: cutoff, part: part, of: parts) { codes.append(Self.code(of: $0)) }
+            results.withValue { $0[part] = codes }
+        }
         self.cutoff = cutoff
-        self.codes = codes
+        self.codes = parts == 1 ? results.value[0] : results.value.flatMap { $0 }
     }
 
     /// Projects summaries evaluated as of `cutoff` (tests, or a caller with its own summaries).

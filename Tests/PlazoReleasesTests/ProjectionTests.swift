@@ -7,9 +7,11 @@ import PlazoStore
 import Testing
 
 @Suite struct ProjectionTests {
-    /// A few hundred cases as real events: the projection of the live index equals the projection
-    /// of its summaries, and the cache reuses it only while no event arrives.
-    @Test func projectionOfAnIndexMatchesItsSummariesAndCacheInvalidates() throws {
+    /// Cases as real events: the projection of the live index equals the projection of its
+    /// summaries, and the cache reuses it only while no event arrives. 70,000 cases take the
+    /// two-thread path of the projection (two parts of the index evaluated concurrently).
+    @Test(arguments: [400, 70_000])
+    func projectionOfAnIndexMatchesItsSummariesAndCacheInvalidates(cases: Int) throws {
         var index = CaseIndex()
         var rng = TestRNG(5)
         func event(_ c: Int, _ type: EventType, _ day: Day, detail: UInt8 = 0) -> CaseEvent {
@@ -22,7 +24,7 @@ import Testing
                 agencyType: .stateProsecutor)
         }
         var events: [CaseEvent] = []
-        for c in 0..<400 {
+        for c in 0..<cases {
             let report = Day(iso: "2025-01-01")!.adding(days: rng.int(180))
             events.append(event(c, .reportReceived, report))
             switch rng.int(4) {
@@ -38,14 +40,14 @@ import Testing
         let live = CaseProjection(index: index, cutoff: cutoff)
         let fromSummaries = CaseProjection(summaries: index.summaries(asOf: cutoff), cutoff: cutoff)
         #expect(live.codes.sorted() == fromSummaries.codes.sorted())
-        #expect(live.codes.count == 400)
+        #expect(live.codes.count == cases)
 
         let cache = ProjectionCache(capacity: 2)
         let a = cache.projection(of: index, cutoff: cutoff)
         let b = cache.projection(of: index, cutoff: cutoff)
         #expect(a.codes == b.codes)
-        _ = index.apply(event(1000, .reportReceived, Day(iso: "2025-03-01")!), from: AgencyID(1))
-        #expect(cache.projection(of: index, cutoff: cutoff).codes.count == 401)
+        _ = index.apply(event(cases + 1000, .reportReceived, Day(iso: "2025-03-01")!), from: AgencyID(1))
+        #expect(cache.projection(of: index, cutoff: cutoff).codes.count == cases + 1)
     }
 
     /// The Laplace mechanism: each table costs ε and is charged ε²/2 zCDP in every cohort.
