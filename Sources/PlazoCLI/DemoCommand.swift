@@ -30,7 +30,7 @@ struct DemoCommand: AsyncParsableCommand {
     var dir: String = "plazo-demo"
 
     @Option(name: .long, help: "Number of synthetic cases.")
-    var cases: Int = 100_000
+    var cases: Int = 300_000
 
     @Option(name: .long, help: "Seed of the synthetic data.")
     var seed: UInt64 = 2026
