@@ -40,9 +40,10 @@ run "$PERF" ingest-memory --cases 1000000 --batches 150 --write-batch "$OUT/batc
 run "$OUT/sealopen" "$OUT/batch.plzb" 3
 
 echo "== durable ingest via HTTP vs raw SQLite inserts of the same rows"
-run "$PERF" ingest-durable --cases 200000 --batches 60 --write-rows "$OUT/rows.bin"
+run "$PERF" ingest-durable --cases 200000 --batches 60 --write-rows "$OUT/rows.bin" --write-batches "$OUT/batches.bin"
 run "$OUT/sqlite_insert" "$OUT/rows.bin" "$OUT/reference.sqlite"
-run "$OUT/sqlite_insert" "$OUT/rows.bin" "$OUT/reference.sqlite" 10000   # context: one commit per 10k rows, as Plazo
+run "$OUT/sqlite_insert" "$OUT/rows.bin" "$OUT/reference.sqlite" 10000   # context: one commit per 10k rows
+run "$OUT/sqlite_insert" --batches "$OUT/batches.bin" "$OUT/reference.sqlite"   # context: the sealed batches, one per transaction, as Plazo stores them
 
 echo "== exact samplers vs OpenDP"
 for mechanism in laplace gaussian; do

@@ -50,11 +50,15 @@ def line(path, plazo, ref, ratio, target, ok, unit=""):
     out.append(f"| {path} | {plazo} | {ref} | {ratio} | {target} | {'yes' if ok else 'no'} |")
 
 
-im, so = first("ingest_memory"), first("libsodium_seal_open")
+im, so, vo = first("ingest_memory"), first("libsodium_seal_open"), first("libsodium_verify_open")
 if im and so:
     r = im["events_per_s"] / so["records_per_s"]
     line("ingest in memory (verify + open + decode + validate + apply), one core, events/s vs libsodium sealed-box opening of the same bytes",
          fmt(im["events_per_s"], "/s"), fmt(so["records_per_s"], "/s"), f"{r:.2f}", "≥ 0.5", r >= 0.5)
+if im and vo:
+    r = im["events_per_s"] / vo["records_per_s"]
+    line("(context) the same, vs libsodium doing all the cryptography a receiver must do on the same bytes: Ed25519 verification, then opening",
+         fmt(im["events_per_s"], "/s"), fmt(vo["records_per_s"], "/s"), f"{r:.2f}", "—", True)
 dh = first("ingest_durable_http")
 sq = next((r for r in rows if r.get("metric") == "sqlite_insert" and r.get("rows_per_transaction") == r.get("rows")), None)
 sq_batch = next((r for r in rows if r.get("metric") == "sqlite_insert" and r.get("rows_per_transaction", 0) < r.get("rows", 0)), None)
@@ -64,8 +68,13 @@ if dh and sq:
          fmt(dh["events_per_s"], "/s"), fmt(sq["rows_per_s"], "/s"), f"{r:.2f}", "≥ 0.5", r >= 0.5)
 if dh and sq_batch:
     r = dh["events_per_s"] / sq_batch["rows_per_s"]
-    line(f"(context) the same, vs raw SQLite committing every {sq_batch['rows_per_transaction']:,} rows as Plazo commits each acknowledged batch",
+    line(f"(context) the same, vs raw SQLite inserting the same rows with a commit every {sq_batch['rows_per_transaction']:,} rows (one per batch)",
          fmt(dh["events_per_s"], "/s"), fmt(sq_batch["rows_per_s"], "/s"), f"{r:.2f}", "—", True)
+sb = first("sqlite_store_batches")
+if dh and sb:
+    r = dh["events_per_s"] / sb["rows_per_s"]
+    line("(context) the same, vs raw SQLite storing the same sealed batches, one blob per transaction, as Plazo's store does",
+         fmt(dh["events_per_s"], "/s"), fmt(sb["rows_per_s"], "/s"), f"{r:.2f}", "—", True)
 for mech in ("laplace", "gaussian"):
     for scale in (1, 10, 1000):
         p = first("sampler", implementation="plazo", mechanism=mech, scale=scale)
@@ -93,6 +102,48 @@ if big and d:
 for m in sorted([r for r in rows if r.get("metric") == "memory"], key=lambda r: r["cases"]):
     b = m["rss_bytes_per_case"]
     line(f"resident memory per tracked case at {m['cases']:,} cases ({m['events']:,} events)", f"{b:.0f} B", "—", "—", "≤ 150 B", b <= 150)
+
+out.append("\n## Ingest: what the figures mean and what the profile shows\n")
+if im and so:
+    ns = im.get("ns_per_event", {})
+    total = sum(ns.values()) or float("nan")
+    open_ns = 1e9 / so["records_per_s"]
+    out.append("**In memory, the target is missed**"
+               + (f": Plazo ingests {fmt(im['events_per_s'], ' events/s')}, {im['events_per_s'] / so['records_per_s']:.2f}× "
+                  f"libsodium's opening alone (target 0.5×). " if im else ". ")
+               + "`plazo-perf ingest-memory` times each step of the path, summed over all batches, per event:\n")
+    out.append("| step | ns per event | share |")
+    out.append("|---|---:|---:|")
+    names = {"verify": "Ed25519 signature verification over header and ciphertext (SHA-512 of every byte)",
+             "open": "opening the sealed box (X25519 + XSalsa20-Poly1305)",
+             "decode": "decoding and validating the 32-byte records",
+             "apply": "applying to the case index (hash lookup, duplicate scan, append)"}
+    for k in ("verify", "open", "decode", "apply"):
+        if k in ns:
+            out.append(f"| {names[k]} | {ns[k]:.1f} | {ns[k] / total:.0%} |")
+    out.append(f"| total | {total:.1f} | |")
+    out.append("")
+    out.append(f"libsodium opens the same payload in {open_ns:.1f} ns per record, so the target allows about {2 * open_ns:.0f} ns per event "
+               "for the whole path. The signature check alone costs more than the opening: every byte of a batch must be "
+               "authenticated to its agency (principle 3: tampered bytes and unknown keys get precise errors, and the stored "
+               "batch stays verifiable by anyone holding the agency's public key), and Ed25519 hashes the message with SHA-512, "
+               "slower per byte than XSalsa20-Poly1305. The case index is the other large step: principle 4 keeps the aggregates "
+               "up to date as events arrive, and each new case is a cache miss into an index far larger than cache (prefetching, "
+               "24, 12 and 6 events ahead, hides part of it). No design that verifies every byte and updates per-case state "
+               "on one core reaches 0.5× of decryption alone. Measured against libsodium doing all the cryptography a receiver "
+               "must do (verification, then opening; the context row above), Plazo's whole path runs at "
+               + (f"{im['events_per_s'] / vo['records_per_s']:.2f}×" if vo else "n/a")
+               + ": decoding, validation and the index together cost about as much as the cryptography.\n")
+if dh:
+    out.append("**Durable ingest stores each batch as received.** Plazo's store keeps the sealed batch (ciphertext and "
+               "signature) and its signed receipt, one transaction and one WAL sync per batch, before the receipt is sent; the "
+               "events live in the in-memory index and are replayed from the stored batches at start-up"
+               + (f" ({fmt(dh['restart_replay_events_per_s'], ' events/s')} here)" if "restart_replay_events_per_s" in dh else "")
+               + ". The reference inserts the same events as rows into a table keyed by (pseudonym, record), the form Plazo "
+               "used until store version 2. Per-batch commits of 10,000 random-key rows write thousands of B-tree pages to the "
+               "WAL each time, which is why the row store managed only about a third of the single-transaction speed per batch. "
+               "The last context row is the floor for Plazo's storage: what remains above it is HTTP, hashing, verification, "
+               "opening and the index (see `docs/ingest.md`).\n")
 
 out.append("\nTwo rows compare release creation with DuckDB. DuckDB is given a table of per-case values as of the "
            "cutoff, already loaded in memory; Plazo's equivalent is the per-cutoff case projection (evaluating each case's "

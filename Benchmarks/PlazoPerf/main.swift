@@ -206,6 +206,12 @@ case "ingest-durable":
         }
         try Data(rows).write(to: URL(fileURLWithPath: path))
     }
+    if let path = stringOption("write-batches") {
+        // The same sealed batches, u32 length + bytes each, for the raw SQLite blob reference.
+        var out = [UInt8]()
+        for batch in batches { out += withUnsafeBytes(of: UInt32(batch.count).littleEndian) { Array($0) } + batch }
+        try Data(out).write(to: URL(fileURLWithPath: path))
+    }
     var logger = Logger(label: "perf")
     logger.logLevel = .error
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)

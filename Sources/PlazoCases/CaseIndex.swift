@@ -194,8 +194,9 @@ public struct CaseIndex: Sendable {
         var tally = ApplyTally()
         // Software pipelining for large indexes. Finding a case and reaching its events is a
         // chain of three dependent cache misses (table slot → case record → arena chunk). So,
-        // 12 events ahead, prefetch the table slot; 6 ahead, read that slot (in cache by now) and
-        // prefetch the case record; 3 ahead, read the record and prefetch its first arena chunk.
+        // 24 events ahead, prefetch the table slot; 12 ahead, read that slot (in cache by now) and
+        // prefetch the case record; 6 ahead, read the record and prefetch its first arena chunk
+        // (distances measured: 24/12/6 beat 12/6/3 and 8/4/2 on one million cases).
         // The misses of later events then overlap with the work on the current one. These are
         // hints (`__builtin_prefetch`): they never fault and change nothing, so a stale position
         // after a table growth or an arena reallocation costs a wasted prefetch at most. (Plain
