@@ -280,17 +280,25 @@ case "release":
         title: "perf", cutoff: cutoff.iso, cohorts: ["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4"],
         tables: TableKind.allCases.map { TableRequest(table: $0, breakdown: both, rho: "1/10") }
     )
+    // Best of `repeat` runs (3 by default), as the DuckDB reference takes the best of 3: each run
+    // evaluates the cases afresh and creates (and stores) a new release.
     let clock = ContinuousClock()
-    let t0 = clock.now
-    let projection = CaseProjection(index: index, cutoff: cutoff)
-    let t1 = clock.now
-    let release = try ReleaseEngine(database: database).create(spec: spec, requester: "perf", projection: projection)
-    let t2 = clock.now
-    let cells = release.tables.reduce(0) { $0 + $1.noisyCounts.count }
+    var best = (projection: Double.infinity, create: Double.infinity, total: Double.infinity)
+    var cells = 0
+    for _ in 0..<max(1, option("repeat", 3)) {
+        let t0 = clock.now
+        let projection = CaseProjection(index: index, cutoff: cutoff)
+        let t1 = clock.now
+        let release = try ReleaseEngine(database: database).create(spec: spec, requester: "perf", projection: projection)
+        let t2 = clock.now
+        cells = release.tables.reduce(0) { $0 + $1.noisyCounts.count }
+        best = (
+            min(best.projection, (t1 - t0) / .seconds(1)), min(best.create, (t2 - t1) / .seconds(1)), min(best.total, (t2 - t0) / .seconds(1))
+        )
+    }
     report([
-        "metric": "release", "cases": index.caseCount, "cells": cells,
-        "projection_seconds": (t1 - t0) / .seconds(1), "create_seconds": (t2 - t1) / .seconds(1),
-        "total_seconds": (t2 - t0) / .seconds(1),
+        "metric": "release", "cases": index.caseCount, "cells": cells, "runs": max(1, option("repeat", 3)),
+        "projection_seconds": best.projection, "create_seconds": best.create, "total_seconds": best.total,
     ])
     if let path = stringOption("write-summaries") {
         // The same cases as of the same cutoff, one CSV row each, for DuckDB's raw group-by.
