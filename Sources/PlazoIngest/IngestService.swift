@@ -185,9 +185,13 @@ public final class IngestService: Sendable {
         return IngestResult(receipt: receipt, receiptBytes: stored, replayed: true)
     }
 
-    /// Reads the case index under its lock.
-    public func withCaseIndex<R>(_ body: (CaseIndex) throws -> R) rethrows -> R {
-        let snapshot = index.withLock { $0 }  // copy-on-write: O(1) unless ingest writes meanwhile
-        return try body(snapshot)
+    /// Reads the case index while holding its lock: ingest applies no batch meanwhile.
+    ///
+    /// `body` should be quick or rare. A release's projection (about 0.7 s at 10 million cases)
+    /// holds ingest back for that long, which is the cheaper choice: handing out a copy-on-write
+    /// snapshot instead would make the next batch applied during the projection copy the whole
+    /// index (about 1 GB at 10 million cases) and hold both in memory.
+    public func withCaseIndex<R: Sendable>(_ body: (CaseIndex) -> R) -> R {
+        index.withLock { index in body(index) }
     }
 }
