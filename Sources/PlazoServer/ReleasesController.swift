@@ -40,6 +40,9 @@ final class ReleaseCache: Sendable {
 struct ReleasesController: Sendable {
     let ingest: IngestService
     let cache: ReleaseCache
+    /// The case projection of recent cutoffs, reused while no event arrives: a steward's batch
+    /// of releases at one cutoff (or a retry after `budget_exceeded`) evaluates the cases once.
+    let projections = ProjectionCache()
 
     /// `POST /v1/releases` (mounted behind the steward role).
     func addStewardRoutes(to group: RouterGroup<PlazoRequestContext>) {
@@ -70,13 +73,13 @@ struct ReleasesController: Sendable {
         }
         let requester = context.token?.name ?? "steward"
         let body = Array(bytes.readableBytesView)
-        let (ingest, engine) = (self.ingest, cache.engine)
+        let (ingest, engine, projections) = (self.ingest, cache.engine, self.projections)
         // Seconds of CPU on a large store: off the cooperative pool, so other requests go on.
         let outcome: Result<Release, ReleaseError> = await offload {
             do throws(ReleaseError) {
                 let spec = try ReleaseSpec.decode(json: body)
                 let plan = try spec.validated()
-                let projection = ingest.withCaseIndex { index in CaseProjection(index: index, cutoff: plan.cutoff) }
+                let projection = ingest.withCaseIndex { index in projections.projection(of: index, cutoff: plan.cutoff) }
                 return .success(try engine.create(spec: spec, requester: requester, projection: projection))
             } catch {
                 return .failure(error)
