@@ -109,10 +109,35 @@ public struct CaseIndex: Sendable {
     /// The most arena words one case may hold (an event takes 1, a void 2).
     public static let maxWordsPerCase = 4096
 
-    /// Chunk sizes in words, by position in a case's chain; the last word of each is the link.
-    static let chunkSizes: [Int] = [
-        4, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 4096,
-    ]
+    /// The size in words of chunk `i` of a case's chain (the last word of each is the link):
+    /// 4, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048,
+    /// then 4096. A switch rather than a global array: reading a global array from the hot loops
+    /// retains and releases its buffer, and two threads evaluating cases contended on that count.
+    @inline(__always)
+    static func chunkSize(_ i: Int) -> Int {
+        switch i {
+        case 0, 1: 4
+        case 2: 6
+        case 3: 8
+        case 4: 12
+        case 5: 16
+        case 6: 24
+        case 7: 32
+        case 8: 48
+        case 9: 64
+        case 10: 96
+        case 11: 128
+        case 12: 192
+        case 13: 256
+        case 14: 384
+        case 15: 512
+        case 16: 768
+        case 17: 1024
+        case 18: 1536
+        case 19: 2048
+        default: 4096
+        }
+    }
 
     // Hash table: 0 = empty, else case number + 1.
     private var table: [UInt32]
@@ -349,7 +374,7 @@ public struct CaseIndex: Sendable {
 
     private mutating func allocate(chunk i: Int) -> Int {
         let offset = words.count
-        words.append(contentsOf: repeatElement(0, count: CaseIndex.chunkSizes[i]))
+        words.append(contentsOf: repeatElement(0, count: CaseIndex.chunkSize(i)))
         return offset
     }
 
@@ -381,7 +406,7 @@ public struct CaseIndex: Sendable {
         var remaining = used
         var fill = 0
         while true {
-            let capacity = CaseIndex.chunkSizes[chunk] - 1
+            let capacity = CaseIndex.chunkSize(chunk) - 1
             fill = min(remaining, capacity)
             var j = chunkStart
             let end = chunkStart + fill
@@ -404,7 +429,7 @@ public struct CaseIndex: Sendable {
             chunk += 1
         }
         if used + need > CaseIndex.maxWordsPerCase { return .caseFull }
-        let capacity = CaseIndex.chunkSizes[chunk] - 1
+        let capacity = CaseIndex.chunkSize(chunk) - 1
         var newUsed = used + need
         var at = chunkStart + fill
         if fill + need > capacity {
@@ -425,12 +450,23 @@ public struct CaseIndex: Sendable {
     /// target is at the next position).
     @inline(__always)
     private func forEachEventWord(case c: Int, _ body: (Int) throws -> Void) rethrows {
+        try records.withUnsafeBufferPointer { records in
+            try words.withUnsafeBufferPointer { words in try Self.forEachEventWord(case: c, records: records, words: words, body) }
+        }
+    }
+
+    /// ``forEachEventWord(case:_:)`` over raw buffers, for loops that must not touch `self`'s
+    /// arrays (see ``forEachSummary(asOf:part:of:_:)``).
+    @inline(__always)
+    private static func forEachEventWord(
+        case c: Int, records: UnsafeBufferPointer<CaseRecord>, words: UnsafeBufferPointer<UInt64>, _ body: (Int) throws -> Void
+    ) rethrows {
         let m = records[c].meta
         var chunkStart = Int(m & 0xFF_FFFF_FFFF)
         var remaining = Int((m >> 40) & 0xFFFF)
         var chunk = 0
         while remaining > 0 {
-            let capacity = CaseIndex.chunkSizes[chunk] - 1
+            let capacity = CaseIndex.chunkSize(chunk) - 1
             let fill = min(remaining, capacity)
             var j = chunkStart
             while j < chunkStart + fill {
@@ -519,60 +555,13 @@ public struct CaseIndex: Sendable {
         agencies: UnsafeBufferPointer<AgencyID>, into scratch: inout [EvalEvent]
     ) {
         scratch.removeAll(keepingCapacity: true)
-        let m = records[c].meta
-        var chunkStart = Int(m & 0xFF_FFFF_FFFF)
-        var remaining = Int((m >> 40) & 0xFFFF)
-        var chunk = 0
-        while remaining > 0 {
-            let capacity = chunkCapacity(chunk)
-            let fill = min(remaining, capacity)
-            var j = chunkStart
-            while j < chunkStart + fill {
-                let w = words[j]
-                if w == 0 {
-                    j += 1  // padding
-                    continue
-                }
-                let isVoid = w & 0xF == PackedEvent.voidCode
-                scratch.append(EvalEvent(
-                    word: w & PackedEvent.contentMask, target: isVoid ? words[j + 1] : 0,
-                    agency: agencies[Int(w >> PackedEvent.agencyShift)]
-                ))
-                j += isVoid ? 2 : 1
-            }
-            remaining -= fill
-            if remaining > 0 {
-                chunkStart = Int(words[chunkStart + capacity])
-                chunk += 1
-            }
-        }
-    }
-
-    /// Words of chunk `i` of a case's chain before its link word (``chunkSizes`` − 1), without
-    /// touching the global array.
-    @inline(__always)
-    private static func chunkCapacity(_ i: Int) -> Int {
-        switch i {
-        case 0, 1: 3
-        case 2: 5
-        case 3: 7
-        case 4: 11
-        case 5: 15
-        case 6: 23
-        case 7: 31
-        case 8: 47
-        case 9: 63
-        case 10: 95
-        case 11: 127
-        case 12: 191
-        case 13: 255
-        case 14: 383
-        case 15: 511
-        case 16: 767
-        case 17: 1023
-        case 18: 1535
-        case 19: 2047
-        default: 4095
+        forEachEventWord(case: c, records: records, words: words) { j in
+            let w = words[j]
+            let isVoid = w & 0xF == PackedEvent.voidCode
+            scratch.append(EvalEvent(
+                word: w & PackedEvent.contentMask, target: isVoid ? words[j + 1] : 0,
+                agency: agencies[Int(w >> PackedEvent.agencyShift)]
+            ))
         }
     }
 
