@@ -115,7 +115,9 @@ public struct ReleaseEngine: Sendable {
             }
             metadata.id = row.id
         } catch let LedgerError.budgetExceeded(shortfalls) {
-            throw .budgetExceeded(shortfalls.map(\.description).joined(separator: "; "))
+            // The preflight passed but another spend (another thread or process) took the budget
+            // before this transaction: the same refusal, in the same words.
+            throw .budgetExceeded("privacy budget exceeded: " + shortfalls.map(\.description).joined(separator: "; "))
         } catch let e as ReleaseError { throw e } catch { throw .store("\(error)") }
         return Release(metadata: metadata, tables: tables)
     }

@@ -87,6 +87,48 @@ struct EndToEndTests {
         return dir
     }
 
+    /// The ledger's all-or-nothing spend holds across processes, not only across threads of one:
+    /// eight `plazo release create` processes started together against one store, whose cohort
+    /// budget admits three releases, store exactly three releases and three spends.
+    @Test("concurrent release processes against one store spend exactly the budget, no more")
+    func crossProcessLedger() throws {
+        let dir = try workspace()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["ledger", "set-budget", "--scope", "2025Q1", "--rho", "3/10", "--by", "test"], in: dir).status == 0)
+        let spec = #"{"title": "cross-process", "cutoff": "2025-06-30", "cohorts": ["2025Q1"], "tables": [{"table": "attrition", "breakdown": [], "rho": "1/10"}]}"#
+        try spec.write(toFile: dir + "/spec.json", atomically: true, encoding: .utf8)
+
+        // All eight are started before any is waited for, so that their spends really overlap.
+        let processes = try (0..<8).map { i -> (Process, Pipe) in
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: PlazoProcess.binary)
+            p.arguments = ["release", "create", "--spec", "spec.json", "--requester", "p\(i)"]
+            p.currentDirectoryURL = URL(fileURLWithPath: dir)
+            let err = Pipe()
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = err
+            try p.run()
+            return (p, err)
+        }
+        let all = processes.map { p, err -> (status: Int32, err: String) in
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return (p.terminationStatus, text)
+        }
+        #expect(all.filter { $0.status == 0 }.count == 3)
+        let refused = all.filter { $0.status != 0 }
+        #expect(refused.count == 5)
+        #expect(refused.allSatisfy { $0.err.contains("budget exceeded") }, "\(refused.map(\.err))")
+
+        let audit = try PlazoProcess.run(["ledger", "audit"], in: dir)
+        #expect(audit.status == 0)
+        #expect(audit.out.contains("3 spends; consistent"), "\(audit.out)")
+        let list = try PlazoProcess.run(["release", "list", "--json"], in: dir)
+        let releases = try JSONSerialization.jsonObject(with: Data(list.out.utf8)) as? [Any]
+        #expect(releases?.count == 3)
+    }
+
     /// keys, register, seal, submit, receipt, replay, rebuild — the README's agency path.
     @Test("an agency's whole path: keys, register, seal, submit, receipts, replay and rebuild")
     func agencyPath() throws {
