@@ -315,6 +315,20 @@ case "release":
         out.close()
     }
 
+case "projection":
+    // The per-cutoff case projection alone (the O(cases) step of a release), best of `repeat`.
+    let cases = option("cases", 1_000_000)
+    let cutoff = Day(year: 2025, month: 12, day: 31)!
+    let index = syntheticIndex(cases: cases, cutoff: cutoff)
+    let clock = ContinuousClock()
+    var best = Double.infinity
+    for _ in 0..<max(1, option("repeat", 5)) {
+        let t0 = clock.now
+        _ = CaseProjection(index: index, cutoff: cutoff)
+        best = min(best, (clock.now - t0) / .seconds(1))
+    }
+    report(["metric": "projection", "cases": index.caseCount, "seconds": best, "ns_per_case": best * 1e9 / Double(index.caseCount)])
+
 case "dashboard":
     // Dashboard reads from a stored release under concurrent load: throughput and latency percentiles.
     let cases = option("cases", 200_000)
@@ -382,6 +396,6 @@ case "dashboard":
     ])
 
 default:
-    FileHandle.standardError.write(Data("usage: plazo-perf ingest-memory|ingest-durable|memory|release [--cases N] [--batches N]\n".utf8))
+    FileHandle.standardError.write(Data("usage: plazo-perf ingest-memory|ingest-durable|memory|release|projection|dashboard [--cases N] [--batches N] [--repeat N]\n".utf8))
     exit(2)
 }
