@@ -392,6 +392,36 @@ struct CaseIndexIngestTests {
     }
 }
 
+extension CaseIndexIngestTests {
+    @Test("on random batches drawn from a small pool (many duplicates, voids, several cases), preview equals apply")
+    func previewMatchesApplyOnRandomBatches() {
+        var rng = SplitMix64(seed: 2026_11_29)
+        let cases = (0..<6).map { CasePseudonym(low: 0x100 + UInt64($0), high: 7) }
+        let types: [EventType] = [.investigationOpened, .suspectIdentified, .chargeFiled, .suspended, .reopened, .victimInformed]
+        for _ in 0..<200 {
+            var pool: [CaseEvent] = []
+            for _ in 0..<20 {
+                let p = cases[Int(rng.next() % 6)]
+                let d = Int(rng.next() % 40)
+                switch rng.next() % 4 {
+                case 0: pool.append(report(d, case: p))
+                case 1: pool.append(event(types[Int(rng.next() % 6)], d, detail: 0, case: p))
+                default: pool.append(event(.victimInformed, d, detail: UInt8(rng.next() % 3), case: p))
+                }
+            }
+            for e in pool.prefix(5) where e.type != .void { pool.append(void(e, on: 45, case: e.pseudonym)) }
+            var index = CaseIndex()
+            index.apply((0..<15).map { _ in pool[Int(rng.next() % UInt64(pool.count))] }, from: agency1)
+            let batch = (0..<40).map { _ in pool[Int(rng.next() % UInt64(pool.count))] }
+            let predicted = index.preview(batch)
+            var outcomes: [ApplyOutcome] = []
+            index.apply(batch, from: agency2, outcomes: &outcomes)
+            #expect(predicted == outcomes)
+            #expect(predicted.contains(.duplicate) && predicted.contains(.new))
+        }
+    }
+}
+
 @Suite("case index parts")
 struct CaseIndexPartsTests {
     @Test("the parts of forEachSummary are disjoint and together give every summary exactly once", arguments: [1, 2, 3, 7])
