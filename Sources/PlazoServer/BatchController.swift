@@ -32,8 +32,15 @@ struct BatchController: Sendable {
             return errorResponse(.contentTooLarge, code: "too_large", message: "the body is larger than \(BatchFormat.maxBatchSize) bytes")
         }
         let bytes = Array(buffer: body)
+        // Verification, decryption, the WAL sync and the index update block for milliseconds (and
+        // for as long as a release's projection holds the index): off the cooperative pool, whose
+        // few threads keep serving everything else meanwhile.
+        let ingest = self.ingest
+        let outcome: Result<IngestResult, IngestError> = await offload {
+            do throws(IngestError) { return .success(try ingest.submit(bytes)) } catch { return .failure(error) }
+        }
         do {
-            let result = try ingest.submit(bytes)
+            let result = try outcome.get()
             let r = result.receipt
             if result.replayed {
                 metrics.batchReplayed()
