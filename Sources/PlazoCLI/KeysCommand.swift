@@ -8,7 +8,7 @@ struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Create key files (secret files are written with mode 0600 and never overwritten).",
-        subcommands: [Service.self, Agency.self, Linkage.self, Show.self]
+        subcommands: [Service.self, RotateBox.self, Agency.self, Linkage.self, Show.self]
     )
 
     struct Service: ParsableCommand {
@@ -47,6 +47,49 @@ struct KeysCommand: ParsableCommand {
             ]
             try writeAll(files, into: directory, report: report)
             return (box, signing)
+        }
+    }
+
+    /// `plazo keys rotate-box --dir keys`: a new service box key; the old one is kept, retired.
+    struct RotateBox: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-box",
+            abstract: "Replace the service's box key, keeping the old secret as a retired key.",
+            discussion: """
+                Renames service-box.secret and service-box.public in DIR to service-box.<old key id>.secret \
+                and .public, then writes a new service-box.secret and service-box.public. After a \
+                restart, `plazo serve` accepts only batches sealed to the new key (a batch sealed to \
+                the old one is refused as unknown_service_key) and still re-opens the stored batches \
+                sealed to the old one, which it needs at every start: keep the retired secret for as \
+                long as such batches are stored. Give the new service-box.public to every agency.
+                """
+        )
+        @Option(name: .long, help: "The service's key directory (env PLAZO_KEYS; default ./keys).")
+        var dir: String = ProcessInfo.processInfo.environment["PLAZO_KEYS"] ?? "keys"
+
+        func run() throws {
+            let current = (dir as NSString).appendingPathComponent("service-box.secret")
+            let old = try KeyFile.read(current, expecting: .serviceBoxSecret)
+            let fm = FileManager.default
+            for suffix in ["secret", "public"] {
+                let retired = (dir as NSString).appendingPathComponent("service-box.\(old.keyID).\(suffix)")
+                if fm.fileExists(atPath: retired) { throw KeyFileError.alreadyExists(path: retired) }
+            }
+            for suffix in ["secret", "public"] {
+                let from = (dir as NSString).appendingPathComponent("service-box.\(suffix)")
+                if fm.fileExists(atPath: from) {
+                    try fm.moveItem(atPath: from, toPath: (dir as NSString).appendingPathComponent("service-box.\(old.keyID).\(suffix)"))
+                }
+            }
+            let box = try BoxKeyPair.generate()
+            let id = KeyID.of(box.publicKey)
+            let now = KeyFile.timestamp()
+            try writeAll([
+                ("service-box.secret", KeyFile(kind: .serviceBoxSecret, keyID: id, created: now, key: box.secretKey)),
+                ("service-box.public", KeyFile(kind: .serviceBoxPublic, keyID: id, created: now, key: SecretBytes(copying: box.publicKey.bytes))),
+            ], into: dir)
+            print("retired box key      \(old.keyID)  (kept as service-box.\(old.keyID).secret: stored batches sealed to it are re-opened at start-up)")
+            print("new box key          \(id)  (give service-box.public to every agency; restart plazo serve)")
         }
     }
 

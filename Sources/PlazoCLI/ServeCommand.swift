@@ -25,17 +25,25 @@ struct ServiceKeyOptions: ParsableArguments {
         try KeyFile.read((keys as NSString).appendingPathComponent("service-box.secret"), expecting: .serviceBoxSecret).boxKeyPair()
     }
 
-    /// The current box key and every retired one (`service-box.<anything>.secret` beside it).
-    /// Stored batches are re-opened at start-up, so a rotated-out key stays as long as batches
-    /// sealed to it are stored; only the current key is printed for agencies.
-    func boxKeyPairs() throws -> [BoxKeyPair] {
-        let retired = ((try? FileManager.default.contentsOfDirectory(atPath: keys)) ?? [])
-            .filter { $0.hasPrefix("service-box.") && $0.hasSuffix(".secret") && $0 != "service-box.secret" }
-            .sorted()
-        return try [boxKeyPair()] + retired.map {
+    /// The retired box keys beside the current one (`service-box.<key id>.secret`, as
+    /// `plazo keys rotate-box` leaves them). Stored batches are re-opened at start-up, so a
+    /// retired key stays as long as batches sealed to it are stored; new batches sealed to it are
+    /// refused.
+    func retiredBoxKeyPairs() throws -> [BoxKeyPair] {
+        try Self.retiredBoxKeyFiles(in: keys).map {
             try KeyFile.read((keys as NSString).appendingPathComponent($0), expecting: .serviceBoxSecret).boxKeyPair()
         }
     }
+
+    /// The file names of retired box secret keys in `directory`, sorted.
+    static func retiredBoxKeyFiles(in directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+            .filter { $0.hasPrefix("service-box.") && $0.hasSuffix(".secret") && $0 != "service-box.secret" }
+            .sorted()
+    }
+
+    /// The current box key and every retired one: what re-opening the stored batches needs.
+    func boxKeyPairs() throws -> [BoxKeyPair] { try [boxKeyPair()] + retiredBoxKeyPairs() }
 
     func receiptKey() throws -> SigningKeyPair {
         try KeyFile.read((keys as NSString).appendingPathComponent("service-signing.secret"), expecting: .serviceSigningSecret).signingKeyPair()
@@ -74,7 +82,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let database = try store.open()
         let ingest = try IngestService(
-            database: database, serviceKeys: serviceKeys.boxKeyPairs(), receiptKey: serviceKeys.receiptKey(),
+            database: database, serviceKeys: [serviceKeys.boxKeyPair()], retiredServiceKeys: serviceKeys.retiredBoxKeyPairs(),
+            receiptKey: serviceKeys.receiptKey(),
             timestampPolicy: TimestampPolicy(maxFutureSkew: 300, maxAge: Int64(maxBatchAgeDays) * 86_400),
             logger: logger
         )

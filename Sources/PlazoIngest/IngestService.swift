@@ -66,7 +66,7 @@ public struct IngestResult: Sendable {
 /// the in-memory case index and answers.
 ///
 /// The batch log is the only durable form of the events: the case index lives in memory and is
-/// rebuilt from the log when the service starts (``init(database:serviceKeys:receiptKey:timestampPolicy:clock:logger:)``).
+/// rebuilt from the log when the service starts (``init(database:serviceKeys:retiredServiceKeys:receiptKey:timestampPolicy:clock:logger:)``).
 public final class IngestService: Sendable {
     /// The store (batches; the HTTP API also keeps its tokens, ledger and releases here).
     public let database: AppDatabase
@@ -84,15 +84,17 @@ public final class IngestService: Sendable {
     /// Opens the pipeline over a migrated store and rebuilds the case index from its batch log.
     ///
     /// - Parameters:
-    ///   - serviceKeys: the box key pairs payloads may be sealed to. They must include the key of
-    ///     every stored batch (keep a retired service key as long as batches sealed to it are
-    ///     stored): start-up re-opens them all.
+    ///   - serviceKeys: the box key pairs new batches may be sealed to (normally one).
+    ///   - retiredServiceKeys: former box keys, used only to re-open stored batches at start-up:
+    ///     a new batch sealed to one of them is refused (`unknown_service_key`). Between them, the
+    ///     two lists must hold the key of every stored batch (keep a retired key as long as
+    ///     batches sealed to it are stored).
     ///   - receiptKey: the service's Ed25519 key that signs receipts.
     ///   - timestampPolicy: allowed clock skew of batch creation times.
     ///   - clock: Unix seconds now (injectable for tests).
     /// - Throws: ``CaseLog/Failure`` when a stored batch cannot be re-opened.
     public init(
-        database: AppDatabase, serviceKeys: [BoxKeyPair], receiptKey: SigningKeyPair,
+        database: AppDatabase, serviceKeys: [BoxKeyPair], retiredServiceKeys: [BoxKeyPair] = [], receiptKey: SigningKeyPair,
         timestampPolicy: TimestampPolicy = .standard,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
         logger: Logger = Logger(label: "plazo.ingest")
@@ -107,7 +109,7 @@ public final class IngestService: Sendable {
         self.opener = BatchOpener(serviceKeys: serviceKeys, timestampPolicy: timestampPolicy) { (agencyID, keyID) throws(BatchError) in
             try registry.signingKey(agencyID: agencyID, keyID: keyID)
         }
-        self.index = Mutex(try CaseLog.replay(log, serviceKeys: serviceKeys))
+        self.index = Mutex(try CaseLog.replay(log, serviceKeys: serviceKeys + retiredServiceKeys))
     }
 
     /// Stored batches, and distinct events and cases in the case index.

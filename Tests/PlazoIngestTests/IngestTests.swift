@@ -259,9 +259,26 @@ struct IngestTests {
             guard case let .batchUnreadable(seq, _) = error as? CaseLog.Failure else { return false }
             return seq == 1
         }
-        // With the old key kept beside the new one (a rotation), the state comes back.
-        let rotated = try IngestService(database: f.database, serviceKeys: [other, f.service], receiptKey: f.receiptKey)
+        // With the old key kept as a retired key (a rotation), the state comes back; a new batch
+        // sealed to the retired key is refused, one sealed to the new key is accepted.
+        let now = f.now
+        let rotated = try IngestService(
+            database: f.database, serviceKeys: [other], retiredServiceKeys: [f.service], receiptKey: f.receiptKey, clock: { now }
+        )
         #expect(try rotated.counts() == (1, 1, 1))
+        let toRetiredKey = try f.seal([F.event(2, .reportReceived, 0)])
+        do throws(IngestError) {
+            _ = try rotated.submit(toRetiredKey)
+            Issue.record("a batch sealed to a retired key was accepted")
+        } catch {
+            #expect(error.code == "unknown_service_key")
+        }
+        let toNewKey = try BatchSealer.seal(
+            events: [F.event(3, .reportReceived, 0)], agencyID: f.policeID, batchID: BatchID.random(), createdAt: f.now,
+            signer: f.police, service: other.publicKey
+        )
+        #expect(try rotated.submit(toNewKey).receipt.newEvents == 1)
+        #expect(try rotated.counts() == (2, 2, 2))
     }
 
     @Test("state after a restart, and a rebuild from the batch log, equal the incrementally built state")

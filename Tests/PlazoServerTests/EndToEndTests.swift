@@ -129,6 +129,59 @@ struct EndToEndTests {
         #expect(releases?.count == 3)
     }
 
+    /// Rotating the service box key: stored batches sealed to the old key come back at every
+    /// start, new batches sealed to it are refused, and batches sealed to the new key are accepted.
+    @Test("after plazo keys rotate-box the service re-opens old batches, refuses the old key for new ones, accepts the new key")
+    func serviceBoxKeyRotation() throws {
+        let dir = try workspace()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/examples/police-export.csv").path
+        #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "agency", "--out", "police"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "linkage", "--out", "police/linkage.key"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(
+            ["agencies", "add", "--name", "Policía", "--type", "police_cyber_unit", "--public-key", "police/agency-signing.public"], in: dir
+        ).status == 0)
+        func seal(_ out: String, _ csv: String) throws {
+            let sealed = try PlazoProcess.run(
+                ["seal", csv, "--agency-id", "1", "--agency-type", "police_cyber_unit", "--signing-key", "police/agency-signing.secret",
+                 "--service-key", "keys/service-box.public", "--linkage-key", "police/linkage.key", "--out", out], in: dir
+            )
+            #expect(sealed.status == 3)  // the sample has three bad rows on purpose
+        }
+        func submit(_ server: ServerProcess, _ file: String) throws -> (status: Int32, out: String, err: String) {
+            try PlazoProcess.run(["submit", "--server", server.url, "--service-key", "keys/service-signing.public", "--plain", file], in: dir)
+        }
+        try seal("old", sample)
+        var server = try ServerProcess(directory: dir)
+        #expect(try submit(server, "old/police-export-0001.plzb").status == 0)
+        server.stop()
+
+        // An agency seals a second export with the old public key before hearing of the rotation.
+        let second = dir + "/second.csv"
+        let lines = try String(contentsOfFile: sample, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        try (lines.map { $0.replacingOccurrences(of: "2024-", with: "2023-") }.joined(separator: "\n")).write(toFile: second, atomically: true, encoding: .utf8)
+        try seal("late", second)
+
+        let rotated = try PlazoProcess.run(["keys", "rotate-box", "--dir", "keys"], in: dir)
+        #expect(rotated.status == 0, "\(rotated.err)")
+        let retired = try FileManager.default.contentsOfDirectory(atPath: dir + "/keys").filter { $0.hasPrefix("service-box.") && $0.hasSuffix(".secret") && $0 != "service-box.secret" }
+        #expect(retired.count == 1)
+
+        server = try ServerProcess(directory: dir)  // replays the batch sealed to the retired key
+        defer { server.stop() }
+        let stale = try submit(server, "late/second-0001.plzb")
+        #expect(stale.status == 1)
+        #expect(stale.err.contains("unknown_service_key"), "\(stale.err)")
+        try seal("new", second)
+        let fresh = try submit(server, "new/second-0001.plzb")
+        #expect(fresh.status == 0, "\(fresh.err)")
+        let rebuild = try PlazoProcess.run(["rebuild"], in: dir)
+        #expect(rebuild.status == 0, "\(rebuild.out)")
+        #expect(rebuild.out.contains("batches replayed  2"))
+    }
+
     /// keys, register, seal, submit, receipt, replay, rebuild — the README's agency path.
     @Test("an agency's whole path: keys, register, seal, submit, receipts, replay and rebuild")
     func agencyPath() throws {
