@@ -544,8 +544,10 @@ public struct CaseIndex: Sendable {
     /// be evaluated on several threads at once (an index is a value: reading it concurrently is safe).
     public func forEachSummary(asOf cutoff: Day, part: Int, of parts: Int, _ body: (CaseSummary) throws -> Void) rethrows {
         precondition(parts >= 1 && (0..<parts).contains(part), "part \(part) of \(parts)")
-        var scratch: [EvalEvent] = []
-        scratch.reserveCapacity(64)
+        // One scratch buffer for the whole loop, large enough for any case (an event takes at
+        // least one word), written without an array's per-append uniqueness and capacity checks.
+        let scratch = UnsafeMutableBufferPointer<EvalEvent>.allocate(capacity: CaseIndex.maxWordsPerCase)
+        defer { scratch.deallocate() }
         // Raw buffers for the loop: reading the arrays through `self` retains and releases their
         // shared buffers, and those atomic reference counts, hit by two threads evaluating two
         // parts, made the parallel projection no faster than one thread (measured).
@@ -553,10 +555,12 @@ public struct CaseIndex: Sendable {
             try words.withUnsafeBufferPointer { words in
                 try agencyIDs.withUnsafeBufferPointer { agencies in
                     for c in (records.count * part / parts)..<(records.count * (part + 1) / parts) {
-                        Self.load(case: c, records: records, words: words, agencies: agencies, into: &scratch)
-                        let summary = scratch.withUnsafeMutableBufferPointer { b in
-                            CaseEvaluator.evaluate(b, asOf: cutoff) { _, _ in }
+                        var n = 0
+                        Self.forEachEventWord(case: c, records: records, words: words) { j in
+                            (scratch.baseAddress! + n).initialize(to: Self.evalEvent(at: j, words: words, agencies: agencies))
+                            n += 1
                         }
+                        let summary = CaseEvaluator.evaluate(UnsafeMutableBufferPointer(rebasing: scratch[0..<n]), asOf: cutoff) { _, _ in }
                         if let summary { try body(summary) }
                     }
                 }
@@ -571,13 +575,18 @@ public struct CaseIndex: Sendable {
     ) {
         scratch.removeAll(keepingCapacity: true)
         forEachEventWord(case: c, records: records, words: words) { j in
-            let w = words[j]
-            let isVoid = w & 0xF == PackedEvent.voidCode
-            scratch.append(EvalEvent(
-                word: w & PackedEvent.contentMask, target: isVoid ? words[j + 1] : 0,
-                agency: agencies[Int(w >> PackedEvent.agencyShift)]
-            ))
+            scratch.append(evalEvent(at: j, words: words, agencies: agencies))
         }
+    }
+
+    /// The evaluator's view of the event word at arena position `j` (a void's target follows it).
+    @inline(__always)
+    private static func evalEvent(at j: Int, words: UnsafeBufferPointer<UInt64>, agencies: UnsafeBufferPointer<AgencyID>) -> EvalEvent {
+        let w = words[j]
+        let isVoid = w & 0xF == PackedEvent.voidCode
+        return EvalEvent(
+            word: w & PackedEvent.contentMask, target: isVoid ? words[j + 1] : 0, agency: agencies[Int(w >> PackedEvent.agencyShift)]
+        )
     }
 
     /// The summaries of every case with a report on or before `cutoff`, in an unspecified order.

@@ -68,6 +68,18 @@ public struct Day: RawRepresentable, Hashable, Comparable, Sendable, CustomStrin
         return Quarter(year: y, quarter: (m - 1) / 3 + 1)!
     }
 
+    /// The number of quarters from 2000Q1 to this day's quarter: (year − 2000)·4 + quarter − 1.
+    /// A table lookup (one entry per representable day, 128 KiB built on first use): evaluating
+    /// millions of cases asks for it once each, and the civil-date arithmetic was a tenth of that.
+    @inlinable
+    public var quarterNumber: Int { Int(Day.quarterNumbers[Int(rawValue)]) }
+
+    @usableFromInline
+    static let quarterNumbers: [UInt16] = (0...Int(UInt16.max)).map { raw in
+        let (y, m, _) = Day.civilFromDays(raw + Day.unixOffset)
+        return UInt16((y - 2000) * 4 + (m - 1) / 3)
+    }
+
     /// The day `n` days later (clamped to the representable range).
     public func adding(days n: Int) -> Day {
         Day(rawValue: UInt16(clamping: max(0, Int(rawValue) + n)))

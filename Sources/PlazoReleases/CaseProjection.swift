@@ -89,7 +89,7 @@ public struct CaseProjection: Sendable {
     /// Packs one case. Each table field is the case's one cell in that table (or 0 = no cell for
     /// tables whose ``TableKind/hasNoneCode``), which is what makes every table's sensitivity 1.
     static func code(of s: CaseSummary) -> UInt64 {
-        var w = UInt64(cohortNumber(s.cohort) & 0x3FF)
+        var w = UInt64(s.firstReportDay.quarterNumber & 0x3FF)  // = cohortNumber(s.cohort)
         func put(_ value: Int, _ field: (shift: Int, width: Int)) {
             w |= (UInt64(value) & ((1 << UInt64(field.width)) - 1)) << UInt64(field.shift)
         }

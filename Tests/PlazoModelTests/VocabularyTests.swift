@@ -76,6 +76,14 @@ struct VocabularyTests {
 
 @Suite("Days and quarters")
 struct DayTests {
+    @Test("quarterNumber (a table lookup) equals (year − 2000)·4 + quarter − 1 of the civil quarter, for every day")
+    func quarterNumberMatchesCivilQuarter() {
+        for raw in UInt16.min...UInt16.max {
+            let q = Day(rawValue: raw).quarter
+            #expect(Day(rawValue: raw).quarterNumber == (q.year - 2000) * 4 + q.quarter - 1)
+        }
+    }
+
     @Test("days convert to and from civil dates across leap years and the whole wire range")
     func civilRoundTrip() {
         #expect(Day(year: 2000, month: 1, day: 1)?.rawValue == 0)
