@@ -557,6 +557,7 @@ public struct CaseIndex: Sendable {
                     for c in (records.count * part / parts)..<(records.count * (part + 1) / parts) {
                         var n = 0
                         Self.forEachEventWord(case: c, records: records, words: words) { j in
+                            precondition(n < scratch.count, "a case holds more events than maxWordsPerCase")
                             (scratch.baseAddress! + n).initialize(to: Self.evalEvent(at: j, words: words, agencies: agencies))
                             n += 1
                         }
