@@ -180,6 +180,12 @@ struct EndToEndTests {
         let rebuild = try PlazoProcess.run(["rebuild"], in: dir)
         #expect(rebuild.status == 0, "\(rebuild.out)")
         #expect(rebuild.out.contains("batches replayed  2"))
+        // The CLI's release replays the log too, with the retired key for the first batch.
+        #expect(try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "test"], in: dir).status == 0)
+        let spec = #"{"title": "after rotation", "cutoff": "2024-12-31", "cohorts": ["2023Q1", "2024Q1"], "tables": [{"table": "attrition", "breakdown": [], "rho": "1/10"}]}"#
+        try spec.write(toFile: dir + "/spec.json", atomically: true, encoding: .utf8)
+        let release = try PlazoProcess.run(["release", "create", "--spec", "spec.json"], in: dir)
+        #expect(release.status == 0, "\(release.err)")
     }
 
     /// keys, register, seal, submit, receipt, replay, rebuild — the README's agency path.
