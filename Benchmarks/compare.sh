@@ -2,7 +2,7 @@
 # Side-by-side performance report: measures Plazo and the reference tools in one run, on this
 # machine and the same data, and writes docs/performance.md with a table of ratios.
 #
-#   bash Benchmarks/compare.sh            # full run (10M cases: needs ~6 GB RAM and ~15 min here)
+#   bash Benchmarks/compare.sh            # full run (10M cases: needs ~6 GB RAM and ~2 min here)
 #   QUICK=1 bash Benchmarks/compare.sh    # 1M cases at most, for a quick look
 #
 # References (nothing of theirs is committed):
