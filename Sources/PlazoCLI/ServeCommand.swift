@@ -81,6 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "plazo")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let database = try store.open()
+        let replayStarted = Date()
         let ingest = try IngestService(
             database: database, serviceKeys: [serviceKeys.boxKeyPair()], retiredServiceKeys: serviceKeys.retiredBoxKeyPairs(),
             receiptKey: serviceKeys.receiptKey(),
@@ -90,7 +91,10 @@ struct ServeCommand: AsyncParsableCommand {
         let counts = try ingest.counts()
         logger.info(
             "store opened",
-            metadata: ["db": "\(store.db)", "batches": "\(counts.batches)", "events": "\(counts.events)", "cases": "\(counts.cases)"]
+            metadata: [
+                "db": "\(store.db)", "batches": "\(counts.batches)", "events": "\(counts.events)", "cases": "\(counts.cases)",
+                "replay.seconds": "\(String(format: "%.2f", Date().timeIntervalSince(replayStarted)))",
+            ]
         )
         let app = buildApplication(
             ingest: ingest, database: database, configuration: ServerConfiguration(host: host, port: port), logger: logger
