@@ -120,6 +120,18 @@ func sealBatches(_ events: [(CaseEvent, Int)], records: Int, limit: Int, signer:
     return batches
 }
 
+/// A synthetic index of `cases` cases as of 2025-12-31 and a fresh store with a generous default
+/// budget, in a temporary directory the caller removes: what the release and dashboard paths start from.
+func releaseFixture(cases: Int) throws -> (dir: String, cutoff: Day, index: CaseIndex, database: AppDatabase) {
+    let dir = NSTemporaryDirectory() + "plazo-perf-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let cutoff = Day(year: 2025, month: 12, day: 31)!
+    let index = syntheticIndex(cases: cases, cutoff: cutoff)
+    let database = try AppDatabase.open(path: dir + "/plazo.sqlite")
+    try BudgetLedger(database: database).setDefaultBudget(Rational(1000, 1), by: "perf")
+    return (dir, cutoff, index, database)
+}
+
 let command = CommandLine.arguments.dropFirst().first ?? ""
 switch command {
 case "ingest-memory":
@@ -268,13 +280,8 @@ case "memory":
 case "release":
     // All five tables (six with the two victim-update tables), cohort × state × offence, 8 cohorts.
     let cases = option("cases", 1_000_000)
-    let dir = NSTemporaryDirectory() + "plazo-perf-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let (dir, cutoff, index, database) = try releaseFixture(cases: cases)
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let cutoff = Day(year: 2025, month: 12, day: 31)!
-    let index = syntheticIndex(cases: cases, cutoff: cutoff)
-    let database = try AppDatabase.open(path: dir + "/plazo.sqlite")
-    try BudgetLedger(database: database).setDefaultBudget(Rational(1000, 1), by: "perf")
     let both: [BreakdownDimension] = [.state, .offence]
     let spec = ReleaseSpec(
         title: "perf", cutoff: cutoff.iso, cohorts: ["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4"],
@@ -334,13 +341,8 @@ case "dashboard":
     let cases = option("cases", 200_000)
     let requests = option("requests", 4000)
     let concurrency = option("concurrency", 16)
-    let dir = NSTemporaryDirectory() + "plazo-perf-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let (dir, cutoff, index, database) = try releaseFixture(cases: cases)
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let cutoff = Day(year: 2025, month: 12, day: 31)!
-    let index = syntheticIndex(cases: cases, cutoff: cutoff)
-    let database = try AppDatabase.open(path: dir + "/plazo.sqlite")
-    try BudgetLedger(database: database).setDefaultBudget(Rational(1000, 1), by: "perf")
     let cohorts = ["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4"]
     let spec = ReleaseSpec(
         title: "perf", cutoff: cutoff.iso, cohorts: cohorts,

@@ -34,19 +34,25 @@ struct KeysCommand: ParsableCommand {
         static func create(in directory: String, report: Bool) throws -> (box: BoxKeyPair, signing: SigningKeyPair) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let box = try BoxKeyPair.generate()
-            let boxID = KeyID.of(box.publicKey)
             let seed = try SecretBytes.random(count: 32)
             let signing = try SigningKeyPair.derive(seed: seed.withUnsafeBytes { Array($0) })
             let signingID = KeyID.of(signing.publicKey)
             let now = KeyFile.timestamp()
-            let files: [(String, KeyFile)] = [
-                ("service-box.secret", KeyFile(kind: .serviceBoxSecret, keyID: boxID, created: now, key: box.secretKey)),
-                ("service-box.public", KeyFile(kind: .serviceBoxPublic, keyID: boxID, created: now, key: SecretBytes(copying: box.publicKey.bytes))),
+            let files: [(String, KeyFile)] = boxKeyFiles(box, created: now) + [
                 ("service-signing.secret", KeyFile(kind: .serviceSigningSecret, keyID: signingID, created: now, key: seed)),
                 ("service-signing.public", KeyFile(kind: .serviceSigningPublic, keyID: signingID, created: now, key: SecretBytes(copying: signing.publicKey.bytes))),
             ]
             try writeAll(files, into: directory, report: report)
             return (box, signing)
+        }
+
+        /// The two files of a service box key pair: `service-box.secret` and `service-box.public`.
+        static func boxKeyFiles(_ box: BoxKeyPair, created: String) -> [(String, KeyFile)] {
+            let id = KeyID.of(box.publicKey)
+            return [
+                ("service-box.secret", KeyFile(kind: .serviceBoxSecret, keyID: id, created: created, key: box.secretKey)),
+                ("service-box.public", KeyFile(kind: .serviceBoxPublic, keyID: id, created: created, key: SecretBytes(copying: box.publicKey.bytes))),
+            ]
         }
     }
 
@@ -83,11 +89,7 @@ struct KeysCommand: ParsableCommand {
             }
             let box = try BoxKeyPair.generate()
             let id = KeyID.of(box.publicKey)
-            let now = KeyFile.timestamp()
-            try writeAll([
-                ("service-box.secret", KeyFile(kind: .serviceBoxSecret, keyID: id, created: now, key: box.secretKey)),
-                ("service-box.public", KeyFile(kind: .serviceBoxPublic, keyID: id, created: now, key: SecretBytes(copying: box.publicKey.bytes))),
-            ], into: dir)
+            try writeAll(Service.boxKeyFiles(box, created: KeyFile.timestamp()), into: dir)
             print("retired box key      \(old.keyID)  (kept as service-box.\(old.keyID).secret: stored batches sealed to it are re-opened at start-up)")
             print("new box key          \(id)  (give service-box.public to every agency; restart plazo serve)")
         }

@@ -355,7 +355,7 @@ public struct CaseIndex: Sendable {
 
     /// SplitMix64's finaliser: a bijection of UInt64 with good avalanche.
     @inline(__always)
-    private static func mix(_ x: UInt64) -> UInt64 {
+    fileprivate static func mix(_ x: UInt64) -> UInt64 {
         var z = x &* 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
@@ -773,21 +773,13 @@ struct PreviewTable {
         self.seed = seed
     }
 
-    @inline(__always)
-    private static func mix(_ x: UInt64) -> UInt64 {
-        var z = x &* 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
     /// The slot holding the key (`found`), or the empty slot where it would go.
     @inline(__always)
     func slot(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) -> (index: Int, found: Bool) {
-        var h = Self.mix(a ^ seed.0)
-        h = Self.mix(h ^ b ^ seed.1)
-        h = Self.mix(h ^ c)
-        h = Self.mix(h ^ d)
+        var h = CaseIndex.mix(a ^ seed.0)
+        h = CaseIndex.mix(h ^ b ^ seed.1)
+        h = CaseIndex.mix(h ^ c)
+        h = CaseIndex.mix(h ^ d)
         var i = Int(truncatingIfNeeded: h) & mask
         while occupied[i] {
             let k = keys[i]

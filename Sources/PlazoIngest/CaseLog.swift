@@ -35,13 +35,29 @@ public enum CaseLog {
             throw .unknownSigningKey(keyID)  // never asked: openStored does not authenticate
         }
         var index = CaseIndex()
-        try log.forEachBatch { batch in
-            let opened: OpenedBatch
-            do { opened = try opener.openStored(batch.bytes, receivedAt: batch.receivedAt) } catch {
-                throw Failure.batchUnreadable(seq: batch.seq, reason: "\(error)")
-            }
+        try forEachOpenedBatch(log, opener: opener, authenticated: false) { batch, opened in
             index.apply(opened.events, from: AgencyID(batch.agencyID))
         }
         return index
+    }
+
+    /// Calls `body` with every stored batch, in acceptance order, opened and validated as on the
+    /// day it was received; with `authenticated`, after checking its signature and timestamps
+    /// too (``BatchOpener/open(_:now:)``), else without (``BatchOpener/openStored(_:receivedAt:)``).
+    ///
+    /// - Throws: ``Failure/batchUnreadable(seq:reason:)`` for the first batch that does not open.
+    static func forEachOpenedBatch(
+        _ log: BatchLog, opener: BatchOpener, authenticated: Bool, _ body: (BatchLog.StoredBatch, OpenedBatch) throws -> Void
+    ) throws {
+        try log.forEachBatch { batch in
+            let opened: OpenedBatch
+            do {
+                opened = authenticated
+                    ? try opener.open(batch.bytes, now: batch.receivedAt) : try opener.openStored(batch.bytes, receivedAt: batch.receivedAt)
+            } catch {
+                throw Failure.batchUnreadable(seq: batch.seq, reason: "\(error)")
+            }
+            try body(batch, opened)
+        }
     }
 }

@@ -52,11 +52,7 @@ public enum Rebuild {
             guard let (key, _) = registry.anyKey(agencyID: agencyID, keyID: keyID) else { throw .unknownSigningKey(keyID) }
             return key
         }
-        try log.forEachBatch { batch in
-            let opened: OpenedBatch
-            do { opened = try opener.open(batch.bytes, now: batch.receivedAt) } catch {
-                throw CaseLog.Failure.batchUnreadable(seq: batch.seq, reason: "\(error)")
-            }
+        try CaseLog.forEachOpenedBatch(log, opener: opener, authenticated: true) { batch, opened in
             report.batches += 1
             report.acceptedRecords += opened.events.count
             // New events counted exactly as the live service counts them (a preview, then the

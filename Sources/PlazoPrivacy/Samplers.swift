@@ -128,13 +128,7 @@ public struct DiscreteLaplaceSampler: Sendable {
 
     /// Refuses a non-positive scale or one whose parts exceed ``maxScalePart``.
     public init(scale: Rational) throws(PrivacyError) {
-        guard scale.isPositive else {
-            throw .parameterOutOfRange(what: "discrete Laplace scale", reason: "must be > 0, got \(scale)")
-        }
-        guard scale.numerator <= Self.maxScalePart, scale.denominator <= Self.maxScalePart else {
-            throw .parameterOutOfRange(what: "discrete Laplace scale",
-                                       reason: "numerator and denominator must be ≤ 2^40, got \(scale)")
-        }
+        try checkParameter(scale, "discrete Laplace scale", partsUpTo: Self.maxScalePart)
         self.scale = scale
         t = UInt64(scale.numerator)
         s = UInt64(scale.denominator)
@@ -207,13 +201,7 @@ public struct DiscreteGaussianSampler: Sendable {
 
     /// Refuses a non-positive σ² or one whose parts exceed ``maxVariancePart``.
     public init(sigmaSquared: Rational) throws(PrivacyError) {
-        guard sigmaSquared.isPositive else {
-            throw .parameterOutOfRange(what: "discrete Gaussian σ²", reason: "must be > 0, got \(sigmaSquared)")
-        }
-        guard sigmaSquared.numerator <= Self.maxVariancePart, sigmaSquared.denominator <= Self.maxVariancePart else {
-            throw .parameterOutOfRange(what: "discrete Gaussian σ²",
-                                       reason: "numerator and denominator must be ≤ 2^40, got \(sigmaSquared)")
-        }
+        try checkParameter(sigmaSquared, "discrete Gaussian σ²", partsUpTo: Self.maxVariancePart)
         self.sigmaSquared = sigmaSquared
         n = UInt128(sigmaSquared.numerator)
         d = UInt128(sigmaSquared.denominator)
@@ -268,6 +256,17 @@ public struct DiscreteGaussianSampler: Sendable {
             guard diff <= UInt128(UInt64.max) else { throw .sampleOverflow }
             if bernoulliExp(diff * diff, over: gammaDenominator, using: &bits) { return y }
         }
+    }
+}
+
+/// Refuses a sampler parameter that is not positive or whose numerator or denominator exceeds
+/// `limit` (a power of two: 2^40 for both samplers; see their `max…Part` constants for why).
+func checkParameter(_ value: Rational, _ what: String, partsUpTo limit: Int64) throws(PrivacyError) {
+    guard value.isPositive else {
+        throw .parameterOutOfRange(what: what, reason: "must be > 0, got \(value)")
+    }
+    guard value.numerator <= limit, value.denominator <= limit else {
+        throw .parameterOutOfRange(what: what, reason: "numerator and denominator must be ≤ 2^\(limit.trailingZeroBitCount), got \(value)")
     }
 }
 
