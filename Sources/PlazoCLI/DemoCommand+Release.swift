@@ -56,17 +56,7 @@ extension DemoCommand {
                 let e = release.tables[t].info.estimates.firstIndex(where: { $0.name == name && $0.x == x })
             else { return }
             let v = release.estimate(table: t, group: g, estimate: e)
-            if v.value.isNaN { return say("   \(text): not estimable") }
-            if v.high.isNaN || v.low.isNaN {
-                // An interval end the data cannot bound (a median not reached by day 730 in some replicates).
-                return say(String(format: "   %@: %.0f (%@ – %@)", text, v.value, v.low.isNaN ? "unbounded" : String(format: "%.0f", v.low),
-                                  v.high.isNaN ? "beyond 730" : String(format: "%.0f", v.high)))
-            }
-            if percent {
-                say(String(format: "   %@: %.1f %% (%.1f – %.1f)", text, 100 * v.value, 100 * v.low, 100 * v.high))
-            } else {
-                say(String(format: "   %@: %.0f (%.0f – %.0f)", text, v.value, v.low, v.high))
-            }
+            say("   \(text): " + v.text(unit: release.tables[t].info.estimates[e].unit, percent: percent))
         }
         show(.timeToFirstDecision, "cases", "", "cases reported", percent: false)
         show(.timeToFirstDecision, "cumulative_incidence_charge", "365", "charged within 365 days", percent: true)

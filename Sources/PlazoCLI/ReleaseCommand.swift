@@ -107,17 +107,13 @@ struct ReleaseCommand: ParsableCommand {
                     let parts = headline.compactMap { name, x -> String? in
                         guard let e = i.estimates.firstIndex(where: { $0.name == name && $0.x == x }) else { return nil }
                         let v = release.estimate(table: t, group: g, estimate: e)
-                        return "\(name)\(x.isEmpty ? "" : "@\(x)")=\(Self.format(v))"
+                        return "\(name)\(x.isEmpty ? "" : "@\(x)")=\(v.text(unit: i.estimates[e].unit))"
                     }
                     print("  \(cohort)  " + parts.joined(separator: "  "))
                 }
             }
         }
 
-        static func format(_ e: Estimate) -> String {
-            func f(_ v: Double) -> String { v.isNaN ? "–" : (abs(v) >= 10 ? String(format: "%.0f", v) : String(format: "%.3f", v)) }
-            return "\(f(e.value)) [\(f(e.low)), \(f(e.high))]"
-        }
     }
 
     /// `plazo release export ID --out DIR`.

@@ -68,6 +68,12 @@ public struct DashboardPoint: Sendable, Codable, Hashable {
     public var ciHigh: Double?
     /// The release it came from.
     public var releaseID: Int64
+    /// Whether there is a value, and why not (`beyond_follow_up`, `not_reached`, `undefined`).
+    public var status: EstimateStatus
+    /// For curves and medians: the last horizon (days) within follow-up.
+    public var observedUntil: Int?
+    /// Whether the interval is narrow enough to read (``Reliability``).
+    public var reliable: Bool
 }
 
 /// Answers dashboard queries from a stored release (post-processing only: no budget, no data).
@@ -119,7 +125,8 @@ public enum Dashboard {
         }
         func point(_ x: String, _ e: Estimate) -> DashboardPoint {
             DashboardPoint(x: x, value: e.value.isNaN ? nil : e.value, ciLow: e.low.isNaN ? nil : e.low,
-                           ciHigh: e.high.isNaN ? nil : e.high, releaseID: release.metadata.id)
+                           ciHigh: e.high.isNaN ? nil : e.high, releaseID: release.metadata.id,
+                           status: e.status, observedUntil: e.observedUntil, reliable: e.reliable)
         }
         let query = "\(metric.rawValue)|\(filter.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(separator: ","))"
         if source.xIsCohort {
@@ -152,7 +159,12 @@ public enum Dashboard {
             replicates: release.metadata.simulationReplicates, confidence: release.metadata.confidenceLevel)
         var out = [Double](repeating: .nan, count: 3 * n)
         var rng = SimulationRNG(seed: seed)
-        sum.withUnsafeBufferPointer { s in out.withUnsafeMutableBufferPointer { simulator.run(s, rng: &rng, out: $0) } }
-        return (0..<n).map { Estimate(value: out[3 * $0], low: out[3 * $0 + 1], high: out[3 * $0 + 2]) }
+        let followUp = release.followUp(table: t, groups: groups)
+        sum.withUnsafeBufferPointer { s in
+            out.withUnsafeMutableBufferPointer { simulator.run(s, followUp: followUp, rng: &rng, out: $0) }
+        }
+        return (0..<n).map {
+            Estimate.assess(info.estimates[$0], value: out[3 * $0], low: out[3 * $0 + 1], high: out[3 * $0 + 2], followUp: followUp)
+        }
     }
 }

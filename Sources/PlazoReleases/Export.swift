@@ -52,17 +52,21 @@ public enum ReleaseExport {
     }
 
     /// Derived estimates of table `t` as CSV: `cohort`, breakdown columns, `estimate`, `x`, `unit`,
-    /// `value`, `ci_low`, `ci_high` (empty = undefined or unbounded).
+    /// `value`, `ci_low`, `ci_high` (empty = absent or unbounded), `half_width`, `status`
+    /// (``EstimateStatus``), `observed_until` (last horizon within follow-up, for curves and
+    /// medians) and `reliable` (``Reliability``).
     public static func estimatesCSV(_ release: Release, table t: Int) -> [UInt8] {
         let info = release.tables[t].info
-        var out = (["cohort"] + info.breakdown.map(\.rawValue) + ["estimate", "x", "unit", "value", "ci_low", "ci_high"])
+        var out = (["cohort"] + info.breakdown.map(\.rawValue)
+            + ["estimate", "x", "unit", "value", "ci_low", "ci_high", "half_width", "status", "observed_until", "reliable"])
             .joined(separator: ",") + "\n"
-        func f(_ v: Double) -> String { v.isNaN ? "" : String(format: "%.6g", v) }
+        func f(_ v: Double?) -> String { v.map { $0.isNaN ? "" : String(format: "%.6g", $0) } ?? "" }
         for g in 0..<release.tables[t].groupCount {
             let prefix = release.groupLabels(table: t, group: g).joined(separator: ",")
             for (e, d) in info.estimates.enumerated() {
                 let v = release.estimate(table: t, group: g, estimate: e)
-                out += "\(prefix),\(d.name),\(d.x),\(d.unit),\(f(v.value)),\(f(v.low)),\(f(v.high))\n"
+                out += "\(prefix),\(d.name),\(d.x),\(d.unit),\(f(v.value)),\(f(v.low)),\(f(v.high)),\(f(v.halfWidth)),"
+                out += "\(v.status.rawValue),\(v.observedUntil.map(String.init) ?? ""),\(v.reliable)\n"
             }
         }
         return Array(out.utf8)
@@ -79,8 +83,10 @@ public enum ReleaseExport {
         s += "(sensitivity 1). The release costs ρ = \(m.totalRho) (zCDP) for every cohort, equivalent to "
         s += m.epsilonDelta.map { String(format: "(ε = %.3f, δ = %g)", $0.epsilon, $0.delta) }.joined(separator: " or ") + "-DP for this release alone.\n\n"
         s += "## Intervals\n\n\(Int(m.confidenceLevel * 100)) % intervals. Counts: `[noisy − h, noisy + h]` clipped at 0, with h exact for the noise distribution "
-        s += "(coverage ≥ \(Int(m.confidenceLevel * 100)) % for the true count). Derived estimates: value ± z·SD over \(m.simulationReplicates) simulated "
-        s += "re-noisings of the published counts (medians: simulated percentiles), covering the noise only, not sampling variation. See docs/researcher-guide.md.\n\n"
+        s += "(coverage ≥ \(Int(m.confidenceLevel * 100)) % for the true count). Derived estimates: a constrained fit of the noisy counts, "
+        s += "with the interval raw ± z·SD over \(m.simulationReplicates) simulated re-noisings of the published counts (medians: the inverted band of the curve), "
+        s += "covering the noise only, not sampling variation. Nothing is estimated past a cohort's longest possible follow-up (status beyond_follow_up); "
+        s += "a median not reached within it reads not_reached. `reliable` is false when the interval is too wide to read. See docs/researcher-guide.md.\n\n"
         s += "## Tables\n\n"
         for (t, table) in release.tables.enumerated() {
             let i = table.info
@@ -149,9 +155,17 @@ public enum ReleaseExport {
                     field("estimate", "string", "Estimate name (docs/metrics.md)"),
                     field("x", "string", "Position: horizon in days, stage, outcome or band; empty for a scalar"),
                     field("unit", "string", "cases, proportion or days"),
-                    field("value", "number", "The estimate; empty when undefined"),
-                    field("ci_low", "number", "Lower end of the simulated interval; empty when unbounded or undefined"),
-                    field("ci_high", "number", "Upper end; empty when unbounded (e.g. a median beyond day 730) or undefined"),
+                    field("value", "number", "The estimate; empty when absent (see status)"),
+                    field("ci_low", "number", "Lower end of the interval; empty when absent or unbounded"),
+                    field("ci_high", "number", "Upper end; empty when absent or unbounded (e.g. a median interval reaching past the follow-up)"),
+                    field("half_width", "number", "Half the interval's width; empty when an end is absent"),
+                    [
+                        "name": "status", "type": "string",
+                        "description": "ok; beyond_follow_up (past the cohort's longest possible follow-up, nothing is published); not_reached (a median not reached by day observed_until); undefined (no positive total)",
+                        "constraints": ["enum": EstimateStatus.allCases.map(\.rawValue)],
+                    ],
+                    field("observed_until", "integer", "For curves and medians: the last horizon within the cohort's follow-up", unit: "days"),
+                    field("reliable", "boolean", "false when the interval is too wide to read (proportions: half-width over 0.10; counts and days: over half the value) or absent"),
                 ]],
                 "privacy": privacy,
             ])
@@ -222,7 +236,10 @@ public enum ReleaseExport {
 /// The JSON shape of ``ReleaseExport/json(_:)``.
 struct ReleaseJSON: Encodable {
     struct Cell: Encodable { var group: [String]; var cell: String; var noisy: Int64; var count: Int64; var ciLow: Int64; var ciHigh: Int64 }
-    struct Est: Encodable { var group: [String]; var estimate: String; var x: String; var unit: String; var value: Double?; var ciLow: Double?; var ciHigh: Double? }
+    struct Est: Encodable {
+        var group: [String]; var estimate: String; var x: String; var unit: String; var value: Double?; var ciLow: Double?; var ciHigh: Double?
+        var status: EstimateStatus; var observedUntil: Int?; var reliable: Bool
+    }
     struct Table: Encodable { var info: ReleasedTableInfo; var cells: [Cell]; var estimates: [Est] }
     var metadata: ReleaseMetadata
     var tables: [Table]
@@ -241,7 +258,8 @@ struct ReleaseJSON: Encodable {
                 for (e, d) in info.estimates.enumerated() {
                     let v = r.estimate(table: t, group: g, estimate: e)
                     ests.append(Est(group: labels, estimate: d.name, x: d.x, unit: d.unit, value: v.value.isNaN ? nil : v.value,
-                                    ciLow: v.low.isNaN ? nil : v.low, ciHigh: v.high.isNaN ? nil : v.high))
+                                    ciLow: v.low.isNaN ? nil : v.low, ciHigh: v.high.isNaN ? nil : v.high,
+                                    status: v.status, observedUntil: v.observedUntil, reliable: v.reliable))
                 }
             }
             return Table(info: info, cells: cells, estimates: ests)

@@ -111,7 +111,39 @@ public struct NoisyCount: Sendable, Hashable, Codable {
     public var high: Int64
 }
 
-/// A published derived estimate with its interval (NaN: undefined / unbounded).
+/// Whether a derived estimate has a value, and if not, why (`docs/metrics.md` §3).
+public enum EstimateStatus: String, Sendable, Codable, Hashable, CaseIterable {
+    /// Published with its interval.
+    case ok
+    /// A curve point or horizon estimate past the group's longest possible follow-up (the cutoff
+    /// minus the first day of the cohort's quarter): no case can have been observed that long.
+    case beyondFollowUp = "beyond_follow_up"
+    /// A median that the curve does not reach within follow-up: "not reached by day X", where X is
+    /// ``Estimate/observedUntil``.
+    case notReached = "not_reached"
+    /// No meaningful value: a share of a (noisy) total that is not positive.
+    case undefined
+}
+
+/// When a published estimate is too noisy to read (`docs/metrics.md` §4): dashboards grey it out.
+public enum Reliability {
+    /// A proportion whose interval half-width exceeds this (10 percentage points) is unreliable.
+    public static let maxProportionHalfWidth = 0.10
+    /// A count or a number of days whose interval half-width exceeds this fraction of its value
+    /// (relative half-width over 50 %) is unreliable; so is one with an unbounded interval end.
+    public static let maxRelativeHalfWidth = 0.5
+
+    /// Whether an estimate of `unit` with this value and interval is reliable.
+    public static func isReliable(unit: String, value: Double, low: Double, high: Double) -> Bool {
+        guard value.isFinite, low.isFinite, high.isFinite else { return false }
+        let halfWidth = (high - low) / 2
+        if unit == "proportion" { return halfWidth <= maxProportionHalfWidth }
+        return value > 0 && halfWidth <= maxRelativeHalfWidth * value
+    }
+}
+
+/// A published derived estimate with its interval. `value`, `low` and `high` are NaN when absent
+/// (see ``status``; an interval end alone is NaN when unbounded within follow-up).
 public struct Estimate: Sendable, Hashable {
     /// The estimate.
     public var value: Double
@@ -119,6 +151,61 @@ public struct Estimate: Sendable, Hashable {
     public var low: Double
     /// Interval high.
     public var high: Double
+    /// Whether there is a value and why not.
+    public var status: EstimateStatus
+    /// For curve points and medians: the last horizon (days) within the group's follow-up; a
+    /// median with status ``EstimateStatus/notReached`` reads "not reached by day `observedUntil`".
+    public var observedUntil: Int?
+    /// Whether the figure is precise enough to read (``Reliability``); false when absent.
+    public var reliable: Bool
+
+    /// Half the interval's width, nil when either end is absent.
+    public var halfWidth: Double? { low.isFinite && high.isFinite ? (high - low) / 2 : nil }
+
+    /// An estimate as computed; ``assess(_:value:low:high:followUp:)`` gives the published one.
+    public init(value: Double, low: Double, high: Double, status: EstimateStatus = .ok, observedUntil: Int? = nil, reliable: Bool = false) {
+        self.value = value
+        self.low = low
+        self.high = high
+        self.status = status
+        self.observedUntil = observedUntil
+        self.reliable = reliable
+    }
+
+    /// The published form of an estimate of `descriptor` for a group with `followUp`: nothing past
+    /// the follow-up (curve points past it are absent, a median or an interval end past it is
+    /// absent), a status saying why a value is absent, and the reliability flag. Every output
+    /// (release JSON, CSVs, dashboards, the CLI, the demo) reads estimates through this one function.
+    public static func assess(_ descriptor: EstimateDescriptor, value: Double, low: Double, high: Double, followUp: FollowUp) -> Estimate {
+        let absent = Estimate(value: .nan, low: .nan, high: .nan, status: .undefined)
+        if let h = descriptor.horizon {
+            guard followUp.covers(horizon: h) else {
+                var e = absent
+                e.status = .beyondFollowUp
+                e.observedUntil = followUp.lastPublishedHorizon
+                return e
+            }
+        }
+        if descriptor.isMedian {
+            guard let until = followUp.lastPublishedHorizon else {
+                var e = absent
+                e.status = .beyondFollowUp
+                return e
+            }
+            let limit = Double(until)
+            let v = value.isFinite && value <= limit ? value : Double.nan
+            let lo = low.isFinite && low <= limit ? low : Double.nan
+            let hi = v.isNaN || !(high.isFinite && high <= limit) ? Double.nan : high
+            return Estimate(
+                value: v, low: lo, high: hi, status: v.isNaN ? .notReached : .ok, observedUntil: until,
+                reliable: Reliability.isReliable(unit: descriptor.unit, value: v, low: lo, high: hi))
+        }
+        guard value.isFinite else { return absent }
+        return Estimate(
+            value: value, low: low, high: high, status: .ok,
+            observedUntil: descriptor.horizon == nil ? nil : followUp.lastPublishedHorizon,
+            reliable: Reliability.isReliable(unit: descriptor.unit, value: value, low: low, high: high))
+    }
 }
 
 /// A stored, immutable release.
@@ -147,12 +234,20 @@ public struct Release: Sendable, Hashable {
         return NoisyCount(noisy: y, value: max(0, y), low: max(0, y - info.halfWidth), high: max(0, y + info.halfWidth))
     }
 
-    /// One derived estimate of one group.
+    /// One derived estimate of one group, as published (``Estimate/assess(_:value:low:high:followUp:)``).
     public func estimate(table t: Int, group g: Int, estimate e: Int) -> Estimate {
-        let n = tables[t].info.estimates.count
+        let info = tables[t].info
         let d = tables[t].derived
-        let i = 3 * (g * n + e)
-        return Estimate(value: d[i], low: d[i + 1], high: d[i + 2])
+        let i = 3 * (g * info.estimates.count + e)
+        return Estimate.assess(info.estimates[e], value: d[i], low: d[i + 1], high: d[i + 2], followUp: followUp(table: t, groups: [g]))
+    }
+
+    /// The public follow-up span of the union of `groups` of table `t` (their cohorts at the cutoff).
+    public func followUp(table t: Int, groups: [Int]) -> FollowUp {
+        let perCohort = tables[t].info.groupsPerCohort
+        guard let cutoff = Day(iso: metadata.cutoff) else { return FollowUp(spans: []) }
+        let cohorts = Set(groups.map { $0 / perCohort }).sorted()
+        return FollowUp(pooling: cohorts.compactMap { Quarter(metadata.cohorts[$0]) }.map { FollowUp(cohort: $0, cutoff: cutoff) })
     }
 }
 
@@ -229,5 +324,31 @@ enum ReleaseDocument {
 
     static func append(_ v: UInt64, bytes n: Int, to out: inout [UInt8]) {
         for i in 0..<n { out.append(UInt8(truncatingIfNeeded: v >> UInt64(8 * i))) }
+    }
+}
+
+extension Estimate {
+    /// A one-line reading of the estimate for people (CLI, demo): the value with its interval, or
+    /// why there is none ("not reached by day 365", "beyond follow-up (observed until day 90)");
+    /// unreliable figures are marked. `percent` shows proportions as percentages.
+    public func text(unit: String, percent: Bool = false) -> String {
+        switch status {
+        case .beyondFollowUp:
+            return observedUntil.map { "beyond follow-up (observed until day \($0))" } ?? "beyond follow-up"
+        case .undefined:
+            return "undefined (no cases)"
+        case .notReached:
+            let from = low.isFinite ? String(format: ", interval from day %.0f", low) : ""
+            return "not reached by day \(observedUntil ?? 0)\(from)"
+        case .ok:
+            break
+        }
+        func f(_ v: Double) -> String {
+            if unit == "proportion" { return percent ? String(format: "%.1f %%", 100 * v) : String(format: "%.3f", v) }
+            return String(format: "%.0f", v)
+        }
+        let lo = low.isFinite ? f(low) : "unbounded"
+        let hi = high.isFinite ? f(high) : (observedUntil.map { "beyond day \($0)" } ?? "unbounded")
+        return "\(f(value)) (\(lo) – \(hi))" + (reliable ? "" : " [unreliable]")
     }
 }

@@ -89,7 +89,9 @@ public struct ReleaseEngine: Sendable {
         // 4. Post-processing: derived estimates and their intervals (no budget).
         var infos: [ReleasedTableInfo] = []
         for t in plan.tables { infos.append(try Self.info(t, level: plan.confidenceLevel)) }
-        let derived = Self.derive(noisy, infos: infos, replicates: plan.replicates, level: plan.confidenceLevel, seed: seed)
+        let derived = Self.derive(
+            noisy, infos: infos, replicates: plan.replicates, level: plan.confidenceLevel, seed: seed,
+            cohorts: plan.cohorts, cutoff: plan.cutoff)
 
         // 5. Debit and store together.
         let inputs: (batches: Int, agencies: Int)
@@ -202,8 +204,14 @@ public struct ReleaseEngine: Sendable {
         seed ^ (UInt64(table) &* 0xD1B5_4A32_D192_ED03) ^ (UInt64(group) &* 0x9E37_79B9_7F4A_7C15)
     }
 
-    /// Derived estimates with intervals for every group of every table, on two threads.
-    static func derive(_ noisy: [[Int64]], infos: [ReleasedTableInfo], replicates: Int, level: Double, seed: UInt64) -> [[Double]] {
+    /// Derived estimates with intervals for every group of every table, on two threads. Group g of
+    /// table t belongs to cohort `g / groupsPerCohort`, whose public follow-up span at `cutoff`
+    /// bounds what is published (``FollowUp``).
+    static func derive(
+        _ noisy: [[Int64]], infos: [ReleasedTableInfo], replicates: Int, level: Double, seed: UInt64,
+        cohorts: [Quarter], cutoff: Day
+    ) -> [[Double]] {
+        let followUps = cohorts.map { FollowUp(cohort: $0, cutoff: cutoff) }
         let simulators = infos.map { info in
             GroupSimulator(
                 kind: info.kind, noise: NoiseTable(noiseDistribution(info)), replicates: replicates, confidence: level)
@@ -227,7 +235,8 @@ public struct ReleaseEngine: Sendable {
                 var rng = SimulationRNG(seed: groupSeed(seed, table: t, group: g))
                 noisy[t].withUnsafeBufferPointer { all in
                     let slice = UnsafeBufferPointer(rebasing: all[(g * cells)..<((g + 1) * cells)])
-                    out.withUnsafeMutableBufferPointer { simulators[t].run(slice, rng: &rng, out: $0) }
+                    let followUp = followUps[g / infos[t].groupsPerCohort]
+                    out.withUnsafeMutableBufferPointer { simulators[t].run(slice, followUp: followUp, rng: &rng, out: $0) }
                 }
                 local.append((t, g, out))
             }

@@ -113,14 +113,27 @@ func normalQuantile(_ p: Double) -> Double {
     return (lo + hi) / 2
 }
 
-/// Derived estimates of one group with their intervals, by simulation from the noise distribution.
+/// Derived estimates of one group with their intervals, by simulation from the noise distribution
+/// (`docs/metrics.md` §4).
 ///
-/// Method (parametric bootstrap of the noise): with y the published noisy counts, draw R tables
-/// y + Z* (Z* independent from the mechanism's noise distribution), post-process and derive each
-/// exactly as the published figures. For every estimate except medians the interval is
-/// value ± z·SD*, with SD* the standard deviation over the replicates, clipped to the feasible
-/// range; for medians it is the α/2 and 1 − α/2 percentiles of the replicates, widened to contain
-/// the estimate (a bound is NaN when it lies beyond day 730). Only noise is accounted for (see docs/metrics.md).
+/// Method, a parametric bootstrap of the noise: with y the published noisy counts (structural zeros
+/// set to 0, see ``FollowUp``), draw R tables y + Z* (Z* independent from the mechanism's exact noise
+/// distribution, only in cells a case can occupy) and compute the **raw** estimator
+/// (``Derivation/raw(_:_:_:)``, no clipping) on each. SD* is the standard deviation of the raw
+/// estimate over the replicates, and the interval is raw(y) ± z·SD*, clipped to the feasible range
+/// and widened, if ever needed, to contain the published (fitted) value.
+///
+/// Why this covers: the raw estimator is unbiased to first order (sums of unbiased counts, ratios
+/// of them), and its noise is what the replicates reproduce; centring on it rather than on the
+/// constrained fit avoids the shift a constraint gives near 0 or 1, and taking SD* from unclipped
+/// replicates avoids the too-narrow spread that clipping gives (both made the old intervals
+/// under-cover). Re-centring on the noisy point instead of taking replicate percentiles avoids
+/// noising the data twice (the old median interval's 57–83 % coverage).
+///
+/// Medians: the interval inverts the pointwise band of the survival curve (Brookmeyer & Crowley
+/// 1982): low = the first day at which the band's lower edge reaches ½, high = the first day at
+/// which its upper edge does (NaN = not within follow-up: unbounded). The point is the first day
+/// the fitted curve reaches ½, and only within follow-up.
 struct GroupSimulator {
     let kind: TableKind
     let layout: [EstimateDescriptor]
@@ -139,35 +152,42 @@ struct GroupSimulator {
     }
 
     /// Writes value, low, high for each estimate (3 doubles per estimate, `out.count == 3·layout.count`).
-    func run(_ counts: UnsafeBufferPointer<Int64>, rng: inout SimulationRNG, out: UnsafeMutableBufferPointer<Double>) {
+    func run(
+        _ counts: UnsafeBufferPointer<Int64>, followUp: FollowUp, rng: inout SimulationRNG, out: UnsafeMutableBufferPointer<Double>
+    ) {
         let e = layout.count
         let cells = counts.count
-        var value = [Double](repeating: 0, count: e)
+        let possible = followUp.possibleCells(kind)
+        var zeroed = [Int64](repeating: 0, count: cells)
+        for i in 0..<cells where possible[i] { zeroed[i] = counts[i] }
+        var raw = [Double](repeating: 0, count: e)
+        zeroed.withUnsafeBufferPointer { y in raw.withUnsafeMutableBufferPointer { Derivation.raw(kind, y, $0) } }
+        var fitted = [Double](repeating: .nan, count: e)
+        zeroed.withUnsafeBufferPointer { Derivation.fit(kind, $0, raw: raw, followUp: followUp, &fitted) }
+
         var sum = [Double](repeating: 0, count: e)
         var sumSq = [Double](repeating: 0, count: e)
         var defined = [Int](repeating: 0, count: e)
         var replica = [Int64](repeating: 0, count: cells)
         var estimate = [Double](repeating: 0, count: e)
-        let medianAt = Derivation.medianIndex(kind)
-        var medians: [Double] = []
-        if medianAt != nil { medians.reserveCapacity(replicates) }
-        value.withUnsafeMutableBufferPointer { Derivation.derive(kind, counts, $0) }
+        // Only cells a case can occupy get noise: the published estimator sets the others to 0.
+        let noisyCells = (0..<cells).filter { possible[$0] }
         let m = noise.probability.count
         for _ in 0..<replicates {
             noise.probability.withUnsafeBufferPointer { prob in
                 noise.alias.withUnsafeBufferPointer { alias in
-                    for i in 0..<cells {
+                    for i in noisyCells {
                         // Inlined alias draw (see NoiseTable.draw).
                         let r = rng.next()
                         let k = Int(((r >> 32) &* UInt64(m)) >> 32)
                         let u = Double(UInt32(truncatingIfNeeded: r)) * 0x1p-32
                         let j = u < prob[k] ? k : Int(alias[k])
-                        replica[i] = counts[i] &+ (Int64(j) - noise.offset)
+                        replica[i] = zeroed[i] &+ (Int64(j) - noise.offset)
                     }
                 }
             }
             replica.withUnsafeBufferPointer { r in
-                estimate.withUnsafeMutableBufferPointer { Derivation.derive(kind, r, $0) }
+                estimate.withUnsafeMutableBufferPointer { Derivation.raw(kind, r, $0) }
             }
             for j in 0..<e {
                 let v = estimate[j]
@@ -177,34 +197,42 @@ struct GroupSimulator {
                     defined[j] += 1
                 }
             }
-            if let m = medianAt { medians.append(estimate[m].isNaN ? .infinity : estimate[m]) }
         }
         for j in 0..<e {
-            let v = value[j]
+            let v = fitted[j]
             var lo = Double.nan, hi = Double.nan
             // An estimate undefined in more than α/2 of the replicates gets no interval.
-            if !v.isNaN, Double(defined[j]) >= Double(replicates) * (1 - alpha / 2), defined[j] > 1 {
+            if !v.isNaN, !raw[j].isNaN, Double(defined[j]) >= Double(replicates) * (1 - alpha / 2), defined[j] > 1 {
                 let n = Double(defined[j])
                 let mean = sum[j] / n
                 let sd = max(0, (sumSq[j] - n * mean * mean) / (n - 1)).squareRoot()
                 let range = Derivation.range(layout[j].unit)
-                lo = min(max(v - z * sd, range.lowerBound), range.upperBound)
-                hi = min(max(v + z * sd, range.lowerBound), range.upperBound)
+                lo = min(max(raw[j] - z * sd, range.lowerBound), range.upperBound)
+                hi = min(max(raw[j] + z * sd, range.lowerBound), range.upperBound)
+                lo = min(lo, v)
+                hi = max(hi, v)
             }
             out[3 * j] = v
             out[3 * j + 1] = lo
             out[3 * j + 2] = hi
         }
-        if let m = medianAt {
-            medians.sort()
-            let r = medians.count
-            let qlo = medians[min(r - 1, Int((Double(r) * alpha / 2).rounded(.down)))]
-            let qhi = medians[min(r - 1, Int((Double(r) * (1 - alpha / 2)).rounded(.up)) - 1)]
-            // Percentile interval, widened if needed to contain the estimate itself (re-noising
-            // already noisy small tables can shift the replicate medians to one side).
-            let v = out[3 * m]
-            out[3 * m + 1] = qlo.isFinite ? (v.isNaN ? qlo : min(qlo, v)) : .nan
-            out[3 * m + 2] = qhi.isFinite ? (v.isNaN ? qhi : max(qhi, v)) : .nan
+        if let medianAt = Derivation.medianIndex(kind) {
+            // The survival curve and its band at the published edges, as values at day edges[k+1].
+            let edges = Array(TimeBins.edges[1...])
+            let n = edges.count
+            var curve = [Double](repeating: .nan, count: n), lower = curve, upper = curve
+            for k in 0..<n {
+                let i = 3 * (1 + k)
+                if kind == .timeToFirstDecision {
+                    curve[k] = out[i]; lower[k] = out[i + 1]; upper[k] = out[i + 2]
+                } else {
+                    curve[k] = 1 - out[i]; lower[k] = 1 - out[i + 2]; upper[k] = 1 - out[i + 1]
+                }
+            }
+            let point = Derivation.median(curve: curve, edges: edges)
+            out[3 * medianAt] = point ?? .nan
+            out[3 * medianAt + 1] = Derivation.median(curve: lower, edges: edges) ?? .nan
+            out[3 * medianAt + 2] = point == nil ? .nan : Derivation.median(curve: upper, edges: edges) ?? .nan
         }
     }
 }

@@ -193,11 +193,13 @@ struct DashboardController: Sendable {
         [
             "name": metric.rawValue, "unit": metric.unit, "x_axis": xAxis(metric),
             "points": points.map { p -> [String: Any] in
-                [
+                var point: [String: Any] = [
                     "x": p.x, "value": p.value ?? NSNull(),
                     "interval": ["low": p.ciLow ?? NSNull(), "high": p.ciHigh ?? NSNull(), "level": level] as [String: Any],
-                    "release_id": Int(p.releaseID),
+                    "release_id": Int(p.releaseID), "status": p.status.rawValue, "reliable": p.reliable,
                 ]
+                if let until = p.observedUntil { point["observed_until"] = until }
+                return point
             },
         ]
     }

@@ -49,7 +49,7 @@ import Testing
             let (exact, tTab) = time { projection.tabulate(plans, cohortSlots: slots) }
             let (noisy, tNoise) = try time { try engine.addNoise(exact, mechanisms: plan.tables.map(\.mechanism)) { () throws(PrivacyError) in try RandomBits.secure() } }
             let infos = try plan.tables.map { t throws(ReleaseError) in try ReleaseEngine.info(t, level: 0.95) }
-            let (_, tDerive) = time { ReleaseEngine.derive(noisy, infos: infos, replicates: 200, level: 0.95, seed: 1) }
+            let (_, tDerive) = time { ReleaseEngine.derive(noisy, infos: infos, replicates: 200, level: 0.95, seed: 1, cohorts: plan.cohorts, cutoff: plan.cutoff) }
             // The whole public path, best of 3 (each creates a new stored release).
             var best = Double.infinity
             for _ in 0..<3 {
