@@ -3,7 +3,7 @@ import PlazoModel
 import PlazoPrivacy
 
 /// The noise mechanism of a release.
-public enum ReleaseMechanism: String, Sendable, Codable, Hashable {
+public enum ReleaseMechanism: String, Sendable, Codable, Hashable, CaseIterable {
     /// Discrete Gaussian noise, ρ-zCDP (the default). Each table states its ρ.
     case discreteGaussian = "discrete_gaussian"
     /// Discrete Laplace noise, ε-DP (charged to the ledger as ε²/2 zCDP). Each table states its ε.
@@ -69,10 +69,98 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
         self.tables = tables
     }
 
-    /// Decodes a spec from JSON bytes.
+    /// Decodes a spec from JSON bytes. Every refusal is a sentence a steward can act on: the field
+    /// (`tables[2].breakdown[0]`), what is wrong and, for names, the valid values; never a Swift
+    /// decoding message.
     public static func decode(json: some DataProtocol) throws(ReleaseError) -> ReleaseSpec {
-        do { return try JSONDecoder().decode(ReleaseSpec.self, from: Data(json)) } catch {
-            throw .invalidSpec("not a valid release spec: \(error)")
+        let raw: Wire
+        do { raw = try JSONDecoder().decode(Wire.self, from: Data(json)) } catch let error as DecodingError {
+            throw .invalidSpec(Self.explain(error))
+        } catch {
+            throw .invalidSpec("the spec is not JSON")
+        }
+        func required<T>(_ value: T?, _ name: String) throws(ReleaseError) -> T {
+            guard let value else { throw .invalidSpec("missing field \(name)") }
+            return value
+        }
+        var mechanism: ReleaseMechanism?
+        if let m = raw.mechanism {
+            guard let known = ReleaseMechanism(rawValue: m) else {
+                throw .invalidSpec("mechanism \"\(m)\" is unknown; valid: \(Self.list(ReleaseMechanism.allCases.map(\.rawValue)))")
+            }
+            mechanism = known
+        }
+        var tables: [TableRequest] = []
+        for (i, t) in try required(raw.tables, "tables").enumerated() {
+            let name = try required(t.table, "tables[\(i)].table")
+            guard let kind = TableKind(rawValue: name) else {
+                throw .invalidSpec("tables[\(i)].table \"\(name)\" is unknown; valid: \(Self.list(TableKind.allCases.map(\.rawValue)))")
+            }
+            var breakdown: [BreakdownDimension] = []
+            for (j, d) in (t.breakdown ?? []).enumerated() {
+                guard let dimension = BreakdownDimension(rawValue: d) else {
+                    throw .invalidSpec(
+                        "tables[\(i)].breakdown[\(j)] \"\(d)\" is unknown; valid: \(Self.list(BreakdownDimension.allCases.map(\.rawValue)))")
+                }
+                breakdown.append(dimension)
+            }
+            tables.append(TableRequest(table: kind, breakdown: breakdown, rho: t.rho, epsilon: t.epsilon))
+        }
+        return ReleaseSpec(
+            title: try required(raw.title, "title"), cutoff: try required(raw.cutoff, "cutoff"),
+            cohorts: try required(raw.cohorts, "cohorts"), mechanism: mechanism, confidenceLevel: raw.confidenceLevel,
+            simulationReplicates: raw.simulationReplicates, tables: tables)
+    }
+
+    /// The spec as it arrives: names as strings, so that an unknown one gets a sentence with the
+    /// valid values rather than a decoding error.
+    private struct Wire: Decodable {
+        struct Table: Decodable {
+            var table: String?
+            var breakdown: [String]?
+            var rho: String?
+            var epsilon: String?
+        }
+        var title: String?
+        var cutoff: String?
+        var cohorts: [String]?
+        var mechanism: String?
+        var confidenceLevel: Double?
+        var simulationReplicates: Int?
+        var tables: [Table]?
+    }
+
+    private static func list(_ names: [String]) -> String { names.joined(separator: ", ") }
+
+    /// A decoding error as a sentence naming the field (`tables[1].rho`) and what was expected.
+    static func explain(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            var out = ""
+            for k in keys {
+                if let i = k.intValue { out += "[\(i)]" } else { out += (out.isEmpty ? "" : ".") + k.stringValue }
+            }
+            return out
+        }
+        func kind(_ type: Any.Type) -> String {
+            switch type {
+            case is Int.Type: "a whole number"
+            case is Double.Type: "a number"
+            case is String.Type: "a string (rationals such as rho are strings: \"1/100\")"
+            case is [String].Type, is [Wire.Table].Type: "a list"
+            default: "an object"
+            }
+        }
+        switch error {
+        case let .typeMismatch(type, context):
+            return context.codingPath.isEmpty ? "the spec must be a JSON object" : "field \(path(context.codingPath)) must be \(kind(type))"
+        case let .valueNotFound(type, context):
+            return "field \(path(context.codingPath)) must be \(kind(type)), not null"
+        case let .keyNotFound(key, context):
+            return "missing field \(path(context.codingPath + [key]))"
+        case let .dataCorrupted(context):
+            return context.codingPath.isEmpty ? "the spec is not valid JSON" : "field \(path(context.codingPath)) has an invalid value"
+        @unknown default:
+            return "the spec could not be read"
         }
     }
 
@@ -91,9 +179,13 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
         quarters.sort()
         let mechanism = self.mechanism ?? .discreteGaussian
         let level = confidenceLevel ?? 0.95
-        guard level >= 0.5, level <= 0.999 else { throw .invalidSpec("confidenceLevel must be in [0.5, 0.999]") }
+        guard level.isFinite, level >= 0.5, level <= 0.999 else {
+            throw .invalidSpec("confidenceLevel must be a level between 0.5 and 0.999 (e.g. 0.95), not \(level)")
+        }
         let replicates = simulationReplicates ?? 200
-        guard (20...5000).contains(replicates) else { throw .invalidSpec("simulationReplicates must be in 20…5000") }
+        guard (20...5000).contains(replicates) else {
+            throw .invalidSpec("simulationReplicates must be a whole number from 20 to 5000 (default 200), not \(replicates)")
+        }
         if tables.isEmpty { throw .invalidSpec("name at least one table") }
         var resolved: [ValidatedSpec.Table] = []
         for (i, t) in tables.enumerated() {
