@@ -22,7 +22,7 @@ import PlazoStore
 /// after the noise is post-processing of noisy counts.
 public struct ReleaseEngine: Sendable {
     /// The version of the release computations, stored in every release.
-    public static let codeVersion = "plazo-releases 1.0 (metrics v1, 25 time bins, actuarial life table, noise-simulation intervals)"
+    public static let codeVersion = "plazo-releases 1.1 (metrics v1, 25 time bins, actuarial life table truncated at follow-up, isotonic and simplex fits, raw-centred bootstrap intervals)"
 
     /// The database (ledger, batches, releases).
     public let database: AppDatabase

@@ -167,7 +167,7 @@ struct ReleaseAPITests {
             }
             try await client.execute(uri: "/v1/releases/1/tables/t7-attrition-by-state-estimates.csv", method: .get, headers: researcher) { response in
                 #expect(response.status == .ok)
-                #expect(String(buffer: response.body).hasPrefix("cohort,state,estimate,x,unit,value,ci_low,ci_high\n"))
+                #expect(String(buffer: response.body).hasPrefix("cohort,state,estimate,x,unit,value,ci_low,ci_high,half_width,status,observed_until,reliable\n"))
             }
             for (uri, status, code) in [
                 ("/v1/releases/1/tables/t9-nothing.csv", 404, "unknown_table"),
