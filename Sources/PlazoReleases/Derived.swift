@@ -110,8 +110,13 @@ public enum Derivation {
     /// The raw estimator (step 2 above): every estimate of one group from its noisy counts with no
     /// clipping, written to `out` (`layout(kind).count` values; NaN = undefined, e.g. a share of a
     /// non-positive total). Medians are left NaN here: they are read off the published curve.
-    /// Allocation-free: it runs in the interval simulation's inner loop.
-    static func raw(_ kind: TableKind, _ counts: UnsafeBufferPointer<Int64>, _ out: UnsafeMutableBufferPointer<Double>) {
+    /// Allocation-free: it runs in the interval simulation's inner loop. Life-table curves are
+    /// computed up to `horizons` bin ends (the ones within follow-up); points past them are left as
+    /// they were.
+    static func raw(
+        _ kind: TableKind, _ counts: UnsafeBufferPointer<Int64>, _ out: UnsafeMutableBufferPointer<Double>,
+        horizons: Int = TimeBins.count - 1
+    ) {
         @inline(__always) func c(_ i: Int) -> Double { Double(counts[i]) }
         switch kind {
         case .timeToFirstDecision:
@@ -120,7 +125,7 @@ public enum Derivation {
             for i in 0..<(bins * 3) { atRisk += c(i) }
             out[0] = atRisk
             var s = 1.0, f1 = 0.0, f2 = 0.0
-            for k in 0..<edges {
+            for k in 0..<min(edges, horizons) {
                 let d1 = c(3 * k), d2 = c(3 * k + 1), cens = c(3 * k + 2)
                 // Actuarial life table: a case censored within a bin is at risk for half of it.
                 let effective = atRisk - cens / 2
@@ -142,7 +147,7 @@ public enum Derivation {
             for i in 0..<(bins * 2) { atRisk += c(i) }
             out[0] = atRisk
             var s = 1.0
-            for k in 0..<edges {
+            for k in 0..<min(edges, horizons) {
                 let d = c(2 * k), cens = c(2 * k + 1)
                 let effective = atRisk - cens / 2
                 if effective >= minimumRiskSet { s *= 1 - d / effective }

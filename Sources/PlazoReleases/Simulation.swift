@@ -169,9 +169,13 @@ struct GroupSimulator {
         var sumSq = [Double](repeating: 0, count: e)
         var defined = [Int](repeating: 0, count: e)
         var replica = [Int64](repeating: 0, count: cells)
-        var estimate = [Double](repeating: 0, count: e)
+        var estimate = [Double](repeating: .nan, count: e)
         // Only cells a case can occupy get noise: the published estimator sets the others to 0.
         let noisyCells = (0..<cells).filter { possible[$0] }
+        // Only published estimates need a spread (nothing past follow-up; medians use the band),
+        // and the raw curves only up to the last published horizon.
+        let active = (0..<e).filter { !fitted[$0].isNaN && !raw[$0].isNaN }
+        let horizons = (1..<TimeBins.count).filter { followUp.covers(horizon: TimeBins.edges[$0]) }.count
         let m = noise.probability.count
         for _ in 0..<replicates {
             noise.probability.withUnsafeBufferPointer { prob in
@@ -187,9 +191,9 @@ struct GroupSimulator {
                 }
             }
             replica.withUnsafeBufferPointer { r in
-                estimate.withUnsafeMutableBufferPointer { Derivation.raw(kind, r, $0) }
+                estimate.withUnsafeMutableBufferPointer { Derivation.raw(kind, r, $0, horizons: horizons) }
             }
-            for j in 0..<e {
+            for j in active {
                 let v = estimate[j]
                 if !v.isNaN {
                     sum[j] += v
