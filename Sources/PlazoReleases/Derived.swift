@@ -335,3 +335,73 @@ public enum Derivation {
         unit == "proportion" ? 0...1 : 0...Double.greatestFiniteMagnitude
     }
 }
+
+extension Derivation {
+    /// First-order (delta-method) standard deviations of the raw life-table estimates
+    /// (``raw(_:_:_:horizons:)``) under independent noise of `variance` in every cell a case can
+    /// occupy (`possible`), written to `sd` for `cases` and the curve points up to `horizons`.
+    ///
+    /// The raw curves are smooth functions of the cells: with n′ₖ the effective risk set and
+    /// hᵗₖ = dᵗₖ/n′ₖ, S(e_{k+1}) = S(eₖ)(1 − Σₜhᵗₖ) and Fᵗ(e_{k+1}) = Fᵗ(eₖ) + S(eₖ)hᵗₖ. Their
+    /// gradients are carried along the bins exactly (∂hᵗₖ/∂yᵢ = [i = dᵗₖ]/n′ₖ − hᵗₖ/n′ₖ · ∂n′ₖ/∂yᵢ,
+    /// ∂n′ₖ/∂yᵢ = 1 for cells of bins ≥ k, ½ for the censored cell of bin k), and
+    /// Var ≈ Σᵢ (∂/∂yᵢ)² · Var(Z) (the noise variance is known exactly). O(bins × cells) per group,
+    /// about twenty times less work than 200 simulated replicates, with no simulation error; the
+    /// coverage test (`CoverageTests`) holds it to the same 95 ± 1.5 % target.
+    static func lifeTableStandardDeviations(
+        _ kind: TableKind, _ counts: UnsafeBufferPointer<Int64>, possible: [Bool], variance: Double, horizons: Int,
+        into sd: inout [Double]
+    ) {
+        let perBin = kind == .timeToFirstDecision ? 3 : 2
+        let types = perBin - 1
+        let cells = counts.count
+        let edges = TimeBins.count - 1
+        var atRisk = 0.0
+        var noisy = 0
+        for i in 0..<cells {
+            atRisk += Double(counts[i])
+            if possible[i] { noisy += 1 }
+        }
+        sd[0] = (variance * Double(noisy)).squareRoot()
+        var s = 1.0
+        var gS = [Double](repeating: 0, count: cells)
+        var gF = [[Double]](repeating: [Double](repeating: 0, count: cells), count: types)
+        var h = [Double](repeating: 0, count: types)
+        for k in 0..<min(edges, horizons) {
+            let base = perBin * k
+            let cens = Double(counts[base + perBin - 1])
+            let effective = atRisk - cens / 2
+            if effective >= minimumRiskSet {
+                var hSum = 0.0
+                for t in 0..<types {
+                    h[t] = Double(counts[base + t]) / effective
+                    hSum += h[t]
+                }
+                for i in 0..<cells where possible[i] {
+                    // ∂n′ₖ/∂yᵢ: cells of bins ≥ k are in the risk set; the bin's censored cell counts half.
+                    let dEff = i < base ? 0.0 : (i == base + perBin - 1 ? 0.5 : 1.0)
+                    var dhSum = 0.0
+                    let oldS = gS[i]
+                    for t in 0..<types {
+                        let dh = (i == base + t ? 1 / effective : 0) - h[t] / effective * dEff
+                        dhSum += dh
+                        gF[t][i] += oldS * h[t] + s * dh
+                    }
+                    gS[i] = oldS * (1 - hSum) - s * dhSum
+                }
+                s *= 1 - hSum
+            }
+            var vS = 0.0
+            for i in 0..<cells where possible[i] { vS += gS[i] * gS[i] }
+            sd[1 + k] = (variance * vS).squareRoot()
+            if kind == .timeToFirstDecision {
+                for t in 0..<types {
+                    var vF = 0.0
+                    for i in 0..<cells where possible[i] { vF += gF[t][i] * gF[t][i] }
+                    sd[1 + (t + 1) * edges + k] = (variance * vF).squareRoot()
+                }
+            }
+            for j in 0..<perBin { atRisk -= Double(counts[base + j]) }
+        }
+    }
+}

@@ -45,6 +45,8 @@ struct NoiseTable: Sendable {
     let offset: Int64
     let probability: [Double]
     let alias: [Int32]
+    /// The variance of the tabulated distribution (Σ p(z)·z² over [−M, M]).
+    let variance: Double
 
     init(_ noise: NoiseDistribution, sumOf k: Int = 1) {
         let pmf: (Int64) -> Double
@@ -73,6 +75,9 @@ struct NoiseTable: Sendable {
         let n = Int(2 * m + 1)
         var p = (0..<n).map { pmf(Int64($0) - m) }
         let total = p.reduce(0, +)
+        var v = 0.0
+        for i in p.indices { v += p[i] / total * Double((Int64(i) - m) * (Int64(i) - m)) }
+        self.variance = v
         for i in p.indices { p[i] = p[i] / total * Double(n) }
         var small: [Int] = [], large: [Int] = []
         for i in 0..<n { if p[i] < 1 { small.append(i) } else { large.append(i) } }
@@ -113,20 +118,20 @@ func normalQuantile(_ p: Double) -> Double {
     return (lo + hi) / 2
 }
 
-/// Derived estimates of one group with their intervals, by simulation from the noise distribution
-/// (`docs/metrics.md` §4).
+/// Derived estimates of one group with their intervals (`docs/metrics.md` §4).
 ///
-/// Method, a parametric bootstrap of the noise: with y the published noisy counts (structural zeros
-/// set to 0, see ``FollowUp``), draw R tables y + Z* (Z* independent from the mechanism's exact noise
-/// distribution, only in cells a case can occupy) and compute the **raw** estimator
-/// (``Derivation/raw(_:_:_:)``, no clipping) on each. SD* is the standard deviation of the raw
-/// estimate over the replicates, and the interval is raw(y) ± z·SD*, clipped to the feasible range
-/// and widened, if ever needed, to contain the published (fitted) value.
+/// Method: with y the published noisy counts (structural zeros set to 0, see ``FollowUp``), the
+/// interval is raw(y) ± z·SD, with raw the unclipped estimator (``Derivation/raw(_:_:_:horizons:)``)
+/// and SD its standard deviation under the known noise: for the life tables by exact first-order
+/// propagation (``Derivation/lifeTableStandardDeviations(_:_:possible:variance:horizons:into:)``),
+/// for the other tables by a parametric bootstrap (R tables y + Z*, Z* from the mechanism's exact
+/// noise distribution, only in cells a case can occupy). The interval is clipped to the feasible
+/// range and widened, if ever needed, to contain the published (fitted) value.
 ///
 /// Why this covers: the raw estimator is unbiased to first order (sums of unbiased counts, ratios
 /// of them), and its noise is what the replicates reproduce; centring on it rather than on the
-/// constrained fit avoids the shift a constraint gives near 0 or 1, and taking SD* from unclipped
-/// replicates avoids the too-narrow spread that clipping gives (both made the old intervals
+/// constrained fit avoids the shift a constraint gives near 0 or 1, and taking the spread of the
+/// unclipped estimator avoids the too-narrow spread that clipping gives (both made the old intervals
 /// under-cover). Re-centring on the noisy point instead of taking replicate percentiles avoids
 /// noising the data twice (the old median interval's 57–83 % coverage).
 ///
@@ -165,6 +170,63 @@ struct GroupSimulator {
         var fitted = [Double](repeating: .nan, count: e)
         zeroed.withUnsafeBufferPointer { Derivation.fit(kind, $0, raw: raw, followUp: followUp, &fitted) }
 
+        // The spread of each published raw estimate: exact first-order propagation of the known
+        // noise variance for the life tables, a simulation for the small tables.
+        var spread = [Double](repeating: .nan, count: e)
+        let horizons = (1..<TimeBins.count).filter { followUp.covers(horizon: TimeBins.edges[$0]) }.count
+        if kind.isLifeTable && !Self.simulateLifeTables {
+            zeroed.withUnsafeBufferPointer {
+                Derivation.lifeTableStandardDeviations(kind, $0, possible: possible, variance: noise.variance, horizons: horizons, into: &spread)
+            }
+        } else {
+            simulate(zeroed: zeroed, possible: possible, fitted: fitted, raw: raw, horizons: horizons, rng: &rng, spread: &spread)
+        }
+        for j in 0..<e {
+            let v = fitted[j]
+            var lo = Double.nan, hi = Double.nan
+            if !v.isNaN, !raw[j].isNaN, spread[j].isFinite {
+                let range = Derivation.range(layout[j].unit)
+                lo = min(max(raw[j] - z * spread[j], range.lowerBound), range.upperBound)
+                hi = min(max(raw[j] + z * spread[j], range.lowerBound), range.upperBound)
+                lo = min(lo, v)
+                hi = max(hi, v)
+            }
+            out[3 * j] = v
+            out[3 * j + 1] = lo
+            out[3 * j + 2] = hi
+        }
+        if let medianAt = Derivation.medianIndex(kind) {
+            // The survival curve and its band at the published edges, as values at day edges[k+1].
+            let edges = Array(TimeBins.edges[1...])
+            let n = edges.count
+            var curve = [Double](repeating: .nan, count: n), lower = curve, upper = curve
+            for k in 0..<n {
+                let i = 3 * (1 + k)
+                if kind == .timeToFirstDecision {
+                    curve[k] = out[i]; lower[k] = out[i + 1]; upper[k] = out[i + 2]
+                } else {
+                    curve[k] = 1 - out[i]; lower[k] = 1 - out[i + 2]; upper[k] = 1 - out[i + 1]
+                }
+            }
+            let point = Derivation.median(curve: curve, edges: edges)
+            out[3 * medianAt] = point ?? .nan
+            out[3 * medianAt + 1] = Derivation.median(curve: lower, edges: edges) ?? .nan
+            out[3 * medianAt + 2] = point == nil ? .nan : Derivation.median(curve: upper, edges: edges) ?? .nan
+        }
+    }
+
+    /// Whether life tables use the simulation too (tests compare the two methods).
+    static let simulateLifeTables = false
+
+    /// SD* of every published raw estimate over R replicates y + Z* (Z* from the exact noise
+    /// distribution, only in cells a case can occupy). An estimate undefined in more than α/2 of the
+    /// replicates (a non-positive noisy total) gets no spread, hence no interval.
+    func simulate(
+        zeroed: [Int64], possible: [Bool], fitted: [Double], raw: [Double], horizons: Int, rng: inout SimulationRNG,
+        spread: inout [Double]
+    ) {
+        let e = layout.count
+        let cells = zeroed.count
         var sum = [Double](repeating: 0, count: e)
         var sumSq = [Double](repeating: 0, count: e)
         var defined = [Int](repeating: 0, count: e)
@@ -175,7 +237,6 @@ struct GroupSimulator {
         // Only published estimates need a spread (nothing past follow-up; medians use the band),
         // and the raw curves only up to the last published horizon.
         let active = (0..<e).filter { !fitted[$0].isNaN && !raw[$0].isNaN }
-        let horizons = (1..<TimeBins.count).filter { followUp.covers(horizon: TimeBins.edges[$0]) }.count
         let m = noise.probability.count
         for _ in 0..<replicates {
             noise.probability.withUnsafeBufferPointer { prob in
@@ -202,41 +263,10 @@ struct GroupSimulator {
                 }
             }
         }
-        for j in 0..<e {
-            let v = fitted[j]
-            var lo = Double.nan, hi = Double.nan
-            // An estimate undefined in more than α/2 of the replicates gets no interval.
-            if !v.isNaN, !raw[j].isNaN, Double(defined[j]) >= Double(replicates) * (1 - alpha / 2), defined[j] > 1 {
-                let n = Double(defined[j])
-                let mean = sum[j] / n
-                let sd = max(0, (sumSq[j] - n * mean * mean) / (n - 1)).squareRoot()
-                let range = Derivation.range(layout[j].unit)
-                lo = min(max(raw[j] - z * sd, range.lowerBound), range.upperBound)
-                hi = min(max(raw[j] + z * sd, range.lowerBound), range.upperBound)
-                lo = min(lo, v)
-                hi = max(hi, v)
-            }
-            out[3 * j] = v
-            out[3 * j + 1] = lo
-            out[3 * j + 2] = hi
-        }
-        if let medianAt = Derivation.medianIndex(kind) {
-            // The survival curve and its band at the published edges, as values at day edges[k+1].
-            let edges = Array(TimeBins.edges[1...])
-            let n = edges.count
-            var curve = [Double](repeating: .nan, count: n), lower = curve, upper = curve
-            for k in 0..<n {
-                let i = 3 * (1 + k)
-                if kind == .timeToFirstDecision {
-                    curve[k] = out[i]; lower[k] = out[i + 1]; upper[k] = out[i + 2]
-                } else {
-                    curve[k] = 1 - out[i]; lower[k] = 1 - out[i + 2]; upper[k] = 1 - out[i + 1]
-                }
-            }
-            let point = Derivation.median(curve: curve, edges: edges)
-            out[3 * medianAt] = point ?? .nan
-            out[3 * medianAt + 1] = Derivation.median(curve: lower, edges: edges) ?? .nan
-            out[3 * medianAt + 2] = point == nil ? .nan : Derivation.median(curve: upper, edges: edges) ?? .nan
+        for j in active where Double(defined[j]) >= Double(replicates) * (1 - alpha / 2) && defined[j] > 1 {
+            let n = Double(defined[j])
+            let mean = sum[j] / n
+            spread[j] = max(0, (sumSq[j] - n * mean * mean) / (n - 1)).squareRoot()
         }
     }
 }

@@ -131,6 +131,44 @@ import Testing
         #expect(curve.filter { $0.value != nil }.map(\.x) == ["30", "60", "90"])
     }
 
+    /// The life tables' first-order standard deviations agree with a brute-force simulation of the
+    /// raw estimator (20,000 replicates: the simulated SD's own relative error is 1/√40,000 = 0.5 %),
+    /// within 10 % where the risk sets are large against the noise; a wrong gradient term is off by
+    /// far more.
+    @Test func deltaMethodMatchesTheSimulation() throws {
+        let cutoff = Day(iso: "2026-09-30")!
+        let cases = Synthetic.summaries(count: 2600, cohorts: [Quarter("2025Q3")!], cutoff: cutoff, seed: 12)
+        let projection = CaseProjection(summaries: cases, cutoff: cutoff)
+        let followUp = FollowUp(cohort: Quarter("2025Q3")!, cutoff: cutoff)
+        var slots = [Int16](repeating: -1, count: 1024)
+        slots[CaseProjection.cohortNumber(Quarter("2025Q3")!)] = 0
+        for kind in [TableKind.timeToFirstDecision, .victimUpdateTime] {
+            let counts = projection.tabulate([TabulationPlan(kind: kind, dimensions: [], cohortCount: 1)], cohortSlots: slots)[0]
+            let noise = NoiseTable(.discreteGaussian(sigmaSquared: try Rational(parsing: "25")))
+            let possible = followUp.possibleCells(kind)
+            let zeroed = zip(counts, possible).map { $1 ? $0 : 0 }
+            let e = Derivation.layout(kind).count
+            var raw = [Double](repeating: 0, count: e)
+            zeroed.withUnsafeBufferPointer { y in raw.withUnsafeMutableBufferPointer { Derivation.raw(kind, y, $0) } }
+            var fitted = [Double](repeating: .nan, count: e)
+            zeroed.withUnsafeBufferPointer { Derivation.fit(kind, $0, raw: raw, followUp: followUp, &fitted) }
+            let horizons = (1..<TimeBins.count).filter { followUp.covers(horizon: TimeBins.edges[$0]) }.count
+            var delta = [Double](repeating: .nan, count: e), simulated = delta
+            zeroed.withUnsafeBufferPointer {
+                Derivation.lifeTableStandardDeviations(kind, $0, possible: possible, variance: noise.variance, horizons: horizons, into: &delta)
+            }
+            var rng = SimulationRNG(seed: 99)
+            GroupSimulator(kind: kind, noise: noise, replicates: 20_000, confidence: 0.95).simulate(
+                zeroed: zeroed, possible: possible, fitted: fitted, raw: raw, horizons: horizons, rng: &rng, spread: &simulated)
+            var compared = 0
+            for j in 0..<e where simulated[j].isFinite && simulated[j] > 0.004 {
+                #expect(abs(delta[j] / simulated[j] - 1) < 0.10, "\(kind) \(Derivation.layout(kind)[j]): \(delta[j]) vs \(simulated[j])")
+                compared += 1
+            }
+            #expect(compared >= 10)
+        }
+    }
+
     @Test func badSpecsGetSentencesWithTheValidValues() {
         func refusal(_ json: String) -> String {
             do {
