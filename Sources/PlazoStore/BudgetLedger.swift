@@ -165,6 +165,11 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingField(String)
     /// A database failure.
     case database(String)
+    /// A budget larger than the ledger can represent (``BudgetLedger/largestBudget``).
+    case budgetTooLarge(String)
+    /// A raise of an existing budget, or a budget above ``BudgetLedger/confirmationThreshold``,
+    /// without the explicit confirmation.
+    case confirmationRequired(String)
 
     /// A human-readable form.
     public var description: String {
@@ -175,6 +180,8 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidAmount(e): "invalid privacy amount: \(e)"
         case let .missingField(f): "\(f) must not be empty"
         case let .database(why): "ledger database error: \(why)"
+        case let .budgetTooLarge(why): why
+        case let .confirmationRequired(why): why
         }
     }
 }
