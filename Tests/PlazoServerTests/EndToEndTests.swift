@@ -95,7 +95,7 @@ struct EndToEndTests {
         let dir = try workspace()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
-        #expect(try PlazoProcess.run(["ledger", "set-budget", "--scope", "2025Q1", "--rho", "3/10", "--by", "test"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["ledger", "set-budget", "--scope", "2025Q1", "--rho", "3/10", "--by", "test", "--reason", "three test releases"], in: dir).status == 0)
         let spec = #"{"title": "cross-process", "cutoff": "2025-06-30", "cohorts": ["2025Q1"], "tables": [{"table": "attrition", "breakdown": [], "rho": "1/10"}]}"#
         try spec.write(toFile: dir + "/spec.json", atomically: true, encoding: .utf8)
 
@@ -181,7 +181,7 @@ struct EndToEndTests {
         #expect(rebuild.status == 0, "\(rebuild.out)")
         #expect(rebuild.out.contains("batches replayed  2"))
         // The CLI's release replays the log too, with the retired key for the first batch.
-        #expect(try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "test"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "test", "--reason", "test budget"], in: dir).status == 0)
         let spec = #"{"title": "after rotation", "cutoff": "2024-12-31", "cohorts": ["2023Q1", "2024Q1"], "tables": [{"table": "attrition", "breakdown": [], "rho": "1/10"}]}"#
         try spec.write(toFile: dir + "/spec.json", atomically: true, encoding: .utf8)
         let release = try PlazoProcess.run(["release", "create", "--spec", "spec.json"], in: dir)
