@@ -170,7 +170,8 @@ struct EndToEndTests {
         #expect(retired.count == 1)
 
         server = try ServerProcess(directory: dir)  // replays the batch sealed to the retired key
-        defer { server.stop() }
+        var stopped = false
+        defer { if !stopped { server.stop() } }
         let stale = try submit(server, "late/second-0001.plzb")
         #expect(stale.status == 1)
         #expect(stale.err.contains("unknown_service_key"), "\(stale.err)")
@@ -180,10 +181,25 @@ struct EndToEndTests {
         let rebuild = try PlazoProcess.run(["rebuild"], in: dir)
         #expect(rebuild.status == 0, "\(rebuild.out)")
         #expect(rebuild.out.contains("batches replayed  2"))
-        // The CLI's release replays the log too, with the retired key for the first batch.
         #expect(try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "test", "--reason", "test budget"], in: dir).status == 0)
         let spec = #"{"title": "after rotation", "cutoff": "2024-12-31", "cohorts": ["2023Q1", "2024Q1"], "tables": [{"table": "attrition", "breakdown": [], "rho": "1/10"}]}"#
         try spec.write(toFile: dir + "/spec.json", atomically: true, encoding: .utf8)
+        // While the service holds the store, the CLI does not write releases (their pins would be
+        // unknown to the service) and says where to go instead; a second service is refused too.
+        let blocked = try PlazoProcess.run(["release", "create", "--spec", "spec.json"], in: dir)
+        #expect(blocked.status != 0)
+        #expect(blocked.err.contains("POST /v1/releases"), "\(blocked.err)")
+        let secondServe = try PlazoProcess.run(["serve", "--port", "0"], in: dir)
+        #expect(secondServe.status != 0)
+        #expect(secondServe.err.contains("a second `plazo serve` on the same store is refused"), "\(secondServe.err)")
+        // A dry run reads no case data and spends nothing, so it may run beside the service.
+        let plan = try PlazoProcess.run(["release", "create", "--spec", "spec.json", "--dry-run"], in: dir)
+        #expect(plan.status == 0, "\(plan.err)")
+        #expect(plan.out.contains("remaining after"), "\(plan.out)")
+        #expect(try PlazoProcess.run(["ledger", "list"], in: dir).out.contains("no spends recorded"))
+        server.stop()
+        stopped = true
+        // On the stopped service, the CLI's release replays the log too, with the retired key for the first batch.
         let release = try PlazoProcess.run(["release", "create", "--spec", "spec.json"], in: dir)
         #expect(release.status == 0, "\(release.err)")
     }
