@@ -83,7 +83,7 @@ struct PinnedCohortServiceTests {
         let f = try ServerFixture()
         let engine = ReleaseEngine(database: f.ingest.database)
         try BudgetLedger(database: f.ingest.database).changeBudget(Rational(integer: 100_000), scope: nil, by: "t", reason: "exact test releases", confirmRaise: true)
-        let batches = 60
+        let batches = 150
         let done = Atomic<Bool>(false)
         let submitter = Task.detached {
             for i in 0..<batches {
