@@ -11,8 +11,10 @@ extension CaseLog {
     /// live service set them (`docs/privacy-model.md` §4).
     ///
     /// - Returns: the index and the acceptance number of the last batch applied (0: none).
+    ///
+    /// `throughBatch` stops the replay after that batch (audits: the state a release saw).
     public static func replay(
-        _ log: BatchLog, serviceKeys: [BoxKeyPair], pinPoints: [ReleasePinPoint]
+        _ log: BatchLog, serviceKeys: [BoxKeyPair], pinPoints: [ReleasePinPoint], throughBatch: Int64 = .max
     ) throws -> (index: CaseIndex, lastBatch: Int64) {
         let opener = BatchOpener(serviceKeys: serviceKeys, timestampPolicy: .none) { (_, keyID) throws(BatchError) in
             throw .unknownSigningKey(keyID)
@@ -28,13 +30,14 @@ extension CaseLog {
         }
         pinThrough(0)
         try forEachOpenedBatch(log, opener: opener, authenticated: false) { batch, opened in
+            guard batch.seq <= throughBatch else { return }
             index.apply(opened.events, from: AgencyID(batch.agencyID))
             last = batch.seq
             pinThrough(batch.seq)
         }
         // A watermark beyond the last stored batch cannot happen (a release names a batch it saw);
         // apply any such pinning at the end rather than dropping it.
-        pinThrough(.max)
+        pinThrough(throughBatch == .max ? .max : last)
         return (index, last)
     }
 
