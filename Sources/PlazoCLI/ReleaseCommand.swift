@@ -194,7 +194,10 @@ struct ReleaseCommand: ParsableCommand {
             print("release \(m.id): \(m.title)")
             print("created \(m.createdAt.formatted(.iso8601)) by \(m.requester); \(m.codeVersion)")
             print("cutoff \(m.cutoff); cohorts \(m.cohorts.joined(separator: ", "))")
-            print("inputs: \(m.batchesIncluded) batches from \(m.agenciesIncluded) agencies")
+            print("inputs: \(m.batchesIncluded) batches from \(m.agenciesIncluded) agencies" + (m.batchWatermark.map { " (data as of batch \($0))" } ?? " (made before pins: no watermark)"))
+            for c in m.cohortSpend ?? [] {
+                print(String(format: "cohort %@: cumulative ρ = %@ of budget %@ after this release (ε = %.2f at δ = 1e-6)", c.cohort, c.spentRho, c.budgetRho, c.epsilonAtDelta1e6))
+            }
             print("mechanism \(m.mechanism.rawValue); ρ = \(m.totalRho) per cohort; " + m.epsilonDelta.map { String(format: "ε = %.3f at δ = %g", $0.epsilon, $0.delta) }.joined(separator: ", "))
             print("intervals: \(Int(m.confidenceLevel * 100)) %; derived by \(m.simulationReplicates) noise simulations")
             for (t, table) in release.tables.enumerated() {

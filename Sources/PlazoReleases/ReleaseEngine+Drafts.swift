@@ -66,12 +66,19 @@ extension ReleaseEngine {
     /// Withdraws a published release. It keeps its spend and its pins (the noise was drawn and
     /// seen); researchers and dashboards no longer see it.
     public func withdraw(releaseID: Int64, by who: String, reason: String) throws(ReleaseError) {
+        try Self.requireReason(who: who, reason: reason)
         try status { store, now in try store.withdraw(releaseID: releaseID, by: who, reason: reason, at: now) }
     }
 
     /// Withdraws a draft that was not published (nothing was spent for it).
     public func withdrawDraft(id: Int64, by who: String, reason: String) throws(ReleaseError) {
+        try Self.requireReason(who: who, reason: reason)
         try status { store, now in try store.withdrawDraft(id: id, by: who, reason: reason, at: now) }
+    }
+
+    static func requireReason(who: String, reason: String) throws(ReleaseError) {
+        if who.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw .invalidQuery("who withdraws must be named") }
+        if reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw .invalidQuery("a withdrawal needs a reason") }
     }
 
     private func status(_ body: (ReleaseStore, Date) throws -> Void) throws(ReleaseError) {

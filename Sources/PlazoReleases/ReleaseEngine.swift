@@ -275,9 +275,9 @@ public struct ReleaseEngine: Sendable {
         return try ReleaseDocument.decode(fetched.document)
     }
 
-    /// The most recent release, or nil when none exists.
+    /// The most recent published release, or nil when none exists.
     public func latest() throws(ReleaseError) -> Release? {
-        guard let last = try list().last else { return nil }
+        guard let last = try publishedList().last else { return nil }
         return try release(id: last.id)
     }
 }
