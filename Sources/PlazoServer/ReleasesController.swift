@@ -86,8 +86,17 @@ struct ReleasesController: Sendable {
         }
         let requester = context.token?.name ?? "steward"
         let body = Array(bytes.readableBytesView)
-        let dryRun = ["true", "1"].contains(request.uri.queryParameters["dry_run"].map(String.init) ?? "")
-        let asDraft = ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any])?["draft"] as? Bool ?? false
+        // Strict flags: a misspelt value must not turn a dry run or a draft into a real, charged release.
+        let dryRunText = request.uri.queryParameters["dry_run"].map(String.init)
+        guard dryRunText == nil || ["true", "false", "1", "0"].contains(dryRunText!) else {
+            return errorResponse(.badRequest, code: "bad_parameter", message: "dry_run must be true or false; nothing was computed or spent")
+        }
+        let dryRun = dryRunText == "true" || dryRunText == "1"
+        let draftValue = ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any])?["draft"]
+        guard draftValue == nil || draftValue is Bool else {
+            return errorResponse(.unprocessableContent, code: "invalid_spec", message: "\"draft\" must be true or false; nothing was computed or spent")
+        }
+        let asDraft = draftValue as? Bool ?? false
         if dryRun || asDraft {
             return planOrDraft(body: body, requester: requester, dryRun: dryRun, context: context)
         }

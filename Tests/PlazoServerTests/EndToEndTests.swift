@@ -199,10 +199,16 @@ struct EndToEndTests {
         let secondServe = try PlazoProcess.run(["serve", "--port", "0"], in: dir)
         #expect(secondServe.status != 0)
         #expect(secondServe.err.contains("a second `plazo serve` on the same store is refused"), "\(secondServe.err)")
-        // A dry run reads no case data and spends nothing, so it may run beside the service.
+        // A dry run reads no case data and spends nothing, so it may run beside the service: the
+        // ledger (spends, budget history, audit) is byte for byte what it was.
+        func ledgerBytes() throws -> String {
+            try ["list", "history", "audit"].map { try PlazoProcess.run(["ledger", $0, "--json"], in: dir).out }.joined(separator: "\n")
+        }
+        let ledgerBefore = try ledgerBytes()
         let plan = try PlazoProcess.run(["release", "create", "--spec", "spec.json", "--dry-run"], in: dir)
         #expect(plan.status == 0, "\(plan.err)")
         #expect(plan.out.contains("remaining after"), "\(plan.out)")
+        #expect(try ledgerBytes() == ledgerBefore)
         #expect(try PlazoProcess.run(["ledger", "list"], in: dir).out.contains("no spends recorded"))
         server.stop()
         stopped = true

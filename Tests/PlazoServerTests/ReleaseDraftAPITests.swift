@@ -42,6 +42,16 @@ struct ReleaseDraftAPITests {
             // The ledger is byte-for-byte what it was.
             #expect(try await client.execute(uri: "/v1/ledger", method: .get, headers: steward) { String(buffer: $0.body) } == ledgerBefore)
 
+            // A misspelt flag is refused, never read as "create and spend".
+            try await client.execute(uri: "/v1/releases?dry_run=yes", method: .post, headers: steward, body: spec) { response in
+                #expect(response.status == .badRequest)
+            }
+            var stringDraft = APIFixture.spec()
+            stringDraft["draft"] = "yes"
+            try await client.execute(uri: "/v1/releases", method: .post, headers: steward, body: ByteBuffer(bytes: jsonBody(stringDraft))) { response in
+                #expect(response.status == .unprocessableContent)
+            }
+            #expect(try ledger.entries().count == 0)
             try await client.execute(uri: "/v1/releases", method: .post, headers: steward, body: draftBody) { response in
                 #expect(response.status == .created)
                 #expect(response.headers[.location] == "/v1/release-drafts/1")
