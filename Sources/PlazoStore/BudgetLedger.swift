@@ -255,12 +255,16 @@ public struct BudgetLedger: Sendable {
 
     // MARK: Budgets
 
-    /// Sets `scope`'s budget to ρ (rounded down to ledger units). Recorded in the change history.
+    /// Sets `scope`'s budget to ρ (rounded down to ledger units). Recorded in the change history,
+    /// **without a reason and without the guard rails**: for tests, benchmarks and tools. Stewards
+    /// change budgets through ``changeBudget(_:scope:by:reason:confirmRaise:)`` (`plazo ledger
+    /// set-budget --reason`), which requires a reason and confirms raises.
     public func setBudget(_ rho: Rational, for scope: PrivacyScope, by steward: String) throws(LedgerError) {
         try recordBudget(rho, scope: scope, by: steward)
     }
 
-    /// Sets the default budget, which applies to every scope without an explicit budget.
+    /// Sets the default budget, which applies to every scope without an explicit budget (no reason,
+    /// no guard rails: see ``setBudget(_:for:by:)``).
     public func setDefaultBudget(_ rho: Rational, by steward: String) throws(LedgerError) {
         try recordBudget(rho, scope: nil, by: steward)
     }
