@@ -165,7 +165,7 @@ public struct CaseIndex: Sendable {
     private var agencyIDs: [AgencyID] = []
     private var agencySlots: [AgencyID: UInt16] = [:]
     /// Per case (parallel to `records`), its pinned cohort: 0 = not pinned yet, else the cohort's
-    /// quarter number + 1 (`docs/privacy-model.md` §4; see `CaseIndex+Pins.swift`). Derived
+    /// quarter number + 1 (`docs/privacy-model.md` §4; the "Pinned cohorts" extension below). Derived
     /// state: not part of ``snapshot()``, re-applied from the stored releases after a restart.
     var pins: [UInt16] = []
     /// Number of pinned cases. Pins are only ever added, so this also versions them.

@@ -201,6 +201,40 @@ import Testing
     }
 }
 
+extension PinnedCohortTests {
+    @Test("a release over a replayed index is refused, spending nothing, when the log has batches the replay did not see")
+    func replayedIndexMustMatchTheLog() throws {
+        let e = try engine(budget: "1")
+        // The store holds no batch; an index claiming to be replayed through batch 5 is stale.
+        let live = LiveCaseState(replayed: CaseIndex(), lastBatch: 5)
+        let spec = ReleaseSpec(title: "stale", cutoff: "2024-12-31", cohorts: ["2024Q4"], tables: [TableRequest(table: .attrition, rho: "1/4")])
+        var refusal: ReleaseError?
+        do { _ = try e.create(spec: spec, requester: "t", live: live, randomness: seeded(3)) } catch { refusal = error }
+        guard case let .store(sentence)? = refusal else { Issue.record("not refused: \(String(describing: refusal))"); return }
+        #expect(sentence.contains("POST /v1/releases"))
+        #expect(try BudgetLedger(database: e.database).entries().isEmpty)
+        #expect(try e.list().isEmpty)
+    }
+
+    @Test("release rows stay immutable and their status history is append-only")
+    func statusHistoryIsAppendOnly() throws {
+        let e = try engine(budget: "1")
+        var index = CaseIndex()
+        index.apply([Self.report(CasePseudonym(low: 1, high: 3), Day(iso: "2024-10-02")!)], from: AgencyID(1))
+        let r = try e.create(
+            spec: ReleaseSpec(title: "s", cutoff: "2024-12-31", cohorts: ["2024Q4"], tables: [TableRequest(table: .attrition, rho: "1/4")]),
+            requester: "t", live: LiveCaseState(replayed: index, lastBatch: 0), randomness: seeded(4))
+        try e.withdraw(releaseID: r.metadata.id, by: "t", reason: "test")
+        _ = try e.createDraft(spec: ReleaseSpec(title: "d", cutoff: "2024-12-31", cohorts: ["2024Q4"], tables: [TableRequest(table: .attrition, rho: "1/4")]), requester: "t")
+        for sql in ["UPDATE release SET title = 'x'", "DELETE FROM release", "UPDATE release_status SET status = 'published'",
+                    "DELETE FROM release_status", "UPDATE release_draft SET title = 'x'"] {
+            #expect(throws: (any Error).self, "\(sql)") { try e.database.writer.write { try $0.execute(sql: sql) } }
+        }
+        #expect(try e.status(releaseID: r.metadata.id) == .withdrawn)
+        #expect(throws: ReleaseError.self) { try e.withdraw(releaseID: r.metadata.id, by: "t", reason: "again") }
+    }
+}
+
 /// A canonical digest of an index's events (not its pins): its snapshot bytes.
 func Rebuild_digest(_ index: CaseIndex) -> [UInt8] { index.snapshot() }
 

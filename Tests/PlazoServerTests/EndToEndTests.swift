@@ -188,7 +188,14 @@ struct EndToEndTests {
         let rebuild = try PlazoProcess.run(["rebuild"], in: dir)
         #expect(rebuild.status == 0, "\(rebuild.out)")
         #expect(rebuild.out.contains("batches replayed  2"))
+        let noReason = try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "test"], in: dir)
+        #expect(noReason.status != 0 && noReason.err.contains("--reason"), "\(noReason.err)")
         #expect(try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "test", "--reason", "test budget"], in: dir).status == 0)
+        let raise = try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "3/2", "--by", "test", "--reason", "more"], in: dir)
+        #expect(raise.status != 0 && raise.err.contains("--confirm-raise"), "\(raise.err)")
+        let tooLarge = try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1000000", "--by", "test", "--reason", "typo", "--confirm-raise"], in: dir)
+        #expect(tooLarge.status != 0 && tooLarge.err.contains("largest budget the ledger can hold"), "\(tooLarge.err)")
+        #expect(!tooLarge.err.contains("overflow"))
         let spec = #"{"title": "after rotation", "cutoff": "2024-12-31", "cohorts": ["2023Q1", "2024Q1"], "tables": [{"table": "attrition", "breakdown": [], "rho": "1/10"}]}"#
         try spec.write(toFile: dir + "/spec.json", atomically: true, encoding: .utf8)
         // While the service holds the store, the CLI does not write releases (their pins would be
