@@ -99,6 +99,9 @@ struct PinnedCohortServiceTests {
         }
         try await submitter.value
         #expect(releases.count >= 2)
+        // The releases really interleaved with ingest (otherwise the test shows nothing).
+        let watermarks = Set(releases.compactMap(\.metadata.batchWatermark))
+        #expect(watermarks.count >= 2, "watermarks seen: \(watermarks.sorted())")
         for r in releases {
             let w = try #require(r.metadata.batchWatermark)
             // Batches are numbered 1, 2, … in acceptance order, each with five new cases.
