@@ -23,7 +23,10 @@ struct ReleaseCommand: ParsableCommand {
                 cutoff, adds exact discrete noise to every cell of every table, derives the curves and \
                 shares with their intervals, and stores the release together with its ledger spend. A \
                 release that would exceed any cohort's budget is refused whole and changes nothing. \
-                Example spec: docs/examples/quarterly-release.json.
+                The release pins the cohort of every case it counts (docs/privacy-model.md §4), so \
+                it runs only on a stopped service: while `plazo serve` holds the store, use \
+                POST /v1/releases. --dry-run and --draft read no case data and spend nothing, and \
+                work beside a running service. Example spec: docs/examples/quarterly-release.json.
                 """)
         @OptionGroup var store: StoreOptions
         @OptionGroup var serviceKeys: ServiceKeyOptions
