@@ -94,7 +94,7 @@ extension BudgetLedger {
                 var why: [String] = []
                 if let previous, flags.contains("raise") { why.append("it raises \(name) from ρ = \(previous.displayDescription) to ρ = \(units.displayDescription), which weakens the promise already made to the cases counted under it") }
                 if flags.contains("above_2") { why.append("ρ = \(rho) is above ρ = \(Self.confirmationThreshold), beyond any usual lifetime budget") }
-                throw LedgerError.confirmationRequired("budget not changed: " + why.joined(separator: "; and ") + ". Repeat with --confirm-raise (HTTP: \"confirm_raise\": true) if this is intended; it will be flagged in the audit.")
+                throw LedgerError.confirmationRequired("budget not changed: " + why.joined(separator: "; and ") + ". Repeat with --confirm-raise if this is intended; it will be flagged in the audit.")
             }
             try db.execute(
                 sql: "INSERT INTO privacy_budget_change (scope, rho_units, rho_requested, changed_at, changed_by) VALUES (?, ?, ?, ?, ?)",
