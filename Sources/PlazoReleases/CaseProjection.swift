@@ -93,17 +93,23 @@ public struct CaseProjection: Sendable {
     /// (`docs/privacy-model.md` §4, "Pinned cohorts"), or nil when that cohort starts after
     /// `cutoff` (a release at such a cutoff cannot name the cohort, so the case is in none).
     ///
-    /// Times of a pinned case are measured from its current first report, except that a first
-    /// report now earlier than the pinned quarter is clamped to the quarter's first day (and so
-    /// are the case's other days before it). Every time of a pinned case therefore lies in its
-    /// pinned cohort's public support (follow-up at most cutoff − first day of the quarter), and
-    /// a case that moved is never counted in a cell its cohort could not otherwise reach. A first
-    /// report moved later than the pinned quarter needs no clamp (its times are only shorter).
+    /// Times of a pinned case are measured from its current first report **clamped into the
+    /// pinned quarter**: a first report now earlier than the quarter counts from the quarter's
+    /// first day (and so do the case's other days before it); one now later than the quarter
+    /// counts from the quarter's last day. Every time of a pinned case therefore lies in its
+    /// pinned cohort's public support (follow-up between cutoff − last day and cutoff − first day
+    /// of the quarter), so a case that moved is never counted in a cell its cohort could not
+    /// otherwise reach, and its times stay defined whatever its reports become.
     static func code(of s: CaseSummary, pinnedCohort: Int?) -> UInt64? {
         guard let q = pinnedCohort else { return code(of: s) }
-        guard let start = Quarter(year: 2000 + q / 4, quarter: q % 4 + 1)?.firstDay, start <= s.cutoff else { return nil }
+        guard let quarter = Quarter(year: 2000 + q / 4, quarter: q % 4 + 1), let start = quarter.firstDay, let end = quarter.lastDay,
+            start <= s.cutoff
+        else { return nil }
         var s = s
-        if s.firstReportDay < start {
+        if s.firstReportDay > end {
+            // Every other day of the case is on or after its first report, hence after `end`.
+            s.firstReportDay = end
+        } else if s.firstReportDay < start {
             func clamp(_ d: Day?) -> Day? { d.map { max($0, start) } }
             s.firstReportDay = start
             s.firstReferralDay = clamp(s.firstReferralDay)

@@ -72,6 +72,30 @@ import Testing
         #expect(r2.metadata.cohortSpend?.map(\.spentRho) == ["4000", "4000"])
     }
 
+    @Test("a case whose first report moves to a later quarter stays in its pinned cohort, measured from that quarter's last day")
+    func laterMoveIsClampedIntoThePinnedQuarter() throws {
+        let e = try engine()
+        var index = CaseIndex()
+        let b = CasePseudonym(low: 2, high: 1)
+        let first = Self.report(b, Day(iso: "2024-01-20")!)
+        var events = [first]
+        for i in 0..<5 { events.append(Self.report(CasePseudonym(low: 100 + UInt64(i), high: 1), Day(iso: "2024-01-10")!)) }
+        index.apply(events, from: AgencyID(1))
+        let live = LiveCaseState(replayed: index, lastBatch: 0)
+        let spec = Self.exactSpec(cutoff: "2024-06-30", cohorts: ["2024Q1", "2024Q2"])
+        _ = try e.create(spec: spec, requester: "t", live: live, randomness: seeded(5))
+        // The first report is retracted; the remaining one is in 2024Q2.
+        live.access { $0.apply([Self.void(first, on: Day(iso: "2024-06-01")!), Self.report(b, Day(iso: "2024-05-25")!)], from: AgencyID(1)) }
+        let r2 = try e.create(spec: spec, requester: "t", live: live, randomness: seeded(6))
+        #expect(Self.totals(r2) == ["2024Q1": 6, "2024Q2": 0])
+        // Follow-up from 2024-03-31 (the last day of 2024Q1) to 2024-06-30: 91 days, bin 90-119,
+        // inside 2024Q1's support (at least 91 days); from its new report it would be 36 days.
+        let t = table(r2, .timeToFirstDecision)
+        let labels = r2.tables[t].info.cellLabels
+        #expect(r2.tables[t].noisyCounts[labels.firstIndex(of: "90-119|censored")!] == 1)
+        #expect(r2.tables[t].noisyCounts[labels.firstIndex(of: "30-59|censored")!] == 0)
+    }
+
     /// Random event orders, late reports with earlier dates, voids of first reports, and releases
     /// over random cohort sets and cutoffs, interleaved. After each release the test records the
     /// pins; then every release's per-cohort totals must equal the number of cases it could see
