@@ -13,7 +13,7 @@ extension DemoCommand {
         // 6. Budgets: ρ = 1 per cohort (zCDP), the steward's default for the demo.
         say("== 6. privacy budget: ρ = 1 (zCDP) per report-quarter cohort")
         let ledger = BudgetLedger(database: database)
-        try ledger.setDefaultBudget(Rational(1, 1), by: "demo steward")
+        try ledger.changeBudget(Rational(1, 1), scope: nil, by: "demo steward", reason: "demo: one quarterly release per cohort")
 
         // 7. A quarterly release as of the last complete quarter.
         let cutoffQuarter = today.quarter.previous
@@ -37,9 +37,9 @@ extension DemoCommand {
         let specData = try JSONEncoder.demoPretty.encode(spec)
         try specData.write(to: root.appendingPathComponent("quarterly-release.json"))
         say("== 7. quarterly release: cutoff \(cutoff.iso), cohorts \(cohorts.first!) … \(cohorts.last!), \(spec.tables.count) tables")
-        let projection = ingest.withCaseIndex { CaseProjection(index: $0, cutoff: cutoff) }
         let started = Date()
-        let release = try ReleaseEngine(database: database).create(spec: spec, requester: "demo steward", projection: projection)
+        let live = LiveCaseState { body in ingest.withMutableCaseIndex(body) }
+        let release = try ReleaseEngine(database: database).create(spec: spec, requester: "demo steward", live: live)
         let m = release.metadata
         say(String(format: "   release %lld created in %.2f s: ρ = %@ per cohort (ε = %.2f at δ = %g), %d batches from %d agencies",
                    m.id, Date().timeIntervalSince(started), m.totalRho, m.epsilonDelta.first?.epsilon ?? Double.nan,

@@ -8,7 +8,7 @@ struct LedgerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
         abstract: "List, audit and set privacy budgets (zCDP ρ per report-quarter cohort).",
-        subcommands: [List.self, Audit.self, SetBudget.self]
+        subcommands: [List.self, Audit.self, SetBudget.self, History.self]
     )
 
     /// The database option shared by the subcommands.
@@ -71,6 +71,11 @@ struct LedgerCommand: ParsableCommand {
                 }
                 print("\(report.spendCount) spends; " + (report.isConsistent ? "consistent" : "PROBLEMS:"))
                 for p in report.problems { print("  - \(p)") }
+                let flagged = try ledger.history().filter(\.flagged)
+                if !flagged.isEmpty {
+                    print("flagged budget changes (confirmed with --confirm-raise):")
+                    for h in flagged { print("  " + History.line(h)) }
+                }
             }
             if !report.isConsistent { throw ExitCode(2) }
         }
@@ -85,21 +90,42 @@ struct LedgerCommand: ParsableCommand {
         @Flag(name: .customLong("default"), help: "Set the default budget instead of one cohort's.") var isDefault = false
         @Option(help: ArgumentHelp("Budget ρ as an exact rational (1/2, 0.25).", valueName: "rational")) var rho: String
         @Option(help: "Who sets it (recorded in the history).") var by: String
+        @Option(help: "Why (required; recorded in the history, shown by `plazo ledger history` and GET /v1/ledger).") var reason: String
+        @Flag(help: "Confirm a raise of an existing budget, or a budget above ρ = 2 (flagged in the audit).") var confirmRaise = false
 
         func validate() throws {
             if (scope == nil) == !isDefault { throw ValidationError("give exactly one of --scope or --default") }
+            if reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw ValidationError("--reason must not be empty: every budget change records why") }
         }
 
         func run() throws {
             let ledger = try db.ledger()
             let value = try Rational(parsing: rho)
-            if let scope {
-                try ledger.setBudget(value, for: PrivacyScope(scope), by: by)
-            } else {
-                try ledger.setDefaultBudget(value, by: by)
-            }
-            let applied = try RhoUnits.budget(value)
-            print("budget \(scope ?? "default") ρ=\(applied.displayDescription)\(applied.isExactly(value) ? "" : ", rounded down from \(value)")")
+            let entry = try ledger.changeBudget(
+                value, scope: try scope.map { s throws(LedgerError) in try PrivacyScope(s) }, by: by, reason: reason, confirmRaise: confirmRaise)
+            let applied = entry.budget
+            print("budget \(scope ?? "default") ρ=\(applied.displayDescription)\(applied.isExactly(value) ? "" : ", rounded down from \(value)")"
+                  + (entry.flagged ? " (flagged: \(entry.flags.joined(separator: ", ")))" : ""))
+        }
+    }
+
+    /// `plazo ledger history`: every budget change, who, when, old → new, why.
+    struct History: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every budget change: when, who, scope, old → new ρ, why, flags.")
+        @OptionGroup var db: DatabaseOption
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let history = try db.ledger().history()
+            if json { print(try LedgerCommand.json(history)); return }
+            if history.isEmpty { print("no budget changes recorded (every cohort's budget is zero: nothing can be spent)"); return }
+            for h in history { print(Self.line(h)) }
+        }
+
+        static func line(_ h: BudgetHistoryEntry) -> String {
+            let old = h.previous?.displayDescription ?? "none (0)"
+            return "#\(h.id)\t\(LedgerCommand.timestamp(h.changedAt))\t\(h.changedBy)\t\(h.scope?.rawValue ?? "default")\tρ \(old) → \(h.budget.displayDescription)\t\(h.reason ?? "(no reason recorded)")"
+                + (h.flagged ? "\tFLAGGED: \(h.flags.joined(separator: ","))" : "")
         }
     }
 }

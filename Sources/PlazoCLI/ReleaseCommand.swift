@@ -10,7 +10,7 @@ struct ReleaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
         abstract: "Create, list, show and export differentially private releases.",
-        subcommands: [Create.self, List.self, Show.self, Export.self]
+        subcommands: [Create.self, List.self, Show.self, Export.self, Drafts.self, Publish.self, Withdraw.self]
     )
 
     /// `plazo release create --spec FILE --requester NAME`.
@@ -23,27 +23,135 @@ struct ReleaseCommand: ParsableCommand {
                 cutoff, adds exact discrete noise to every cell of every table, derives the curves and \
                 shares with their intervals, and stores the release together with its ledger spend. A \
                 release that would exceed any cohort's budget is refused whole and changes nothing. \
-                Example spec: docs/examples/quarterly-release.json.
+                The release pins the cohort of every case it counts (docs/privacy-model.md §4), so \
+                it runs only on a stopped service: while `plazo serve` holds the store, use \
+                POST /v1/releases. --dry-run and --draft read no case data and spend nothing, and \
+                work beside a running service. Example spec: docs/examples/quarterly-release.json.
                 """)
         @OptionGroup var store: StoreOptions
         @OptionGroup var serviceKeys: ServiceKeyOptions
         @Option(help: "The release spec (JSON).") var spec: String
         @Option(help: "Who asks (recorded in the ledger and the release).") var requester: String = ProcessInfo.processInfo.environment["USER"] ?? "steward"
+        @Flag(help: "Print the cost per cohort, each cohort's remaining budget after the release and the expected half-widths, without reading case data or spending.") var dryRun = false
+        @Flag(help: "Store the spec as a draft (nothing computed, nothing spent); publish it later with `plazo release publish`.") var draft = false
+        @Flag(help: "With --dry-run, print JSON.") var json = false
 
         func run() throws {
             let spec = try ReleaseSpec.decode(json: Data(contentsOf: URL(fileURLWithPath: self.spec)))
-            let plan = try spec.validated()
+            _ = try spec.validated()
+            if dryRun {
+                let plan = try ReleaseEngine(database: store.open()).dryRun(spec: spec)
+                if json { print(String(decoding: ReleaseDryRun.snakeCaseJSON(plan), as: UTF8.self)) } else { ReleaseCommand.printPlan(plan) }
+                return
+            }
+            if draft {
+                let d = try ReleaseEngine(database: store.open()).createDraft(spec: spec, requester: requester)
+                print("draft \(d.row.id) stored: \(d.row.title) (nothing computed, nothing spent)")
+                print("publish it with: plazo release publish \(d.row.id)   (or POST /v1/release-drafts/\(d.row.id)/publish on a running service)")
+                ReleaseCommand.printPlan(d.plan)
+                return
+            }
+            let lock = try StoreLock.forRelease(db: store.db)
+            defer { withExtendedLifetime(lock) {} }
             let database = try store.open()
             let started = Date()
-            let index = try CaseLog.replay(BatchLog(database), serviceKeys: serviceKeys.boxKeyPairs())
-            let projection = CaseProjection(index: index, cutoff: plan.cutoff)
+            let live = try ReleaseCommand.replay(database, serviceKeys)
             let evaluated = Date()
-            let release = try ReleaseEngine(database: database).create(spec: spec, requester: requester, projection: projection)
+            let release = try ReleaseEngine(database: database).create(spec: spec, requester: requester, live: live)
             let m = release.metadata
             print("release \(m.id) created: \(m.title)")
             print("cutoff \(m.cutoff); cohorts \(m.cohorts.joined(separator: ","))")
             print("ρ = \(m.totalRho) per cohort (" + m.epsilonDelta.map { String(format: "ε = %.3f at δ = %g", $0.epsilon, $0.delta) }.joined(separator: ", ") + "); ledger spend #\(m.ledgerSpendID)")
-            print(String(format: "case evaluation %.2f s, release %.2f s", evaluated.timeIntervalSince(started), Date().timeIntervalSince(evaluated)))
+            print("data as of batch \(m.batchWatermark ?? 0): \(m.batchesIncluded) batches from \(m.agenciesIncluded) agencies")
+            print(String(format: "log replay %.2f s, release %.2f s", evaluated.timeIntervalSince(started), Date().timeIntervalSince(evaluated)))
+        }
+    }
+
+    /// The case state with its pins, rebuilt from the store (the service's start-up replay).
+    static func replay(_ database: AppDatabase, _ keys: ServiceKeyOptions) throws -> LiveCaseState {
+        let replayed = try CaseLog.replay(BatchLog(database), serviceKeys: keys.boxKeyPairs(), pinPoints: ReleaseStore(database).pinPoints())
+        return LiveCaseState(replayed: replayed.index, lastBatch: replayed.lastBatch)
+    }
+
+    /// Prints a dry run's plan.
+    static func printPlan(_ p: ReleaseDryRun) {
+        print("dry run (no case data read, nothing spent): \(p.title), cutoff \(p.cutoff)")
+        print("cost ρ = \(p.totalRho) per cohort (" + p.epsilonDelta.map { String(format: "ε = %.3f at δ = %g", $0.epsilon, $0.delta) }.joined(separator: ", ") + ")")
+        print("cohort\tbudget ρ\tspent ρ\tcost ρ\tremaining after ρ")
+        for c in p.cohorts {
+            print("\(c.cohort)\t\(c.budgetRho)\t\(c.spentRho)\t\(c.costRho)\t\(c.remainingAfterRho)\(c.affordable ? "" : "  (over budget: would be refused)")")
+        }
+        print(p.wouldBeAdmitted ? "the ledger would admit this release now" : "the ledger would REFUSE this release now")
+        let level = Int((p.confidenceLevel * 100).rounded())
+        for t in p.tables {
+            let name = t.kind.rawValue + (t.breakdown.isEmpty ? "" : " by " + t.breakdown.map(\.rawValue).joined(separator: ", "))
+            print("\n[\(name)] ρ = \(t.rho), \(t.noise); \(t.cellsPerCohort) cells per cohort, each ±\(t.cellHalfWidth) at \(level) %; a group's total ±\(String(format: "%.0f", t.groupTotalHalfWidth))")
+            for h in t.headlines {
+                let widths = h.byAssumedDenominator.map { String(format: "n=%d: ±%.3f", $0.assumedDenominator, $0.halfWidth) }.joined(separator: ", ")
+                print("  \(h.name)\(h.x.isEmpty ? "" : "@\(h.x)") (share of \(h.denominator), \(h.cellsSummed) cells summed): \(widths)")
+            }
+        }
+        print("\nheadline half-widths: \(p.headlineMethod)")
+    }
+
+    /// `plazo release drafts`.
+    struct Drafts: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List release drafts (id, status, created, requester, title).")
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let drafts = try ReleaseEngine(database: store.open()).drafts()
+            if drafts.isEmpty { print("no drafts"); return }
+            for d in drafts {
+                let published = d.row.releaseID.map { " → release \($0)" } ?? ""
+                print("#\(d.row.id)\t\(d.row.status.rawValue)\(published)\t\(d.row.createdAt.formatted(.iso8601))\t\(d.row.requester)\t\(d.row.title)\tcost ρ=\(d.plan.totalRho)")
+            }
+        }
+    }
+
+    /// `plazo release publish DRAFT_ID`.
+    struct Publish: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Publish a draft: compute it over the case state now, charge the ledger, pin, store (a stopped service only).")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var serviceKeys: ServiceKeyOptions
+        @Argument(help: "Draft id.") var id: Int64
+        @Option(help: "Who publishes (recorded in the ledger and the release).") var requester: String = ProcessInfo.processInfo.environment["USER"] ?? "steward"
+
+        func run() throws {
+            let lock = try StoreLock.forRelease(db: store.db)
+            defer { withExtendedLifetime(lock) {} }
+            let database = try store.open()
+            let live = try ReleaseCommand.replay(database, serviceKeys)
+            let release = try ReleaseEngine(database: database).publishDraft(id: id, requester: requester, live: live)
+            print("draft \(id) published as release \(release.metadata.id): ρ = \(release.metadata.totalRho) per cohort; ledger spend #\(release.metadata.ledgerSpendID)")
+        }
+    }
+
+    /// `plazo release withdraw (--release ID | --draft ID) --reason TEXT`.
+    struct Withdraw: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Withdraw a published release (it keeps its spend and its pins) or an unpublished draft.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "A published release id.") var release: Int64?
+        @Option(help: "An unpublished draft id.") var draft: Int64?
+        @Option(help: "Why (recorded in the status history).") var reason: String
+        @Option(help: "Who withdraws it.") var by: String = ProcessInfo.processInfo.environment["USER"] ?? "steward"
+
+        func validate() throws {
+            if (release == nil) == (draft == nil) { throw ValidationError("give exactly one of --release or --draft") }
+            if reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw ValidationError("--reason must not be empty") }
+        }
+
+        func run() throws {
+            let engine = ReleaseEngine(database: try store.open())
+            if let release {
+                try engine.withdraw(releaseID: release, by: by, reason: reason)
+                print("release \(release) withdrawn (its spend and pins stay; researchers and dashboards no longer see it)")
+            } else if let draft {
+                try engine.withdrawDraft(id: draft, by: by, reason: reason)
+                print("draft \(draft) withdrawn (nothing had been spent for it)")
+            }
         }
     }
 
@@ -54,7 +162,8 @@ struct ReleaseCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let rows = try ReleaseEngine(database: store.open()).list()
+            let engine = ReleaseEngine(database: try store.open())
+            let rows = try engine.list()
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -64,7 +173,8 @@ struct ReleaseCommand: ParsableCommand {
             }
             if rows.isEmpty { print("no releases"); return }
             for r in rows {
-                print("#\(r.id)\t\(r.createdAt.formatted(.iso8601))\tcutoff \(r.cutoff)\t\(r.cohorts.joined(separator: ","))\tρ=\(r.totalRho)\t\(r.requester)\t\(r.title)")
+                let status = (try? engine.status(releaseID: r.id))?.rawValue ?? "published"
+                print("#\(r.id)\t\(status)\t\(r.createdAt.formatted(.iso8601))\tcutoff \(r.cutoff)\t\(r.cohorts.joined(separator: ","))\tρ=\(r.totalRho)\t\(r.requester)\t\(r.title)")
             }
         }
     }
@@ -87,7 +197,10 @@ struct ReleaseCommand: ParsableCommand {
             print("release \(m.id): \(m.title)")
             print("created \(m.createdAt.formatted(.iso8601)) by \(m.requester); \(m.codeVersion)")
             print("cutoff \(m.cutoff); cohorts \(m.cohorts.joined(separator: ", "))")
-            print("inputs: \(m.batchesIncluded) batches from \(m.agenciesIncluded) agencies")
+            print("inputs: \(m.batchesIncluded) batches from \(m.agenciesIncluded) agencies" + (m.batchWatermark.map { " (data as of batch \($0))" } ?? " (made before pins: no watermark)"))
+            for c in m.cohortSpend ?? [] {
+                print(String(format: "cohort %@: cumulative ρ = %@ of budget %@ after this release (ε = %.2f at δ = 1e-6)", c.cohort, c.spentRho, c.budgetRho, c.epsilonAtDelta1e6))
+            }
             print("mechanism \(m.mechanism.rawValue); ρ = \(m.totalRho) per cohort; " + m.epsilonDelta.map { String(format: "ε = %.3f at δ = %g", $0.epsilon, $0.delta) }.joined(separator: ", "))
             print("intervals: \(Int(m.confidenceLevel * 100)) %; derived by \(m.simulationReplicates) noise simulations")
             for (t, table) in release.tables.enumerated() {

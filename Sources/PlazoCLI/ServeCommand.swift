@@ -80,6 +80,8 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "plazo")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        // One service per store, and no CLI release while it runs: the pins live in this process.
+        let lock = try StoreLock.forService(db: store.db)
         let database = try store.open()
         let replayStarted = Date()
         let ingest = try IngestService(
@@ -103,5 +105,6 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("plazo listening on http://\(host):\(boundPort)\n".utf8))
         }
         try await app.runService()
+        withExtendedLifetime(lock) {}
     }
 }

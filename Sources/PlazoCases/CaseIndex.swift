@@ -164,6 +164,12 @@ public struct CaseIndex: Sendable {
     // Agencies: dense slots, in first-seen order.
     private var agencyIDs: [AgencyID] = []
     private var agencySlots: [AgencyID: UInt16] = [:]
+    /// Per case (parallel to `records`), its pinned cohort: 0 = not pinned yet, else the cohort's
+    /// quarter number + 1 (`docs/privacy-model.md` §4; the "Pinned cohorts" extension below). Derived
+    /// state: not part of ``snapshot()``, re-applied from the stored releases after a restart.
+    var pins: [UInt16] = []
+    /// Number of pinned cases. Pins are only ever added, so this also versions them.
+    public internal(set) var pinnedCount = 0
 
     /// Number of distinct events stored (voids included).
     public private(set) var eventCount = 0
@@ -176,6 +182,7 @@ public struct CaseIndex: Sendable {
         table = [UInt32](repeating: 0, count: 1 << bits)
         if expectedCases > 0 {
             records.reserveCapacity(expectedCases)
+            pins.reserveCapacity(expectedCases)
         }
     }
 
@@ -185,7 +192,7 @@ public struct CaseIndex: Sendable {
     /// Bytes held by the index's buffers (capacity, not just use): a lower bound of its resident
     /// memory, to compare with the process's RSS.
     public var allocatedBytes: Int {
-        table.capacity * 4 + records.capacity * MemoryLayout<CaseRecord>.stride + words.capacity * 8
+        table.capacity * 4 + records.capacity * MemoryLayout<CaseRecord>.stride + words.capacity * 8 + pins.capacity * 2
             + agencyIDs.capacity * 4 + agencySlots.capacity * 16
     }
 
@@ -406,6 +413,7 @@ public struct CaseIndex: Sendable {
             words[offset] = packed.word
             if isVoid { words[offset + 1] = packed.target }
             records.append(CaseRecord(low: low, high: high, meta: UInt64(offset) | UInt64(need) << 40))
+            pins.append(0)
             table[position] = UInt32(records.count)
             eventCount += 1
             return .new
@@ -543,6 +551,12 @@ public struct CaseIndex: Sendable {
     /// equal parts of the index. The parts are disjoint and together hold every case, so parts can
     /// be evaluated on several threads at once (an index is a value: reading it concurrently is safe).
     public func forEachSummary(asOf cutoff: Day, part: Int, of parts: Int, _ body: (CaseSummary) throws -> Void) rethrows {
+        try forEachNumberedSummary(asOf: cutoff, part: part, of: parts) { _, summary in try body(summary) }
+    }
+
+    /// Like ``forEachSummary(asOf:part:of:_:)``, with each case's number (its position in the
+    /// index: internal, used to read and set its pin).
+    func forEachNumberedSummary(asOf cutoff: Day, part: Int, of parts: Int, _ body: (Int, CaseSummary) throws -> Void) rethrows {
         precondition(parts >= 1 && (0..<parts).contains(part), "part \(part) of \(parts)")
         // One scratch buffer for the whole loop, large enough for any case (an event takes at
         // least one word), written without an array's per-append uniqueness and capacity checks.
@@ -562,7 +576,7 @@ public struct CaseIndex: Sendable {
                             n += 1
                         }
                         let summary = CaseEvaluator.evaluate(UnsafeMutableBufferPointer(rebasing: scratch[0..<n]), asOf: cutoff) { _, _ in }
-                        if let summary { try body(summary) }
+                        if let summary { try body(c, summary) }
                     }
                 }
             }
@@ -801,4 +815,77 @@ struct PreviewTable {
 
     @inline(__always)
     mutating func add(_ n: Int, at i: Int) { values[i] += n }
+}
+
+// MARK: - Pinned cohorts (`docs/privacy-model.md` §4)
+
+/// A case's cohort as a release counts it: its pinned cohort once a release has included it,
+/// else the quarter of its current first report.
+///
+/// Why pins: the ledger composes spends in parallel across cohorts, which is sound only if a case
+/// is counted in one cohort for its whole life. A corrected first report (a late report with an
+/// earlier date, or a `void` of the first report) would otherwise move the case into a second
+/// cohort whose spends also cover it. Pinning fixes the cohort at the first release that
+/// includes the case, so every release counts it under that one cohort.
+extension CaseIndex {
+    /// The cohort number (quarters since 2000Q1) a release counts case `c` in, given its summary.
+    @inline(__always)
+    func effectiveCohortNumber(case c: Int, summary: CaseSummary) -> Int {
+        let p = pins[c]
+        return p == 0 ? summary.firstReportDay.quarterNumber : Int(p) - 1
+    }
+
+    /// Calls `body` with every case's summary as of `cutoff` (as ``forEachSummary(asOf:part:of:_:)``)
+    /// and its pinned cohort number (quarters since 2000Q1), or nil when it is not pinned yet.
+    public func forEachPinnedSummary(
+        asOf cutoff: Day, part: Int, of parts: Int, _ body: (CaseSummary, _ pinnedCohort: Int?) throws -> Void
+    ) rethrows {
+        try pins.withUnsafeBufferPointer { pins in
+            try forEachNumberedSummary(asOf: cutoff, part: part, of: parts) { c, summary in
+                let p = pins[c]
+                try body(summary, p == 0 ? nil : Int(p) - 1)
+            }
+        }
+    }
+
+    /// Pins every case that a release with `cutoff` and `cohorts` (cohort numbers, quarters since
+    /// 2000Q1) counted and that is not pinned yet, to the cohort the release counted it in: its
+    /// current first report's quarter. Returns the number of cases pinned now.
+    ///
+    /// Must see exactly the state the release's projection saw (the release path holds the
+    /// store's writer from projection to pinning, and the start-up replay calls this right after
+    /// the release's batch watermark), so that the pins are a function of the stored releases and
+    /// the batch log alone.
+    @discardableResult
+    public mutating func pin(asOf cutoff: Day, cohorts: some Sequence<Int>) -> Int {
+        var released = [Bool](repeating: false, count: 1 << 16)
+        for q in cohorts where (0..<(1 << 16) - 1).contains(q) { released[q] = true }
+        var chosen: [(Int, UInt16)] = []
+        pins.withUnsafeBufferPointer { pins in
+            forEachNumberedSummary(asOf: cutoff, part: 0, of: 1) { c, summary in
+                guard pins[c] == 0 else { return }
+                let q = summary.firstReportDay.quarterNumber
+                if released[q] { chosen.append((c, UInt16(q + 1))) }
+            }
+        }
+        for (c, p) in chosen { pins[c] = p }
+        pinnedCount += chosen.count
+        return chosen.count
+    }
+
+    /// The pinned cohort number (quarters since 2000Q1) of a case, or nil (unknown or not pinned).
+    public func pinnedCohortNumber(of pseudonym: CasePseudonym) -> Int? {
+        guard let c = caseNumber(of: pseudonym), pins[c] != 0 else { return nil }
+        return Int(pins[c]) - 1
+    }
+
+    /// Every pinned case and its cohort number, in pseudonym order: what a restart must restore
+    /// identically (tests and audits; O(cases)).
+    public func pinnedCohorts() -> [(pseudonym: CasePseudonym, cohort: Int)] {
+        var out: [(pseudonym: CasePseudonym, cohort: Int)] = []
+        for c in records.indices where pins[c] != 0 {
+            out.append((CasePseudonym(low: records[c].low, high: records[c].high), Int(pins[c]) - 1))
+        }
+        return out.sorted { ($0.pseudonym.high, $0.pseudonym.low) < ($1.pseudonym.high, $1.pseudonym.low) }
+    }
 }

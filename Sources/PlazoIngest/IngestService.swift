@@ -109,7 +109,9 @@ public final class IngestService: Sendable {
         self.opener = BatchOpener(serviceKeys: serviceKeys, timestampPolicy: timestampPolicy) { (agencyID, keyID) throws(BatchError) in
             try registry.signingKey(agencyID: agencyID, keyID: keyID)
         }
-        self.index = Mutex(try CaseLog.replay(log, serviceKeys: serviceKeys + retiredServiceKeys))
+        // Pins are derived state: re-applied from the stored releases at their batch watermarks.
+        let pinPoints = try ReleaseStore(database).pinPoints()
+        self.index = Mutex(try CaseLog.replay(log, serviceKeys: serviceKeys + retiredServiceKeys, pinPoints: pinPoints).index)
     }
 
     /// Stored batches, and distinct events and cases in the case index.
@@ -195,5 +197,13 @@ public final class IngestService: Sendable {
     /// index (about 1 GB at 10 million cases) and hold both in memory.
     public func withCaseIndex<R: Sendable>(_ body: (CaseIndex) -> R) -> R {
         index.withLock { index in body(index) }
+    }
+
+    /// Mutable access to the case index under its lock, for the release path's pinning. The
+    /// caller must hold the store's writer (``AppDatabase/writer``) first, the order ingest uses
+    /// (a batch is applied inside the writer, after its commit), so that no batch is applied
+    /// between the release's projection and its pinning.
+    public func withMutableCaseIndex(_ body: (inout CaseIndex) -> Void) {
+        index.withLock { index in body(&index) }
     }
 }

@@ -19,7 +19,8 @@ public struct CaseProjection: Sendable {
     /// One packed word per case (layout in ``Layout``).
     let codes: [UInt64]
 
-    /// Evaluates every case of `index` as of `cutoff` (O(cases); about 1.2 s per 10M cases).
+    /// Evaluates every case of `index` as of `cutoff` (O(cases); about 1.2 s per 10M cases). A
+    /// pinned case is placed in its pinned cohort (``code(of:pinnedCohort:)``).
     ///
     /// Evaluating the cases is the one O(cases) step of a release; it runs on two threads for
     /// large indexes (each evaluates a disjoint part of the cases; the codes are concatenated).
@@ -29,7 +30,9 @@ public struct CaseProjection: Sendable {
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             var codes: [UInt64] = []
             codes.reserveCapacity(index.caseCount / parts + 1)
-            index.forEachSummary(asOf: cutoff, part: part, of: parts) { codes.append(Self.code(of: $0)) }
+            index.forEachPinnedSummary(asOf: cutoff, part: part, of: parts) { summary, pin in
+                if let word = Self.code(of: summary, pinnedCohort: pin) { codes.append(word) }
+            }
             results.withValue { $0[part] = codes }
         }
         self.cutoff = cutoff
@@ -85,6 +88,41 @@ public struct CaseProjection: Sendable {
 
     /// The cohort number of a quarter: (year − 2000)·4 + quarter − 1 (10 bits: up to 2255Q4).
     static func cohortNumber(_ q: Quarter) -> Int { (q.year - 2000) * 4 + q.quarter - 1 }
+
+    /// Packs one case as a release counts it: in its pinned cohort when it has one
+    /// (`docs/privacy-model.md` §4, "Pinned cohorts"), or nil when that cohort starts after
+    /// `cutoff` (a release at such a cutoff cannot name the cohort, so the case is in none).
+    ///
+    /// Times of a pinned case are measured from its current first report **clamped into the
+    /// pinned quarter**: a first report now earlier than the quarter counts from the quarter's
+    /// first day (and so do the case's other days before it); one now later than the quarter
+    /// counts from the quarter's last day. Every time of a pinned case therefore lies in its
+    /// pinned cohort's public support (follow-up between cutoff − last day and cutoff − first day
+    /// of the quarter), so a case that moved is never counted in a cell its cohort could not
+    /// otherwise reach, and its times stay defined whatever its reports become.
+    static func code(of s: CaseSummary, pinnedCohort: Int?) -> UInt64? {
+        guard let q = pinnedCohort else { return code(of: s) }
+        guard let quarter = Quarter(year: 2000 + q / 4, quarter: q % 4 + 1), let start = quarter.firstDay, let end = quarter.lastDay,
+            start <= s.cutoff
+        else { return nil }
+        var s = s
+        if s.firstReportDay > end {
+            // Every other day of the case is on or after its first report, hence after `end`.
+            s.firstReportDay = end
+        } else if s.firstReportDay < start {
+            func clamp(_ d: Day?) -> Day? { d.map { max($0, start) } }
+            s.firstReportDay = start
+            s.firstReferralDay = clamp(s.firstReferralDay)
+            s.investigationDay = clamp(s.investigationDay)
+            s.suspectIdentifiedDay = clamp(s.suspectIdentifiedDay)
+            s.chargeDay = clamp(s.chargeDay)
+            s.dispositionDay = clamp(s.dispositionDay)
+            s.closureDay = clamp(s.closureDay)
+            s.firstUpdateDay = clamp(s.firstUpdateDay)
+            s.lastUpdateDay = clamp(s.lastUpdateDay)
+        }
+        return (code(of: s) & ~UInt64(0x3FF)) | UInt64(q & 0x3FF)
+    }
 
     /// Packs one case. Each table field is the case's one cell in that table (or 0 = no cell for
     /// tables whose ``TableKind/hasNoneCode``), which is what makes every table's sensitivity 1.
@@ -231,12 +269,13 @@ final class UnsafeSendableBox<T>: @unchecked Sendable {
 /// Keeps the projections of the last few cutoffs, so that repeated releases at one cutoff (e.g. a
 /// steward's quarterly batch of releases, or a retry) evaluate the cases once. An entry is reused
 /// only while the index holds the same number of events (every accepted event, including a void,
-/// raises ``CaseIndex/eventCount``), so a projection never outlives the data it was made from.
+/// raises ``CaseIndex/eventCount``) and of pins (``CaseIndex/pinnedCount``), so a projection never
+/// outlives the data it was made from.
 ///
 /// Thread-safe; the evaluation itself runs outside the lock.
 public final class ProjectionCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var entries: [(cutoff: Day, events: Int, projection: CaseProjection)] = []
+    private var entries: [(cutoff: Day, events: Int, pins: Int, projection: CaseProjection)] = []
     private let capacity: Int
 
     /// A cache of at most `capacity` cutoffs (default 4; each costs 8 bytes per case).
@@ -245,8 +284,11 @@ public final class ProjectionCache: @unchecked Sendable {
     /// The projection of `index` as of `cutoff`, from the cache when still valid.
     public func projection(of index: CaseIndex, cutoff: Day) -> CaseProjection {
         let events = index.eventCount
+        // Pins change the projection without changing the events: a release's pinning makes
+        // earlier projections stale (pins are only added, so their count versions them).
+        let pins = index.pinnedCount
         lock.lock()
-        if let hit = entries.first(where: { $0.cutoff == cutoff && $0.events == events }) {
+        if let hit = entries.first(where: { $0.cutoff == cutoff && $0.events == events && $0.pins == pins }) {
             lock.unlock()
             return hit.projection
         }
@@ -254,7 +296,7 @@ public final class ProjectionCache: @unchecked Sendable {
         let fresh = CaseProjection(index: index, cutoff: cutoff)
         lock.lock()
         entries.removeAll { $0.cutoff == cutoff }
-        entries.append((cutoff, events, fresh))
+        entries.append((cutoff, events, pins, fresh))
         if entries.count > capacity { entries.removeFirst(entries.count - capacity) }
         lock.unlock()
         return fresh

@@ -181,6 +181,10 @@ public enum ReleaseExport {
                 "confidence_level": m.confidenceLevel, "batches_included": m.batchesIncluded,
                 "agencies_included": m.agenciesIncluded, "code_version": m.codeVersion,
                 "simulation_replicates": m.simulationReplicates, "simulation_seed": m.simulationSeed,
+                "batch_watermark": m.batchWatermark.map { $0 as Any } ?? NSNull(),
+                "cohort_spend": (m.cohortSpend ?? []).map {
+                    ["cohort": $0.cohort, "spent_rho": $0.spentRho, "budget_rho": $0.budgetRho, "epsilon_at_delta_1e-6": $0.epsilonAtDelta1e6] as [String: Any]
+                },
             ],
             "resources": resources,
         ]

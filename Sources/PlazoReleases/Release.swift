@@ -82,6 +82,43 @@ public struct ReleaseMetadata: Sendable, Codable, Hashable {
     public var spec: ReleaseSpec
     /// The tables, in spec order.
     public var tables: [ReleasedTableInfo]
+    /// The acceptance number (`batch.seq`) of the last batch the release's data included: the
+    /// data, ``batchesIncluded`` and ``agenciesIncluded`` are all as of this batch, and the
+    /// release pinned its cases' cohorts here. Nil for releases made before pins existed.
+    public var batchWatermark: Int64? = nil
+    /// Per cohort, the cumulative spend after this release and the cohort's budget: the
+    /// guarantee every case counted in that cohort has, over all releases so far.
+    public var cohortSpend: [CohortSpend]? = nil
+
+    // The fields added with pins are snake_case in JSON (the older ones keep their stored names).
+    enum CodingKeys: String, CodingKey {
+        case id, title, requester, createdAt, codeVersion, cutoff, cohorts, mechanism, confidenceLevel, totalRho, totalRhoValue
+        case epsilonDelta, ledgerSpendID, batchesIncluded, agenciesIncluded, simulationSeed, simulationReplicates, spec, tables
+        case batchWatermark = "batch_watermark"
+        case cohortSpend = "cohort_spend"
+    }
+}
+
+/// A cohort's cumulative privacy spend as published with a release.
+public struct CohortSpend: Sendable, Codable, Hashable {
+    /// The cohort (`2024Q1`).
+    public var cohort: String
+    /// Σ ρ charged to the cohort by every release up to and including this one (ledger units, exact decimal).
+    public var spentRho: String
+    /// The same as a number.
+    public var spentRhoValue: Double
+    /// The cohort's budget ρ when this release was made.
+    public var budgetRho: String
+    /// The cumulative (ε, δ) of the cohort after this release, at δ = 1e-6 (reporting only).
+    public var epsilonAtDelta1e6: Double
+
+    enum CodingKeys: String, CodingKey {
+        case cohort
+        case spentRho = "spent_rho"
+        case spentRhoValue = "spent_rho_value"
+        case budgetRho = "budget_rho"
+        case epsilonAtDelta1e6 = "epsilon_at_delta_1e-6"
+    }
 }
 
 /// One released table's numbers.

@@ -42,7 +42,10 @@ public struct ReleaseEngine: Sendable {
 
     // MARK: Creating
 
-    /// Creates a release with production randomness (libsodium's CSPRNG) and stores it.
+    /// Creates a release from a projection the caller made, with production randomness, and
+    /// stores it **without a batch watermark, so it pins no cohort**. For benchmarks and tools on
+    /// data that is not a service's: the service and `plazo release create` use
+    /// ``create(spec:requester:live:draftID:)``, which pins (`docs/privacy-model.md` §4).
     ///
     /// - Throws: ``ReleaseError/invalidSpec(_:)`` (nothing spent), ``ReleaseError/budgetExceeded(_:)``
     ///   (refused whole: the ledger is unchanged and nothing is stored), or a noise/store failure
@@ -73,25 +76,8 @@ public struct ReleaseEngine: Sendable {
         //    atomically, when the spend is recorded.)
         try preflight(spend)
 
-        // 2. Exact counts (internal only), one vector per table over public cells.
-        var slots = [Int16](repeating: -1, count: 1024)
-        for (i, q) in plan.cohorts.enumerated() { slots[CaseProjection.cohortNumber(q)] = Int16(i) }
-        let plans = plan.tables.map { TabulationPlan(kind: $0.kind, dimensions: $0.breakdown, cohortCount: plan.cohorts.count) }
-        let exact = projection.tabulate(plans, cohortSlots: slots)
-
-        // 3. Noise on every cell. Sensitivity 1 per table (each case in at most one cell), so table i
-        //    is ρᵢ-zCDP; the tables compose to Σρᵢ within each cohort.
-        let noisy = try addNoise(exact, mechanisms: plan.tables.map(\.mechanism), randomness: randomness)
-        var seedBits: RandomBits
-        do { seedBits = try randomness() } catch { throw .noise("\(error)") }
-        let seed = seedBits.next64()
-
-        // 4. Post-processing: derived estimates and their intervals (no budget).
-        var infos: [ReleasedTableInfo] = []
-        for t in plan.tables { infos.append(try Self.info(t, level: plan.confidenceLevel)) }
-        let derived = Self.derive(
-            noisy, infos: infos, replicates: plan.replicates, level: plan.confidenceLevel, seed: seed,
-            cohorts: plan.cohorts, cutoff: plan.cutoff)
+        // 2–4. Exact counts, noise, post-processing.
+        let (infos, noisy, derived, seed) = try computeTables(plan, projection: projection, randomness: randomness)
 
         // 5. Debit and store together.
         let inputs: (batches: Int, agencies: Int)
@@ -122,6 +108,33 @@ public struct ReleaseEngine: Sendable {
             throw .budgetExceeded("privacy budget exceeded: " + shortfalls.map(\.description).joined(separator: "; "))
         } catch let e as ReleaseError { throw e } catch { throw .store("\(error)") }
         return Release(metadata: metadata, tables: tables)
+    }
+
+    /// Steps 2–4 of a release, shared by every path that creates one: exact counts from the
+    /// projection (internal only), noise on every cell, then derived estimates (post-processing).
+    func computeTables(
+        _ plan: ValidatedSpec, projection: CaseProjection, randomness: @Sendable () throws(PrivacyError) -> RandomBits
+    ) throws(ReleaseError) -> (infos: [ReleasedTableInfo], noisy: [[Int64]], derived: [[Double]], seed: UInt64) {
+        // 2. Exact counts (internal only), one vector per table over public cells.
+        var slots = [Int16](repeating: -1, count: 1024)
+        for (i, q) in plan.cohorts.enumerated() { slots[CaseProjection.cohortNumber(q)] = Int16(i) }
+        let plans = plan.tables.map { TabulationPlan(kind: $0.kind, dimensions: $0.breakdown, cohortCount: plan.cohorts.count) }
+        let exact = projection.tabulate(plans, cohortSlots: slots)
+
+        // 3. Noise on every cell. Sensitivity 1 per table (each case in at most one cell), so table i
+        //    is ρᵢ-zCDP; the tables compose to Σρᵢ within each cohort.
+        let noisy = try addNoise(exact, mechanisms: plan.tables.map(\.mechanism), randomness: randomness)
+        var seedBits: RandomBits
+        do { seedBits = try randomness() } catch { throw .noise("\(error)") }
+        let seed = seedBits.next64()
+
+        // 4. Post-processing: derived estimates and their intervals (no budget).
+        var infos: [ReleasedTableInfo] = []
+        for t in plan.tables { infos.append(try Self.info(t, level: plan.confidenceLevel)) }
+        let derived = Self.derive(
+            noisy, infos: infos, replicates: plan.replicates, level: plan.confidenceLevel, seed: seed,
+            cohorts: plan.cohorts, cutoff: plan.cutoff)
+        return (infos, noisy, derived, seed)
     }
 
     /// Refuses a spend that some scope cannot afford, without writing anything.
@@ -271,9 +284,9 @@ public struct ReleaseEngine: Sendable {
         return try ReleaseDocument.decode(fetched.document)
     }
 
-    /// The most recent release, or nil when none exists.
+    /// The most recent published release, or nil when none exists.
     public func latest() throws(ReleaseError) -> Release? {
-        guard let last = try list().last else { return nil }
+        guard let last = try publishedList().last else { return nil }
         return try release(id: last.id)
     }
 }

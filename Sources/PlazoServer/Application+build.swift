@@ -113,7 +113,9 @@ public func buildRouter(ingest: IngestService, metrics: PlazoMetrics, database: 
     StewardController(ledger: BudgetLedger(database: database), registry: ingest.registry, tokens: tokens, clock: clock)
         .addRoutes(to: steward)
 
-    let cache = ReleaseCache(engine: ReleaseEngine(database: database))
+    // The ingest pipeline's own database object: a release holds its writer from projection to pinning,
+    // which blocks ingest only when both use the same connection pool.
+    let cache = ReleaseCache(engine: ReleaseEngine(database: ingest.database))
     let releases = ReleasesController(ingest: ingest, cache: cache)
     releases.addStewardRoutes(to: steward)
     releases.addResearcherRoutes(to: router.group("/v1").add(middleware: RequireRole([.researcher], tokens: tokens)))

@@ -136,7 +136,13 @@ struct DashboardController: Sendable {
         // The candidate releases, newest first.
         let candidates: [Int64]
         do {
-            if let releaseID { candidates = [releaseID] } else { candidates = try cache.list().map(\.id).reversed() }
+            // Published releases only: a withdrawn release is not shown, even when named.
+            if let releaseID {
+                guard try cache.engine.status(releaseID: releaseID) == .published else {
+                    return errorResponse(.notFound, code: "release_not_found", message: "no release \(releaseID)")
+                }
+                candidates = [releaseID]
+            } else { candidates = try cache.list().map(\.id).reversed() }
         } catch {
             return errorResponse(.serviceUnavailable, code: "store_unavailable", message: "the releases could not be read")
         }
@@ -149,7 +155,7 @@ struct DashboardController: Sendable {
             let key = "\(id)|\(board.rawValue)|\(query)"
             if let body = answers.get(key) { return Self.json(body) }
             let release: Release
-            do { release = try cache.release(id) } catch {
+            do { release = try cache.publishedRelease(id) } catch {
                 if case .notFound = error { return errorResponse(.notFound, code: error.code, message: error.description) }
                 return errorResponse(.serviceUnavailable, code: "store_unavailable", message: "the release could not be read")
             }

@@ -29,8 +29,16 @@ final class ReleaseCache: Sendable {
         return release
     }
 
-    /// Every release's metadata row, oldest first.
-    func list() throws(ReleaseError) -> [ReleaseRow] { try engine.list() }
+    /// Every published release's metadata row, oldest first (drafts are not releases; withdrawn
+    /// releases are hidden from researchers and dashboards).
+    func list() throws(ReleaseError) -> [ReleaseRow] { try engine.publishedList() }
+
+    /// The release `id` if it is published (``ReleaseError/notFound(_:)`` otherwise: a withdrawn
+    /// release is not shown to readers, and says nothing more than a missing one).
+    func publishedRelease(_ id: Int64) throws(ReleaseError) -> Release {
+        guard try engine.status(releaseID: id) == .published else { throw .notFound(id) }
+        return try release(id)
+    }
 }
 
 /// The release endpoints: stewards create (`POST /v1/releases`), researchers read
@@ -47,6 +55,11 @@ struct ReleasesController: Sendable {
     /// `POST /v1/releases` (mounted behind the steward role).
     func addStewardRoutes(to group: RouterGroup<PlazoRequestContext>) {
         group.post("releases", use: create)
+        group.post("releases/{id}/withdraw", use: withdraw)
+        group.get("release-drafts", use: listDrafts)
+        group.get("release-drafts/{id}", use: showDraft)
+        group.post("release-drafts/{id}/publish", use: publishDraft)
+        group.post("release-drafts/{id}/withdraw", use: withdrawDraft)
     }
 
     /// The read routes (mounted behind the researcher role).
@@ -73,14 +86,27 @@ struct ReleasesController: Sendable {
         }
         let requester = context.token?.name ?? "steward"
         let body = Array(bytes.readableBytesView)
-        let (ingest, engine, projections) = (self.ingest, cache.engine, self.projections)
+        // Strict flags: a misspelt value must not turn a dry run or a draft into a real, charged release.
+        let dryRunText = request.uri.queryParameters["dry_run"].map(String.init)
+        guard dryRunText == nil || ["true", "false", "1", "0"].contains(dryRunText!) else {
+            return errorResponse(.badRequest, code: "bad_parameter", message: "dry_run must be true or false; nothing was computed or spent")
+        }
+        let dryRun = dryRunText == "true" || dryRunText == "1"
+        let draftValue = ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any])?["draft"]
+        guard draftValue == nil || draftValue is Bool else {
+            return errorResponse(.unprocessableContent, code: "invalid_spec", message: "\"draft\" must be true or false; nothing was computed or spent")
+        }
+        let asDraft = draftValue as? Bool ?? false
+        if dryRun || asDraft {
+            return planOrDraft(body: body, requester: requester, dryRun: dryRun, context: context)
+        }
+        let live = liveState
+        let engine = cache.engine
         // Seconds of CPU on a large store: off the cooperative pool, so other requests go on.
         let outcome: Result<Release, ReleaseError> = await offload {
             do throws(ReleaseError) {
                 let spec = try ReleaseSpec.decode(json: body)
-                let plan = try spec.validated()
-                let projection = ingest.withCaseIndex { index in projections.projection(of: index, cutoff: plan.cutoff) }
-                return .success(try engine.create(spec: spec, requester: requester, projection: projection))
+                return .success(try engine.create(spec: spec, requester: requester, live: live))
             } catch {
                 return .failure(error)
             }
@@ -208,7 +234,7 @@ struct ReleasesController: Sendable {
         guard let id = Int64(text), id > 0 else {
             return .failure(ResponseError(.badRequest, "bad_release_id", "a release id is a positive integer"))
         }
-        do { return .success(try cache.release(id)) } catch {
+        do { return .success(try cache.publishedRelease(id)) } catch {
             if case .notFound = error { return .failure(ResponseError(.notFound, error.code, error.description)) }
             return .failure(ResponseError(.serviceUnavailable, "store_unavailable", "the release could not be read"))
         }

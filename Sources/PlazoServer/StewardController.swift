@@ -47,6 +47,7 @@ struct StewardController: Sendable {
         do {
             let audit = try ledger.audit()
             let spends = try ledger.entries(scope: scope)
+            let history = try ledger.history()
             let body: [String: Any] = [
                 "default_budget": rhoJSON(try ledger.defaultBudget().rho),
                 "balances": audit.balances.filter { scope == nil || $0.scope == scope }.map { b -> [String: Any] in
@@ -63,7 +64,21 @@ struct StewardController: Sendable {
                         "cost": costJSON(e.cost), "charged": rhoJSON(e.charged.rho), "purpose": e.purpose, "requester": e.requester,
                     ]
                 },
-                "audit": ["consistent": audit.isConsistent, "problems": audit.problems, "spend_count": audit.spendCount] as [String: Any],
+                "audit": [
+                    "consistent": audit.isConsistent, "problems": audit.problems, "spend_count": audit.spendCount,
+                    "flagged_budget_changes": history.filter(\.flagged).map { Int($0.id) },
+                ] as [String: Any],
+                // Who changed which budget, when, from what to what, and why (oldest first).
+                "budget_history": history.filter { scope == nil || $0.scope == nil || $0.scope == scope }.map { h -> [String: Any] in
+                    var e: [String: Any] = [
+                        "id": Int(h.id), "changed_at": timestamp(h.changedAt), "changed_by": h.changedBy,
+                        "scope": h.scope.map { $0.rawValue as Any } ?? NSNull(),
+                        "previous": h.previous.map { rhoJSON($0.rho) as Any } ?? NSNull(), "budget": rhoJSON(h.budget.rho),
+                        "requested": h.requested.description, "flagged": h.flagged, "flags": h.flags,
+                    ]
+                    e["reason"] = h.reason.map { $0 as Any } ?? NSNull()
+                    return e
+                },
             ]
             return jsonResponse(.ok, body)
         } catch {

@@ -165,6 +165,11 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingField(String)
     /// A database failure.
     case database(String)
+    /// A budget larger than the ledger can represent (``BudgetLedger/largestBudget``).
+    case budgetTooLarge(String)
+    /// A raise of an existing budget, or a budget above ``BudgetLedger/confirmationThreshold``,
+    /// without the explicit confirmation.
+    case confirmationRequired(String)
 
     /// A human-readable form.
     public var description: String {
@@ -175,6 +180,8 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidAmount(e): "invalid privacy amount: \(e)"
         case let .missingField(f): "\(f) must not be empty"
         case let .database(why): "ledger database error: \(why)"
+        case let .budgetTooLarge(why): why
+        case let .confirmationRequired(why): why
         }
     }
 }
@@ -248,12 +255,16 @@ public struct BudgetLedger: Sendable {
 
     // MARK: Budgets
 
-    /// Sets `scope`'s budget to ρ (rounded down to ledger units). Recorded in the change history.
+    /// Sets `scope`'s budget to ρ (rounded down to ledger units). Recorded in the change history,
+    /// **without a reason and without the guard rails**: for tests, benchmarks and tools. Stewards
+    /// change budgets through ``changeBudget(_:scope:by:reason:confirmRaise:)`` (`plazo ledger
+    /// set-budget --reason`), which requires a reason and confirms raises.
     public func setBudget(_ rho: Rational, for scope: PrivacyScope, by steward: String) throws(LedgerError) {
         try recordBudget(rho, scope: scope, by: steward)
     }
 
-    /// Sets the default budget, which applies to every scope without an explicit budget.
+    /// Sets the default budget, which applies to every scope without an explicit budget (no reason,
+    /// no guard rails: see ``setBudget(_:for:by:)``).
     public func setDefaultBudget(_ rho: Rational, by steward: String) throws(LedgerError) {
         try recordBudget(rho, scope: nil, by: steward)
     }

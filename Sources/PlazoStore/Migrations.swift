@@ -10,4 +10,6 @@ extension AppDatabase {
         + BatchLog.migrations
         + TokenStore.migrations
         + ReleaseStore.migrations
+        + ReleaseStore.pinMigrations
+        + BudgetLedger.historyMigrations
 }

@@ -1,11 +1,18 @@
 import Foundation
 import GRDB
+import PlazoCases
+import PlazoIngest
 import PlazoModel
+import PlazoReleases
 import PlazoSodium
 import PlazoStore
 import PlazoWire
 import Synchronization
 import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Runs the real `plazo` binary (built beside the test bundle by `swift build --build-tests`).
 struct PlazoProcess {
@@ -95,7 +102,7 @@ struct EndToEndTests {
         let dir = try workspace()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
-        #expect(try PlazoProcess.run(["ledger", "set-budget", "--scope", "2025Q1", "--rho", "3/10", "--by", "test"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["ledger", "set-budget", "--scope", "2025Q1", "--rho", "3/10", "--by", "test", "--reason", "three test releases"], in: dir).status == 0)
         let spec = #"{"title": "cross-process", "cutoff": "2025-06-30", "cohorts": ["2025Q1"], "tables": [{"table": "attrition", "breakdown": [], "rho": "1/10"}]}"#
         try spec.write(toFile: dir + "/spec.json", atomically: true, encoding: .utf8)
 
@@ -170,7 +177,8 @@ struct EndToEndTests {
         #expect(retired.count == 1)
 
         server = try ServerProcess(directory: dir)  // replays the batch sealed to the retired key
-        defer { server.stop() }
+        var stopped = false
+        defer { if !stopped { server.stop() } }
         let stale = try submit(server, "late/second-0001.plzb")
         #expect(stale.status == 1)
         #expect(stale.err.contains("unknown_service_key"), "\(stale.err)")
@@ -180,10 +188,38 @@ struct EndToEndTests {
         let rebuild = try PlazoProcess.run(["rebuild"], in: dir)
         #expect(rebuild.status == 0, "\(rebuild.out)")
         #expect(rebuild.out.contains("batches replayed  2"))
-        // The CLI's release replays the log too, with the retired key for the first batch.
-        #expect(try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "test"], in: dir).status == 0)
+        let noReason = try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "test"], in: dir)
+        #expect(noReason.status != 0 && noReason.err.contains("--reason"), "\(noReason.err)")
+        #expect(try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "test", "--reason", "test budget"], in: dir).status == 0)
+        let raise = try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "3/2", "--by", "test", "--reason", "more"], in: dir)
+        #expect(raise.status != 0 && raise.err.contains("--confirm-raise"), "\(raise.err)")
+        let tooLarge = try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1000000", "--by", "test", "--reason", "typo", "--confirm-raise"], in: dir)
+        #expect(tooLarge.status != 0 && tooLarge.err.contains("largest budget the ledger can hold"), "\(tooLarge.err)")
+        #expect(!tooLarge.err.contains("overflow"))
         let spec = #"{"title": "after rotation", "cutoff": "2024-12-31", "cohorts": ["2023Q1", "2024Q1"], "tables": [{"table": "attrition", "breakdown": [], "rho": "1/10"}]}"#
         try spec.write(toFile: dir + "/spec.json", atomically: true, encoding: .utf8)
+        // While the service holds the store, the CLI does not write releases (their pins would be
+        // unknown to the service) and says where to go instead; a second service is refused too.
+        let blocked = try PlazoProcess.run(["release", "create", "--spec", "spec.json"], in: dir)
+        #expect(blocked.status != 0)
+        #expect(blocked.err.contains("POST /v1/releases"), "\(blocked.err)")
+        let secondServe = try PlazoProcess.run(["serve", "--port", "0"], in: dir)
+        #expect(secondServe.status != 0)
+        #expect(secondServe.err.contains("a second `plazo serve` on the same store is refused"), "\(secondServe.err)")
+        // A dry run reads no case data and spends nothing, so it may run beside the service: the
+        // ledger (spends, budget history, audit) is byte for byte what it was.
+        func ledgerBytes() throws -> String {
+            try ["list", "history", "audit"].map { try PlazoProcess.run(["ledger", $0, "--json"], in: dir).out }.joined(separator: "\n")
+        }
+        let ledgerBefore = try ledgerBytes()
+        let plan = try PlazoProcess.run(["release", "create", "--spec", "spec.json", "--dry-run"], in: dir)
+        #expect(plan.status == 0, "\(plan.err)")
+        #expect(plan.out.contains("remaining after"), "\(plan.out)")
+        #expect(try ledgerBytes() == ledgerBefore)
+        #expect(try PlazoProcess.run(["ledger", "list"], in: dir).out.contains("no spends recorded"))
+        server.stop()
+        stopped = true
+        // On the stopped service, the CLI's release replays the log too, with the retired key for the first batch.
         let release = try PlazoProcess.run(["release", "create", "--spec", "spec.json"], in: dir)
         #expect(release.status == 0, "\(release.err)")
     }
@@ -258,6 +294,19 @@ struct EndToEndTests {
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             files.append(path)
         }
+        // Releases through the service between and during the kills (exact counts: ρ = 1,000).
+        #expect(try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "100000", "--by", "test", "--reason", "crash test", "--confirm-raise"], in: dir).status == 0)
+        let steward = try PlazoProcess.run(["tokens", "create", "--role", "steward", "--name", "Custodia"], in: dir).out
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let releaseSpec = Data(#"{"title": "crash", "cutoff": "2024-12-31", "cohorts": ["2024Q1", "2024Q2", "2024Q3", "2024Q4"], "simulationReplicates": 20, "tables": [{"table": "attrition", "breakdown": [], "rho": "1000"}]}"#.utf8)
+        @Sendable func postRelease(_ base: String) async -> Int {
+            var request = URLRequest(url: URL(string: base + "/v1/releases")!)
+            request.httpMethod = "POST"
+            request.setValue("Bearer \(steward)", forHTTPHeaderField: "Authorization")
+            request.httpBody = releaseSpec
+            guard let (_, response) = try? await URLSession.shared.data(for: request) else { return 0 }
+            return (response as? HTTPURLResponse)?.statusCode ?? 0
+        }
         var server = try ServerProcess(directory: dir)
         let port = server.port
         // The agency's submit runs in the background and retries through the outages.
@@ -281,7 +330,15 @@ struct EndToEndTests {
                 stored = try await observer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM batch") ?? 0 }
                 try observer.close()
             } while stored < threshold && Date() < deadline
+            // One release completes; a second is in flight when the server is killed (it may be
+            // stored or not, but never half: release, spend and watermark commit together, and
+            // pins are derived from them at the next start).
+            #expect(await postRelease(server.url) == 201)
+            let url = server.url
+            let inFlight = Task { await postRelease(url) }
+            try await Task.sleep(for: .milliseconds(threshold == 40 ? 3 : 0))
             server.kill9()
+            _ = await inFlight.value
             countsAtKill.append(stored)
             server = try ServerProcess(directory: dir, port: port)
         }
@@ -291,6 +348,7 @@ struct EndToEndTests {
         while submit.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!submit.isRunning)
         #expect(submit.terminationStatus == 0)
+        #expect(await postRelease(server.url) == 201)
         server.stop()
 
         // Every receipt the agency holds names a batch the store holds, byte for byte.
@@ -309,5 +367,33 @@ struct EndToEndTests {
         // The stored case state equals a rebuild from the batch log.
         let rebuild = try PlazoProcess.run(["rebuild"], in: dir)
         #expect(rebuild.status == 0, "\(rebuild.out)")
+
+        // Pins across the kills: every release counted each case in the cohort a replay of the
+        // log, with the pins of the releases stored before it, gives at its watermark. A restart
+        // that lost or changed a pin would make a later release count a moved case elsewhere.
+        let audit = try BudgetLedger(database: database).audit()
+        let engine = ReleaseEngine(database: database)
+        let rows = try engine.list()
+        #expect(audit.isConsistent && audit.spendCount == rows.count, "a spend without a release or a release without its spend")
+        #expect(rows.count >= 4)
+        let points = try ReleaseStore(database).pinPoints()
+        let keys = [try KeyFile.read(dir + "/keys/service-box.secret", expecting: .serviceBoxSecret).boxKeyPair()]
+        var moved = 0
+        for row in rows {
+            let release = try engine.release(id: row.id)
+            let w = try #require(release.metadata.batchWatermark)
+            let before = points.filter { $0.releaseID < row.id }
+            let state = try CaseLog.replay(log, serviceKeys: keys, pinPoints: before, throughBatch: w).index
+            var expected = [Int64](repeating: 0, count: 4)
+            state.forEachPinnedSummary(asOf: Day(iso: "2024-12-31")!, part: 0, of: 1) { s, pin in
+                let q = pin ?? s.firstReportDay.quarterNumber
+                if pin != nil && pin != s.firstReportDay.quarterNumber { moved += 1 }
+                if (96..<100).contains(q) { expected[q - 96] += 1 }
+            }
+            let cells = release.tables[0].info.cellLabels.count
+            let counted = (0..<4).map { g in release.tables[0].noisyCounts[(g * cells)..<((g + 1) * cells)].reduce(0, +) }
+            #expect(counted == expected, "release \(row.id) at batch \(w)")
+        }
+        #expect(moved > 0, "no pinned case moved: the pin check tests nothing")
     }
 }

@@ -86,6 +86,10 @@ struct OpenAPIConformanceTests {
         let spec = jsonBody(APIFixture.spec())
         var invalidSpec = APIFixture.spec()
         invalidSpec["cohorts"] = ["2025Q7"]
+        var draftObject = APIFixture.spec()
+        draftObject["draft"] = true
+        let draft = jsonBody(draftObject)
+        let reason = jsonBody(["reason": "conformance test"])
         let newKey = Hex.encode(try SigningKeyPair.generate().publicKey.bytes)
         let rotated = Hex.encode(try SigningKeyPair.generate().publicKey.bytes)
         let scenarios: [Scenario] = [
@@ -202,6 +206,38 @@ struct OpenAPIConformanceTests {
             Scenario(specPath: "/v1/tokens/{token}/revoke", method: .post, uri: "/v1/tokens/\(disposable)/revoke", headers: O),
             Scenario(specPath: "/v1/tokens/{token}/revoke", method: .post, uri: "/v1/tokens/999/revoke", headers: S),
             Scenario(specPath: "/v1/tokens/{token}/revoke", method: .post, uri: "/v1/tokens/\(revokedID)/revoke", headers: S),
+
+            // Dry runs, drafts, publication and withdrawal (after every read of release 1).
+            Scenario(specPath: "/v1/releases", method: .post, uri: "/v1/releases?dry_run=true", headers: S, body: spec),
+            Scenario(specPath: "/v1/releases", method: .post, uri: "/v1/releases", headers: S, body: draft),  // draft 1
+            Scenario(specPath: "/v1/releases", method: .post, uri: "/v1/releases", headers: S, body: draft),  // draft 2
+            Scenario(specPath: "/v1/release-drafts", method: .get, uri: "/v1/release-drafts", headers: S),
+            Scenario(specPath: "/v1/release-drafts", method: .get, uri: "/v1/release-drafts"),
+            Scenario(specPath: "/v1/release-drafts", method: .get, uri: "/v1/release-drafts", headers: R),
+            Scenario(specPath: "/v1/release-drafts/{draftId}", method: .get, uri: "/v1/release-drafts/1", headers: S),
+            Scenario(specPath: "/v1/release-drafts/{draftId}", method: .get, uri: "/v1/release-drafts/abc", headers: S),
+            Scenario(specPath: "/v1/release-drafts/{draftId}", method: .get, uri: "/v1/release-drafts/1"),
+            Scenario(specPath: "/v1/release-drafts/{draftId}", method: .get, uri: "/v1/release-drafts/1", headers: O),
+            Scenario(specPath: "/v1/release-drafts/{draftId}", method: .get, uri: "/v1/release-drafts/99", headers: S),
+            Scenario(specPath: "/v1/release-drafts/{draftId}/publish", method: .post, uri: "/v1/release-drafts/1/publish", headers: S),
+            Scenario(specPath: "/v1/release-drafts/{draftId}/publish", method: .post, uri: "/v1/release-drafts/1/publish", headers: S),
+            Scenario(specPath: "/v1/release-drafts/{draftId}/publish", method: .post, uri: "/v1/release-drafts/x/publish", headers: S),
+            Scenario(specPath: "/v1/release-drafts/{draftId}/publish", method: .post, uri: "/v1/release-drafts/1/publish"),
+            Scenario(specPath: "/v1/release-drafts/{draftId}/publish", method: .post, uri: "/v1/release-drafts/1/publish", headers: R),
+            Scenario(specPath: "/v1/release-drafts/{draftId}/publish", method: .post, uri: "/v1/release-drafts/99/publish", headers: S),
+            Scenario(specPath: "/v1/release-drafts/{draftId}/withdraw", method: .post, uri: "/v1/release-drafts/2/withdraw", headers: S, body: reason),
+            Scenario(specPath: "/v1/release-drafts/{draftId}/withdraw", method: .post, uri: "/v1/release-drafts/2/withdraw", headers: S, body: reason),
+            Scenario(specPath: "/v1/release-drafts/{draftId}/withdraw", method: .post, uri: "/v1/release-drafts/1/withdraw", headers: S, body: jsonBody([:])),
+            Scenario(specPath: "/v1/release-drafts/{draftId}/withdraw", method: .post, uri: "/v1/release-drafts/1/withdraw", body: reason),
+            Scenario(specPath: "/v1/release-drafts/{draftId}/withdraw", method: .post, uri: "/v1/release-drafts/1/withdraw", headers: O, body: reason),
+            Scenario(specPath: "/v1/release-drafts/{draftId}/withdraw", method: .post, uri: "/v1/release-drafts/99/withdraw", headers: S, body: reason),
+            Scenario(specPath: "/v1/releases/{releaseId}/withdraw", method: .post, uri: "/v1/releases/1/withdraw", headers: S, body: reason),
+            Scenario(specPath: "/v1/releases/{releaseId}/withdraw", method: .post, uri: "/v1/releases/1/withdraw", headers: S, body: reason),
+            Scenario(specPath: "/v1/releases/{releaseId}/withdraw", method: .post, uri: "/v1/releases/1/withdraw", headers: S, body: jsonBody([:])),
+            Scenario(specPath: "/v1/releases/{releaseId}/withdraw", method: .post, uri: "/v1/releases/1/withdraw", body: reason),
+            Scenario(specPath: "/v1/releases/{releaseId}/withdraw", method: .post, uri: "/v1/releases/1/withdraw", headers: R, body: reason),
+            Scenario(specPath: "/v1/releases/{releaseId}/withdraw", method: .post, uri: "/v1/releases/99/withdraw", headers: S, body: reason),
+            Scenario(specPath: "/v1/ledger", method: .get, uri: "/v1/ledger", headers: S),
         ]
         let roleOfHeader: [String: TokenRole] = [
             "Bearer \(api.steward)": .steward, "Bearer \(api.researcher)": .researcher, "Bearer \(api.oversight)": .oversight,

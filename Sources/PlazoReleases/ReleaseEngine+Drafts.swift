@@ -1,0 +1,105 @@
+import Foundation
+import PlazoCases
+import PlazoPrivacy
+import PlazoStore
+
+/// A draft release: a spec a steward plans to publish, with its dry run.
+///
+/// A draft holds **no numbers**: nothing is computed, no noise is drawn and nothing is spent until
+/// it is published (`docs/privacy-model.md`, "Drafts, publication and withdrawal"). Publishing
+/// computes the release over the case state *at publication*, charges the ledger and pins, in one
+/// step, exactly like a release created directly. So "a dry run or a draft never spends" holds
+/// literally, and no noisy figure is ever seen by anyone without having been charged.
+public struct ReleaseDraft: Sendable {
+    /// The stored draft (id, requester, status history).
+    public var row: ReleaseDraftRow
+    /// The spec.
+    public var spec: ReleaseSpec
+    /// Its cost and accuracy as planned now (from the ledger and the mechanisms only).
+    public var plan: ReleaseDryRun
+}
+
+extension ReleaseEngine {
+    /// Stores `spec` as a draft after validating it. Reads the ledger only; spends nothing.
+    public func createDraft(spec: ReleaseSpec, requester: String) throws(ReleaseError) -> ReleaseDraft {
+        let plan = try dryRun(spec: spec)
+        let who = requester.trimmingCharacters(in: .whitespacesAndNewlines)
+        if who.isEmpty { throw .invalidSpec("requester must not be empty") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        do {
+            let bytes = Array(try encoder.encode(spec))
+            let row = try ReleaseStore(database).createDraft(
+                requester: who, title: spec.title, spec: bytes, at: Date(timeIntervalSince1970: clock().timeIntervalSince1970.rounded(.down)))
+            return ReleaseDraft(row: row, spec: spec, plan: plan)
+        } catch { throw .store("\(error)") }
+    }
+
+    /// Every draft with its current plan, oldest first.
+    public func drafts() throws(ReleaseError) -> [ReleaseDraft] {
+        let rows: [ReleaseDraftRow]
+        do { rows = try ReleaseStore(database).drafts() } catch { throw .store("\(error)") }
+        var out: [ReleaseDraft] = []
+        for row in rows { out.append(try draft(row)) }
+        return out
+    }
+
+    /// One draft (``ReleaseError/invalidQuery(_:)`` naming it when there is none).
+    public func draft(id: Int64) throws(ReleaseError) -> ReleaseDraft? {
+        let row: ReleaseDraftRow?
+        do { row = try ReleaseStore(database).draft(id: id) } catch { throw .store("\(error)") }
+        return try row.map { r throws(ReleaseError) in try draft(r) }
+    }
+
+    private func draft(_ row: ReleaseDraftRow) throws(ReleaseError) -> ReleaseDraft {
+        let spec = try ReleaseSpec.decode(json: row.spec)
+        return ReleaseDraft(row: row, spec: spec, plan: try dryRun(spec: spec))
+    }
+
+    /// Publishes draft `id`: computes, charges, stores and pins the release now (as
+    /// ``create(spec:requester:live:draftID:)``). Refused when the draft is not in status draft.
+    public func publishDraft(id: Int64, requester: String, live: LiveCaseState) throws(ReleaseError) -> Release {
+        guard let d = try draft(id: id) else { throw .invalidQuery("no draft \(id)") }
+        return try create(spec: d.spec, requester: requester, live: live, draftID: id)
+    }
+
+    /// Withdraws a published release. It keeps its spend and its pins (the noise was drawn and
+    /// seen); researchers and dashboards no longer see it.
+    public func withdraw(releaseID: Int64, by who: String, reason: String) throws(ReleaseError) {
+        try Self.requireReason(who: who, reason: reason)
+        try status { store, now in try store.withdraw(releaseID: releaseID, by: who, reason: reason, at: now) }
+    }
+
+    /// Withdraws a draft that was not published (nothing was spent for it).
+    public func withdrawDraft(id: Int64, by who: String, reason: String) throws(ReleaseError) {
+        try Self.requireReason(who: who, reason: reason)
+        try status { store, now in try store.withdrawDraft(id: id, by: who, reason: reason, at: now) }
+    }
+
+    static func requireReason(who: String, reason: String) throws(ReleaseError) {
+        if who.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw .invalidQuery("who withdraws must be named") }
+        if reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw .invalidQuery("a withdrawal needs a reason") }
+    }
+
+    private func status(_ body: (ReleaseStore, Date) throws -> Void) throws(ReleaseError) {
+        do { try body(ReleaseStore(database), Date(timeIntervalSince1970: clock().timeIntervalSince1970.rounded(.down))) }
+        catch let e as ReleaseStatusError {
+            switch e {
+            case let .notFound(s): throw .invalidQuery(s)
+            case let .invalidTransition(s): throw .invalidSpec(s)
+            }
+        } catch { throw .store("\(error)") }
+    }
+
+    /// The published releases' rows, oldest first: what researchers and dashboards see.
+    public func publishedList() throws(ReleaseError) -> [ReleaseRow] {
+        let statuses: [Int64: ReleaseStatus]
+        do { statuses = try ReleaseStore(database).statuses() } catch { throw .store("\(error)") }
+        return try list().filter { statuses[$0.id] == .published }
+    }
+
+    /// The current status of a release (nil: no such release).
+    public func status(releaseID: Int64) throws(ReleaseError) -> ReleaseStatus? {
+        do { return try ReleaseStore(database).status(releaseID: releaseID) } catch { throw .store("\(error)") }
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import PlazoCases
+import PlazoModel
+import PlazoPrivacy
+import PlazoStore
+
+/// The live case state a release reads and pins: the service's case index behind its lock (or,
+/// for `plazo release create` on a stopped service, an index replayed from the log with its pins).
+///
+/// The release path holds the store's writer, then takes the index through ``access`` to project
+/// it, and again after its commit to pin: ingest applies a batch to the index only inside the
+/// writer, after the batch's commit, so no batch can come between the projection and the pinning.
+public struct LiveCaseState: Sendable {
+    let access: @Sendable ((inout CaseIndex) -> Void) -> Void
+    let projections: ProjectionCache?
+    let expectedWatermark: Int64?
+
+    /// The service's index: `access` runs its body under the index lock (e.g.
+    /// `IngestService.withMutableCaseIndex`). `projections` caches projections between releases.
+    public init(projections: ProjectionCache? = nil, access: @escaping @Sendable ((inout CaseIndex) -> Void) -> Void) {
+        self.access = access
+        self.projections = projections
+        self.expectedWatermark = nil
+    }
+
+    /// An index replayed from the batch log up to batch `lastBatch` (`CaseLog.replay(_:serviceKeys:pinPoints:)`)
+    /// by a process that is not the service. The release is refused if the log has moved on
+    /// since (a batch stored meanwhile would be in the watermark but not in the data).
+    public init(replayed index: CaseIndex, lastBatch: Int64) {
+        let box = IndexBox(index)
+        self.access = { body in box.with(body) }
+        self.projections = nil
+        self.expectedWatermark = lastBatch
+    }
+
+    /// The index as it is now (tests, and the CLI after a release).
+    public func snapshot() -> CaseIndex {
+        var copy: CaseIndex?
+        access { copy = $0 }
+        return copy!
+    }
+}
+
+/// A locked index owned by a ``LiveCaseState`` made from a replay.
+final class IndexBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var index: CaseIndex
+    init(_ index: CaseIndex) { self.index = index }
+    func with(_ body: (inout CaseIndex) -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        body(&index)
+    }
+}
+
+extension ReleaseEngine {
+    /// Creates a release over the live case state, stores it with its spend and batch watermark,
+    /// and pins the cohort of every case it counted that was not pinned yet
+    /// (`docs/privacy-model.md` §4). Production randomness.
+    ///
+    /// - Parameter draftID: the draft this release publishes, if any (recorded in its status history).
+    public func create(spec: ReleaseSpec, requester: String, live: LiveCaseState, draftID: Int64? = nil) throws(ReleaseError) -> Release {
+        try create(spec: spec, requester: requester, live: live, draftID: draftID) { () throws(PrivacyError) in try RandomBits.secure() }
+    }
+
+    /// The same with a caller-chosen randomness source: **tests only**.
+    @_spi(Testing)
+    public func create(
+        spec: ReleaseSpec, requester: String, live: LiveCaseState, draftID: Int64? = nil,
+        randomness: @escaping @Sendable () throws(PrivacyError) -> RandomBits
+    ) throws(ReleaseError) -> Release {
+        let plan = try spec.validated()
+        let who = requester.trimmingCharacters(in: .whitespacesAndNewlines)
+        if who.isEmpty { throw .invalidSpec("requester must not be empty") }
+        let scopes: [PrivacyScope]
+        do { scopes = try plan.cohorts.map { q throws(LedgerError) in try PrivacyScope(year: q.year, quarter: q.quarter) } } catch {
+            throw .invalidSpec("\(error)")
+        }
+        let spend = SpendRequest(scopes: scopes, cost: .zCDP(rho: plan.totalRho), purpose: "release: \(plan.spec.title)", requester: who)
+        let charge: RhoUnits
+        do { charge = try RhoUnits.charging(plan.totalRho) } catch { throw .invalidSpec("\(error)") }
+        let cohortNumbers = plan.cohorts.map(CaseProjection.cohortNumber)
+
+        var outcome: Result<Release, ReleaseError> = .failure(.store("not run"))
+        do {
+            // The writer first, then the index lock: the order ingest uses. Holding the writer from
+            // the projection to the pinning means no batch commits, hence none is applied to the
+            // index, in between; it also serialises releases, so pins are set in release-id order,
+            // the order the start-up replay re-applies them in.
+            try ReleaseStore(database).withWriter { db in
+                outcome = Result { () throws(ReleaseError) -> Release in
+                    try createHoldingWriter(
+                        db, plan: plan, who: who, spend: spend, charge: charge, live: live, draftID: draftID, randomness: randomness)
+                }
+                // After the commit (the release, its spend and its watermark are durable), and still
+                // holding the writer: pin what the release counted. A crash before this line loses
+                // nothing: pins are derived state, re-applied from the stored release at start-up.
+                if case .success = outcome {
+                    live.access { index in index.pin(asOf: plan.cutoff, cohorts: cohortNumbers) }
+                }
+            }
+        } catch { throw .store("\(error)") }
+        return try outcome.get()
+    }
+
+    /// Steps 1–5 of a pinned release, on the writer connection `db`.
+    private func createHoldingWriter(
+        _ db: HeldWriter, plan: ValidatedSpec, who: String, spend: SpendRequest, charge: RhoUnits, live: LiveCaseState,
+        draftID: Int64?, randomness: @escaping @Sendable () throws(PrivacyError) -> RandomBits
+    ) throws(ReleaseError) -> Release {
+        // The watermark and the input counts, read where no batch can commit until we are done:
+        // the data projected below contains exactly the batches with seq <= watermark.
+        let inputs: ReleaseInputs
+        let before: [ScopeBalance]
+        do {
+            inputs = try db.inputs()
+            before = try spend.scopes.map { scope in try db.balance(scope) }
+        } catch { throw .store("\(error)") }
+        if let draftID {
+            let status: ReleaseStatus?
+            do { status = try db.draftStatus(draftID) } catch { throw .store("\(error)") }
+            guard let status else { throw .invalidSpec("no draft \(draftID)") }
+            guard status == .draft else { throw .invalidSpec("draft \(draftID) is \(status.rawValue); only a draft can be published") }
+        }
+        if let expected = live.expectedWatermark, expected != inputs.batchWatermark {
+            throw .store("the batch log changed while the case state was being rebuilt (batch \(inputs.batchWatermark) is stored, the rebuild saw \(expected)); is a service running on this store? Create releases through it: POST /v1/releases")
+        }
+
+        // 1. Fail fast, before touching the data: every cohort must have room for Σρ.
+        let short = before.filter { $0.remainingUnits < charge.units }
+        if !short.isEmpty {
+            throw .budgetExceeded("privacy budget exceeded: " + short.map { "\($0.scope): budget ρ=\($0.budget), spent ρ=\($0.spent), requested ρ=\(charge)" }.joined(separator: "; "))
+        }
+
+        // 2. The projection, with pins, exactly as of the watermark.
+        var projection: CaseProjection?
+        live.access { index in
+            projection = live.projections?.projection(of: index, cutoff: plan.cutoff) ?? CaseProjection(index: index, cutoff: plan.cutoff)
+        }
+
+        // 3–4. Counts, noise, post-processing.
+        let (infos, noisy, derived, seed) = try computeTables(plan, projection: projection!, randomness: randomness)
+
+        // 5. Metadata from the same watermark, the cumulative spend per cohort, then one transaction.
+        let now = Date(timeIntervalSince1970: clock().timeIntervalSince1970.rounded(.down))
+        let cohortSpend = before.map { b in
+            let after = RhoUnits(units: b.spent.units &+ charge.units)
+            return CohortSpend(
+                cohort: b.scope.rawValue, spentRho: after.rho.description, spentRhoValue: after.rho.doubleValue,
+                budgetRho: b.budget.rho.description, epsilonAtDelta1e6: ZCDP.epsilon(rho: after.rho.doubleValue, delta: 1e-6))
+        }
+        var metadata = ReleaseMetadata(
+            id: 0, title: plan.spec.title, requester: who, createdAt: now, codeVersion: Self.codeVersion,
+            cutoff: plan.cutoff.iso, cohorts: plan.cohorts.map(\.description), mechanism: plan.mechanism,
+            confidenceLevel: plan.confidenceLevel, totalRho: plan.totalRho.description, totalRhoValue: plan.totalRho.doubleValue,
+            epsilonDelta: [1e-6, 1e-9].map { EpsilonDelta(delta: $0, epsilon: ZCDP.epsilon(rho: plan.totalRho.doubleValue, delta: $0)) },
+            ledgerSpendID: 0, batchesIncluded: inputs.batches, agenciesIncluded: inputs.agencies,
+            simulationSeed: String(seed), simulationReplicates: plan.replicates, spec: plan.spec, tables: infos,
+            batchWatermark: inputs.batchWatermark, cohortSpend: cohortSpend)
+        let tables = zip(infos, zip(noisy, derived)).map { ReleasedTable(info: $0, noisyCounts: $1.0, derived: $1.1) }
+        do {
+            let row = try db.createRelease(
+                spend: spend, title: plan.spec.title, cutoff: plan.cutoff.iso, cohorts: metadata.cohorts,
+                totalRho: plan.totalRho.description, codeVersion: Self.codeVersion, batchWatermark: inputs.batchWatermark,
+                draftID: draftID, at: now
+            ) { id, entry in
+                metadata.id = id
+                metadata.ledgerSpendID = entry.id
+                return try ReleaseDocument.encode(Release(metadata: metadata, tables: tables))
+            }
+            metadata.id = row.id
+        } catch let LedgerError.budgetExceeded(shortfalls) {
+            throw .budgetExceeded("privacy budget exceeded: " + shortfalls.map(\.description).joined(separator: "; "))
+        } catch let e as ReleaseError { throw e } catch { throw .store("\(error)") }
+        return Release(metadata: metadata, tables: tables)
+    }
+}

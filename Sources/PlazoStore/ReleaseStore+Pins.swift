@@ -1,0 +1,151 @@
+import Foundation
+import GRDB
+
+/// Where a stored release pinned cohorts: its cutoff, its cohorts and the batch watermark its
+/// projection saw (`docs/privacy-model.md` §4). The start-up replay re-applies the pinning of each
+/// release right after applying the batch with `seq == batchWatermark`.
+public struct ReleasePinPoint: Sendable, Hashable {
+    /// The release id (pinning order among releases with one watermark).
+    public var releaseID: Int64
+    /// The acceptance number (`batch.seq`) of the last batch the projection saw; 0 = none.
+    public var batchWatermark: Int64
+    /// The cutoff, `YYYY-MM-DD`.
+    public var cutoff: String
+    /// The cohorts released (`2024Q1`, …).
+    public var cohorts: [String]
+}
+
+/// What a release was computed from, read at its batch watermark.
+public struct ReleaseInputs: Sendable, Hashable {
+    /// The acceptance number of the last batch applied to the case state (0: no batch yet).
+    public var batchWatermark: Int64
+    /// Batches with `seq <= batchWatermark`.
+    public var batches: Int
+    /// Distinct agencies among them.
+    public var agencies: Int
+}
+
+extension ReleaseStore {
+    /// The batch watermark of each release and the status history of releases and drafts.
+    public static let pinMigrations: [StoreMigration] = [
+        StoreMigration("2026-12-releases-v2-pins-status") { db in
+            // NULL for releases stored before pins existed: they pinned nothing (see the privacy model).
+            try db.execute(sql: """
+                ALTER TABLE release ADD COLUMN batch_seq INTEGER;
+                CREATE TABLE release_draft (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    created_at DATETIME NOT NULL,
+                    requester TEXT NOT NULL CHECK (requester <> ''),
+                    title TEXT NOT NULL,
+                    spec BLOB NOT NULL
+                );
+                CREATE TABLE release_status (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    release_id INTEGER REFERENCES release(id),
+                    draft_id INTEGER REFERENCES release_draft(id),
+                    status TEXT NOT NULL CHECK (status IN ('draft', 'published', 'withdrawn')),
+                    changed_at DATETIME NOT NULL,
+                    changed_by TEXT NOT NULL CHECK (changed_by <> ''),
+                    reason TEXT,
+                    CHECK (release_id IS NOT NULL OR draft_id IS NOT NULL)
+                );
+                CREATE INDEX release_status_by_release ON release_status(release_id, id);
+                CREATE INDEX release_status_by_draft ON release_status(draft_id, id);
+                """)
+            for table in ["release_draft", "release_status"] {
+                for op in ["UPDATE", "DELETE"] {
+                    try db.execute(sql: """
+                        CREATE TRIGGER \(table)_no_\(op.lowercased()) BEFORE \(op) ON \(table)
+                        BEGIN SELECT RAISE(ABORT, 'release history is append-only'); END
+                        """)
+                }
+            }
+        },
+    ]
+
+    /// The batch watermark and input counts as seen by `db` (call it inside the writer, so that no
+    /// batch commits between this read and the projection of the case state).
+    public static func inputs(in db: Database) throws -> ReleaseInputs {
+        let r = try Row.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) AS w, count(*) AS b, count(DISTINCT agency_id) AS a FROM batch")
+        return ReleaseInputs(batchWatermark: r?["w"] ?? 0, batches: r?["b"] ?? 0, agencies: r?["a"] ?? 0)
+    }
+
+    /// Debits `spend` and stores the release with its batch watermark in one `BEGIN IMMEDIATE`
+    /// transaction on a connection the caller already holds (the release path holds the writer
+    /// from projection to pinning). If any scope lacks budget, throws
+    /// ``LedgerError/budgetExceeded(_:)`` and writes nothing. `status` (with `statusBy`) records
+    /// the release's first status in the same transaction; `draftID` links it to the draft it
+    /// publishes.
+    public static func create(
+        in db: Database, spend: SpendRequest, title: String, cutoff: String, cohorts: [String], totalRho: String,
+        codeVersion: String, batchWatermark: Int64, draftID: Int64? = nil, at date: Date,
+        document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]
+    ) throws -> ReleaseRow {
+        var row: ReleaseRow?
+        try db.inTransaction(.immediate) {
+            let entry = try BudgetLedger.spend(spend, in: db, at: date)
+            let next = (try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'release'") ?? 0) + 1
+            let bytes = try document(next, entry)
+            try db.execute(
+                sql: """
+                    INSERT INTO release (id, created_at, requester, title, cutoff, cohorts, total_rho, spend_id, code_version, document, batch_seq)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [next, date, spend.requester, title, cutoff, cohorts.joined(separator: ","), totalRho,
+                            entry.id, codeVersion, Data(bytes), batchWatermark])
+            try db.execute(
+                sql: "INSERT INTO release_status (release_id, draft_id, status, changed_at, changed_by) VALUES (?, ?, 'published', ?, ?)",
+                arguments: [next, draftID, date, spend.requester])
+            row = ReleaseRow(id: next, createdAt: date, requester: spend.requester, title: title, cutoff: cutoff,
+                             cohorts: cohorts, totalRho: totalRho, spendID: entry.id, codeVersion: codeVersion)
+            return .commit
+        }
+        return row!
+    }
+
+    /// Every release that pinned cohorts, in pinning order (watermark, then id).
+    public func pinPoints() throws -> [ReleasePinPoint] {
+        try database.reader.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, batch_seq, cutoff, cohorts FROM release WHERE batch_seq IS NOT NULL ORDER BY batch_seq, id")
+                .map { r in
+                    let cohorts: String = r["cohorts"]
+                    return ReleasePinPoint(
+                        releaseID: r["id"], batchWatermark: r["batch_seq"], cutoff: r["cutoff"],
+                        cohorts: cohorts.split(separator: ",").map(String.init))
+                }
+        }
+    }
+}
+
+/// The store's writer while the release path holds it: no batch commits (so none is applied to
+/// the case index) and no other release is stored until the body returns. Valid only inside
+/// ``ReleaseStore/withWriter(_:)``.
+public struct HeldWriter {
+    let db: Database
+
+    /// The batch watermark and input counts now.
+    public func inputs() throws -> ReleaseInputs { try ReleaseStore.inputs(in: db) }
+
+    /// A cohort's budget, spend and remaining budget now.
+    public func balance(_ scope: PrivacyScope) throws -> ScopeBalance { try BudgetLedger.balance(db, scope) }
+
+    /// ``ReleaseStore/create(in:spend:title:cutoff:cohorts:totalRho:codeVersion:batchWatermark:draftID:at:document:)`` on this connection.
+    public func createRelease(
+        spend: SpendRequest, title: String, cutoff: String, cohorts: [String], totalRho: String,
+        codeVersion: String, batchWatermark: Int64, draftID: Int64?, at date: Date,
+        document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]
+    ) throws -> ReleaseRow {
+        try ReleaseStore.create(
+            in: db, spend: spend, title: title, cutoff: cutoff, cohorts: cohorts, totalRho: totalRho, codeVersion: codeVersion,
+            batchWatermark: batchWatermark, draftID: draftID, at: date, document: document)
+    }
+}
+
+extension ReleaseStore {
+    /// Runs `body` holding the store's writer (GRDB serialises writers within the process; the
+    /// transaction inside ``HeldWriter/createRelease(spend:title:cutoff:cohorts:totalRho:codeVersion:batchWatermark:draftID:at:document:)``
+    /// is `IMMEDIATE`, which serialises it against other processes too).
+    public func withWriter<T>(_ body: (HeldWriter) throws -> T) throws -> T {
+        try database.writer.writeWithoutTransaction { db in try body(HeldWriter(db: db)) }
+    }
+}
