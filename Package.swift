@@ -43,7 +43,7 @@ var targets: [Target] = [
     // The agency toolkit: CSV exports, normalisation, pseudonyms, splitting into sealed batches.
     .target(
         name: "PlazoAgency",
-        dependencies: ["PlazoWire", "PlazoModel", "PlazoSodium"],
+        dependencies: ["PlazoWire", "PlazoModel", "PlazoSodium", .product(name: "Yams", package: "Yams")],
         swiftSettings: strict
     ),
     // Case state: a deterministic function of the set of events of one case.

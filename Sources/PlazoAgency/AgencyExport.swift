@@ -66,11 +66,14 @@ public struct ExportOptions: Sendable {
     public var encoding: String
     /// Seal the other rows of a case whose report row was rejected (default: hold the case back).
     public var allowPartialCases: Bool
+    /// The office's mapping of columns, values and date formats, if any.
+    public var mapping: ExportMapping?
 
-    public init(delimiter: UInt8? = nil, encoding: String = "utf-8", allowPartialCases: Bool = false) {
+    public init(delimiter: UInt8? = nil, encoding: String = "utf-8", allowPartialCases: Bool = false, mapping: ExportMapping? = nil) {
         self.delimiter = delimiter
         self.encoding = encoding
         self.allowPartialCases = allowPartialCases
+        self.mapping = mapping
     }
 
     /// The encodings accepted.
@@ -113,6 +116,8 @@ public struct ExportSummary: Sendable {
     public var heldBackCases = 0
     /// The separator that was used (`,`, `;` or tab).
     public var delimiter: String = ","
+    /// Values the mapping file translated, per Plazo column: export value → (Plazo value, rows).
+    public var mappedValues: [String: [String: (to: String, rows: Int)]] = [:]
     /// Columns found in the export that are not in the documented set, dropped.
     public var droppedColumns: [String] = []
     /// Distinct pseudonymous cases among the events.
@@ -211,13 +216,22 @@ public struct ExportReader: Sendable {
         var index: [ExportColumn: Int] = [:]
         for (i, rawName) in header.enumerated() {
             let name = rawName.lowercased()
-            if let column = ExportColumn(rawValue: name) {
-                if index[column] != nil { throw ExportError.duplicateColumn(name) }
+            if let column = options.mapping?.plazoColumn(forHeader: rawName) ?? ExportColumn(rawValue: name) {
+                if index[column] != nil { throw ExportError.duplicateColumn(column.rawValue) }
                 index[column] = i
             } else {
                 summary.droppedColumns.append(rawName)
             }
         }
+        var valueMaps: [ExportColumn: [String: String]] = [:]
+        var dateFormats: [ExportColumn: DateFormat] = [:]
+        if let mapping = options.mapping {
+            for c in ExportColumn.allCases {
+                valueMaps[c] = mapping.valueMap(for: c)
+                dateFormats[c] = mapping.dateFormat(for: c)
+            }
+        }
+        var mappedCounts: [ExportColumn: [String: (to: String, rows: Int)]] = [:]
         let missing = ExportColumn.required.filter { index[$0] == nil }.map(\.rawValue)
         if !missing.isEmpty {
             if header.count == 1, header[0].contains(";") || header[0].contains("\t") {
@@ -246,9 +260,19 @@ public struct ExportReader: Sendable {
             }
             func field(_ c: ExportColumn) -> String {
                 guard let i = index[c] else { return "" }
-                return row[i]
+                let raw = row[i]
+                if let map = valueMaps[c], !raw.isEmpty, let to = map[raw] ?? map["\u{1}" + raw.vocabularyKey] {
+                    return to
+                }
+                return raw
             }
-            let parsed = parseRow(field, line: line, latestDay: latestDay, cache: &cache)
+            if !valueMaps.isEmpty {
+                for (c, map) in valueMaps {
+                    guard let i = index[c], !row[i].isEmpty, let to = map[row[i]] ?? map["\u{1}" + row[i].vocabularyKey] else { continue }
+                    mappedCounts[c, default: [:]][row[i], default: (to, 0)].rows += 1
+                }
+            }
+            let parsed = parseRow(field, line: line, latestDay: latestDay, dateFormats: dateFormats, cache: &cache)
             switch parsed {
             case let .failure(problems):
                 summary.rejected += problems.errors
@@ -271,6 +295,7 @@ public struct ExportReader: Sendable {
             }
         }
         summary.cases = cases.count
+        for (c, counts) in mappedCounts { summary.mappedValues[c.rawValue] = counts }
         summary.rejectedRows = rejectedLines.count
         summary.heldBackCases = holdBack.count
         return (summary, withoutReport, cases)
@@ -289,7 +314,8 @@ public struct ExportReader: Sendable {
 
     /// Parses and validates one row, collecting every problem of the row (not only the first).
     func parseRow(
-        _ field: (ExportColumn) -> String, line: Int, latestDay: Day, cache: inout ParseCache
+        _ field: (ExportColumn) -> String, line: Int, latestDay: Day, dateFormats: [ExportColumn: DateFormat] = [:],
+        cache: inout ParseCache
     ) -> Result<CaseEvent, RowProblems> {
         var problems: [RowError] = []
         func fail(_ column: ExportColumn?, _ code: String, _ message: String, value: String? = nil, suggestion: String? = nil) {
@@ -320,12 +346,19 @@ public struct ExportReader: Sendable {
                 fail(column, "missing_value", "\(column.rawValue) is empty")
                 return nil
             }
-            guard let d = Day(iso: text) else {
-                if let y = Int(text.prefix(4)), text.count == 10, y < 2000 {
+            let format = dateFormats[column]
+            guard let d = format.map({ $0.day(text) }) ?? Day(iso: text) else {
+                if format == nil, let y = Int(text.prefix(4)), text.count == 10, y < 2000 {
                     fail(column, "date_before_2000", "\(column.rawValue) \(text) is before 2000-01-01", value: text)
                 } else {
-                    fail(column, "malformed_date", "\(column.rawValue) '\(text.prefix(20))' is not a date in YYYY-MM-DD form", value: text)
+                    let hint = format == nil && text.contains("/") ? " (give the export's date format in a mapping file: dates: {all: DD/MM/YYYY})" : ""
+                    fail(column, "malformed_date",
+                         "\(column.rawValue) '\(text.prefix(20))' is not a date in \(format?.pattern ?? "YYYY-MM-DD") form\(hint)", value: text)
                 }
+                return nil
+            }
+            if d < Day(year: 2000, month: 1, day: 1)! {
+                fail(column, "date_before_2000", "\(column.rawValue) \(text) is before 2000-01-01", value: text)
                 return nil
             }
             if d > latestDay {

@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if canImport(CoreFoundation)
+import CoreFoundation  // timespec and clock_gettime, once a dependency (Yams) makes them resolve there
+#endif
 import PlazoPrivacy
 
 /// `plazo noise ...`: tools for auditing the noise samplers.

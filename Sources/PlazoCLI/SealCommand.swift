@@ -35,19 +35,19 @@ struct SealCommand: ParsableCommand {
     var export: String
 
     @Option(name: .long, help: "This agency's id in the service registry (from `plazo agencies add`).")
-    var agencyID: UInt32
+    var agencyID: UInt32?
 
     @Option(name: .long, help: "This agency's type, recorded on every event whose row has no agency_type (label or code).")
-    var agencyType: String
+    var agencyType: String?
 
     @Option(name: .long, help: "The agency's signing secret key file (agency-signing.secret).")
-    var signingKey: String
+    var signingKey: String?
 
     @Option(name: .long, help: "The service's box public key file (service-box.public).")
-    var serviceKey: String
+    var serviceKey: String?
 
     @Option(name: .long, help: "The jurisdiction's linkage key file.")
-    var linkageKey: String
+    var linkageKey: String?
 
     @Option(name: .long, help: "Directory for the batch files (default: next to the export).")
     var out: String?
@@ -70,10 +70,25 @@ struct SealCommand: ParsableCommand {
     @Option(name: .long, help: "Write every problem found as CSV (line, column, reason, value, suggestion, message).")
     var report: String?
 
+    @Option(name: .long, help: "A mapping file (YAML) from the export's columns, values and date formats to Plazo's (docs/agency-guide.md §2.1).")
+    var mapping: String?
+
+    @Flag(name: .long, help: "Print a starter mapping file for the export (guessed from its header and values; TODO marks what to check) and exit.")
+    var initMapping = false
+
     @Flag(name: .long, help: "Print the summary as JSON.")
     var json = false
 
     func validate() throws {
+        if !initMapping {
+            var missing: [String] = []
+            if agencyID == nil { missing.append("--agency-id") }
+            if agencyType == nil { missing.append("--agency-type") }
+            if signingKey == nil { missing.append("--signing-key") }
+            if serviceKey == nil { missing.append("--service-key") }
+            if linkageKey == nil { missing.append("--linkage-key") }
+            if !missing.isEmpty { throw ValidationError("missing \(missing.joined(separator: ", ")) (only --init-mapping works without them)") }
+        }
         guard (1...BatchFormat.maxRecords).contains(recordsPerBatch) else {
             throw ValidationError("--records-per-batch must be within 1...\(BatchFormat.maxRecords)")
         }
@@ -95,6 +110,22 @@ struct SealCommand: ParsableCommand {
     }
 
     func run() throws {
+        let fileMapping: ExportMapping?
+        do { fileMapping = try mapping.map { path throws(MappingError) in try ExportMapping.load(path: path) } } catch {
+            throw ValidationError(error.description)
+        }
+        let options = ExportOptions(
+            delimiter: (delimiter ?? fileMapping?.delimiter).flatMap(Self.separator),
+            encoding: encoding != "utf-8" ? encoding : (fileMapping?.encoding ?? encoding),
+            allowPartialCases: allowPartialCases, mapping: fileMapping)
+        if initMapping {
+            guard let stream = InputStream(fileAtPath: export), FileManager.default.isReadableFile(atPath: export) else {
+                throw ValidationError("cannot read \(export)")
+            }
+            print(try MappingStarter.yaml(stream: stream, options: options), terminator: "")
+            return
+        }
+        guard let agencyID, let agencyType, let signingKey, let serviceKey, let linkageKey else { throw ExitCode(1) }
         let type: AgencyType
         do { type = try AgencyType.parse(agencyType) } catch { throw ValidationError(error.description) }
         let linkage = try KeyFile.read(linkageKey, expecting: .linkage)
@@ -112,8 +143,6 @@ struct SealCommand: ParsableCommand {
             directory: directory, prefix: prefix, agencyID: agencyID, signer: signer, service: service,
             maxRecords: recordsPerBatch, createdAt: Int64(now.timeIntervalSince1970)
         )
-        let options = ExportOptions(
-            delimiter: delimiter.flatMap(Self.separator), encoding: encoding, allowPartialCases: allowPartialCases)
         let summary = try reader.read(path: export, options: options, restart: { try writer?.discard() }) { event in
             try writer?.add(event)
         }
@@ -162,6 +191,13 @@ struct SealCommand: ParsableCommand {
             print("dropped columns  \(s.droppedColumns.joined(separator: ", ")) (not in the documented set; never sealed)")
         }
         print("separator        \(s.delimiter)")
+        if !s.mappedValues.isEmpty {
+            print("mapped values    (mapping file)")
+            for column in s.mappedValues.keys.sorted() {
+                let values = s.mappedValues[column]!.sorted { $0.value.rows > $1.value.rows }
+                print("  \(column): " + values.map { "'\($0.key)' → \($0.value.to) (\($0.value.rows))" }.joined(separator: ", "))
+            }
+        }
         print("rejected rows    \(s.rejectedRows)\(s.heldBackCases > 0 ? " (\(s.heldBackCases) case(s) held back whole: their report row was rejected)" : "")")
         for error in s.rejected.prefix(100) { print("  \(error)") }
         if s.rejected.count > 100 { print("  ... and \(s.rejected.count - 100) more problems (use --report FILE or --json for all)") }
@@ -185,15 +221,20 @@ struct SealCommand: ParsableCommand {
         struct Problem: Encodable { var line: Int; var column: String?; var reason: String; var value: String?; var suggestion: String?; var message: String }
         struct Group: Encodable { var column: String; var reason: String; var value: String?; var suggestion: String?; var count: Int; var first_line: Int }
         struct Batch: Encodable { var path: String; var batch_id: String; var records: Int }
+        struct Mapped: Encodable { var column: String; var from: String; var to: String; var rows: Int }
         struct Summary: Encodable {
+            var mapped_values: [Mapped]
             var rows: Int; var events: Int; var cases: Int; var events_by_type: [String: Int]; var dropped_columns: [String]
             var separator: String; var rejected_rows: Int; var held_back_cases: Int
             var rejected: [Problem]; var problems_by_value: [Group]; var dry_run: Bool; var batches: [Batch]
         }
         var byType: [String: Int] = [:]
         for (k, v) in s.eventsByType { byType[k.label] = v }
+        let mapped = s.mappedValues.keys.sorted().flatMap { c in
+            s.mappedValues[c]!.sorted { $0.key < $1.key }.map { Mapped(column: c, from: $0.key, to: $0.value.to, rows: $0.value.rows) }
+        }
         let summary = Summary(
-            rows: s.rows, events: s.events, cases: s.cases, events_by_type: byType, dropped_columns: s.droppedColumns,
+            mapped_values: mapped, rows: s.rows, events: s.events, cases: s.cases, events_by_type: byType, dropped_columns: s.droppedColumns,
             separator: s.delimiter, rejected_rows: s.rejectedRows, held_back_cases: s.heldBackCases,
             rejected: s.rejected.map { Problem(line: $0.line, column: $0.column, reason: $0.code, value: $0.value, suggestion: $0.suggestion, message: $0.message) },
             problems_by_value: Self.grouped(s.rejected).map {

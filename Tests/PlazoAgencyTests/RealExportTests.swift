@@ -141,3 +141,73 @@ struct RealExportTests {
         #expect(summary.rejected.isEmpty && events.first?.attributes.ageBand == .age13to15)
     }
 }
+
+/// The mapping file (issue 12): a state prosecutor's 50-case-style export in its own words passes
+/// after `--init-mapping` and one edit.
+@Suite("Mapping files")
+struct MappingTests {
+    static let export = """
+        carpeta;evento;fecha;delito;entidad;sexo;edad;notas
+        FGE/JAL/001/2025;Denuncia recibida;14/01/2025;Pornografía infantil - difusión;Jalisco;M;14.0;llamó la madre
+        FGE/JAL/001/2025;Víctima informada;20/02/2025;;;;;Avance
+        FGE/JAL/002/2025;Denuncia recibida;15/01/2025 10:30:00;Sextorsión;CDMX;H;15;
+        FGE/JAL/002/2025;Imputación formulada;28/03/2025;;;;;
+        """
+
+    func reader() throws -> ExportReader {
+        ExportReader(
+            pseudonymizer: try Pseudonymizer(linkageKey: SecretBytes(copying: [UInt8](repeating: 7, count: 32))),
+            agencyType: .stateProsecutor, today: Day(year: 2025, month: 6, day: 1)!)
+    }
+
+    @Test("init-mapping guesses columns, values and the date format, and marks what it cannot map")
+    func starter() throws {
+        let yaml = try MappingStarter.yaml(stream: InputStream(data: Data(Self.export.utf8)))
+        #expect(yaml.contains("\"carpeta\": case_id") && yaml.contains("\"evento\": event") && yaml.contains("\"fecha\": date"))
+        #expect(yaml.contains("\"sexo\": victim_sex") && yaml.contains("\"edad\": victim_age") && yaml.contains("\"entidad\": state"))
+        #expect(yaml.contains("# \"notas\": not a Plazo column"))
+        #expect(yaml.contains("\"Jalisco\": \"14\"") && yaml.contains("\"H\": \"male\""))
+        #expect(yaml.contains("\"M\": \"\"  # TODO") && yaml.contains("ambiguous"))
+        #expect(yaml.contains("all: \"DD/MM/YYYY HH:MM:SS\""))
+        #expect(yaml.contains("delimiter: semicolon"))
+        // The notes column's text and the case identifiers never appear in the file.
+        #expect(!yaml.contains("llamó") && !yaml.contains("FGE/JAL"))
+    }
+
+    @Test("a mapping round trip: the starter, one edit (M means mujer here), and every row passes")
+    func roundTrip() throws {
+        var yaml = try MappingStarter.yaml(stream: InputStream(data: Data(Self.export.utf8)))
+        // Without the edit, M is still refused (an empty target is a TODO, never 'unknown').
+        let path = NSTemporaryDirectory() + "plazo-mapping-\(UUID().uuidString).yaml"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(yaml.utf8).write(to: URL(fileURLWithPath: path))
+        var mapping = try ExportMapping.load(path: path)
+        var events: [CaseEvent] = []
+        var summary = try reader().read(string: Self.export, options: ExportOptions(delimiter: 0x3B, mapping: mapping)) { events.append($0) }
+        #expect(summary.rejected.contains { $0.code == "ambiguous_code" && $0.column == "victim_sex" })
+        yaml = yaml.replacingOccurrences(of: "\"M\": \"\"", with: "\"M\": \"female\"")
+        try Data(yaml.utf8).write(to: URL(fileURLWithPath: path))
+        mapping = try ExportMapping.load(path: path)
+        events = []
+        summary = try reader().read(string: Self.export, options: ExportOptions(mapping: mapping)) { events.append($0) }
+        #expect(summary.rejected.isEmpty, "\(summary.rejected)")
+        #expect(events.count == 4 && summary.droppedColumns == ["notas"])
+        #expect(events[0].day == Day(year: 2025, month: 1, day: 14)! && events[0].attributes.sex == .female)
+        #expect(events[0].attributes.ageBand == .age13to15 && events[0].attributes.state.rawValue == 14)
+        #expect(events[2].day == Day(year: 2025, month: 1, day: 15)! && events[3].type == .chargeFiled)
+        #expect(summary.mappedValues["victim_sex"]?["M"]?.to == "female" && summary.mappedValues["victim_sex"]?["M"]?.rows == 1)
+    }
+
+    @Test("date formats read what offices write; bad mappings are refused with a sentence")
+    func formatsAndRefusals() throws {
+        #expect(DateFormat("DD/MM/YYYY")?.day("31/01/2025") == Day(year: 2025, month: 1, day: 31))
+        #expect(DateFormat("MM/DD/YYYY")?.day("01/31/2025") == Day(year: 2025, month: 1, day: 31))
+        #expect(DateFormat("D-M-YYYY")?.day("5-3-2025") == Day(year: 2025, month: 3, day: 5))
+        #expect(DateFormat("YYYY-MM-DD HH:MM:SS")?.day("2025-03-05 23:59:59") == Day(year: 2025, month: 3, day: 5))
+        #expect(DateFormat("DD/MM/YYYY")?.day("31/02/2025") == nil)
+        #expect(DateFormat("DD/MM") == nil)
+        #expect(throws: MappingError.self) { try ExportMapping(columns: ["carpeta": "case_number"]).validate() }
+        #expect(throws: MappingError.self) { try ExportMapping(values: ["case_id": ["a": "b"]]).validate() }
+        #expect(throws: MappingError.self) { try ExportMapping(dates: ["all": "when"]).validate() }
+    }
+}
