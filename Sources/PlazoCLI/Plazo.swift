@@ -15,6 +15,7 @@ struct Plazo: AsyncParsableCommand {
             ServeCommand.self,
             AgenciesCommand.self,
             SubmitCommand.self,
+            ReceiptCommand.self,
             RebuildCommand.self,
             SynthCommand.self,
             DemoCommand.self,

@@ -252,7 +252,26 @@ struct EndToEndTests {
         #expect(FileManager.default.fileExists(atPath: dir + "/outbox/police-export-0001.plzb.receipt"))
         let again = try submit()
         #expect(again.status == 0)
-        #expect(again.err.contains("already accepted"))
+        #expect(again.err.contains("already held"), "\(again.err)")
+        // The agency fetches its receipt again (a signed request) and checks it offline.
+        let fetched = try PlazoProcess.run(
+            ["receipt", "fetch", "outbox/police-export-0001.plzb", "--server", server.url, "--agency-id", "1",
+             "--signing-key", "police/agency-signing.secret", "--service-key", "keys/service-signing.public"], in: dir)
+        #expect(fetched.status == 0, "\(fetched.err)")
+        #expect(fetched.out.contains("signature verified; names exactly the bytes"))
+        let verified = try PlazoProcess.run(["receipt", "verify", "outbox/police-export-0001.plzb.receipt", "--service-key", "keys/service-signing.public"], in: dir)
+        #expect(verified.status == 0 && verified.out.contains("names exactly the bytes"), "\(verified.out)\(verified.err)")
+        var tampered = try Data(contentsOf: URL(fileURLWithPath: dir + "/outbox/police-export-0001.plzb.receipt"))
+        tampered[75] ^= 1
+        try tampered.write(to: URL(fileURLWithPath: dir + "/tampered.receipt"))
+        let bad = try PlazoProcess.run(
+            ["receipt", "verify", "tampered.receipt", "--service-key", "keys/service-signing.public", "--batch", "outbox/police-export-0001.plzb"], in: dir)
+        #expect(bad.status == 1 && bad.out.contains("NOT VALID"))
+        // A service that is not there is named as such, not as a "connection reset".
+        let nobody = try PlazoProcess.run(
+            ["submit", "--server", "http://127.0.0.1:9", "--service-key", "keys/service-signing.public", "--plain", "--attempts", "1",
+             "outbox/police-export-0001.plzb"], in: dir)
+        #expect(nobody.status == 1 && nobody.err.contains("connection refused"), "\(nobody.err)")
         let rebuild = try PlazoProcess.run(["rebuild"], in: dir)
         #expect(rebuild.status == 0, "\(rebuild.out)")
         #expect(rebuild.out.contains("OK"))
