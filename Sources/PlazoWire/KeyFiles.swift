@@ -89,6 +89,8 @@ public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
     case keyIDMismatch(path: String)
     case alreadyExists(path: String)
     case writeFailed(path: String, reason: String)
+    /// A secret key file that group or others may read (mode shown in octal).
+    case permissionsTooOpen(path: String, mode: Int)
 
     public var description: String {
         switch self {
@@ -100,6 +102,9 @@ public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .keyIDMismatch(path): "key file \(path) is corrupt: its key-id does not match its key"
         case let .alreadyExists(path): "\(path) already exists; refusing to overwrite a key"
         case let .writeFailed(path, reason): "cannot write key file \(path): \(reason)"
+        case let .permissionsTooOpen(path, mode):
+            "permissions \(String(format: "%04o", mode)) for secret key file '\(path)' are too open: a secret key must not be "
+                + "accessible by group or others. It is not used. Run: chmod 600 '\(path)'"
         }
     }
 }
@@ -160,8 +165,16 @@ public struct KeyFile: Sendable {
         return file
     }
 
-    /// Reads a key file and checks it is of the `expected` kind.
+    /// Reads a key file and checks it is of the `expected` kind. A secret key file that group or
+    /// others can read or write is refused, as ssh refuses such a private key: whoever else could
+    /// read it could open every batch or sign in the agency's name.
     public static func read(_ path: String, expecting expected: KeyKind) throws(KeyFileError) -> KeyFile {
+        if expected.isSecret {
+            var info = stat()
+            if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+                throw .permissionsTooOpen(path: path, mode: Int(info.st_mode & 0o7777))
+            }
+        }
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
