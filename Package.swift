@@ -25,6 +25,11 @@ var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.30.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+    .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.0"),
+    // Named directly because PlazoServer and PlazoCLI import their modules (NIOCore, HTTPTypes);
+    // Hummingbird brings the same versions.
+    .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+    .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
 ]
 
 var targets: [Target] = [
@@ -38,6 +43,9 @@ var targets: [Target] = [
     .target(name: "PlazoSodium", dependencies: ["CSodium"], swiftSettings: strict),
     // The event vocabulary v1 (specs/events.md): codes, days, the fixed-width record. No dependencies.
     .target(name: "PlazoModel", swiftSettings: strict),
+    // Seeded, deterministic, non-cryptographic generators (SplitMix64, xoshiro256**) for simulations,
+    // synthetic data and tests. They never protect anything: keys and privacy noise come from libsodium.
+    .target(name: "PlazoRandom", swiftSettings: strict),
     // Formats that cross a trust boundary: key files, the batch wire format v1 (specs/batch-format.md).
     .target(name: "PlazoWire", dependencies: ["PlazoSodium", "PlazoModel"], swiftSettings: strict),
     // The agency toolkit: CSV exports, normalisation, pseudonyms, splitting into sealed batches.
@@ -51,12 +59,12 @@ var targets: [Target] = [
     .target(name: "CPlazoPrefetch"),
     .target(name: "PlazoCases", dependencies: ["PlazoModel", "CPlazoPrefetch"], swiftSettings: strict),
     // Differential privacy: exact samplers, mechanisms, accounting, accuracy. Pure; randomness from PlazoSodium.
-    .target(name: "PlazoPrivacy", dependencies: ["PlazoSodium"], swiftSettings: strict),
+    .target(name: "PlazoPrivacy", dependencies: ["PlazoSodium", "PlazoRandom"], swiftSettings: strict),
     // The embedded SQLite store (GRDB): migrations and the persistent budget ledger; later batches and case state.
     .target(
         name: "PlazoStore",
         dependencies: [
-            "PlazoPrivacy", "PlazoModel", "PlazoWire", "PlazoCases",
+            "PlazoPrivacy", "PlazoModel", "PlazoWire", "PlazoSodium",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ],
@@ -71,21 +79,31 @@ var targets: [Target] = [
         ],
         swiftSettings: strict
     ),
-    // Releases: specs, exact noise on tabulated cells, post-processing, intervals, immutable storage.
-    .target(name: "PlazoReleases", dependencies: ["PlazoCases", "PlazoPrivacy", "PlazoStore", "PlazoModel"], swiftSettings: strict),
+    // Releases: specs, exact noise on tabulated cells, post-processing, intervals, immutable storage,
+    // CSV and Data Package export (zip with deflate through ZIPFoundation, or tar).
+    .target(
+        name: "PlazoReleases",
+        dependencies: [
+            "PlazoCases", "PlazoPrivacy", "PlazoStore", "PlazoModel", "PlazoRandom",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ],
+        swiftSettings: strict
+    ),
     // The HTTP service (Hummingbird 2): routes, error bodies, metrics, request logging.
     .target(
         name: "PlazoServer",
         dependencies: [
-            "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases", "PlazoPrivacy", "PlazoReleases",
+            "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoPrivacy", "PlazoReleases",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ],
         swiftSettings: strict
     ),
     // Synthetic agency exports for demos, tests and benchmarks (deterministic for a seed).
-    .target(name: "PlazoSynth", dependencies: ["PlazoModel"], swiftSettings: strict),
+    .target(name: "PlazoSynth", dependencies: ["PlazoModel", "PlazoRandom"], swiftSettings: strict),
     // The `plazo` command.
     .executableTarget(
         name: "PlazoCLI",
@@ -96,22 +114,30 @@ var targets: [Target] = [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ],
         swiftSettings: strict
     ),
 
+    .testTarget(name: "PlazoRandomTests", dependencies: ["PlazoRandom"], swiftSettings: strict),
     .testTarget(name: "PlazoSodiumTests", dependencies: ["PlazoSodium"], swiftSettings: strict),
     .testTarget(name: "PlazoModelTests", dependencies: ["PlazoModel"], swiftSettings: strict),
     .testTarget(name: "PlazoWireTests", dependencies: ["PlazoWire", "PlazoSodium", "PlazoModel"], swiftSettings: strict),
     .testTarget(name: "PlazoAgencyTests", dependencies: ["PlazoAgency", "PlazoWire", "PlazoSodium", "PlazoModel"], swiftSettings: strict),
-    .testTarget(name: "PlazoCasesTests", dependencies: ["PlazoCases", "PlazoModel"], swiftSettings: strict),
-    .testTarget(name: "PlazoPrivacyTests", dependencies: ["PlazoPrivacy", "PlazoSodium"], swiftSettings: strict),
-    .testTarget(name: "PlazoStoreTests", dependencies: ["PlazoStore", "PlazoPrivacy"], swiftSettings: strict),
+    .testTarget(name: "PlazoCasesTests", dependencies: ["PlazoCases", "PlazoModel", "PlazoRandom"], swiftSettings: strict),
+    .testTarget(name: "PlazoPrivacyTests", dependencies: ["PlazoPrivacy"], swiftSettings: strict),
+    .testTarget(
+        name: "PlazoStoreTests",
+        dependencies: ["PlazoStore", "PlazoPrivacy", .product(name: "GRDB", package: "GRDB.swift")],
+        swiftSettings: strict
+    ),
     .testTarget(
         name: "PlazoReleasesTests",
         dependencies: [
-            "PlazoReleases", "PlazoCases", "PlazoPrivacy", "PlazoStore", "PlazoModel",
+            "PlazoReleases", "PlazoCases", "PlazoPrivacy", "PlazoStore", "PlazoModel", "PlazoRandom",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ],
         swiftSettings: strict
     ),
@@ -119,7 +145,7 @@ var targets: [Target] = [
     .testTarget(
         name: "PlazoIngestTests",
         dependencies: [
-            "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases",
+            "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases", "PlazoRandom",
             .product(name: "GRDB", package: "GRDB.swift"),
         ],
         swiftSettings: strict
@@ -127,9 +153,14 @@ var targets: [Target] = [
     .testTarget(
         name: "PlazoServerTests",
         dependencies: [
-            "PlazoServer", "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases",
+            "PlazoServer", "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoPrivacy", "PlazoCases", "PlazoReleases",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Yams", package: "Yams"),
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             .product(name: "GRDB", package: "GRDB.swift"),
         ],
         swiftSettings: strict

@@ -1,4 +1,5 @@
 import Foundation
+import PlazoModel
 import PlazoSodium
 
 /// An 8-byte key id: the first 8 bytes of BLAKE2b-256 of the public key (for the linkage key,
@@ -249,42 +250,5 @@ public struct KeyFile: Sendable {
         var seed = key.withUnsafeBytes { Array($0) }
         defer { for i in seed.indices { seed[i] = 0 } }
         return try SigningKeyPair.derive(seed: seed)
-    }
-}
-
-/// Lowercase hexadecimal encoding.
-public enum Hex {
-    /// Lowercase hex of `bytes`.
-    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Decodes hex (either case, no separators); nil if malformed.
-    public static func decode(_ text: String) -> [UInt8]? {
-        let u = Array(text.utf8)
-        guard u.count % 2 == 0 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(u.count / 2)
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: c - 0x30
-            case 0x61...0x66: c - 0x61 + 10
-            case 0x41...0x46: c - 0x41 + 10
-            default: nil
-            }
-        }
-        var i = 0
-        while i < u.count {
-            guard let hi = nibble(u[i]), let lo = nibble(u[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-            i += 2
-        }
-        return out
     }
 }

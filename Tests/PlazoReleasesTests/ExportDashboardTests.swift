@@ -45,7 +45,7 @@ import Testing
             #expect(rows == r.tables[t].noisyCounts.count)
         }
         // The tar archive: 512-byte blocks, the first header names the first file.
-        let tar = ReleaseExport.tar(files)
+        let tar = try ReleaseArchive.tar(files)
         #expect(tar.count % 512 == 0)
         #expect(String(decoding: tar[0..<16], as: UTF8.self) == "datapackage.json")
         #expect(!ReleaseExport.json(r).isEmpty)

@@ -222,6 +222,18 @@ struct EndToEndTests {
         // On the stopped service, the CLI's release replays the log too, with the retired key for the first batch.
         let release = try PlazoProcess.run(["release", "create", "--spec", "spec.json"], in: dir)
         #expect(release.status == 0, "\(release.err)")
+        // plazo release export: a deflated zip by default, with the package at its root; tar on request.
+        let zipped = try PlazoProcess.run(["release", "export", "1"], in: dir)
+        #expect(zipped.status == 0, "\(zipped.err)")
+        let zip = try #require(FileManager.default.contents(atPath: dir + "/plazo-release-1.zip"))
+        let entries = try unzip(Array(zip))
+        #expect(entries["datapackage.json"]?.deflated == true)
+        #expect(entries["README.md"] != nil)
+        let tarred = try PlazoProcess.run(["release", "export", "1", "--format", "tar"], in: dir)
+        #expect(tarred.status == 0, "\(tarred.err)")
+        let tar = untar(Array(try #require(FileManager.default.contents(atPath: dir + "/plazo-release-1.tar"))))
+        #expect(Set(tar.keys) == Set(entries.keys.map { "plazo-release-1/\($0)" }))
+        #expect(try PlazoProcess.run(["release", "export", "1", "--format", "tar", "--out", "x.zip"], in: dir).status != 0)
     }
 
     /// keys, register, seal, submit, receipt, replay, rebuild — the README's agency path.
