@@ -170,18 +170,18 @@ public struct KeyFile: Sendable {
     /// others can read or write is refused, as ssh refuses such a private key: whoever else could
     /// read it could open every batch or sign in the agency's name.
     public static func read(_ path: String, expecting expected: KeyKind) throws(KeyFileError) -> KeyFile {
-        if expected.isSecret {
-            var info = stat()
-            if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
-                throw .permissionsTooOpen(path: path, mode: Int(info.st_mode & 0o7777))
-            }
-        }
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
         }
         let file = try parse(text, path: path)
         guard file.kind == expected else { throw .wrongKind(path: path, expected: expected, found: file.kind.rawValue) }
+        if file.kind.isSecret {
+            var info = stat()
+            if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+                throw .permissionsTooOpen(path: path, mode: Int(info.st_mode & 0o7777))
+            }
+        }
         return file
     }
 
