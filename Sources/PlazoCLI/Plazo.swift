@@ -17,6 +17,7 @@ struct Plazo: AsyncParsableCommand {
             SubmitCommand.self,
             ReceiptCommand.self,
             RebuildCommand.self,
+            BackupCommand.self,
             SynthCommand.self,
             DemoCommand.self,
             NoiseCommand.self,
