@@ -20,6 +20,13 @@ public final class AppDatabase: Sendable {
     /// Wraps an open writer and migrates it to the current schema.
     public init(_ writer: any DatabaseWriter) throws(StoreError) {
         self.writer = writer
+        // A store written by a newer Plazo has migrations this binary does not know: refuse it
+        // rather than run on a schema it cannot read.
+        let superseded: Bool
+        do { superseded = try writer.read { db in try Self.migrator.hasBeenSuperseded(db) } } catch {
+            throw .migrationFailed(String(describing: error))
+        }
+        if superseded { throw .newerSchema }
         do { try Self.migrator.migrate(writer) } catch { throw .migrationFailed(String(describing: error)) }
     }
 
@@ -147,6 +154,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case migrationFailed(String)
     /// Any other SQLite error.
     case database(String)
+    /// The store was written by a newer version of Plazo (it has migrations this one lacks).
+    case newerSchema
 
     /// A human-readable form.
     public var description: String {
@@ -154,6 +163,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .openFailed(path, why): "cannot open database \(path): \(why)"
         case let .migrationFailed(why): "database migration failed: \(why)"
         case let .database(why): "database error: \(why)"
+        case .newerSchema:
+            "this store was written by a newer version of Plazo (its schema has steps this version does not know); run that version, or restore a backup taken with this one"
         }
     }
 }
