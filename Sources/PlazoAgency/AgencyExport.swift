@@ -24,6 +24,26 @@ public enum ExportColumn: String, CaseIterable, Sendable {
 
     /// Columns every export must have.
     public static let required: [ExportColumn] = [.caseID, .event, .date]
+
+    /// Position in ``allCases`` (for per-column tables).
+    var ordinal: Int {
+        switch self {
+        case .caseID: 0
+        case .event: 1
+        case .date: 2
+        case .detail: 3
+        case .offenceCategory: 4
+        case .victimAge: 5
+        case .victimAgeBand: 6
+        case .victimSex: 7
+        case .state: 8
+        case .reportChannel: 9
+        case .agencyType: 10
+        case .targetEvent: 11
+        case .targetDetail: 12
+        case .targetDate: 13
+        }
+    }
 }
 
 /// A row that was not sealed, and why. `line` is the CSV record number counting the header as
@@ -232,6 +252,10 @@ public struct ExportReader: Sendable {
             }
         }
         var mappedCounts: [ExportColumn: [String: (to: String, rows: Int)]] = [:]
+        // Field positions by column ordinal (−1: absent): an array lookup per field, not a hash.
+        var position = [Int](repeating: -1, count: ExportColumn.allCases.count)
+        for (c, i) in index { position[c.ordinal] = i }
+        let mapsValues = !valueMaps.isEmpty
         let missing = ExportColumn.required.filter { index[$0] == nil }.map(\.rawValue)
         if !missing.isEmpty {
             if header.count == 1, header[0].contains(";") || header[0].contains("\t") {
@@ -259,14 +283,15 @@ public struct ExportReader: Sendable {
                 continue
             }
             func field(_ c: ExportColumn) -> String {
-                guard let i = index[c] else { return "" }
+                let i = position[c.ordinal]
+                guard i >= 0 else { return "" }
                 let raw = row[i]
-                if let map = valueMaps[c], !raw.isEmpty, let to = map[raw] ?? map["\u{1}" + raw.vocabularyKey] {
+                if mapsValues, let map = valueMaps[c], !raw.isEmpty, let to = map[raw] ?? map["\u{1}" + raw.vocabularyKey] {
                     return to
                 }
                 return raw
             }
-            if !valueMaps.isEmpty {
+            if mapsValues {
                 for (c, map) in valueMaps {
                     guard let i = index[c], !row[i].isEmpty, let to = map[row[i]] ?? map["\u{1}" + row[i].vocabularyKey] else { continue }
                     mappedCounts[c, default: [:]][row[i], default: (to, 0)].rows += 1
@@ -301,9 +326,14 @@ public struct ExportReader: Sendable {
         return (summary, withoutReport, cases)
     }
 
-    /// Parsed code values by (column, text): exports repeat a few distinct values millions of times.
+    /// Parsed code values per column and text: exports repeat a few distinct values millions of
+    /// times, and case identifiers come in runs (a case's events are usually together).
     struct ParseCache {
-        var codes: [String: Result<UInt8, VocabularyError>] = [:]
+        /// Per column (``ExportColumn`` ordinal): text → code, or −1 for a value that does not parse.
+        var codes = [[String: Int16]](repeating: [:], count: ExportColumn.allCases.count)
+        /// The last case identifier and its pseudonym.
+        var lastCaseID = ""
+        var lastPseudonym: CasePseudonym?
     }
 
     /// Every problem of one rejected row, and the case's pseudonym when the row was its report.
@@ -324,17 +354,14 @@ public struct ExportReader: Sendable {
         func code<C: VocabularyCode>(_ column: ExportColumn, _ type: C.Type, default value: C) -> C {
             let text = field(column)
             if text.isEmpty { return value }
-            let key = column.rawValue + "\u{0}" + text
-            let result: Result<UInt8, VocabularyError>
-            if let cached = cache.codes[key] {
-                result = cached
-            } else {
-                do throws(VocabularyError) { result = .success(try C.parse(text).rawValue) } catch { result = .failure(error) }
-                cache.codes[key] = result
-            }
-            switch result {
-            case let .success(raw): return C(rawValue: raw)!
-            case let .failure(error):
+            let slot = column.ordinal
+            if let cached = cache.codes[slot][text], cached >= 0 { return C(rawValue: UInt8(cached))! }
+            do throws(VocabularyError) {
+                let parsed = try C.parse(text)
+                cache.codes[slot][text] = Int16(parsed.rawValue)
+                return parsed
+            } catch {
+                cache.codes[slot][text] = -1
                 let reason = if case .ambiguous = error { "ambiguous_code" } else { "invalid_code" }
                 fail(column, reason, error.description, value: text, suggestion: C.suggestion(for: text))
                 return value
@@ -370,8 +397,16 @@ public struct ExportReader: Sendable {
 
         let caseText = field(.caseID)
         var pseudonym: CasePseudonym?
-        do { pseudonym = try pseudonymizer.pseudonym(forCaseID: caseText) } catch {
-            fail(.caseID, error.code, error.description)
+        if let last = cache.lastPseudonym, caseText == cache.lastCaseID {
+            pseudonym = last
+        } else {
+            do {
+                pseudonym = try pseudonymizer.pseudonym(forCaseID: caseText)
+                cache.lastCaseID = caseText
+                cache.lastPseudonym = pseudonym
+            } catch {
+                fail(.caseID, error.code, error.description)
+            }
         }
         var type = EventType.reportReceived
         var typeKnown = false

@@ -206,4 +206,12 @@ public final class IngestService: Sendable {
     public func withMutableCaseIndex(_ body: (inout CaseIndex) -> Void) {
         index.withLock { index in body(&index) }
     }
+
+    /// The quality report and worklists of one agency (``AgencyQualityReport``): its own events
+    /// only, evaluated as of `cutoff`, with the records its receipts rejected.
+    public func qualityReport(agency: UInt32, asOf cutoff: Day, limit: Int = 500) throws -> AgencyQualityReport {
+        var report = withCaseIndex { $0.qualityReport(agency: AgencyID(agency), asOf: cutoff, limit: limit) }
+        report.rejectedAtIngest = try BatchLog(database).rejectedRecordCounts(agencyID: agency)
+        return report
+    }
 }

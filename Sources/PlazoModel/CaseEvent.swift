@@ -17,6 +17,15 @@ public struct CasePseudonym: Hashable, Comparable, Sendable, CustomStringConvert
     /// Builds a pseudonym from 16 bytes; nil for any other length.
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == Self.byteCount else { return nil }
+        // Fast path for contiguous bytes (the pseudonymizer's digest): two little-endian loads.
+        if let words = bytes.withContiguousStorageIfAvailable({ buffer in
+            let raw = UnsafeRawBufferPointer(buffer)
+            return (UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                    UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        }) {
+            self.init(low: words.0, high: words.1)
+            return
+        }
         var lo: UInt64 = 0
         var hi: UInt64 = 0
         for (i, b) in bytes.enumerated() {

@@ -211,6 +211,27 @@ public struct BatchLog: Sendable {
         }
     }
 
+    /// Records rejected at ingest in the batches of `agencyID`, by reason code, read from the
+    /// signed receipts (`day_in_future`, `invalid_detail`, …).
+    public func rejectedRecordCounts(agencyID: UInt32) throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        var after: Int64 = 0
+        while true {
+            let page = try database.reader.read { db in
+                try Row.fetchAll(
+                    db, sql: "SELECT seq, receipt FROM batch WHERE agency_id = ? AND seq > ? ORDER BY seq LIMIT 256",
+                    arguments: [Int64(agencyID), after])
+            }
+            if page.isEmpty { return counts }
+            for row in page {
+                after = row["seq"]
+                let bytes: Data = row["receipt"]
+                guard let receipt = try? Receipt.parse(Array(bytes)) else { continue }
+                for r in receipt.rejected { counts[r.reason.code, default: 0] += 1 }
+            }
+        }
+    }
+
     /// The number of stored batches.
     public func batchCount() throws -> Int {
         try database.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM batch") ?? 0 }

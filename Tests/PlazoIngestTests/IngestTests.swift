@@ -315,3 +315,42 @@ struct IngestTests {
         #expect(f.ingest.withCaseIndex { Rebuild.digest(of: $0) } == live)
     }
 }
+
+/// The per-agency quality report and worklists (issue 12): only the agency's own events count.
+@Suite("Agency quality reports")
+struct QualityReportTests {
+    typealias F = IngestFixture
+
+    @Test("each agency sees findings and worklists from its own events only; rejected rows come from its receipts")
+    func ownEventsOnly() throws {
+        let f = try F()
+        let cutoff = Day(year: 2025, month: 6, day: 1)!
+        // Case 1: the police report it (day 0) and inform the victim (day 10); the prosecutor charges it (day 200).
+        // Case 2: the police report it (day 100), nothing since. Case 3: the prosecutor voids an event it never sent.
+        _ = try f.ingest.submit(f.seal([F.event(1, .reportReceived, 0), F.event(1, .victimInformed, 10, detail: 1), F.event(2, .reportReceived, 100)]))
+        var void = F.event(3, .void, 300, agencyType: .stateProsecutor)
+        void.target = EventReference(type: .chargeFiled, detail: 0, day: Day(year: 2024, month: 1, day: 1)!.adding(days: 250))
+        _ = try f.ingest.submit(f.seal(
+            [F.event(1, .chargeFiled, 200, agencyType: .stateProsecutor), void,
+             F.event(4, .reportReceived, 1000, agencyType: .stateProsecutor)],  // 2026-09-27: after the batch's day, rejected
+            by: f.prosecutor, agencyID: f.prosecutorID))
+
+        let police = try f.ingest.qualityReport(agency: f.policeID, asOf: cutoff)
+        #expect(police.cases == 2 && police.events == 3 && police.openCases == 2)
+        // By the police's own events case 1 has no decision: the prosecutor's charge does not show.
+        #expect(Set(police.longestWaitingForDecision.map(\.pseudonym)) == Set([1, 2].map { CasePseudonym(low: $0, high: 0xC0FFEE).hex }))
+        #expect(police.longestWaitingForDecision.first?.pseudonym == CasePseudonym(low: 1, high: 0xC0FFEE).hex)  // oldest first
+        #expect(police.noVictimUpdate90Days.count == 2 && police.noVictimUpdate90DaysTotal == 2)
+        #expect(police.findings["no_report"] == 0 && police.findings["unmatched_void"] == 0)
+        #expect(police.rejectedAtIngest.isEmpty)
+
+        let prosecutor = try f.ingest.qualityReport(agency: f.prosecutorID, asOf: cutoff)
+        // Its charge of case 1 has no report of its own (the police's report is not its to see),
+        // its void matches nothing it sent, and the future-dated report was rejected at ingest.
+        #expect(prosecutor.findings["no_report"] == 1 && prosecutor.findings["unmatched_void"] == 1, "\(prosecutor.findings)")
+        #expect(prosecutor.openCases == 0 && prosecutor.longestWaitingForDecision.isEmpty)
+        #expect(prosecutor.rejectedAtIngest["day_in_future"] == 1)
+        let json = String(decoding: try JSONEncoder().encode(prosecutor), as: UTF8.self)
+        #expect(!json.contains(CasePseudonym(low: 2, high: 0xC0FFEE).hex))
+    }
+}
