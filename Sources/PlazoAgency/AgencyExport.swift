@@ -175,14 +175,15 @@ public struct ExportReader: Sendable {
     ///
     /// Whole cases: unless `options.allowPartialCases`, a case whose `report_received` row was
     /// rejected is held back whole, so that the service never receives a case without its report.
-    /// The export is read once, emitting as it goes; if such a case is found, `restart` is called
-    /// (the caller discards what was emitted, e.g. the batch files written) and the export is read
-    /// a second time, holding those cases back. Memory stays bounded by the batch size.
-    public func read(
-        path: String, options: ExportOptions = ExportOptions(), restart: () throws -> Void, emit: (CaseEvent) throws -> Void
-    ) throws -> ExportSummary {
-        guard FileManager.default.isReadableFile(atPath: path) else { throw ExportError.unreadable(path: path, reason: "no such file") }
-        return try read(open: { InputStream(fileAtPath: path)! }, options: options, restart: restart, emit: emit)
+    /// Since a case's rows may come before its report row, valid events are first written to a
+    /// spool file of fixed 32-byte records (``EventRecord``, in the temporary directory, deleted at
+    /// the end), and emitted from it once the whole export has been read, without the held-back
+    /// cases. The export is read once and memory stays bounded.
+    public func read(path: String, options: ExportOptions = ExportOptions(), emit: (CaseEvent) throws -> Void) throws -> ExportSummary {
+        guard FileManager.default.isReadableFile(atPath: path), let stream = InputStream(fileAtPath: path) else {
+            throw ExportError.unreadable(path: path, reason: "no such file")
+        }
+        return try read(stream: stream, options: options, emit: emit)
     }
 
     /// Reads an export held in a string (tests, small inputs).
@@ -190,32 +191,59 @@ public struct ExportReader: Sendable {
         try read(data: Data(string.utf8), options: options, emit: emit)
     }
 
-    /// Reads an export held in memory. Events are collected and emitted at the end, after any
-    /// second pass, so `emit` sees only what is to be sealed.
+    /// Reads an export held in memory.
     public func read(data: Data, options: ExportOptions = ExportOptions(), emit: (CaseEvent) throws -> Void) throws -> ExportSummary {
-        var events: [CaseEvent] = []
-        let summary = try read(open: { InputStream(data: data) }, options: options, restart: { events.removeAll() }) { events.append($0) }
-        for e in events { try emit(e) }
-        return summary
+        try read(stream: InputStream(data: data), options: options, emit: emit)
     }
 
-    /// Reads an export from streams `open` returns (called once, or twice when cases are held back).
-    public func read(
-        open: () throws -> InputStream, options: ExportOptions, restart: () throws -> Void, emit: (CaseEvent) throws -> Void
-    ) throws -> ExportSummary {
-        let first = try pass(stream: open(), options: options, holdBack: [:], emit: emit)
-        // A second pass only when a case to hold back had rows sealed in the first.
-        guard !options.allowPartialCases, first.withoutReport.keys.contains(where: first.emittedCases.contains) else {
-            return first.summary
+    /// Reads an export from a stream (see ``read(path:options:emit:)``).
+    public func read(stream: InputStream, options: ExportOptions, emit: (CaseEvent) throws -> Void) throws -> ExportSummary {
+        if options.allowPartialCases {
+            return try pass(stream: stream, options: options) { _, event in try emit(event) }.summary
         }
-        try restart()
-        return try pass(stream: open(), options: options, holdBack: first.withoutReport, emit: emit).summary
+        var spool = try EventSpool()
+        defer { spool.remove() }
+        let first = try pass(stream: stream, options: options) { line, event in try spool.append(line: line, event) }
+        try spool.finishWriting()
+        let held = first.withoutReport
+        var summary = first.summary
+        guard !held.isEmpty else {
+            try spool.forEach(latestDay: today.adding(days: 1)) { _, event in try emit(event) }
+            return summary
+        }
+        // Emit all but the held-back cases, recounting what is emitted and listing the rows held back.
+        summary.events = 0
+        summary.eventsByType = [:]
+        summary.firstDay = nil
+        summary.lastDay = nil
+        var cases = Set<CasePseudonym>()
+        var lines = Set(summary.rejected.map(\.line))
+        try spool.forEach(latestDay: today.adding(days: 1)) { line, event in
+            if let reportLine = held[event.pseudonym] {
+                summary.rejected.append(RowError(
+                    line: line, column: nil, code: "case_without_report",
+                    message: "held back: this case's report row (line \(reportLine)) was rejected; fix it and seal again, or use --allow-partial-cases"))
+                lines.insert(line)
+                return
+            }
+            try emit(event)
+            summary.events += 1
+            summary.eventsByType[event.type, default: 0] += 1
+            cases.insert(event.pseudonym)
+            summary.firstDay = min(summary.firstDay ?? event.day, event.day)
+            summary.lastDay = max(summary.lastDay ?? event.day, event.day)
+        }
+        summary.cases = cases.count
+        summary.rejected.sort { $0.line < $1.line }
+        summary.rejectedRows = lines.count
+        summary.heldBackCases = held.count
+        return summary
     }
 
     /// One pass over the export. Returns the summary and the cases whose report row was rejected.
     func pass(
-        stream: InputStream, options: ExportOptions, holdBack: [CasePseudonym: Int], emit: (CaseEvent) throws -> Void
-    ) throws -> (summary: ExportSummary, withoutReport: [CasePseudonym: Int], emittedCases: Set<CasePseudonym>) {
+        stream: InputStream, options: ExportOptions, emit: (Int, CaseEvent) throws -> Void
+    ) throws -> (summary: ExportSummary, withoutReport: [CasePseudonym: Int]) {
         guard let encoding = CSVRowReader.Encoding(rawValue: options.encoding.lowercased()) else {
             throw ExportError.unknownEncoding(options.encoding)
         }
@@ -304,14 +332,7 @@ public struct ExportReader: Sendable {
                 rejectedLines.insert(line)
                 if let p = problems.reportOf { withoutReport[p] = withoutReport[p] ?? line }
             case let .success(event):
-                if let reportLine = holdBack[event.pseudonym] {
-                    summary.rejected.append(RowError(
-                        line: line, column: nil, code: "case_without_report",
-                        message: "held back: this case's report row (line \(reportLine)) was rejected; fix it and seal again, or use --allow-partial-cases"))
-                    rejectedLines.insert(line)
-                    continue
-                }
-                try emit(event)
+                try emit(line, event)
                 summary.events += 1
                 summary.eventsByType[event.type, default: 0] += 1
                 cases.insert(event.pseudonym)
@@ -322,8 +343,7 @@ public struct ExportReader: Sendable {
         summary.cases = cases.count
         for (c, counts) in mappedCounts { summary.mappedValues[c.rawValue] = counts }
         summary.rejectedRows = rejectedLines.count
-        summary.heldBackCases = holdBack.count
-        return (summary, withoutReport, cases)
+        return (summary, withoutReport)
     }
 
     /// Parsed code values per column and text: exports repeat a few distinct values millions of
@@ -511,5 +531,62 @@ extension String {
     var withIndefiniteArticle: String {
         guard let first = first?.lowercased() else { return self }
         return ("aeiou".contains(first) ? "an " : "a ") + self
+    }
+}
+
+/// A temporary file of validated events, each as its line number (u32) and its 32-byte
+/// ``EventRecord``: lets an export be read once while whole cases are held back.
+struct EventSpool {
+    static let recordBytes = 4 + EventRecord.byteCount
+    let path: String
+    let handle: FileHandle
+    var buffer: [UInt8] = []
+
+    init() throws {
+        path = NSTemporaryDirectory() + "plazo-seal-\(UUID().uuidString).spool"
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw ExportError.unreadable(path: path, reason: "cannot create a spool file") }
+        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    mutating func append(line: Int, _ event: CaseEvent) throws {
+        let l = UInt32(clamping: line)
+        for i in 0..<4 { buffer.append(UInt8(truncatingIfNeeded: l >> (8 * UInt32(i)))) }
+        buffer += EventRecord.encode(event)
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    mutating func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try handle.write(contentsOf: buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    mutating func finishWriting() throws {
+        try flush()
+        try handle.seek(toOffset: 0)
+    }
+
+    /// Every spooled event in order, with its line.
+    func forEach(latestDay: Day, _ body: (Int, CaseEvent) throws -> Void) throws {
+        while let chunk = try handle.read(upToCount: Self.recordBytes * 2048), !chunk.isEmpty {
+            let bytes = [UInt8](chunk)
+            try bytes.withUnsafeBytes { raw in
+                var at = 0
+                while at + Self.recordBytes <= raw.count {
+                    let line = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+                    // Validated before spooling; decoding cannot fail.
+                    let event = try EventRecord.decode(raw, at: at + 4, latestDay: latestDay)
+                    try body(line, event)
+                    at += Self.recordBytes
+                }
+            }
+        }
+    }
+
+    func remove() {
+        try? handle.close()
+        try? FileManager.default.removeItem(atPath: path)
     }
 }

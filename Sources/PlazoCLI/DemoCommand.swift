@@ -129,7 +129,7 @@ struct DemoCommand: AsyncParsableCommand {
                 agencyID: id, signer: key, service: serviceBox.publicKey, maxRecords: 10_000, createdAt: now
             )
             let summary = try reader.read(
-                path: root.appendingPathComponent("exports").appendingPathComponent(agency.file).path, restart: { try writer.discard() }
+                path: root.appendingPathComponent("exports").appendingPathComponent(agency.file).path
             ) { try writer.add($0) }
             try writer.flush()
             files += writer.written.map(\.path)

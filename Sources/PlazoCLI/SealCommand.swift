@@ -143,7 +143,7 @@ struct SealCommand: ParsableCommand {
             directory: directory, prefix: prefix, agencyID: agencyID, signer: signer, service: service,
             maxRecords: recordsPerBatch, createdAt: Int64(now.timeIntervalSince1970)
         )
-        let summary = try reader.read(path: export, options: options, restart: { try writer?.discard() }) { event in
+        let summary = try reader.read(path: export, options: options) { event in
             try writer?.add(event)
         }
         try writer?.flush()
