@@ -59,6 +59,12 @@ for cases in 100000 1000000 "$BIG"; do
     .venv-compare/bin/python Benchmarks/duckdb_groupby.py "$OUT/summaries-$cases.csv" | tee -a "$RESULTS"
 done
 
+echo "== sealing an agency export (plazo seal) vs DuckDB's read_csv of the same CSV, one thread"
+"$PLAZO" synth --cases 330000 --out "$OUT/synth" >/dev/null
+(cat "$OUT/synth/state-prosecutors.csv"; tail -n +2 "$OUT/synth/police-cyber-unit.csv") | head -1000001 > "$OUT/export-1m.csv"
+python3 Benchmarks/seal_bench.py "$PLAZO" "$OUT/export-1m.csv" "$OUT/seal" | tee -a "$RESULTS"
+.venv-compare/bin/python Benchmarks/duckdb_readcsv.py "$OUT/export-1m.csv" | tee -a "$RESULTS"
+
 echo "== dashboard reads under concurrent load (context: no reference tool)"
 run "$PERF" dashboard --cases 200000 --requests 4000 --concurrency 16
 
