@@ -30,6 +30,7 @@ var dependencies: [Package.Dependency] = [
     // Hummingbird brings the same versions.
     .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+    .package(url: "https://github.com/apple/swift-nio-extras", from: "1.20.0"),
 ]
 
 var targets: [Target] = [
@@ -98,6 +99,7 @@ var targets: [Target] = [
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ],
         swiftSettings: strict
