@@ -41,7 +41,7 @@ struct ReleaseCommand: ParsableCommand {
             _ = try spec.validated()
             if dryRun {
                 let plan = try ReleaseEngine(database: store.open()).dryRun(spec: spec)
-                if json { print(String(decoding: ReleaseDryRun.snakeCaseJSON(plan), as: UTF8.self)) } else { ReleaseCommand.printPlan(plan) }
+                if json { print(String(decoding: try ReleaseDryRun.snakeCaseJSON(plan), as: UTF8.self)) } else { ReleaseCommand.printPlan(plan) }
                 return
             }
             if draft {
@@ -165,10 +165,7 @@ struct ReleaseCommand: ParsableCommand {
             let engine = ReleaseEngine(database: try store.open())
             let rows = try engine.list()
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                encoder.dateEncodingStrategy = .iso8601
-                print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+                print(try PlazoJSON.text(rows, snakeCase: true))
                 return
             }
             if rows.isEmpty { print("no releases"); return }
@@ -189,7 +186,7 @@ struct ReleaseCommand: ParsableCommand {
         func run() throws {
             let release = try ReleaseEngine(database: store.open()).release(id: id)
             if json {
-                FileHandle.standardOutput.write(Data(ReleaseExport.json(release)))
+                FileHandle.standardOutput.write(Data(try ReleaseExport.json(release)))
                 print()
                 return
             }
@@ -238,7 +235,7 @@ struct ReleaseCommand: ParsableCommand {
 
         func run() throws {
             let release = try ReleaseEngine(database: store.open()).release(id: id)
-            let files = ReleaseExport.dataPackage(release)
+            let files = try ReleaseExport.dataPackage(release)
             if out.hasSuffix(".tar") {
                 let prefixed = files.map { (path: "plazo-release-\(id)/\($0.path)", bytes: $0.bytes) }
                 try Data(ReleaseExport.tar(prefixed, modified: release.metadata.createdAt)).write(to: URL(fileURLWithPath: out))

@@ -80,7 +80,7 @@ struct SealCommand: ParsableCommand {
         try writer?.flush()
         let batches = writer?.written ?? []
         if json {
-            printJSON(summary, batches: batches)
+            try printJSON(summary, batches: batches)
         } else {
             printText(summary, batches: batches)
         }
@@ -107,19 +107,50 @@ struct SealCommand: ParsableCommand {
         }
     }
 
-    private func printJSON(_ s: ExportSummary, batches: [(path: String, batchID: BatchID, records: Int)]) {
+    private func printJSON(_ s: ExportSummary, batches: [(path: String, batchID: BatchID, records: Int)]) throws {
         var byType: [String: Int] = [:]
         for (k, v) in s.eventsByType { byType[k.label] = v }
-        let object: [String: Any] = [
-            "rows": s.rows, "events": s.events, "cases": s.cases, "events_by_type": byType,
-            "dropped_columns": s.droppedColumns,
-            "rejected": s.rejected.map { e -> [String: Any] in
-                ["line": e.line, "column": e.column ?? NSNull(), "reason": e.code, "message": e.message]
-            },
-            "dry_run": dryRun,
-            "batches": batches.map { ["path": $0.path, "batch_id": $0.batchID.hex, "records": $0.records] as [String: Any] },
-        ]
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
-        print(String(decoding: data, as: UTF8.self))
+        let summary = SealSummary(
+            rows: s.rows, events: s.events, cases: s.cases, eventsByType: byType, droppedColumns: s.droppedColumns,
+            rejected: s.rejected.map { SealSummary.Rejected(line: $0.line, column: $0.column, reason: $0.code, message: $0.message) },
+            dryRun: dryRun, batches: batches.map { SealSummary.Batch(path: $0.path, batchID: $0.batchID.hex, records: $0.records) })
+        print(try PlazoJSON.text(summary))
+    }
+}
+
+/// `plazo seal --json`: what was read, rejected (line, column or `null`, reason) and written.
+struct SealSummary: Encodable {
+    struct Rejected: Encodable {
+        var line: Int
+        var column: String?
+        var reason: String
+        var message: String
+        enum CodingKeys: String, CodingKey { case line, column, reason, message }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(line, forKey: .line)
+            try c.encode(column, forKey: .column)  // null when the row as a whole is wrong
+            try c.encode(reason, forKey: .reason)
+            try c.encode(message, forKey: .message)
+        }
+    }
+
+    struct Batch: Encodable {
+        var path: String
+        var batchID: String
+        var records: Int
+        enum CodingKeys: String, CodingKey { case path, batchID = "batch_id", records }
+    }
+
+    var rows: Int
+    var events: Int
+    var cases: Int
+    var eventsByType: [String: Int]
+    var droppedColumns: [String]
+    var rejected: [Rejected]
+    var dryRun: Bool
+    var batches: [Batch]
+    enum CodingKeys: String, CodingKey {
+        case rows, events, cases, eventsByType = "events_by_type", droppedColumns = "dropped_columns", rejected, dryRun = "dry_run", batches
     }
 }
