@@ -193,13 +193,21 @@ public enum EventError: Error, Hashable, Sendable, CustomStringConvertible {
 /// PlazoWire), ``code`` the stable string of receipts, CLI output and the API, and ``message``
 /// the sentence the API shows next to it.
 public enum EventErrorReason: UInt8, CaseIterable, Sendable {
+    /// The event type is not in the vocabulary.
     case invalidEventType = 1
+    /// The detail code is not valid for the event type.
     case invalidDetailCode = 2
+    /// An attribute code is not in its list.
     case codeOutOfRange = 3
+    /// A day is after tomorrow.
     case dayInFuture = 4
+    /// A void event names no target.
     case voidWithoutTarget = 5
+    /// A void event targets another void.
     case voidTargetsVoid = 6
+    /// A non-void event names a target.
     case targetOnNonVoid = 7
+    /// Reserved bytes are not zero.
     case reservedNotZero = 8
 
     /// The machine-readable code.

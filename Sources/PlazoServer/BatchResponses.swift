@@ -8,14 +8,23 @@ import PlazoWire
 public struct ReceiptResponse: Codable, Sendable, Hashable {
     /// The receipt's fields.
     public struct Fields: Codable, Sendable, Hashable {
+        /// BLAKE2b-256 of the batch as received, hex.
         public var batchDigest: String
+        /// The sending agency.
         public var agencyID: UInt32
+        /// When the service stored the batch (Unix seconds).
         public var receivedAt: Int64
+        /// Records in the batch.
         public var recordCount: UInt32
+        /// Records that passed validation.
         public var accepted: UInt32
+        /// Accepted records the service had not seen before.
         public var newEvents: UInt32
+        /// Accepted records already known (from this or another agency).
         public var duplicates: UInt32
+        /// The rejected records.
         public var rejected: [Rejected]
+        /// The id of the service signing key that signed the receipt.
         public var serviceKeyID: String
 
         enum CodingKeys: String, CodingKey {
@@ -26,8 +35,11 @@ public struct ReceiptResponse: Codable, Sendable, Hashable {
 
     /// A rejected record: its index in the batch, its reason code and the reason's sentence.
     public struct Rejected: Codable, Sendable, Hashable {
+        /// Index of the record in the batch.
         public var index: UInt32
+        /// The reason code (`EventErrorReason.code`).
         public var reason: String
+        /// The reason as a sentence.
         public var message: String
     }
 

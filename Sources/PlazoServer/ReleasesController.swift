@@ -192,27 +192,26 @@ struct ReleasesController: Sendable {
             throw APIError(.badRequest, "bad_format", "format must be tar or zip")
         }
         let release = try loadRelease(context)
-        do {
-            let name = "plazo-release-\(release.metadata.id)"
-            let files = try ReleaseExport.dataPackage(release)
-            let bytes: [UInt8]
-            let type: String
-            if format == "zip" {
-                bytes = ZipArchive.archive(files, modified: release.metadata.createdAt)
-                type = "application/zip"
-            } else {
-                let nested = files.map { (path: "\(name)/\($0.path)", bytes: $0.bytes) }
-                bytes = ReleaseExport.tar(nested, modified: release.metadata.createdAt)
-                type = "application/x-tar"
-            }
-            return Response(
-                status: .ok,
-                headers: [.contentType: type, .contentDisposition: "attachment; filename=\"\(name).\(format)\""],
-                body: .init(byteBuffer: ByteBuffer(bytes: bytes))
-            )
-        } catch {
+        let name = "plazo-release-\(release.metadata.id)"
+        let files: [(path: String, bytes: [UInt8])]
+        do { files = try ReleaseExport.dataPackage(release) } catch {
             throw APIError.internalError(cause: "datapackage.json of release \(release.metadata.id) could not be encoded: \(error)")
         }
+        let bytes: [UInt8]
+        let type: String
+        if format == "zip" {
+            bytes = ZipArchive.archive(files, modified: release.metadata.createdAt)
+            type = "application/zip"
+        } else {
+            let nested = files.map { (path: "\(name)/\($0.path)", bytes: $0.bytes) }
+            bytes = ReleaseExport.tar(nested, modified: release.metadata.createdAt)
+            type = "application/x-tar"
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: type, .contentDisposition: "attachment; filename=\"\(name).\(format)\""],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+        )
     }
 
     func loadRelease(_ context: PlazoRequestContext) throws(APIError) -> Release {
