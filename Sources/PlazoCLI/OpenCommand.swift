@@ -48,7 +48,7 @@ struct OpenCommand: ParsableCommand {
             throw ExitCode.failure
         }
         let h = opened.header
-        printLine(OpenedHeader(
+        try printLine(OpenedHeader(
             version: Int(h.version), agencyID: h.agencyID, batchID: h.batchID.hex, signingKeyID: h.signingKeyID.hex,
             serviceKeyID: h.serviceKeyID.hex, createdAt: h.createdAt, recordCount: Int(h.recordCount), accepted: opened.events.count,
             rejected: opened.rejected.count))
@@ -58,15 +58,15 @@ struct OpenCommand: ParsableCommand {
         var index = 0
         for event in opened.events {
             while let r = nextRejected, r.index == index {
-                printLine(OpenedLine(kind: "rejected", index: r.index, reason: r.error.code, message: r.error.description))
+                try printLine(OpenedLine(kind: "rejected", index: r.index, reason: r.error.code, message: r.error.description))
                 nextRejected = rejected.next()
                 index += 1
             }
-            printLine(Self.json(event, index: index))
+            try printLine(Self.json(event, index: index))
             index += 1
         }
         while let r = nextRejected {
-            printLine(OpenedLine(kind: "rejected", index: r.index, reason: r.error.code, message: r.error.description))
+            try printLine(OpenedLine(kind: "rejected", index: r.index, reason: r.error.code, message: r.error.description))
             nextRejected = rejected.next()
         }
     }
@@ -93,9 +93,8 @@ struct OpenCommand: ParsableCommand {
         return o
     }
 
-    private func printLine(_ line: some Encodable) {
-        // A line of plain strings and integers always encodes.
-        print((try? PlazoJSON.text(line, pretty: false)) ?? "")
+    private func printLine(_ line: some Encodable) throws {
+        print(try PlazoJSON.text(line, pretty: false))
     }
 }
 
