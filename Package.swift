@@ -23,9 +23,13 @@ var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
-    .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.30.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+    .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.0"),
+    // Named directly because PlazoServer and PlazoCLI import their modules (NIOCore, NIOPosix, HTTPTypes);
+    // Hummingbird brings the same versions.
+    .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+    .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
 ]
 
 var targets: [Target] = [
@@ -39,12 +43,15 @@ var targets: [Target] = [
     .target(name: "PlazoSodium", dependencies: ["CSodium"], swiftSettings: strict),
     // The event vocabulary v1 (specs/events.md): codes, days, the fixed-width record. No dependencies.
     .target(name: "PlazoModel", swiftSettings: strict),
+    // Seeded, deterministic, non-cryptographic generators (SplitMix64, xoshiro256**) for simulations,
+    // synthetic data and tests. They never protect anything: keys and privacy noise come from libsodium.
+    .target(name: "PlazoRandom", swiftSettings: strict),
     // Formats that cross a trust boundary: key files, the batch wire format v1 (specs/batch-format.md).
     .target(name: "PlazoWire", dependencies: ["PlazoSodium", "PlazoModel"], swiftSettings: strict),
     // The agency toolkit: CSV exports, normalisation, pseudonyms, splitting into sealed batches.
     .target(
         name: "PlazoAgency",
-        dependencies: ["PlazoWire", "PlazoModel", "PlazoSodium"],
+        dependencies: ["PlazoWire", "PlazoModel", "PlazoSodium", .product(name: "Yams", package: "Yams")],
         swiftSettings: strict
     ),
     // Case state: a deterministic function of the set of events of one case.
@@ -52,12 +59,12 @@ var targets: [Target] = [
     .target(name: "CPlazoPrefetch"),
     .target(name: "PlazoCases", dependencies: ["PlazoModel", "CPlazoPrefetch"], swiftSettings: strict),
     // Differential privacy: exact samplers, mechanisms, accounting, accuracy. Pure; randomness from PlazoSodium.
-    .target(name: "PlazoPrivacy", dependencies: ["PlazoSodium"], swiftSettings: strict),
+    .target(name: "PlazoPrivacy", dependencies: ["PlazoSodium", "PlazoRandom"], swiftSettings: strict),
     // The embedded SQLite store (GRDB): migrations and the persistent budget ledger; later batches and case state.
     .target(
         name: "PlazoStore",
         dependencies: [
-            "PlazoPrivacy", "PlazoModel", "PlazoWire", "PlazoCases",
+            "PlazoPrivacy", "PlazoModel", "PlazoWire", "PlazoSodium",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ],
@@ -72,23 +79,32 @@ var targets: [Target] = [
         ],
         swiftSettings: strict
     ),
-    // Releases: specs, exact noise on tabulated cells, post-processing, intervals, immutable storage.
-    .target(name: "PlazoReleases", dependencies: ["PlazoCases", "PlazoPrivacy", "PlazoStore", "PlazoModel"], swiftSettings: strict),
+    // Releases: specs, exact noise on tabulated cells, post-processing, intervals, immutable storage,
+    // CSV and Data Package export (zip with deflate through ZIPFoundation, or tar).
+    .target(
+        name: "PlazoReleases",
+        dependencies: [
+            "PlazoCases", "PlazoPrivacy", "PlazoStore", "PlazoModel", "PlazoRandom",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ],
+        swiftSettings: strict
+    ),
     // The HTTP service (Hummingbird 2): routes, error bodies, metrics, request logging.
     .target(
         name: "PlazoServer",
         dependencies: [
-            "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases", "PlazoPrivacy", "PlazoReleases",
+            "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoPrivacy", "PlazoReleases",
             .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ],
         swiftSettings: strict
     ),
     // Synthetic agency exports for demos, tests and benchmarks (deterministic for a seed).
-    .target(name: "PlazoSynth", dependencies: ["PlazoModel"], swiftSettings: strict),
+    .target(name: "PlazoSynth", dependencies: ["PlazoModel", "PlazoRandom"], swiftSettings: strict),
     // The `plazo` command.
     .executableTarget(
         name: "PlazoCLI",
@@ -99,22 +115,30 @@ var targets: [Target] = [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ],
         swiftSettings: strict
     ),
 
+    .testTarget(name: "PlazoRandomTests", dependencies: ["PlazoRandom"], swiftSettings: strict),
     .testTarget(name: "PlazoSodiumTests", dependencies: ["PlazoSodium"], swiftSettings: strict),
     .testTarget(name: "PlazoModelTests", dependencies: ["PlazoModel"], swiftSettings: strict),
     .testTarget(name: "PlazoWireTests", dependencies: ["PlazoWire", "PlazoSodium", "PlazoModel"], swiftSettings: strict),
     .testTarget(name: "PlazoAgencyTests", dependencies: ["PlazoAgency", "PlazoWire", "PlazoSodium", "PlazoModel"], swiftSettings: strict),
-    .testTarget(name: "PlazoCasesTests", dependencies: ["PlazoCases", "PlazoModel"], swiftSettings: strict),
-    .testTarget(name: "PlazoPrivacyTests", dependencies: ["PlazoPrivacy", "PlazoSodium"], swiftSettings: strict),
-    .testTarget(name: "PlazoStoreTests", dependencies: ["PlazoStore", "PlazoPrivacy"], swiftSettings: strict),
+    .testTarget(name: "PlazoCasesTests", dependencies: ["PlazoCases", "PlazoModel", "PlazoRandom"], swiftSettings: strict),
+    .testTarget(name: "PlazoPrivacyTests", dependencies: ["PlazoPrivacy"], swiftSettings: strict),
+    .testTarget(
+        name: "PlazoStoreTests",
+        dependencies: ["PlazoStore", "PlazoPrivacy", .product(name: "GRDB", package: "GRDB.swift")],
+        swiftSettings: strict
+    ),
     .testTarget(
         name: "PlazoReleasesTests",
         dependencies: [
-            "PlazoReleases", "PlazoCases", "PlazoPrivacy", "PlazoStore", "PlazoModel",
+            "PlazoReleases", "PlazoCases", "PlazoPrivacy", "PlazoStore", "PlazoModel", "PlazoRandom",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ],
         swiftSettings: strict
     ),
@@ -122,7 +146,7 @@ var targets: [Target] = [
     .testTarget(
         name: "PlazoIngestTests",
         dependencies: [
-            "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases",
+            "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases", "PlazoRandom",
             .product(name: "GRDB", package: "GRDB.swift"),
         ],
         swiftSettings: strict
@@ -130,9 +154,14 @@ var targets: [Target] = [
     .testTarget(
         name: "PlazoServerTests",
         dependencies: [
-            "PlazoServer", "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases",
+            "PlazoServer", "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoPrivacy", "PlazoCases", "PlazoReleases",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Yams", package: "Yams"),
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             .product(name: "GRDB", package: "GRDB.swift"),
         ],
         swiftSettings: strict

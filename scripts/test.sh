@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# The README's test command: installs what the build needs, then runs the whole test suite.
+# The README's test command: installs what the build and the tests need, checks the module graph,
+# then builds and runs the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh
-swift build --build-tests
+# Every import is a direct dependency in Package.swift and follows docs/architecture.md's order.
+scripts/check-modules.py
+# The Data Package test validates the default download with frictionless (PyPI), in .venv-frictionless/.
+scripts/ensure-frictionless.sh >/dev/null
+# SwiftPM's own import check as well (it counts transitive dependencies, hence the script above).
+swift build --build-tests --explicit-target-dependency-import-check=error
 swift test --skip-build "$@"

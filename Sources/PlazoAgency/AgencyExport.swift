@@ -34,12 +34,50 @@ public struct RowError: Error, Hashable, Sendable, CustomStringConvertible {
     public let column: String?
     /// Stable machine-readable reason.
     public let code: String
-    /// Human sentence (never contains the case identifier).
+    /// Human sentence (never contains the case identifier, nor any value of a column outside the
+    /// documented set: notes and names never appear in an error).
     public let message: String
+    /// The offending value of a coded, date or age column (for grouping), at most 40 characters;
+    /// nil for the case identifier and for rows rejected whole.
+    public let value: String?
+    /// A close accepted value, for "did you mean".
+    public let suggestion: String?
+
+    public init(line: Int, column: String?, code: String, message: String, value: String? = nil, suggestion: String? = nil) {
+        self.line = line
+        self.column = column
+        self.code = code
+        self.message = message
+        self.value = value.map { String($0.prefix(40)) }
+        self.suggestion = suggestion
+    }
 
     public var description: String {
-        "line \(line)\(column.map { " (\($0))" } ?? ""): \(message)"
+        "line \(line)\(column.map { " (\($0))" } ?? ""): \(message)\(suggestion.map { "; did you mean \($0)?" } ?? "")"
     }
+}
+
+/// How to read an export: its separator and encoding, and what to do with cases whose report row
+/// was rejected.
+public struct ExportOptions: Sendable {
+    /// The field separator; nil detects `,`, `;` or tab from the header line.
+    public var delimiter: UInt8?
+    /// UTF-8 (the default; a byte-order mark is skipped) or Windows-1252 (`"windows-1252"`).
+    public var encoding: String
+    /// Seal the other rows of a case whose report row was rejected (default: hold the case back).
+    public var allowPartialCases: Bool
+    /// The office's mapping of columns, values and date formats, if any.
+    public var mapping: ExportMapping?
+
+    public init(delimiter: UInt8? = nil, encoding: String = "utf-8", allowPartialCases: Bool = false, mapping: ExportMapping? = nil) {
+        self.delimiter = delimiter
+        self.encoding = encoding
+        self.allowPartialCases = allowPartialCases
+        self.mapping = mapping
+    }
+
+    /// The encodings accepted.
+    public static let encodings = ["utf-8", "windows-1252"]
 }
 
 /// Errors that stop the reading of a whole export.
@@ -49,6 +87,7 @@ public enum ExportError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingColumns([String])
     case duplicateColumn(String)
     case malformedCSV(line: Int, reason: String)
+    case unknownEncoding(String)
 
     public var description: String {
         switch self {
@@ -57,6 +96,7 @@ public enum ExportError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .missingColumns(names): "the export lacks required column(s): \(names.joined(separator: ", "))"
         case let .duplicateColumn(name): "column \(name) appears twice in the header"
         case let .malformedCSV(line, reason): "the CSV is malformed at line \(line): \(reason)"
+        case let .unknownEncoding(name): "unknown encoding '\(name)'; use one of \(ExportOptions.encodings.joined(separator: ", "))"
         }
     }
 }
@@ -67,8 +107,17 @@ public struct ExportSummary: Sendable {
     public var rows = 0
     /// Events produced.
     public var events = 0
-    /// Rows that failed validation (not sealed).
+    /// Every problem found, one per (row, problem): a row can have several (not sealed).
     public var rejected: [RowError] = []
+    /// Rows rejected (distinct lines among ``rejected``, held-back rows included).
+    public var rejectedRows = 0
+    /// Cases held back whole because their report row was rejected (their other rows are in
+    /// ``rejected`` as `case_without_report`).
+    public var heldBackCases = 0
+    /// The separator that was used (`,`, `;` or tab).
+    public var delimiter: String = ","
+    /// Values the mapping file translated, per Plazo column: export value → (Plazo value, rows).
+    public var mappedValues: [String: [String: (to: String, rows: Int)]] = [:]
     /// Columns found in the export that are not in the documented set, dropped.
     public var droppedColumns: [String] = []
     /// Distinct pseudonymous cases among the events.
@@ -103,21 +152,54 @@ public struct ExportReader: Sendable {
     }
 
     /// Reads the export at `path`, calling `emit` with each valid event in file order.
-    public func read(path: String, emit: (CaseEvent) throws -> Void) throws -> ExportSummary {
-        guard let stream = InputStream(fileAtPath: path) else {
-            throw ExportError.unreadable(path: path, reason: "no such file")
-        }
-        return try read(stream: stream, emit: emit)
+    ///
+    /// Whole cases: unless `options.allowPartialCases`, a case whose `report_received` row was
+    /// rejected is held back whole, so that the service never receives a case without its report.
+    /// The export is read once, emitting as it goes; if such a case is found, `restart` is called
+    /// (the caller discards what was emitted, e.g. the batch files written) and the export is read
+    /// a second time, holding those cases back. Memory stays bounded by the batch size.
+    public func read(
+        path: String, options: ExportOptions = ExportOptions(), restart: () throws -> Void, emit: (CaseEvent) throws -> Void
+    ) throws -> ExportSummary {
+        guard FileManager.default.isReadableFile(atPath: path) else { throw ExportError.unreadable(path: path, reason: "no such file") }
+        return try read(open: { InputStream(fileAtPath: path)! }, options: options, restart: restart, emit: emit)
     }
 
     /// Reads an export held in a string (tests, small inputs).
-    public func read(string: String, emit: (CaseEvent) throws -> Void) throws -> ExportSummary {
-        try read(stream: InputStream(data: Data(string.utf8)), emit: emit)
+    public func read(string: String, options: ExportOptions = ExportOptions(), emit: (CaseEvent) throws -> Void) throws -> ExportSummary {
+        try read(data: Data(string.utf8), options: options, emit: emit)
     }
 
-    /// Reads an export from a stream.
-    public func read(stream: InputStream, emit: (CaseEvent) throws -> Void) throws -> ExportSummary {
-        var reader = CSVRowReader(stream: stream)
+    /// Reads an export held in memory. Events are collected and emitted at the end, after any
+    /// second pass, so `emit` sees only what is to be sealed.
+    public func read(data: Data, options: ExportOptions = ExportOptions(), emit: (CaseEvent) throws -> Void) throws -> ExportSummary {
+        var events: [CaseEvent] = []
+        let summary = try read(open: { InputStream(data: data) }, options: options, restart: { events.removeAll() }) { events.append($0) }
+        for e in events { try emit(e) }
+        return summary
+    }
+
+    /// Reads an export from streams `open` returns (called once, or twice when cases are held back).
+    public func read(
+        open: () throws -> InputStream, options: ExportOptions, restart: () throws -> Void, emit: (CaseEvent) throws -> Void
+    ) throws -> ExportSummary {
+        let first = try pass(stream: open(), options: options, holdBack: [:], emit: emit)
+        // A second pass only when a case to hold back had rows sealed in the first.
+        guard !options.allowPartialCases, first.withoutReport.keys.contains(where: first.emittedCases.contains) else {
+            return first.summary
+        }
+        try restart()
+        return try pass(stream: open(), options: options, holdBack: first.withoutReport, emit: emit).summary
+    }
+
+    /// One pass over the export. Returns the summary and the cases whose report row was rejected.
+    func pass(
+        stream: InputStream, options: ExportOptions, holdBack: [CasePseudonym: Int], emit: (CaseEvent) throws -> Void
+    ) throws -> (summary: ExportSummary, withoutReport: [CasePseudonym: Int], emittedCases: Set<CasePseudonym>) {
+        guard let encoding = CSVRowReader.Encoding(rawValue: options.encoding.lowercased()) else {
+            throw ExportError.unknownEncoding(options.encoding)
+        }
+        var reader = CSVRowReader(stream: stream, delimiter: options.delimiter, encoding: encoding)
         defer { stream.close() }
         func nextRow() throws -> (line: Int, fields: [String])? {
             do { return try reader.next() } catch {
@@ -130,142 +212,255 @@ public struct ExportReader: Sendable {
         }
         guard let (_, header) = try nextRow(), !(header.count == 1 && header[0].isEmpty) else { throw ExportError.noHeader }
         var summary = ExportSummary()
+        summary.delimiter = reader.separator == 0x09 ? "tab" : String(UnicodeScalar(reader.separator))
         var index: [ExportColumn: Int] = [:]
         for (i, rawName) in header.enumerated() {
             let name = rawName.lowercased()
-            if let column = ExportColumn(rawValue: name) {
-                if index[column] != nil { throw ExportError.duplicateColumn(name) }
+            if let column = options.mapping?.plazoColumn(forHeader: rawName) ?? ExportColumn(rawValue: name) {
+                if index[column] != nil { throw ExportError.duplicateColumn(column.rawValue) }
                 index[column] = i
             } else {
                 summary.droppedColumns.append(rawName)
             }
         }
+        var valueMaps: [ExportColumn: [String: String]] = [:]
+        var dateFormats: [ExportColumn: DateFormat] = [:]
+        if let mapping = options.mapping {
+            for c in ExportColumn.allCases {
+                valueMaps[c] = mapping.valueMap(for: c)
+                dateFormats[c] = mapping.dateFormat(for: c)
+            }
+        }
+        var mappedCounts: [ExportColumn: [String: (to: String, rows: Int)]] = [:]
         let missing = ExportColumn.required.filter { index[$0] == nil }.map(\.rawValue)
-        if !missing.isEmpty { throw ExportError.missingColumns(missing) }
+        if !missing.isEmpty {
+            if header.count == 1, header[0].contains(";") || header[0].contains("\t") {
+                throw ExportError.malformedCSV(line: 1, reason: "the header has one column; give the separator with --delimiter")
+            }
+            throw ExportError.missingColumns(missing)
+        }
 
         let latestDay = today.adding(days: 1)
         var cases = Set<CasePseudonym>()
+        var withoutReport: [CasePseudonym: Int] = [:]
+        var rejectedLines = Set<Int>()
+        var cache = ParseCache()
         while let (line, row) = try nextRow() {
             if row.allSatisfy({ $0.isEmpty }) { continue }  // blank line
             summary.rows += 1
-            func field(_ c: ExportColumn) -> String {
-                guard let i = index[c], i < row.count else { return "" }
-                return row[i]
-            }
-            let event: CaseEvent
-            do throws(RowError) {
-                event = try parseRow(field, line: line, latestDay: latestDay)
-            } catch {
-                summary.rejected.append(error)
+            // Strict shape: a row with more or fewer fields than the header (an unquoted separator
+            // in a notes column shifts every value after it) is rejected whole, and none of its
+            // values is echoed.
+            if row.count != header.count {
+                summary.rejected.append(RowError(
+                    line: line, column: nil, code: "field_count",
+                    message: "the row has \(row.count) fields, the header has \(header.count) (a separator inside an unquoted value? quote it)"))
+                rejectedLines.insert(line)
                 continue
             }
-            try emit(event)
-            summary.events += 1
-            summary.eventsByType[event.type, default: 0] += 1
-            cases.insert(event.pseudonym)
-            summary.firstDay = min(summary.firstDay ?? event.day, event.day)
-            summary.lastDay = max(summary.lastDay ?? event.day, event.day)
+            func field(_ c: ExportColumn) -> String {
+                guard let i = index[c] else { return "" }
+                let raw = row[i]
+                if let map = valueMaps[c], !raw.isEmpty, let to = map[raw] ?? map["\u{1}" + raw.vocabularyKey] {
+                    return to
+                }
+                return raw
+            }
+            if !valueMaps.isEmpty {
+                for (c, map) in valueMaps {
+                    guard let i = index[c], !row[i].isEmpty, let to = map[row[i]] ?? map["\u{1}" + row[i].vocabularyKey] else { continue }
+                    mappedCounts[c, default: [:]][row[i], default: (to, 0)].rows += 1
+                }
+            }
+            let parsed = parseRow(field, line: line, latestDay: latestDay, dateFormats: dateFormats, cache: &cache)
+            switch parsed {
+            case let .failure(problems):
+                summary.rejected += problems.errors
+                rejectedLines.insert(line)
+                if let p = problems.reportOf { withoutReport[p] = withoutReport[p] ?? line }
+            case let .success(event):
+                if let reportLine = holdBack[event.pseudonym] {
+                    summary.rejected.append(RowError(
+                        line: line, column: nil, code: "case_without_report",
+                        message: "held back: this case's report row (line \(reportLine)) was rejected; fix it and seal again, or use --allow-partial-cases"))
+                    rejectedLines.insert(line)
+                    continue
+                }
+                try emit(event)
+                summary.events += 1
+                summary.eventsByType[event.type, default: 0] += 1
+                cases.insert(event.pseudonym)
+                summary.firstDay = min(summary.firstDay ?? event.day, event.day)
+                summary.lastDay = max(summary.lastDay ?? event.day, event.day)
+            }
         }
         summary.cases = cases.count
-        return summary
+        for (c, counts) in mappedCounts { summary.mappedValues[c.rawValue] = counts }
+        summary.rejectedRows = rejectedLines.count
+        summary.heldBackCases = holdBack.count
+        return (summary, withoutReport, cases)
     }
 
-    func parseRow(_ field: (ExportColumn) -> String, line: Int, latestDay: Day) throws(RowError) -> CaseEvent {
-        func fail(_ column: ExportColumn?, _ code: String, _ message: String) -> RowError {
-            RowError(line: line, column: column?.rawValue, code: code, message: message)
+    /// Parsed code values by (column, text): exports repeat a few distinct values millions of times.
+    struct ParseCache {
+        var codes: [String: Result<UInt8, VocabularyError>] = [:]
+    }
+
+    /// Every problem of one rejected row, and the case's pseudonym when the row was its report.
+    struct RowProblems: Error {
+        var errors: [RowError]
+        var reportOf: CasePseudonym?
+    }
+
+    /// Parses and validates one row, collecting every problem of the row (not only the first).
+    func parseRow(
+        _ field: (ExportColumn) -> String, line: Int, latestDay: Day, dateFormats: [ExportColumn: DateFormat] = [:],
+        cache: inout ParseCache
+    ) -> Result<CaseEvent, RowProblems> {
+        var problems: [RowError] = []
+        func fail(_ column: ExportColumn?, _ code: String, _ message: String, value: String? = nil, suggestion: String? = nil) {
+            problems.append(RowError(line: line, column: column?.rawValue, code: code, message: message, value: value, suggestion: suggestion))
         }
-        func code<C: VocabularyCode>(_ column: ExportColumn, _ type: C.Type, default value: C) throws(RowError) -> C {
+        func code<C: VocabularyCode>(_ column: ExportColumn, _ type: C.Type, default value: C) -> C {
             let text = field(column)
             if text.isEmpty { return value }
-            do { return try C.parse(text) } catch {
-                throw fail(column, "invalid_code", error.description)
+            let key = column.rawValue + "\u{0}" + text
+            let result: Result<UInt8, VocabularyError>
+            if let cached = cache.codes[key] {
+                result = cached
+            } else {
+                do throws(VocabularyError) { result = .success(try C.parse(text).rawValue) } catch { result = .failure(error) }
+                cache.codes[key] = result
+            }
+            switch result {
+            case let .success(raw): return C(rawValue: raw)!
+            case let .failure(error):
+                let reason = if case .ambiguous = error { "ambiguous_code" } else { "invalid_code" }
+                fail(column, reason, error.description, value: text, suggestion: C.suggestion(for: text))
+                return value
             }
         }
-        func day(_ column: ExportColumn) throws(RowError) -> Day {
+        func day(_ column: ExportColumn) -> Day? {
             let text = field(column)
-            if text.isEmpty { throw fail(column, "missing_value", "\(column.rawValue) is empty") }
-            guard let d = Day(iso: text) else {
-                if let y = Int(text.prefix(4)), text.count == 10, y < 2000 {
-                    throw fail(column, "date_before_2000", "\(column.rawValue) \(text) is before 2000-01-01")
-                }
-                throw fail(column, "malformed_date", "\(column.rawValue) '\(text.prefix(20))' is not a date in YYYY-MM-DD form")
+            if text.isEmpty {
+                fail(column, "missing_value", "\(column.rawValue) is empty")
+                return nil
             }
-            if d > latestDay { throw fail(column, "date_in_future", "\(column.rawValue) \(text) is after tomorrow") }
+            let format = dateFormats[column]
+            guard let d = format.map({ $0.day(text) }) ?? Day(iso: text) else {
+                if format == nil, let y = Int(text.prefix(4)), text.count == 10, y < 2000 {
+                    fail(column, "date_before_2000", "\(column.rawValue) \(text) is before 2000-01-01", value: text)
+                } else {
+                    let hint = format == nil && text.contains("/") ? " (give the export's date format in a mapping file: dates: {all: DD/MM/YYYY})" : ""
+                    fail(column, "malformed_date",
+                         "\(column.rawValue) '\(text.prefix(20))' is not a date in \(format?.pattern ?? "YYYY-MM-DD") form\(hint)", value: text)
+                }
+                return nil
+            }
+            if d < Day(year: 2000, month: 1, day: 1)! {
+                fail(column, "date_before_2000", "\(column.rawValue) \(text) is before 2000-01-01", value: text)
+                return nil
+            }
+            if d > latestDay {
+                fail(column, "date_in_future", "\(column.rawValue) \(text) is after tomorrow", value: text)
+                return nil
+            }
             return d
         }
 
         let caseText = field(.caseID)
-        let pseudonym: CasePseudonym
+        var pseudonym: CasePseudonym?
         do { pseudonym = try pseudonymizer.pseudonym(forCaseID: caseText) } catch {
-            throw fail(.caseID, error.code, error.description)
+            fail(.caseID, error.code, error.description)
         }
-        if field(.event).isEmpty { throw fail(.event, "missing_value", "event is empty") }
-        let type = try code(.event, EventType.self, default: .reportReceived)
-        let eventDay = try day(.date)
+        var type = EventType.reportReceived
+        var typeKnown = false
+        if field(.event).isEmpty {
+            fail(.event, "missing_value", "event is empty")
+        } else {
+            let before = problems.count
+            type = code(.event, EventType.self, default: .reportReceived)
+            typeKnown = problems.count == before
+        }
+        let eventDay = day(.date)
 
         // Detail: parsed in the vocabulary of the event type.
         var detail: UInt8 = 0
         let detailText = field(.detail)
-        if let vocabulary = type.detailAttribute {
+        if typeKnown, let vocabulary = type.detailAttribute {
             if !detailText.isEmpty {
                 do { detail = try vocabulary.parseRaw(detailText) } catch {
-                    throw fail(.detail, "invalid_code", error.description)
+                    fail(.detail, "invalid_code", error.description, value: detailText, suggestion: vocabulary.suggestion(for: detailText))
                 }
             }
-        } else if !detailText.isEmpty, detailText != "0" {
-            throw fail(.detail, "unexpected_detail", "a \(type.label) event takes no detail")
+        } else if typeKnown, !detailText.isEmpty, detailText != "0" {
+            fail(.detail, "unexpected_detail", "\(type.label.withIndefiniteArticle) event takes no detail", value: detailText)
         }
 
-        // Victim age: a number of years becomes a band here, at the agency.
-        var band = try code(.victimAgeBand, AgeBand.self, default: .unknown)
+        // Victim age: a number of years becomes a band here, at the agency. Exports from
+        // spreadsheets write whole numbers as "14.0": accepted when the fraction is zero.
+        var band = code(.victimAgeBand, AgeBand.self, default: .unknown)
         let ageText = field(.victimAge)
         if !ageText.isEmpty {
-            guard let years = Int(ageText) else {
-                throw fail(.victimAge, "malformed_age", "victim_age '\(ageText.prefix(10))' is not a whole number of years")
+            let whole = ageText.hasSuffix(".0") ? String(ageText.dropLast(2)) : ageText
+            if let years = Int(whole) {
+                if let fromAge = try? AgeBand.band(forAge: years) {
+                    if band != .unknown, band != fromAge {
+                        fail(.victimAgeBand, "age_band_conflict", "victim_age_band \(band.label) contradicts victim_age \(years)")
+                    }
+                    band = fromAge
+                } else {
+                    fail(.victimAge, "age_out_of_range", "victim_age \(years) is outside 0...17", value: ageText)
+                }
+            } else {
+                fail(.victimAge, "malformed_age", "victim_age '\(ageText.prefix(10))' is not a whole number of years", value: ageText)
             }
-            let fromAge: AgeBand
-            do { fromAge = try AgeBand.band(forAge: years) } catch {
-                throw fail(.victimAge, "age_out_of_range", "victim_age \(years) is outside 0...17")
-            }
-            if band != .unknown, band != fromAge {
-                throw fail(.victimAgeBand, "age_band_conflict", "victim_age_band \(band.label) contradicts victim_age \(years)")
-            }
-            band = fromAge
         }
 
         let attributes = CaseAttributes(
-            offence: try code(.offenceCategory, OffenceCategory.self, default: .unknown),
+            offence: code(.offenceCategory, OffenceCategory.self, default: .unknown),
             ageBand: band,
-            sex: try code(.victimSex, VictimSex.self, default: .unknown),
-            state: try code(.state, MexicanState.self, default: .unknown),
-            channel: try code(.reportChannel, ReportChannel.self, default: .unknown)
+            sex: code(.victimSex, VictimSex.self, default: .unknown),
+            state: code(.state, MexicanState.self, default: .unknown),
+            channel: code(.reportChannel, ReportChannel.self, default: .unknown)
         )
-        let agencyType = try code(.agencyType, AgencyType.self, default: defaultAgencyType)
+        let agencyType = code(.agencyType, AgencyType.self, default: defaultAgencyType)
 
         var target: EventReference?
         let hasTarget = !field(.targetEvent).isEmpty || !field(.targetDate).isEmpty || !field(.targetDetail).isEmpty
-        if type == .void {
-            if field(.targetEvent).isEmpty { throw fail(.targetEvent, "void_without_target", "a void row must name target_event and target_date") }
-            let targetType = try code(.targetEvent, EventType.self, default: .reportReceived)
-            var targetDetail: UInt8 = 0
-            if let vocabulary = targetType.detailAttribute, !field(.targetDetail).isEmpty {
-                do { targetDetail = try vocabulary.parseRaw(field(.targetDetail)) } catch {
-                    throw fail(.targetDetail, "invalid_code", error.description)
+        if typeKnown, type == .void {
+            if field(.targetEvent).isEmpty {
+                fail(.targetEvent, "void_without_target", "a void row must name target_event and target_date")
+            } else {
+                let before = problems.count
+                let targetType = code(.targetEvent, EventType.self, default: .reportReceived)
+                var targetDetail: UInt8 = 0
+                if problems.count == before, let vocabulary = targetType.detailAttribute, !field(.targetDetail).isEmpty {
+                    do { targetDetail = try vocabulary.parseRaw(field(.targetDetail)) } catch {
+                        fail(.targetDetail, "invalid_code", error.description, value: field(.targetDetail))
+                    }
+                }
+                if let targetDay = day(.targetDate) {
+                    target = EventReference(type: targetType, detail: targetDetail, day: targetDay)
                 }
             }
-            target = EventReference(type: targetType, detail: targetDetail, day: try day(.targetDate))
-        } else if hasTarget {
-            throw fail(.targetEvent, "target_on_non_void", "only void rows may have target_event, target_detail or target_date")
+        } else if typeKnown, hasTarget {
+            fail(.targetEvent, "target_on_non_void", "only void rows may have target_event, target_detail or target_date")
         }
 
+        let reportOf = typeKnown && type == .reportReceived ? pseudonym : nil
+        guard problems.isEmpty, let pseudonym, let eventDay else {
+            return .failure(RowProblems(errors: problems, reportOf: reportOf))
+        }
         let event = CaseEvent(
             pseudonym: pseudonym, type: type, detail: detail, day: eventDay,
             attributes: attributes, agencyType: agencyType, target: target
         )
         do { try event.validate(latestDay: latestDay) } catch {
-            throw fail(nil, error.code, error.description)
+            fail(nil, error.code, error.description)
+            return .failure(RowProblems(errors: problems, reportOf: reportOf))
         }
-        return event
+        return .success(event)
     }
 }
 
@@ -273,5 +468,13 @@ extension VocabularyCode {
     /// Parses a value and returns its raw code (for use through an existential metatype).
     static func parseRaw(_ text: String) throws(VocabularyError) -> UInt8 {
         try parse(text).rawValue
+    }
+}
+
+extension String {
+    /// The label with "a" or "an" before it ("an investigation_opened", "a void").
+    var withIndefiniteArticle: String {
+        guard let first = first?.lowercased() else { return self }
+        return ("aeiou".contains(first) ? "an " : "a ") + self
     }
 }

@@ -47,6 +47,14 @@ public struct BatchFileWriter {
         if pending.count == maxRecords { try flush() }
     }
 
+    /// Forgets every pending event and deletes every batch file written so far (none has been
+    /// submitted: used when an export must be read again, e.g. to hold cases back whole).
+    public mutating func discard() throws {
+        pending.removeAll(keepingCapacity: true)
+        for file in written { try FileManager.default.removeItem(atPath: file.path) }
+        written.removeAll()
+    }
+
     /// Writes the pending events, if any, as one batch.
     public mutating func flush() throws {
         guard !pending.isEmpty else { return }

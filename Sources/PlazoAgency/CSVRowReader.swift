@@ -7,11 +7,21 @@ import Foundation
 /// build reports a spurious read error at end of file on Linux and reads byte by byte through
 /// closures, far too slowly for exports of millions of rows.
 ///
-/// Accepted: `,` separators; fields optionally quoted with `"`, a quote inside a quoted field
-/// written `""`; line ends LF or CRLF; UTF-8 (a leading byte-order mark is skipped). Unquoted
-/// fields are trimmed of spaces and tabs.
+/// Accepted: `,`, `;` or tab separators (detected from the header line, the most frequent of the
+/// three outside quotes, unless given); fields optionally quoted with `"`, a quote inside a quoted
+/// field written `""`, separators and line ends inside quotes kept; line ends LF or CRLF; UTF-8 (a
+/// leading byte-order mark is skipped) or Windows-1252. Unquoted fields are trimmed of spaces and
+/// tabs.
 struct CSVRowReader {
+    /// The text encodings an export may be in.
+    enum Encoding: String, Sendable, CaseIterable {
+        case utf8 = "utf-8"
+        case windows1252 = "windows-1252"
+    }
+
     private let source: InputStream
+    private var delimiter: UInt8?
+    private let encoding: Encoding
     private var buffer = [UInt8](repeating: 0, count: 1 << 16)
     private var count = 0
     private var position = 0
@@ -20,10 +30,53 @@ struct CSVRowReader {
     /// The line the next character is on.
     private var line = 1
 
-    init(stream: InputStream) {
+    init(stream: InputStream, delimiter: UInt8? = nil, encoding: Encoding = .utf8) {
         self.source = stream
+        self.delimiter = delimiter
+        self.encoding = encoding
         stream.open()
     }
+
+    /// The separator in use (after the header has been read, the detected one).
+    var separator: UInt8 { delimiter ?? 0x2C }
+
+    /// Picks the separator from the first line in the buffer: the most frequent of `,`, `;` and
+    /// tab outside quotes (comma on a tie or when none appears).
+    private mutating func detectDelimiter() {
+        var counts: [UInt8: Int] = [0x2C: 0, 0x3B: 0, 0x09: 0]
+        var inQuotes = false
+        var i = position
+        while i < count {
+            let c = buffer[i]
+            if c == 0x22 { inQuotes.toggle() } else if !inQuotes {
+                if c == 0x0A { break }
+                if counts[c] != nil { counts[c]! += 1 }
+            }
+            i += 1
+        }
+        let best = counts.max { a, b in a.value < b.value || (a.value == b.value && a.key != 0x2C && b.key == 0x2C) }!
+        delimiter = best.value > 0 ? best.key : 0x2C
+    }
+
+    /// Decodes a field's bytes in the export's encoding.
+    private func decode(_ bytes: ArraySlice<UInt8>) -> String {
+        switch encoding {
+        case .utf8: return String(decoding: bytes, as: UTF8.self)
+        case .windows1252:
+            var scalars = String.UnicodeScalarView()
+            for b in bytes { scalars.append(Self.windows1252[Int(b)]) }
+            return String(scalars)
+        }
+    }
+
+    /// Windows-1252 to Unicode: Latin-1 except 0x80–0x9F (undefined bytes map to U+FFFD).
+    static let windows1252: [Unicode.Scalar] = {
+        let high: [UInt32] = [
+            0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD,
+            0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178,
+        ]
+        return (0..<256).map { b in Unicode.Scalar(b >= 0x80 && b < 0xA0 ? high[b - 0x80] : UInt32(b))! }
+    }()
 
     enum Failure: Error {
         case unterminatedQuote(line: Int)
@@ -41,6 +94,7 @@ struct CSVRowReader {
         if firstChunk {
             firstChunk = false
             if count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { position = 3 }
+            if delimiter == nil { detectDelimiter() }
         }
     }
 
@@ -63,18 +117,19 @@ struct CSVRowReader {
         var afterQuote = false
         func finishField() {
             if quoted {
-                fields.append(String(decoding: field, as: UTF8.self))
+                fields.append(decode(field[...]))
             } else {
                 var lo = 0
                 var hi = field.count
                 while lo < hi, field[lo] == 0x20 || field[lo] == 0x09 { lo += 1 }
                 while hi > lo, field[hi - 1] == 0x20 || field[hi - 1] == 0x09 { hi -= 1 }
-                fields.append(String(decoding: field[lo..<hi], as: UTF8.self))
+                fields.append(decode(field[lo..<hi]))
             }
             field.removeAll(keepingCapacity: true)
             quoted = false
             afterQuote = false
         }
+        let separator = self.separator
         while let c = try peek() {
             position += 1
             if inQuotes {
@@ -93,7 +148,7 @@ struct CSVRowReader {
                 continue
             }
             switch c {
-            case 0x2C:  // ,
+            case separator:
                 finishField()
             case 0x0A:  // LF ends the record
                 line += 1
@@ -112,7 +167,7 @@ struct CSVRowReader {
                 }
             default:
                 if afterQuote {
-                    if c == 0x20 || c == 0x09 { continue }
+                    if c == 0x20 || (c == 0x09 && separator != 0x09) { continue }
                     throw .strayQuote(line: line)
                 }
                 field.append(c)

@@ -74,7 +74,7 @@ extension DemoCommand {
         say("== 9. explore (tokens are shown once; the store keeps only their hashes)")
         say("   oversight:  curl -H 'Authorization: Bearer \(oversight.token)' '\(base)/v1/dashboards/time-to-decision?cohort=\(headlineCohort)'")
         say("   researcher: curl -H 'Authorization: Bearer \(researcher.token)' \(base)/v1/releases/\(m.id)")
-        say("               curl -H 'Authorization: Bearer \(researcher.token)' -o release.tar \(base)/v1/releases/\(m.id)/datapackage")
+        say("               curl -H 'Authorization: Bearer \(researcher.token)' -o release.zip \(base)/v1/releases/\(m.id)/datapackage")
         say("   steward:    curl -H 'Authorization: Bearer \(steward.token)' \(base)/v1/ledger")
         say("   files:      \(root.path)/ (keys, exports, outbox with receipts, plazo.sqlite, quarterly-release.json)")
     }

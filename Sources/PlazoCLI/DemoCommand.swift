@@ -128,12 +128,15 @@ struct DemoCommand: AsyncParsableCommand {
                 directory: root.appendingPathComponent("outbox"), prefix: (agency.file as NSString).deletingPathExtension,
                 agencyID: id, signer: key, service: serviceBox.publicKey, maxRecords: 10_000, createdAt: now
             )
-            let summary = try reader.read(path: root.appendingPathComponent("exports").appendingPathComponent(agency.file).path) { try writer.add($0) }
+            let summary = try reader.read(
+                path: root.appendingPathComponent("exports").appendingPathComponent(agency.file).path, restart: { try writer.discard() }
+            ) { try writer.add($0) }
             try writer.flush()
             files += writer.written.map(\.path)
             for r in summary.rejected { rejectedByReason[r.code, default: 0] += 1 }
             dropped.formUnion(summary.droppedColumns)
-            say("   \(agency.file): \(summary.events) events in \(summary.cases) cases sealed into \(writer.written.count) batch(es); \(summary.rejected.count) rows rejected")
+            say("   \(agency.file): \(summary.events) events in \(summary.cases) cases sealed into \(writer.written.count) batch(es); \(summary.rejectedRows) rows rejected"
+                + (summary.heldBackCases > 0 ? " (\(summary.heldBackCases) case(s) held back whole: report row rejected)" : ""))
         }
         say("   dropped columns (never sealed): \(dropped.sorted().joined(separator: ", "))")
         say("   rejected rows by reason: \(rejectedByReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")

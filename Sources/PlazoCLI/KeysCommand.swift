@@ -8,7 +8,7 @@ struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Create key files (secret files are written with mode 0600 and never overwritten).",
-        subcommands: [Service.self, RotateBox.self, Agency.self, Linkage.self, Show.self]
+        subcommands: [Service.self, RotateBox.self, Agency.self, Linkage.self, Show.self, KeysBackup.self, KeysRestore.self]
     )
 
     struct Service: ParsableCommand {

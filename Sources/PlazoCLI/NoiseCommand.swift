@@ -1,5 +1,13 @@
 import ArgumentParser
+#if canImport(CoreFoundation)
+// timespec and clock_gettime: with ZIPFoundation in the build graph, the Clang importer attributes
+// them to CoreFoundation, which MemberImportVisibility then asks to see imported.
+import CoreFoundation
+#endif
 import Foundation
+#if canImport(CoreFoundation)
+import CoreFoundation  // timespec and clock_gettime, once a dependency (Yams) makes them resolve there
+#endif
 import PlazoPrivacy
 
 /// `plazo noise ...`: tools for auditing the noise samplers.

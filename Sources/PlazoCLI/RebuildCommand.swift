@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PlazoIngest
+import PlazoModel
 import PlazoSodium
 import PlazoStore
 import PlazoWire

@@ -226,27 +226,60 @@ struct ReleaseCommand: ParsableCommand {
 
     }
 
-    /// `plazo release export ID --out DIR`.
+    /// `plazo release export ID [--format zip|tar|directory] [--out PATH]`.
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write a release as a Frictionless Data Package (directory, or a .tar file).")
+        /// What `export` writes.
+        enum Format: String, ExpressibleByArgument, CaseIterable {
+            case zip, tar, directory
+        }
+
+        static let configuration = CommandConfiguration(
+            abstract: "Write a release as a Frictionless Data Package: a zip by default, or a tar or a directory.",
+            discussion: """
+                The zip (deflate) holds datapackage.json at its root, so `frictionless validate plazo-release-ID.zip` \
+                reads it as it is; the tar holds one directory plazo-release-ID/. Without --format, an --out ending in \
+                .zip or .tar chooses the format, and anything else is a zip. An archive aimed at an existing directory \
+                is written inside it as plazo-release-ID.zip (or .tar).
+                """
+        )
         @OptionGroup var store: StoreOptions
         @Argument(help: "Release id.") var id: Int64
-        @Option(help: "Output directory, or a path ending in .tar for one archive.") var out: String
+        @Option(help: "zip (the default), tar, or directory.") var format: Format?
+        @Option(help: "Output file, or directory (default: plazo-release-ID.zip, .tar, or plazo-release-ID/ here).") var out: String?
+
+        /// The format and the path to write, from the options.
+        func destination() throws -> (format: Format, path: String) {
+            let name = "plazo-release-\(id)"
+            let implied: Format? = out.flatMap { $0.hasSuffix(".zip") ? .zip : $0.hasSuffix(".tar") ? .tar : nil }
+            if let format, let implied, format != implied {
+                throw ValidationError("--format \(format.rawValue) does not match --out \(out ?? "")")
+            }
+            let chosen = format ?? implied ?? .zip
+            guard let out else { return (chosen, chosen == .directory ? name : "\(name).\(chosen.rawValue)") }
+            var isDirectory: ObjCBool = false
+            if chosen != .directory, FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), isDirectory.boolValue {
+                return (chosen, URL(fileURLWithPath: out).appendingPathComponent("\(name).\(chosen.rawValue)").path)
+            }
+            return (chosen, out)
+        }
 
         func run() throws {
+            let (format, path) = try destination()
             let release = try ReleaseEngine(database: store.open()).release(id: id)
-            let files = try ReleaseExport.dataPackage(release)
-            if out.hasSuffix(".tar") {
-                let prefixed = files.map { (path: "plazo-release-\(id)/\($0.path)", bytes: $0.bytes) }
-                try Data(ReleaseExport.tar(prefixed, modified: release.metadata.createdAt)).write(to: URL(fileURLWithPath: out))
-            } else {
+            switch format {
+            case .zip, .tar:
+                let archive = try ReleaseArchive.dataPackage(release, format: format == .zip ? .zip : .tar)
+                try Data(archive.bytes).write(to: URL(fileURLWithPath: path))
+                print("wrote \(path) (\(format.rawValue), \(archive.bytes.count) bytes)")
+            case .directory:
+                let files = try ReleaseExport.dataPackage(release)
                 for f in files {
-                    let url = URL(fileURLWithPath: out).appendingPathComponent(f.path)
+                    let url = URL(fileURLWithPath: path).appendingPathComponent(f.path)
                     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                     try Data(f.bytes).write(to: url)
                 }
+                print("wrote \(files.count) files to \(path)")
             }
-            print("wrote \(files.count) files to \(out)")
         }
     }
 }

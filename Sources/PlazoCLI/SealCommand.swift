@@ -17,8 +17,17 @@ struct SealCommand: ParsableCommand {
             each batch with the agency key. Invalid rows are reported with their line number and \
             are not sealed.
 
-            Exit status: 0 when every row was sealed; 3 when some rows were rejected (the valid \
-            ones were still sealed unless --dry-run); 1 on any other error.
+            The separator (comma, semicolon or tab) is detected from the header unless given; \
+            the export is read as UTF-8 (with or without a byte-order mark) unless --encoding \
+            windows-1252 is given. Labels may be the machine labels, the code numbers or the \
+            Spanish labels of `plazo vocabulary --lang es`. Every problem of a row is reported, \
+            then a summary grouped by column and value with suggestions; --report writes them all \
+            as CSV. A row with more or fewer fields than the header is rejected whole. A case \
+            whose report row was rejected is held back whole (case_without_report) unless \
+            --allow-partial-cases.
+
+            Exit status: 0 when every row was sealed; 3 when some rows were rejected or held back \
+            (the valid ones were still sealed unless --dry-run); 1 on any other error.
             """
     )
 
@@ -26,19 +35,19 @@ struct SealCommand: ParsableCommand {
     var export: String
 
     @Option(name: .long, help: "This agency's id in the service registry (from `plazo agencies add`).")
-    var agencyID: UInt32
+    var agencyID: UInt32?
 
     @Option(name: .long, help: "This agency's type, recorded on every event whose row has no agency_type (label or code).")
-    var agencyType: String
+    var agencyType: String?
 
     @Option(name: .long, help: "The agency's signing secret key file (agency-signing.secret).")
-    var signingKey: String
+    var signingKey: String?
 
     @Option(name: .long, help: "The service's box public key file (service-box.public).")
-    var serviceKey: String
+    var serviceKey: String?
 
     @Option(name: .long, help: "The jurisdiction's linkage key file.")
-    var linkageKey: String
+    var linkageKey: String?
 
     @Option(name: .long, help: "Directory for the batch files (default: next to the export).")
     var out: String?
@@ -49,16 +58,74 @@ struct SealCommand: ParsableCommand {
     @Flag(name: .long, help: "Validate and print the summary without writing any batch.")
     var dryRun = false
 
+    @Option(name: .long, help: "Field separator: comma, semicolon or tab (default: detected from the header).")
+    var delimiter: String?
+
+    @Option(name: .long, help: "Text encoding of the export: utf-8 (default) or windows-1252.")
+    var encoding: String = "utf-8"
+
+    @Flag(name: .long, help: "Seal the other rows of a case whose report row was rejected (default: hold the case back).")
+    var allowPartialCases = false
+
+    @Option(name: .long, help: "Write every problem found as CSV (line, column, reason, value, suggestion, message).")
+    var report: String?
+
+    @Option(name: .long, help: "A mapping file (YAML) from the export's columns, values and date formats to Plazo's (docs/agency-guide.md §2.1).")
+    var mapping: String?
+
+    @Flag(name: .long, help: "Print a starter mapping file for the export (guessed from its header and values; TODO marks what to check) and exit.")
+    var initMapping = false
+
     @Flag(name: .long, help: "Print the summary as JSON.")
     var json = false
 
     func validate() throws {
+        if !initMapping {
+            var missing: [String] = []
+            if agencyID == nil { missing.append("--agency-id") }
+            if agencyType == nil { missing.append("--agency-type") }
+            if signingKey == nil { missing.append("--signing-key") }
+            if serviceKey == nil { missing.append("--service-key") }
+            if linkageKey == nil { missing.append("--linkage-key") }
+            if !missing.isEmpty { throw ValidationError("missing \(missing.joined(separator: ", ")) (only --init-mapping works without them)") }
+        }
         guard (1...BatchFormat.maxRecords).contains(recordsPerBatch) else {
             throw ValidationError("--records-per-batch must be within 1...\(BatchFormat.maxRecords)")
+        }
+        if let delimiter, Self.separator(delimiter) == nil {
+            throw ValidationError("--delimiter takes comma, semicolon or tab (or the character itself)")
+        }
+        guard ExportOptions.encodings.contains(encoding.lowercased()) else {
+            throw ValidationError("--encoding takes \(ExportOptions.encodings.joined(separator: " or "))")
+        }
+    }
+
+    static func separator(_ name: String) -> UInt8? {
+        switch name.lowercased() {
+        case "comma", ",": 0x2C
+        case "semicolon", ";": 0x3B
+        case "tab", "\\t", "\t": 0x09
+        default: nil
         }
     }
 
     func run() throws {
+        let fileMapping: ExportMapping?
+        do { fileMapping = try mapping.map { path throws(MappingError) in try ExportMapping.load(path: path) } } catch {
+            throw ValidationError(error.description)
+        }
+        let options = ExportOptions(
+            delimiter: (delimiter ?? fileMapping?.delimiter).flatMap(Self.separator),
+            encoding: encoding != "utf-8" ? encoding : (fileMapping?.encoding ?? encoding),
+            allowPartialCases: allowPartialCases, mapping: fileMapping)
+        if initMapping {
+            guard let stream = InputStream(fileAtPath: export), FileManager.default.isReadableFile(atPath: export) else {
+                throw ValidationError("cannot read \(export)")
+            }
+            print(try MappingStarter.yaml(stream: stream, options: options), terminator: "")
+            return
+        }
+        guard let agencyID, let agencyType, let signingKey, let serviceKey, let linkageKey else { throw ExitCode(1) }
         let type: AgencyType
         do { type = try AgencyType.parse(agencyType) } catch { throw ValidationError(error.description) }
         let linkage = try KeyFile.read(linkageKey, expecting: .linkage)
@@ -76,15 +143,42 @@ struct SealCommand: ParsableCommand {
             directory: directory, prefix: prefix, agencyID: agencyID, signer: signer, service: service,
             maxRecords: recordsPerBatch, createdAt: Int64(now.timeIntervalSince1970)
         )
-        let summary = try reader.read(path: export) { event in try writer?.add(event) }
+        let summary = try reader.read(path: export, options: options, restart: { try writer?.discard() }) { event in
+            try writer?.add(event)
+        }
         try writer?.flush()
         let batches = writer?.written ?? []
+        if let report { try Self.writeReport(summary.rejected, to: report) }
         if json {
             try printJSON(summary, batches: batches)
         } else {
             printText(summary, batches: batches)
         }
         if !summary.rejected.isEmpty { throw ExitCode(3) }
+    }
+
+    /// Every problem as CSV, for a spreadsheet: line, column, reason, value, suggestion, message.
+    static func writeReport(_ problems: [RowError], to path: String) throws {
+        func quoted(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        var out = "line,column,reason,value,suggestion,message\n"
+        for p in problems {
+            out += "\(p.line),\(p.column ?? ""),\(p.code),\(quoted(p.value ?? "")),\(quoted(p.suggestion ?? "")),\(quoted(p.message))\n"
+        }
+        try Data(out.utf8).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Problems grouped by (column, reason, value), most frequent first: a clerk fixes a value once,
+    /// not row by row.
+    static func grouped(_ problems: [RowError]) -> [(column: String, code: String, value: String?, suggestion: String?, count: Int, firstLine: Int)] {
+        struct Key: Hashable { var column: String; var code: String; var value: String? }
+        var groups: [Key: (suggestion: String?, count: Int, firstLine: Int)] = [:]
+        for p in problems {
+            let key = Key(column: p.column ?? "(row)", code: p.code, value: p.value)
+            let g = groups[key] ?? (p.suggestion, 0, p.line)
+            groups[key] = (g.suggestion, g.count + 1, min(g.firstLine, p.line))
+        }
+        return groups.map { ($0.key.column, $0.key.code, $0.key.value, $0.value.suggestion, $0.value.count, $0.value.firstLine) }
+            .sorted { ($0.count, -$0.firstLine) > ($1.count, -$1.firstLine) }
     }
 
     private func printText(_ s: ExportSummary, batches: [(path: String, batchID: BatchID, records: Int)]) {
@@ -96,9 +190,25 @@ struct SealCommand: ParsableCommand {
         if !s.droppedColumns.isEmpty {
             print("dropped columns  \(s.droppedColumns.joined(separator: ", ")) (not in the documented set; never sealed)")
         }
-        print("rejected rows    \(s.rejected.count)")
+        print("separator        \(s.delimiter)")
+        if !s.mappedValues.isEmpty {
+            print("mapped values    (mapping file)")
+            for column in s.mappedValues.keys.sorted() {
+                let values = s.mappedValues[column]!.sorted { $0.value.rows > $1.value.rows }
+                print("  \(column): " + values.map { "'\($0.key)' → \($0.value.to) (\($0.value.rows))" }.joined(separator: ", "))
+            }
+        }
+        print("rejected rows    \(s.rejectedRows)\(s.heldBackCases > 0 ? " (\(s.heldBackCases) case(s) held back whole: their report row was rejected)" : "")")
         for error in s.rejected.prefix(100) { print("  \(error)") }
-        if s.rejected.count > 100 { print("  ... and \(s.rejected.count - 100) more (use --json for all)") }
+        if s.rejected.count > 100 { print("  ... and \(s.rejected.count - 100) more problems (use --report FILE or --json for all)") }
+        if !s.rejected.isEmpty {
+            print("problems by column and value")
+            for g in Self.grouped(s.rejected).prefix(30) {
+                let value = g.value.map { " '\($0)'" } ?? ""
+                let hint = g.suggestion.map { "; did you mean \($0)?" } ?? ""
+                print("  \(g.count)× \(g.column) \(g.code)\(value) (first at line \(g.firstLine))\(hint)")
+            }
+        }
         if dryRun {
             print("dry run: no batch written")
         } else {
@@ -108,49 +218,29 @@ struct SealCommand: ParsableCommand {
     }
 
     private func printJSON(_ s: ExportSummary, batches: [(path: String, batchID: BatchID, records: Int)]) throws {
+        struct Problem: Encodable { var line: Int; var column: String?; var reason: String; var value: String?; var suggestion: String?; var message: String }
+        struct Group: Encodable { var column: String; var reason: String; var value: String?; var suggestion: String?; var count: Int; var first_line: Int }
+        struct Batch: Encodable { var path: String; var batch_id: String; var records: Int }
+        struct Mapped: Encodable { var column: String; var from: String; var to: String; var rows: Int }
+        struct Summary: Encodable {
+            var mapped_values: [Mapped]
+            var rows: Int; var events: Int; var cases: Int; var events_by_type: [String: Int]; var dropped_columns: [String]
+            var separator: String; var rejected_rows: Int; var held_back_cases: Int
+            var rejected: [Problem]; var problems_by_value: [Group]; var dry_run: Bool; var batches: [Batch]
+        }
         var byType: [String: Int] = [:]
         for (k, v) in s.eventsByType { byType[k.label] = v }
-        let summary = SealSummary(
-            rows: s.rows, events: s.events, cases: s.cases, eventsByType: byType, droppedColumns: s.droppedColumns,
-            rejected: s.rejected.map { SealSummary.Rejected(line: $0.line, column: $0.column, reason: $0.code, message: $0.message) },
-            dryRun: dryRun, batches: batches.map { SealSummary.Batch(path: $0.path, batchID: $0.batchID.hex, records: $0.records) })
-        print(try PlazoJSON.text(summary))
-    }
-}
-
-/// `plazo seal --json`: what was read, rejected (line, column or `null`, reason) and written.
-struct SealSummary: Encodable {
-    struct Rejected: Encodable {
-        var line: Int
-        var column: String?
-        var reason: String
-        var message: String
-        enum CodingKeys: String, CodingKey { case line, column, reason, message }
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(line, forKey: .line)
-            try c.encode(column, forKey: .column)  // null when the row as a whole is wrong
-            try c.encode(reason, forKey: .reason)
-            try c.encode(message, forKey: .message)
+        let mapped = s.mappedValues.keys.sorted().flatMap { c in
+            s.mappedValues[c]!.sorted { $0.key < $1.key }.map { Mapped(column: c, from: $0.key, to: $0.value.to, rows: $0.value.rows) }
         }
-    }
-
-    struct Batch: Encodable {
-        var path: String
-        var batchID: String
-        var records: Int
-        enum CodingKeys: String, CodingKey { case path, batchID = "batch_id", records }
-    }
-
-    var rows: Int
-    var events: Int
-    var cases: Int
-    var eventsByType: [String: Int]
-    var droppedColumns: [String]
-    var rejected: [Rejected]
-    var dryRun: Bool
-    var batches: [Batch]
-    enum CodingKeys: String, CodingKey {
-        case rows, events, cases, eventsByType = "events_by_type", droppedColumns = "dropped_columns", rejected, dryRun = "dry_run", batches
+        let summary = Summary(
+            mapped_values: mapped, rows: s.rows, events: s.events, cases: s.cases, events_by_type: byType, dropped_columns: s.droppedColumns,
+            separator: s.delimiter, rejected_rows: s.rejectedRows, held_back_cases: s.heldBackCases,
+            rejected: s.rejected.map { Problem(line: $0.line, column: $0.column, reason: $0.code, value: $0.value, suggestion: $0.suggestion, message: $0.message) },
+            problems_by_value: Self.grouped(s.rejected).map {
+                Group(column: $0.column, reason: $0.code, value: $0.value, suggestion: $0.suggestion, count: $0.count, first_line: $0.firstLine)
+            },
+            dry_run: dryRun, batches: batches.map { Batch(path: $0.path, batch_id: $0.batchID.hex, records: $0.records) })
+        print(try PlazoJSON.text(summary))
     }
 }

@@ -56,7 +56,10 @@ struct SubmitCommand: AsyncParsableCommand {
                 let outcome = await submitter.submit(file: file)
                 switch outcome {
                 case let .accepted(receipt, replayed):
-                    progress.done(records: Int(receipt.accepted), line: "\(file): \(replayed ? "already accepted" : "accepted") \(receipt.accepted) of \(receipt.recordCount) records (\(receipt.newEvents) new, \(receipt.rejected.count) rejected)")
+                    let line = replayed
+                        ? "\(file): already held: the service stored these exact bytes before; its original receipt says \(receipt.accepted) of \(receipt.recordCount) records accepted, \(receipt.rejected.count) rejected (nothing new now)"
+                        : "\(file): accepted \(receipt.accepted) of \(receipt.recordCount) records (\(receipt.newEvents) new, \(receipt.rejected.count) rejected)"
+                    progress.done(records: Int(receipt.accepted), line: line)
                 case let .refused(reason):
                     failed += 1
                     progress.done(records: 0, line: "\(file): REFUSED \(reason)")
@@ -155,7 +158,7 @@ struct BatchSubmitter {
                     return .refused("\(err?.code ?? "http_\(response.status.code)"): \(err?.message ?? "")")
                 }
             } catch {
-                lastError = "\(error)"
+                lastError = Self.explain(error, server: url)
             }
             if attempt < attempts {
                 try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
@@ -163,6 +166,21 @@ struct BatchSubmitter {
             }
         }
         return .refused("gave up after \(attempts) attempts: \(lastError)")
+    }
+
+    /// A network failure in words an agency can act on (a refused connection is not a "reset").
+    static func explain(_ error: any Error, server: String) -> String {
+        let text = String(describing: error)
+        if text.contains("connectionRefused") || text.contains("ECONNREFUSED") || text.contains("Connection refused")
+            || text.contains("connect(descriptor") {
+            return "cannot connect to \(server): connection refused (is the service running, and is the address right?)"
+        }
+        if text.contains("remoteConnectionClosed") || text.contains("connectionReset") {
+            return "the service closed the connection before answering"
+        }
+        if text.contains("deadlineExceeded") || text.contains("timeout") { return "no answer from \(server) in time" }
+        if text.contains("connectTimeout") { return "cannot connect to \(server): timed out" }
+        return text
     }
 
 }

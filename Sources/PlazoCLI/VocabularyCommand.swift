@@ -15,6 +15,13 @@ struct VocabularyCommand: ParsableCommand {
     @Flag(name: .long, help: "Print Markdown tables.")
     var markdown = false
 
+    @Option(name: .long, help: "Language of the meanings: en (default) or es (the Spanish labels plazo seal accepts).")
+    var lang: String = "en"
+
+    func validate() throws {
+        guard ["en", "es"].contains(lang) else { throw ValidationError("--lang takes en or es") }
+    }
+
     func run() throws {
         let lists = VocabularyCatalogue.lists.filter { attribute == nil || $0.attribute == attribute }
         if lists.isEmpty {
@@ -25,7 +32,10 @@ struct VocabularyCommand: ParsableCommand {
             if markdown {
                 print(VocabularyCatalogue.markdown(list))
             } else {
-                for row in list.rows { print("  \(String(row.code).padding(toLength: 3, withPad: " ", startingAt: 0)) \(row.label.padding(toLength: 26, withPad: " ", startingAt: 0)) \(row.meaning)") }
+                for row in list.rows {
+                    let text = lang == "es" ? row.spanish : row.meaning
+                    print("  \(String(row.code).padding(toLength: 3, withPad: " ", startingAt: 0)) \(row.label.padding(toLength: 26, withPad: " ", startingAt: 0)) \(text)")
+                }
             }
         }
     }

@@ -43,16 +43,7 @@ public struct CasePseudonym: Hashable, Comparable, Sendable, CustomStringConvert
 
     /// Lowercase hex of the 16 bytes. Pseudonyms are case-level data: they may appear in the
     /// operator's tools (`plazo open`) but never in logs, error messages or published output.
-    public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(32)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public var hex: String { Hex.encode(bytes) }
 
     /// Redacted, so that a pseudonym interpolated into a log line by mistake reveals nothing.
     public var description: String { "CasePseudonym(redacted)" }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A coded attribute of the event vocabulary v1 (`specs/events.md`).
 ///
 /// Every code has a stable number (its raw value, one byte on the wire), a stable machine label
@@ -12,6 +14,36 @@ where RawValue == UInt8 {
     var label: String { get }
     /// A short human meaning of this code.
     var meaning: String { get }
+    /// The Spanish label (`specs/events.md`, "etiqueta (es)"), accepted in exports.
+    var spanishLabel: String { get }
+    /// Other accepted spellings, by ``Swift/String/vocabularyKey`` (synonyms, short forms).
+    static var aliases: [String: Self] { get }
+    /// Values that mean different codes to different offices, by key, with the sentence that says
+    /// why they are refused (a mapping file must say what the agency means).
+    static var ambiguous: [String: String] { get }
+}
+
+extension VocabularyCode {
+    public static var aliases: [String: Self] { [:] }
+    public static var ambiguous: [String: String] { [:] }
+}
+
+/// Per-type lookup tables from ``Swift/String/vocabularyKey`` to code number, built once.
+private let keyTables = Mutex<[ObjectIdentifier: [String: UInt8]]>([:])
+
+extension VocabularyCode {
+    /// Every accepted spelling of every code, by key: machine labels, Spanish labels, aliases.
+    static var keyTable: [String: UInt8] {
+        if let table = keyTables.withLock({ $0[ObjectIdentifier(Self.self)] }) { return table }
+        var table: [String: UInt8] = [:]
+        for (key, code) in aliases { table[key] = code.rawValue }
+        for code in allCases {
+            table[code.spanishLabel.vocabularyKey] = code.rawValue
+            table[code.label.vocabularyKey] = code.rawValue
+        }
+        keyTables.withLock { $0[ObjectIdentifier(Self.self)] = table }
+        return table
+    }
 }
 
 extension VocabularyCode {
@@ -44,7 +76,24 @@ extension VocabularyCode {
             lowered.map { ($0 == "-" || $0 == " ") ? "_" : $0 }
         )
         if let code = allCases.first(where: { $0.label == normalised }) { return code }
+        // Spanish labels, aliases, any case, accents or punctuation.
+        let key = trimmed.vocabularyKey
+        if let advice = ambiguous[key] { throw .ambiguous(attribute: attributeName, label: String(trimmed.prefix(40)), advice: advice) }
+        if let raw = keyTable[key], let code = Self(rawValue: raw) { return code }
         throw .unknownLabel(attribute: attributeName, label: String(trimmed.prefix(40)))
+    }
+
+    /// The closest accepted spelling to `text` (edit distance on keys, at most a third of its
+    /// length), for "did you mean" hints; nil when nothing is close.
+    public static func suggestion(for text: String) -> String? {
+        let key = text.vocabularyKey
+        guard !key.isEmpty else { return nil }
+        var best: (distance: Int, code: Self)?
+        for (candidate, raw) in keyTable {
+            let d = editDistance(key, candidate)
+            if d <= max(1, key.count / 3), best == nil || d < best!.distance, let code = Self(rawValue: raw) { best = (d, code) }
+        }
+        return best.map { "\($0.code.label) (\($0.code.spanishLabel))" }
     }
 }
 
@@ -54,13 +103,32 @@ public enum VocabularyError: Error, Equatable, Sendable, CustomStringConvertible
     case codeOutOfRange(attribute: String, value: Int)
     /// A label that is not a code of this attribute.
     case unknownLabel(attribute: String, label: String)
+    /// A value that means different codes to different offices (e.g. `M`); `advice` says what to do.
+    case ambiguous(attribute: String, label: String, advice: String)
 
     public var description: String {
         switch self {
         case let .codeOutOfRange(attribute, value): "\(value) is not a valid \(attribute) code"
         case let .unknownLabel(attribute, label): "'\(label)' is not a valid \(attribute) label"
+        case let .ambiguous(_, _, advice): advice
         }
     }
+}
+
+/// Levenshtein distance between two short strings (for suggestions).
+func editDistance(_ a: String, _ b: String) -> Int {
+    let x = Array(a.utf8), y = Array(b.utf8)
+    if x.isEmpty { return y.count }
+    if y.isEmpty { return x.count }
+    var previous = Array(0...y.count), current = previous
+    for i in 1...x.count {
+        current[0] = i
+        for j in 1...y.count {
+            current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+        }
+        swap(&previous, &current)
+    }
+    return previous[y.count]
 }
 
 extension String {

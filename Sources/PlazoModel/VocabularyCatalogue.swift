@@ -4,7 +4,7 @@ public enum VocabularyCatalogue {
     /// One code list: the attribute name and its (number, label, meaning) rows.
     public struct CodeList: Sendable {
         public let attribute: String
-        public let rows: [(code: UInt8, label: String, meaning: String)]
+        public let rows: [(code: UInt8, label: String, meaning: String, spanish: String)]
     }
 
     /// Every code list of the vocabulary, in the order of `specs/events.md`.
@@ -15,13 +15,13 @@ public enum VocabularyCatalogue {
     ]
 
     static func list<C: VocabularyCode>(_ type: C.Type) -> CodeList {
-        CodeList(attribute: C.attributeName, rows: C.allCases.map { ($0.rawValue, $0.label, $0.meaning) })
+        CodeList(attribute: C.attributeName, rows: C.allCases.map { ($0.rawValue, $0.label, $0.meaning, $0.spanishLabel) })
     }
 
-    /// A code list as a Markdown table (`| code | label | meaning |`).
+    /// A code list as a Markdown table (`| code | label | meaning | etiqueta (es) |`).
     public static func markdown(_ list: CodeList) -> String {
-        var out = "| code | label | meaning |\n|---:|---|---|\n"
-        for row in list.rows { out += "| \(row.code) | `\(row.label)` | \(row.meaning) |\n" }
+        var out = "| code | label | meaning | etiqueta (es) |\n|---:|---|---|---|\n"
+        for row in list.rows { out += "| \(row.code) | `\(row.label)` | \(row.meaning) | \(row.spanish) |\n" }
         return out
     }
 }

@@ -1,3 +1,4 @@
+import PlazoRandom
 import PlazoSodium
 
 /// Where the raw bits come from. Internal on purpose: outside this module the only way to obtain
@@ -24,31 +25,14 @@ struct LibsodiumEntropy: EntropySource {
     }
 }
 
-/// xoshiro256** seeded through SplitMix64: fast and statistically strong, **not** cryptographic.
-/// For reproducible tests only.
+/// xoshiro256** seeded through SplitMix64 (``Xoshiro256`` from `PlazoRandom`): fast and
+/// statistically strong, **not** cryptographic. For reproducible tests only.
 struct SeededTestingEntropy: EntropySource {
-    private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+    private var generator: Xoshiro256
 
-    init(seed: UInt64) {
-        var x = seed
-        func splitMix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
-    }
+    init(seed: UInt64) { generator = Xoshiro256(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
-        let t = s1 << 17
-        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
-        s2 ^= t
-        s3 = s3 << 45 | s3 >> 19
-        return result
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) {
         var offset = 0

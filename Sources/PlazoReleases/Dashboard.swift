@@ -102,7 +102,7 @@ public enum Dashboard {
         var wanted: [Int?] = []  // code index per breakdown dimension, nil = all
         for d in info.breakdown {
             if let label = filter[d] {
-                guard let i = d.codes.firstIndex(of: label) else { throw .invalidQuery("\"\(label)\" is not a \(d.rawValue) code") }
+                guard let i = d.codes.firstIndex(of: label) else { throw .invalidQuery("\"\(label)\" is not a code of \(d.rawValue)") }
                 wanted.append(i)
             } else {
                 wanted.append(nil)

@@ -2,7 +2,8 @@ import Foundation
 import PlazoModel
 
 /// Researcher downloads of a stored release: CSV tables, a data dictionary, and the whole release
-/// as a Frictionless Data Package (`datapackage.json` + CSVs), in memory or as one tar archive.
+/// as a Frictionless Data Package (`datapackage.json` + CSVs), in memory; ``ReleaseArchive`` packs
+/// it as one zip (the default) or tar archive.
 ///
 /// Layout of the package (`docs/researcher-guide.md`):
 /// ```
@@ -175,40 +176,6 @@ public enum ReleaseExport {
         return [("datapackage.json", json), ("README.md", dataDictionary(release))] + files
     }
 
-    /// A POSIX ustar archive of `files` (regular files, mode 0644, fixed mtime = the release time
-    /// when given, else 0), for serving a Data Package as one download (`tar -xf` reads it).
-    public static func tar(_ files: [(path: String, bytes: [UInt8])], modified: Date? = nil) -> [UInt8] {
-        var out: [UInt8] = []
-        let mtime = Int(modified?.timeIntervalSince1970 ?? 0)
-        for file in files {
-            var h = [UInt8](repeating: 0, count: 512)
-            func put(_ text: String, _ at: Int, _ len: Int) {
-                for (i, b) in text.utf8.prefix(len).enumerated() { h[at + i] = b }
-            }
-            func octal(_ v: Int, _ at: Int, _ len: Int) { put(String(String(v, radix: 8).suffix(len - 1)).leftPad(len - 1), at, len - 1) }
-            put(file.path, 0, 100)
-            octal(0o644, 100, 8)
-            octal(0, 108, 8)
-            octal(0, 116, 8)
-            octal(file.bytes.count, 124, 12)
-            octal(mtime, 136, 12)
-            put("        ", 148, 8)
-            h[156] = UInt8(ascii: "0")
-            put("ustar", 257, 6)
-            put("00", 263, 2)
-            let sum = h.reduce(0) { $0 + Int($1) }
-            put(String(String(sum, radix: 8)).leftPad(6), 148, 6)
-            h[154] = 0
-            h[155] = UInt8(ascii: " ")
-            out += h
-            out += file.bytes
-            let pad = (512 - file.bytes.count % 512) % 512
-            out += [UInt8](repeating: 0, count: pad)
-        }
-        out += [UInt8](repeating: 0, count: 1024)
-        return out
-    }
-
     /// The release as JSON for API clients: metadata and, per table, every cell's count with its
     /// interval and every estimate with its interval (absent when NaN). Large for fine
     /// breakdowns. Names are snake_case (``PlazoJSON``, `snakeCase`): the view converts the
@@ -251,8 +218,4 @@ struct ReleaseJSON: Encodable {
             return Table(info: info, cells: cells, estimates: ests)
         }
     }
-}
-
-extension String {
-    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 }

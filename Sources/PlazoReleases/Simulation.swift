@@ -1,7 +1,9 @@
 import Foundation
 import PlazoPrivacy
+import PlazoRandom
 
-/// xoshiro256** seeded through SplitMix64: the generator of the interval simulations.
+/// xoshiro256** seeded through SplitMix64 (``Xoshiro256`` in `PlazoRandom`, whose tests pin its
+/// output): the generator of the interval simulations.
 ///
 /// The simulations re-draw noise from the **known, public** noise distribution around the already
 /// published noisy counts; they read no data, so their randomness needs no secrecy (it is
@@ -9,31 +11,11 @@ import PlazoPrivacy
 /// (drawn from libsodium's CSPRNG when the release is created), and pooled dashboard views derive
 /// their seed deterministically from the release's seed and the query.
 struct SimulationRNG {
-    private var s: (UInt64, UInt64, UInt64, UInt64)
+    private var generator: Xoshiro256
 
-    init(seed: UInt64) {
-        var x = seed
-        func splitmix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s = (splitmix(), splitmix(), splitmix(), splitmix())
-    }
+    init(seed: UInt64) { generator = Xoshiro256(seed: seed) }
 
-    @inline(__always) mutating func next() -> UInt64 {
-        let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
-        let t = s.1 << 17
-        s.2 ^= s.0
-        s.3 ^= s.1
-        s.1 ^= s.2
-        s.0 ^= s.3
-        s.2 ^= t
-        s.3 = (s.3 << 45) | (s.3 >> 19)
-        return result
-    }
+    @inline(__always) mutating func next() -> UInt64 { generator.next() }
 }
 
 /// Walker's alias table over the integer noise distribution truncated to [−M, M] (the mass beyond

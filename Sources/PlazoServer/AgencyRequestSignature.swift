@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import PlazoModel
 import PlazoSodium
 import PlazoStore
 import PlazoWire

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PlazoIngest
+import PlazoModel
 import PlazoSodium
 import PlazoStore
 import PlazoWire

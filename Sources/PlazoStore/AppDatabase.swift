@@ -20,17 +20,73 @@ public final class AppDatabase: Sendable {
     /// Wraps an open writer and migrates it to the current schema.
     public init(_ writer: any DatabaseWriter) throws(StoreError) {
         self.writer = writer
+        // A store written by a newer Plazo has migrations this binary does not know: refuse it
+        // rather than run on a schema it cannot read.
+        let superseded: Bool
+        do { superseded = try writer.read { db in try Self.migrator.hasBeenSuperseded(db) } } catch {
+            throw .migrationFailed(String(describing: error))
+        }
+        if superseded { throw .newerSchema }
         do { try Self.migrator.migrate(writer) } catch { throw .migrationFailed(String(describing: error)) }
     }
 
     /// Opens (creating if needed) the database file at `path` as a WAL-mode `DatabasePool`, and
     /// migrates it.
+    ///
+    /// The file holds token hashes, the agency registry and the ledger, so it is created with mode
+    /// 0600 whatever the process umask, and an existing file (and its `-wal` and `-shm`) readable by
+    /// others is narrowed to 0600. SQLite creates the WAL and shared-memory files with the main
+    /// file's permissions, so they are 0600 too.
     public static func open(path: String) throws(StoreError) -> AppDatabase {
+        try secureFileModes(path)
         let pool: DatabasePool
         do { pool = try DatabasePool(path: path, configuration: makeConfiguration()) } catch {
             throw .openFailed(path: path, String(describing: error))
         }
         return try AppDatabase(pool)
+    }
+
+    /// Creates the database file with mode 0600 if it does not exist, and narrows an existing one
+    /// and its WAL and shared-memory files to 0600.
+    static func secureFileModes(_ path: String) throws(StoreError) {
+        if !FileManager.default.fileExists(atPath: path) {
+            let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd >= 0 { close(fd) } else if errno != EEXIST {
+                throw .openFailed(path: path, String(cString: strerror(errno)))
+            }
+        }
+        for file in [path, path + "-wal", path + "-shm"] {
+            var info = stat()
+            if stat(file, &info) == 0, info.st_mode & 0o077 != 0 { _ = chmod(file, 0o600) }
+        }
+    }
+
+    /// A consistent copy of the whole database at `destination` (which must not exist), taken
+    /// online with SQLite's backup API while other connections keep writing: the copy is the state
+    /// of one moment, committed transactions only. The copy is created with mode 0600.
+    public func backup(to destination: String) throws(StoreError) {
+        if FileManager.default.fileExists(atPath: destination) {
+            throw .openFailed(path: destination, "the backup file exists already; choose a new name")
+        }
+        do {
+            try Self.secureFileModes(destination)
+            let copy = try DatabaseQueue(path: destination, configuration: Self.makeConfiguration())
+            try writer.backup(to: copy)
+            try copy.writeWithoutTransaction { db in
+                // One self-contained file: no -wal beside it.
+                try db.execute(sql: "PRAGMA journal_mode = DELETE")
+            }
+            try copy.close()
+        } catch {
+            throw .database("backup to \(destination) failed: \(error)")
+        }
+    }
+
+    /// SQLite's own check of the file: "ok", or the first problems it finds.
+    public func integrityCheck() throws(StoreError) -> [String] {
+        do { return try writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") } } catch {
+            throw .database(String(describing: error))
+        }
     }
 
     /// A fresh private in-memory database (tests, dry runs). Nothing survives the object.
@@ -98,6 +154,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case migrationFailed(String)
     /// Any other SQLite error.
     case database(String)
+    /// The store was written by a newer version of Plazo (it has migrations this one lacks).
+    case newerSchema
 
     /// A human-readable form.
     public var description: String {
@@ -105,6 +163,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .openFailed(path, why): "cannot open database \(path): \(why)"
         case let .migrationFailed(why): "database migration failed: \(why)"
         case let .database(why): "database error: \(why)"
+        case .newerSchema:
+            "this store was written by a newer version of Plazo (its schema has steps this version does not know); run that version, or restore a backup taken with this one"
         }
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import PlazoCases
 import PlazoModel
 import PlazoWire
 

@@ -1,5 +1,6 @@
 import Foundation
 import PlazoModel
+import PlazoRandom
 
 /// A synthetic agency of the jurisdiction.
 public struct SynthAgency: Sendable, Hashable, Codable {
@@ -409,10 +410,6 @@ struct CaseHistory {
     }
 }
 
-extension String {
-    func leftPadded(to n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
-}
-
 extension Double {
     func clamped(_ lo: Double, _ hi: Double) -> Double { Swift.min(hi, Swift.max(lo, self)) }
 }
@@ -432,38 +429,9 @@ extension VocabularyCode {
     static func label(raw: UInt8) -> String { Self(rawValue: raw)?.label ?? String(raw) }
 }
 
-/// xoshiro256** (Blackman & Vigna): a fast deterministic generator for synthetic data. Never used
-/// for keys or privacy noise, which come from libsodium.
-public struct Xoshiro256: Sendable {
-    var s: (UInt64, UInt64, UInt64, UInt64)
-
-    public init(seed: UInt64) {
-        var x = seed
-        func splitmix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s = (splitmix(), splitmix(), splitmix(), splitmix())
-    }
-
-    public mutating func next() -> UInt64 {
-        let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
-        let t = s.1 << 17
-        s.2 ^= s.0
-        s.3 ^= s.1
-        s.1 ^= s.2
-        s.0 ^= s.3
-        s.2 ^= t
-        s.3 = s.3 << 45 | s.3 >> 19
-        return result
-    }
-
-    /// Uniform in [0, 1).
-    public mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
-
+/// Synthetic data draws from the shared deterministic generator (``Xoshiro256`` in `PlazoRandom`):
+/// the same seed gives the same jurisdiction. Never used for keys or privacy noise.
+extension Xoshiro256 {
     /// A log-normally distributed delay in whole days (at least 1) with the given median.
     mutating func lognormalDays(median: Double, spread: Double) -> Int {
         // Box–Muller.

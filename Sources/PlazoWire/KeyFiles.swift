@@ -1,4 +1,5 @@
 import Foundation
+import PlazoModel
 import PlazoSodium
 
 /// An 8-byte key id: the first 8 bytes of BLAKE2b-256 of the public key (for the linkage key,
@@ -89,6 +90,8 @@ public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
     case keyIDMismatch(path: String)
     case alreadyExists(path: String)
     case writeFailed(path: String, reason: String)
+    /// A secret key file that group or others may read (mode shown in octal).
+    case permissionsTooOpen(path: String, mode: Int)
 
     public var description: String {
         switch self {
@@ -100,6 +103,9 @@ public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .keyIDMismatch(path): "key file \(path) is corrupt: its key-id does not match its key"
         case let .alreadyExists(path): "\(path) already exists; refusing to overwrite a key"
         case let .writeFailed(path, reason): "cannot write key file \(path): \(reason)"
+        case let .permissionsTooOpen(path, mode):
+            "permissions \(String(format: "%04o", mode)) for secret key file '\(path)' are too open: a secret key must not be "
+                + "accessible by group or others. It is not used. Run: chmod 600 '\(path)'"
         }
     }
 }
@@ -160,7 +166,9 @@ public struct KeyFile: Sendable {
         return file
     }
 
-    /// Reads a key file and checks it is of the `expected` kind.
+    /// Reads a key file and checks it is of the `expected` kind. A secret key file that group or
+    /// others can read or write is refused, as ssh refuses such a private key: whoever else could
+    /// read it could open every batch or sign in the agency's name.
     public static func read(_ path: String, expecting expected: KeyKind) throws(KeyFileError) -> KeyFile {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
@@ -168,6 +176,12 @@ public struct KeyFile: Sendable {
         }
         let file = try parse(text, path: path)
         guard file.kind == expected else { throw .wrongKind(path: path, expected: expected, found: file.kind.rawValue) }
+        if file.kind.isSecret {
+            var info = stat()
+            if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+                throw .permissionsTooOpen(path: path, mode: Int(info.st_mode & 0o7777))
+            }
+        }
         return file
     }
 
@@ -236,42 +250,5 @@ public struct KeyFile: Sendable {
         var seed = key.withUnsafeBytes { Array($0) }
         defer { for i in seed.indices { seed[i] = 0 } }
         return try SigningKeyPair.derive(seed: seed)
-    }
-}
-
-/// Lowercase hexadecimal encoding.
-public enum Hex {
-    /// Lowercase hex of `bytes`.
-    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Decodes hex (either case, no separators); nil if malformed.
-    public static func decode(_ text: String) -> [UInt8]? {
-        let u = Array(text.utf8)
-        guard u.count % 2 == 0 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(u.count / 2)
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: c - 0x30
-            case 0x61...0x66: c - 0x61 + 10
-            case 0x41...0x46: c - 0x41 + 10
-            default: nil
-            }
-        }
-        var i = 0
-        while i < u.count {
-            guard let hi = nibble(u[i]), let lo = nibble(u[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-            i += 2
-        }
-        return out
     }
 }

@@ -80,7 +80,7 @@ struct ExportTests {
             A-1,report_received,2024-31-02,,,,,,
             A-2,report_received,1999-12-31,,,,,,
             A-3,report_received,2025-06-03,,,,,,
-            A-4,report_received,2024-01-01,,grooming,,,,
+            A-4,report_received,2024-01-01,,phishing,,,,
             A-5,report_received,2024-01-01,,,18,,,
             A-6,report_received,2024-01-01,,,,33,,
             A-7,arrested,2024-01-01,,,,,,

@@ -1,6 +1,7 @@
 import Foundation
 import PlazoCases
 import PlazoModel
+import PlazoRandom
 import Testing
 
 /// Throughput and memory of ``CaseIndex`` at scale. Off by default (it needs release mode and a

@@ -1,6 +1,7 @@
 import Foundation
 import PlazoCases
 import PlazoModel
+import PlazoRandom
 import Testing
 
 @Suite("case state rules")

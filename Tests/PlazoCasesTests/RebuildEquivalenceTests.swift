@@ -1,5 +1,6 @@
 import PlazoCases
 import PlazoModel
+import PlazoRandom
 import Testing
 
 /// The log is the truth: state built incrementally, in any order, with duplicates and voids on

@@ -49,7 +49,7 @@ import Testing
             #expect(rows == r.tables[t].noisyCounts.count)
         }
         // The tar archive: 512-byte blocks, the first header names the first file.
-        let tar = ReleaseExport.tar(files)
+        let tar = try ReleaseArchive.tar(files)
         #expect(tar.count % 512 == 0)
         #expect(String(decoding: tar[0..<16], as: UTF8.self) == "datapackage.json")
         // The API view of the release: every key snake_case (the stored metadata keeps its names).

@@ -1,21 +1,15 @@
 import Foundation
 import PlazoCases
 import PlazoModel
+import PlazoRandom
 @testable import PlazoReleases
 
-/// A small deterministic generator (SplitMix64) for synthetic case summaries.
-struct TestRNG {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The shared seeded generator (SplitMix64) with the draws the synthetic summaries need.
+typealias TestRNG = SplitMix64
+
+extension SplitMix64 {
+    init(_ seed: UInt64) { self.init(seed: seed) }
     mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func unit() -> Double { Double(next() >> 11) / 9_007_199_254_740_992.0 }
     /// Exponential waiting time in days with the given mean.
     mutating func days(mean: Double) -> Int { Int(-log(1 - unit()) * mean) }
 }

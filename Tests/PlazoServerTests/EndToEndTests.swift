@@ -224,6 +224,18 @@ struct EndToEndTests {
         // On the stopped service, the CLI's release replays the log too, with the retired key for the first batch.
         let release = try PlazoProcess.run(["release", "create", "--spec", "spec.json"], in: dir)
         #expect(release.status == 0, "\(release.err)")
+        // plazo release export: a deflated zip by default, with the package at its root; tar on request.
+        let zipped = try PlazoProcess.run(["release", "export", "1"], in: dir)
+        #expect(zipped.status == 0, "\(zipped.err)")
+        let zip = try #require(FileManager.default.contents(atPath: dir + "/plazo-release-1.zip"))
+        let entries = try unzip(Array(zip))
+        #expect(entries["datapackage.json"]?.deflated == true)
+        #expect(entries["README.md"] != nil)
+        let tarred = try PlazoProcess.run(["release", "export", "1", "--format", "tar"], in: dir)
+        #expect(tarred.status == 0, "\(tarred.err)")
+        let tar = untar(Array(try #require(FileManager.default.contents(atPath: dir + "/plazo-release-1.tar"))))
+        #expect(Set(tar.keys) == Set(entries.keys.map { "plazo-release-1/\($0)" }))
+        #expect(try PlazoProcess.run(["release", "export", "1", "--format", "tar", "--out", "x.zip"], in: dir).status != 0)
     }
 
     /// keys, register, seal, submit, receipt, replay, rebuild — the README's agency path.
@@ -254,7 +266,26 @@ struct EndToEndTests {
         #expect(FileManager.default.fileExists(atPath: dir + "/outbox/police-export-0001.plzb.receipt"))
         let again = try submit()
         #expect(again.status == 0)
-        #expect(again.err.contains("already accepted"))
+        #expect(again.err.contains("already held"), "\(again.err)")
+        // The agency fetches its receipt again (a signed request) and checks it offline.
+        let fetched = try PlazoProcess.run(
+            ["receipt", "fetch", "outbox/police-export-0001.plzb", "--server", server.url, "--agency-id", "1",
+             "--signing-key", "police/agency-signing.secret", "--service-key", "keys/service-signing.public"], in: dir)
+        #expect(fetched.status == 0, "\(fetched.err)")
+        #expect(fetched.out.contains("signature verified; names exactly the bytes"))
+        let verified = try PlazoProcess.run(["receipt", "verify", "outbox/police-export-0001.plzb.receipt", "--service-key", "keys/service-signing.public"], in: dir)
+        #expect(verified.status == 0 && verified.out.contains("names exactly the bytes"), "\(verified.out)\(verified.err)")
+        var tampered = try Data(contentsOf: URL(fileURLWithPath: dir + "/outbox/police-export-0001.plzb.receipt"))
+        tampered[75] ^= 1
+        try tampered.write(to: URL(fileURLWithPath: dir + "/tampered.receipt"))
+        let bad = try PlazoProcess.run(
+            ["receipt", "verify", "tampered.receipt", "--service-key", "keys/service-signing.public", "--batch", "outbox/police-export-0001.plzb"], in: dir)
+        #expect(bad.status == 1 && bad.out.contains("NOT VALID"))
+        // A service that is not there is named as such, not as a "connection reset".
+        let nobody = try PlazoProcess.run(
+            ["submit", "--server", "http://127.0.0.1:9", "--service-key", "keys/service-signing.public", "--plain", "--attempts", "1",
+             "outbox/police-export-0001.plzb"], in: dir)
+        #expect(nobody.status == 1 && nobody.err.contains("connection refused"), "\(nobody.err)")
         let rebuild = try PlazoProcess.run(["rebuild"], in: dir)
         #expect(rebuild.status == 0, "\(rebuild.out)")
         #expect(rebuild.out.contains("OK"))
@@ -268,6 +299,97 @@ struct EndToEndTests {
         let refused = try PlazoProcess.run(["submit", "--server", server.url, "--service-key", "keys/service-signing.public", "--plain", "outbox2/police-export-0001.plzb"], in: dir)
         #expect(refused.status == 1)
         #expect(refused.err.contains("revoked_signing_key"))
+    }
+
+    /// A backup taken while batches stream in, restored with its escrowed keys onto a fresh
+    /// directory, starts, holds every batch it holds verified, answers a replay with the very
+    /// receipt the agency got, and has the same ledger and releases.
+    @Test("backup under load, keys escrow and restore onto a fresh directory")
+    func backupAndRestore() async throws {
+        let dir = try workspace()
+        #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "agency", "--out", "agency"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["agencies", "add", "--name", "Fiscalía", "--type", "state_prosecutor", "--public-key", "agency/agency-signing.public"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "test", "--reason", "backup test"], in: dir).status == 0)
+        // The store and its WAL are private to the service's user.
+        for file in ["plazo.sqlite", "plazo.sqlite-wal"] where FileManager.default.fileExists(atPath: dir + "/" + file) {
+            let mode = (try FileManager.default.attributesOfItem(atPath: dir + "/" + file)[.posixPermissions] as? Int) ?? 0
+            #expect(mode & 0o077 == 0, "\(file) has mode \(String(mode, radix: 8))")
+        }
+        let signer = try KeyFile.read(dir + "/agency/agency-signing.secret", expecting: .agencySigningSecret).signingKeyPair()
+        let service = try KeyFile.read(dir + "/keys/service-box.public", expecting: .serviceBoxPublic).boxPublicKey()
+        try FileManager.default.createDirectory(atPath: dir + "/outbox", withIntermediateDirectories: true)
+        var files: [String] = []
+        let now = Int64(Date().timeIntervalSince1970)
+        for b in 0..<60 {
+            let events = (0..<2000).map { i in
+                CaseEvent(
+                    pseudonym: CasePseudonym(low: UInt64(b * 2000 + i), high: 9), type: .reportReceived,
+                    day: Day(year: 2024, month: 1, day: 1)!.adding(days: i % 300), agencyType: .stateProsecutor)
+            }
+            let path = dir + "/outbox/batch-\(b).plzb"
+            try Data(try BatchSealer.seal(events: events, agencyID: 1, batchID: BatchID.random(), createdAt: now, signer: signer, service: service))
+                .write(to: URL(fileURLWithPath: path))
+            files.append(path)
+        }
+        let server = try ServerProcess(directory: dir)
+        let submit = Process()
+        submit.executableURL = URL(fileURLWithPath: PlazoProcess.binary)
+        submit.arguments = ["submit", "--server", server.url, "--service-key", "keys/service-signing.public", "--plain"] + files
+        submit.currentDirectoryURL = URL(fileURLWithPath: dir)
+        submit.standardOutput = FileHandle.nullDevice
+        submit.standardError = FileHandle.nullDevice
+        try submit.run()
+        // Back up once some batches are in, while the rest stream.
+        var stored = 0
+        let deadline = Date().addingTimeInterval(120)
+        repeat {
+            try await Task.sleep(for: .milliseconds(5))
+            let observer = try DatabaseQueue(path: dir + "/plazo.sqlite")
+            stored = try await observer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM batch") ?? 0 }
+            try observer.close()
+        } while stored < 10 && Date() < deadline
+        let backup = try PlazoProcess.run(["backup", "--out", "copy.sqlite"], in: dir)
+        #expect(backup.status == 0, "\(backup.out)\(backup.err)")
+        #expect(backup.out.contains("OK: the copy is consistent"))
+        let copyMode = (try FileManager.default.attributesOfItem(atPath: dir + "/copy.sqlite")[.posixPermissions] as? Int) ?? 0
+        #expect(copyMode == 0o600)
+        while submit.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(submit.terminationStatus == 0)
+        server.stop()
+
+        // Keys escrow: an archive under a passphrase, restored into a fresh directory.
+        try Data("correct horse battery staple\n".utf8).write(to: URL(fileURLWithPath: dir + "/pass.txt"))
+        #expect(try PlazoProcess.run(["keys", "backup", "--dir", "keys", "--out", "keys.plzk", "--passphrase-file", "pass.txt"], in: dir).status == 0)
+        try Data("wrong passphrase here\n".utf8).write(to: URL(fileURLWithPath: dir + "/wrong.txt"))
+        let wrong = try PlazoProcess.run(["keys", "restore", "keys.plzk", "--dir", "fresh/keys", "--passphrase-file", "wrong.txt"], in: dir)
+        #expect(wrong.status != 0 && wrong.err.contains("wrong passphrase"))
+        #expect(try PlazoProcess.run(["keys", "restore", "keys.plzk", "--dir", "fresh/keys", "--passphrase-file", "pass.txt"], in: dir).status == 0)
+        for name in ["service-box.secret", "service-signing.secret"] {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/fresh/keys/" + name)) == Data(contentsOf: URL(fileURLWithPath: dir + "/keys/" + name)))
+        }
+        try FileManager.default.copyItem(atPath: dir + "/copy.sqlite", toPath: dir + "/fresh/plazo.sqlite")
+
+        // The restored service starts on the copy and answers a replay of a batch it holds with the
+        // receipt the agency saved when it was first accepted.
+        let restored = try ServerProcess(directory: dir + "/fresh")
+        defer { restored.stop() }
+        let copy = try DatabaseQueue(path: dir + "/fresh/plazo.sqlite")
+        let held = try await copy.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM batch") ?? 0 }
+        try copy.close()
+        #expect(held >= 10)
+        var request = URLRequest(url: URL(string: restored.url + "/v1/batches")!)
+        request.httpMethod = "POST"
+        request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try Data(contentsOf: URL(fileURLWithPath: files[0]))
+        let (body, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        let answer = try JSONSerialization.jsonObject(with: body) as? [String: Any]
+        let saved = try Data(contentsOf: URL(fileURLWithPath: files[0] + ".receipt"))
+        #expect((answer?["signed_receipt"] as? String).flatMap { Data(base64Encoded: $0) } == saved)
+        // The same ledger.
+        let ledger = { (d: String) in try PlazoProcess.run(["ledger", "list", "--json"], in: d).out }
+        #expect(try ledger(dir) == ledger(dir + "/fresh"))
     }
 
     /// kill -9 during a stream of submissions loses no acknowledged batch and leaves no

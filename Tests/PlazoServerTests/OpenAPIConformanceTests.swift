@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import PlazoModel
 import PlazoSodium
 import PlazoStore
 import PlazoWire

@@ -12,6 +12,7 @@ import PlazoStore
 import PlazoWire
 import Synchronization
 import Testing
+import ZIPFoundation
 
 @testable import PlazoServer
 
@@ -62,7 +63,7 @@ extension APIFixture {
     }
 }
 
-/// The entries of a ustar archive.
+/// The entries of a ustar archive (a name in the header's `prefix` field is joined with a `/`).
 func untar(_ bytes: [UInt8]) -> [String: [UInt8]] {
     var files: [String: [UInt8]] = [:]
     var offset = 0
@@ -70,34 +71,45 @@ func untar(_ bytes: [UInt8]) -> [String: [UInt8]] {
         let header = bytes[offset..<(offset + 512)]
         if header.allSatisfy({ $0 == 0 }) { break }
         let name = String(decoding: header.prefix(100).prefix { $0 != 0 }, as: UTF8.self)
+        let prefix = String(decoding: header.dropFirst(345).prefix(155).prefix { $0 != 0 }, as: UTF8.self)
         let sizeText = String(decoding: header.dropFirst(124).prefix(12).prefix { $0 != 0 && $0 != 32 }, as: UTF8.self)
         let size = Int(sizeText, radix: 8) ?? 0
-        files[name] = Array(bytes[(offset + 512)..<(offset + 512 + size)])
+        files[prefix.isEmpty ? name : prefix + "/" + name] = Array(bytes[(offset + 512)..<(offset + 512 + size)])
         offset += 512 + (size + 511) / 512 * 512
     }
     return files
 }
 
-/// The entries of a zip of stored (uncompressed) files, read from its central directory, with
-/// each entry's CRC-32 checked.
-func unzipStored(_ zip: [UInt8]) -> [String: [UInt8]] {
-    func u16(_ i: Int) -> Int { Int(zip[i]) | Int(zip[i + 1]) << 8 }
-    func u32(_ i: Int) -> Int { u16(i) | u16(i + 2) << 16 }
-    guard zip.count >= 22, u32(zip.count - 22) == 0x0605_4B50 else { return [:] }
-    let count = u16(zip.count - 12)
-    var at = u32(zip.count - 6)
-    var out: [String: [UInt8]] = [:]
-    for _ in 0..<count {
-        guard u32(at) == 0x0201_4B50, u16(at + 10) == 0 else { return [:] }
-        let crc = UInt32(u32(at + 16)), size = u32(at + 24), nameLength = u16(at + 28)
-        let extra = u16(at + 30), comment = u16(at + 32), local = u32(at + 42)
-        let name = String(decoding: zip[(at + 46)..<(at + 46 + nameLength)], as: UTF8.self)
-        let start = local + 30 + u16(local + 26) + u16(local + 28)
-        let bytes = Array(zip[start..<(start + size)])
-        if ZipArchive.crc32(bytes) == crc { out[name] = bytes }
-        at += 46 + nameLength + extra + comment
+/// The entries of a zip, read by ZIPFoundation (each entry's CRC-32 checked), with whether each
+/// was deflated.
+func unzip(_ zip: [UInt8]) throws -> [String: (bytes: [UInt8], deflated: Bool)] {
+    let archive = try Archive(data: Data(zip), accessMode: .read)
+    var out: [String: (bytes: [UInt8], deflated: Bool)] = [:]
+    for entry in archive {
+        var bytes: [UInt8] = []
+        _ = try archive.extract(entry) { bytes += $0 }
+        out[entry.path] = (bytes, entry.compressedSize < entry.uncompressedSize)
     }
     return out
+}
+
+/// The directories on `PATH` holding an executable `name`, in order.
+func executableOnPath(_ name: String) -> String? {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+}
+
+/// Runs `executable` with `arguments`; its exit status and standard output.
+func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    try p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
 /// A log handler that keeps every line with its metadata (to check what logs never contain).
@@ -182,50 +194,97 @@ struct ReleaseAPITests {
                     #expect(errorCode(response.body) == code, "\(uri)")
                 }
             }
+            // The default download: a deflated zip with the package at its root.
+            var defaultDownload: [UInt8] = []
             try await client.execute(uri: "/v1/releases/1/datapackage", method: .get, headers: researcher) { response in
                 #expect(response.status == .ok)
-                #expect(response.headers[.contentType] == "application/x-tar")
-                #expect(response.headers[.contentDisposition]?.contains("plazo-release-1.tar") == true)
-                let files = untar(Array(buffer: response.body))
-                let package = try #require(files["plazo-release-1/datapackage.json"])
-                let descriptor = try #require(try JSONSerialization.jsonObject(with: Data(package)) as? [String: Any])
+                #expect(response.headers[.contentType] == "application/zip")
+                #expect(response.headers[.contentDisposition]?.contains("plazo-release-1.zip") == true)
+                defaultDownload = Array(buffer: response.body)
+                let entries = try unzip(defaultDownload)
+                let package = try #require(entries["datapackage.json"], "datapackage.json at the root of the zip")
+                #expect(package.deflated)
+                let descriptor = try #require(try JSONSerialization.jsonObject(with: Data(package.bytes)) as? [String: Any])
                 let resources = try #require(descriptor["resources"] as? [[String: Any]])
                 #expect(resources.count == 14)
                 for resource in resources {
                     let path = try #require(resource["path"] as? String)
-                    #expect(files["plazo-release-1/\(path)"] != nil, "\(path)")
-                }
-                #expect(files["plazo-release-1/README.md"] != nil)
-            }
-            try await client.execute(uri: "/v1/releases/1/datapackage?format=zip", method: .get, headers: researcher) { response in
-                #expect(response.status == .ok)
-                #expect(response.headers[.contentType] == "application/zip")
-                let zip = Array(buffer: response.body)
-                let entries = unzipStored(zip)
-                let package = try #require(entries["datapackage.json"], "datapackage.json at the root of the zip")
-                let descriptor = try #require(try JSONSerialization.jsonObject(with: Data(package)) as? [String: Any])
-                for resource in descriptor["resources"] as? [[String: Any]] ?? [] {
-                    let path = try #require(resource["path"] as? String)
                     #expect(entries[path] != nil, "\(path)")
                 }
+                #expect(entries["README.md"] != nil)
+                #expect(entries.count == resources.count + 2)
                 // An independent reader agrees, where the machine has one.
                 if FileManager.default.isExecutableFile(atPath: "/usr/bin/unzip") {
                     let file = NSTemporaryDirectory() + "plazo-release-\(UUID().uuidString).zip"
-                    try Data(zip).write(to: URL(fileURLWithPath: file))
-                    let p = Process()
-                    p.executableURL = URL(fileURLWithPath: "/usr/bin/unzip")
-                    p.arguments = ["-tq", file]
-                    p.standardOutput = FileHandle.nullDevice
-                    try p.run()
-                    p.waitUntilExit()
-                    #expect(p.terminationStatus == 0, "unzip -t rejects the archive")
+                    try Data(defaultDownload).write(to: URL(fileURLWithPath: file))
+                    defer { try? FileManager.default.removeItem(atPath: file) }
+                    #expect(try run("/usr/bin/unzip", ["-tq", file]).status == 0, "unzip -t rejects the archive")
                 }
+            }
+            // The same bytes when asked for by name (the archive is deterministic).
+            try await client.execute(uri: "/v1/releases/1/datapackage?format=zip", method: .get, headers: researcher) { response in
+                #expect(response.status == .ok)
+                #expect(Array(buffer: response.body) == defaultDownload)
+            }
+            // Tar on request: one directory plazo-release-1/ holding the same files.
+            try await client.execute(uri: "/v1/releases/1/datapackage?format=tar", method: .get, headers: researcher) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/x-tar")
+                #expect(response.headers[.contentDisposition]?.contains("plazo-release-1.tar") == true)
+                let files = untar(Array(buffer: response.body))
+                let zipped = try unzip(defaultDownload)
+                #expect(Set(files.keys) == Set(zipped.keys.map { "plazo-release-1/\($0)" }))
+                for (path, entry) in zipped { #expect(files["plazo-release-1/\(path)"] == entry.bytes, "\(path)") }
             }
             try await client.execute(uri: "/v1/releases/1/datapackage?format=rar", method: .get, headers: researcher) { response in
                 #expect(response.status == .badRequest)
                 #expect(errorCode(response.body) == "bad_format")
             }
         }
+    }
+
+    @Test(
+        "frictionless validate (PyPI) finds the default Data Package download valid",
+        .enabled(if: executableOnPath("python3") != nil, "python3 is missing: frictionless (PyPI) cannot be installed, so the Data Package download is not validated")
+    )
+    func frictionlessValidatesTheDefaultDownload() async throws {
+        // The validator: .venv-frictionless/ at the package root, installed by the same script that
+        // scripts/test.sh runs first (it does nothing when the venv is already there).
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let ensure = try run("/bin/bash", [root.appendingPathComponent("scripts/ensure-frictionless.sh").path])
+        #expect(ensure.status == 0, "scripts/ensure-frictionless.sh could not install frictionless from PyPI")
+        let frictionless = try #require(ensure.output.split(separator: "\n").last.map(String.init))
+
+        let f = try APIFixture()
+        try f.setBudget("1")
+        try f.submitCases(200, chargeEvery: 3)
+        try f.submitCases(80, state: 9)
+        let steward = APIFixture.bearer(f.steward)
+        let researcher = APIFixture.bearer(f.researcher)
+        let download = try await f.app().test(.router) { client in
+            var download: [UInt8] = []
+            try await client.execute(uri: "/v1/releases", method: .post, headers: steward, body: ByteBuffer(bytes: jsonBody(APIFixture.spec()))) { response in
+                #expect(response.status == .created)
+            }
+            try await client.execute(uri: "/v1/releases/1/datapackage", method: .get, headers: researcher) { response in
+                #expect(response.status == .ok)
+                download = Array(buffer: response.body)
+            }
+            return download
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plazo-frictionless-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("plazo-release-1.zip")
+        try Data(download).write(to: file)
+        let result = try run(frictionless, ["validate", "--json", file.path])
+        #expect(result.status == 0, "frictionless validate rejects the download:\n\(result.output.prefix(4000))")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        #expect(report["valid"] as? Bool == true)
+        // Every resource of the package was validated (14 tables' CSVs), not an empty package.
+        let tasks = report["tasks"] as? [[String: Any]] ?? []
+        #expect(tasks.count == 14, "\(tasks.count) resources validated")
+        #expect(tasks.allSatisfy { $0["valid"] as? Bool == true })
     }
 
     @Test("a release that would exceed a cohort's budget is refused whole with 409 and leaves the ledger unchanged")

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import PlazoIngest
+import PlazoModel
 import PlazoSodium
 import PlazoStore
 import PlazoWire

@@ -264,3 +264,28 @@ struct BudgetLedgerDurabilityTests {
         #expect(try reopened.balance(for: q("2024Q2")).remainingUnits == 0)
     }
 }
+
+@Suite("Store files")
+struct StoreFileTests {
+    @Test("a store written by a newer version is refused with a sentence; files are created 0600")
+    func newerSchemaAndModes() throws {
+        let dir = NSTemporaryDirectory() + "plazo-store-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/plazo.sqlite"
+        let old = umask(0o022)
+        defer { umask(old) }
+        do {
+            let db = try AppDatabase.open(path: path)
+            try db.writer.write { db in
+                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('2099-12-from-the-future')")
+            }
+        }
+        for file in [path, path + "-wal"] where FileManager.default.fileExists(atPath: file) {
+            let mode = (try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int) ?? 0
+            #expect(mode == 0o600, "\(file): \(String(mode, radix: 8))")
+        }
+        #expect(throws: StoreError.newerSchema) { _ = try AppDatabase.open(path: path) }
+        #expect(StoreError.newerSchema.description.contains("newer version of Plazo"))
+    }
+}

@@ -104,3 +104,26 @@ struct ReceiptTests {
         #expect(throws: ReceiptError.wrongServiceKey) { try r.verify(serviceKey: other.publicKey) }
     }
 }
+
+@Suite("Secret key file permissions")
+struct KeyFilePermissionTests {
+    @Test("a secret key file readable by group or others is refused with the chmod to run; 0600 is used")
+    func openSecretRefused() throws {
+        let dir = NSTemporaryDirectory() + "plazo-perm-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let seed = [UInt8](repeating: 9, count: 32)
+        let pair = try SigningKeyPair.derive(seed: seed)
+        let path = dir + "/agency-signing.secret"
+        try KeyFile(kind: .agencySigningSecret, keyID: KeyID.of(pair.publicKey), created: "now", key: SecretBytes(copying: seed)).write(to: path)
+        _ = try KeyFile.read(path, expecting: .agencySigningSecret)
+        chmod(path, 0o644)
+        do {
+            _ = try KeyFile.read(path, expecting: .agencySigningSecret)
+            Issue.record("a 0644 secret key was used")
+        } catch {
+            #expect(error == .permissionsTooOpen(path: path, mode: 0o644))
+            #expect(error.description.contains("chmod 600 '\(path)'") && error.description.contains("0644"))
+        }
+    }
+}
