@@ -22,11 +22,11 @@ var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
-    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.30.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.0"),
-    // Named directly because PlazoServer and PlazoCLI import their modules (NIOCore, HTTPTypes);
+    // Named directly because PlazoServer and PlazoCLI import their modules (NIOCore, NIOPosix, HTTPTypes);
     // Hummingbird brings the same versions.
     .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
@@ -100,6 +100,7 @@ var targets: [Target] = [
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ],
         swiftSettings: strict

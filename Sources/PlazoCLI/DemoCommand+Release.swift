@@ -34,7 +34,7 @@ extension DemoCommand {
                 TableRequest(table: .attrition, breakdown: [.offence], rho: "1/50"),
             ]
         )
-        let specData = try JSONEncoder.demoPretty.encode(spec)
+        let specData = try PlazoJSON.encoder(pretty: true, snakeCase: true).encode(spec)
         try specData.write(to: root.appendingPathComponent("quarterly-release.json"))
         say("== 7. quarterly release: cutoff \(cutoff.iso), cohorts \(cohorts.first!) … \(cohorts.last!), \(spec.tables.count) tables")
         let started = Date()
@@ -85,10 +85,3 @@ extension Quarter {
     var previous: Quarter { quarter == 1 ? Quarter(year: year - 1, quarter: 4)! : Quarter(year: year, quarter: quarter - 1)! }
 }
 
-extension JSONEncoder {
-    static var demoPretty: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return e
-    }
-}

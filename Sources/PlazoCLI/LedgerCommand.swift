@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlazoModel
 import PlazoPrivacy
 import PlazoStore
 
@@ -21,11 +22,9 @@ struct LedgerCommand: ParsableCommand {
         }
     }
 
+    /// The `--json` form of ledger values: snake_case, like the API (``PlazoJSON``).
     static func json<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        try PlazoJSON.text(value, snakeCase: true)
     }
 
     static func timestamp(_ date: Date) -> String {

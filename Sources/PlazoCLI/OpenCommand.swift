@@ -48,51 +48,99 @@ struct OpenCommand: ParsableCommand {
             throw ExitCode.failure
         }
         let h = opened.header
-        printLine([
-            "kind": "header", "version": Int(h.version), "agency_id": Int(h.agencyID), "batch_id": h.batchID.hex,
-            "signing_key_id": h.signingKeyID.hex, "service_key_id": h.serviceKeyID.hex, "created_at": Int(h.createdAt),
-            "record_count": Int(h.recordCount), "accepted": opened.events.count, "rejected": opened.rejected.count,
-        ])
+        try printLine(OpenedHeader(
+            version: Int(h.version), agencyID: h.agencyID, batchID: h.batchID.hex, signingKeyID: h.signingKeyID.hex,
+            serviceKeyID: h.serviceKeyID.hex, createdAt: h.createdAt, recordCount: Int(h.recordCount), accepted: opened.events.count,
+            rejected: opened.rejected.count))
         // Records in batch order, valid and rejected interleaved by index.
         var rejected = opened.rejected.makeIterator()
         var nextRejected = rejected.next()
         var index = 0
         for event in opened.events {
             while let r = nextRejected, r.index == index {
-                printLine(["kind": "rejected", "index": r.index, "reason": r.error.code, "message": r.error.description])
+                try printLine(OpenedLine(kind: "rejected", index: r.index, reason: r.error.code, message: r.error.description))
                 nextRejected = rejected.next()
                 index += 1
             }
-            printLine(Self.json(event, index: index))
+            try printLine(Self.json(event, index: index))
             index += 1
         }
         while let r = nextRejected {
-            printLine(["kind": "rejected", "index": r.index, "reason": r.error.code, "message": r.error.description])
+            try printLine(OpenedLine(kind: "rejected", index: r.index, reason: r.error.code, message: r.error.description))
             nextRejected = rejected.next()
         }
     }
 
-    static func json(_ e: CaseEvent, index: Int) -> [String: Any] {
-        var o: [String: Any] = [
-            "kind": "record", "index": index, "case": e.pseudonym.hex, "event": e.type.label, "day": e.day.iso,
-            "offence_category": e.attributes.offence.label, "victim_age_band": e.attributes.ageBand.label,
-            "victim_sex": e.attributes.sex.label, "state": e.attributes.state.label,
-            "report_channel": e.attributes.channel.label, "agency_type": e.agencyType.label,
-        ]
+    static func json(_ e: CaseEvent, index: Int) -> OpenedLine {
+        var o = OpenedLine(kind: "record", index: index)
+        o.case = e.pseudonym.hex
+        o.event = e.type.label
+        o.day = e.day.iso
+        o.offenceCategory = e.attributes.offence.label
+        o.victimAgeBand = e.attributes.ageBand.label
+        o.victimSex = e.attributes.sex.label
+        o.state = e.attributes.state.label
+        o.reportChannel = e.attributes.channel.label
+        o.agencyType = e.agencyType.label
         if let vocabulary = e.type.detailAttribute {
-            o["detail"] = vocabulary.labelOf(raw: e.detail)
+            o.detail = vocabulary.labelOf(raw: e.detail)
         }
         if let t = e.target {
-            o["target_event"] = t.type.label
-            o["target_day"] = t.day.iso
-            if let vocabulary = t.type.detailAttribute { o["target_detail"] = vocabulary.labelOf(raw: t.detail) }
+            o.targetEvent = t.type.label
+            o.targetDay = t.day.iso
+            if let vocabulary = t.type.detailAttribute { o.targetDetail = vocabulary.labelOf(raw: t.detail) }
         }
         return o
     }
 
-    private func printLine(_ object: [String: Any]) {
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        print(String(decoding: data, as: UTF8.self))
+    private func printLine(_ line: some Encodable) throws {
+        print(try PlazoJSON.text(line, pretty: false))
+    }
+}
+
+/// The first JSON line of `plazo open`: the batch header and how many records were accepted.
+struct OpenedHeader: Encodable {
+    var kind = "header"
+    var version: Int
+    var agencyID: UInt32
+    var batchID: String
+    var signingKeyID: String
+    var serviceKeyID: String
+    var createdAt: Int64
+    var recordCount: Int
+    var accepted: Int
+    var rejected: Int
+    enum CodingKeys: String, CodingKey {
+        case kind, version, agencyID = "agency_id", batchID = "batch_id", signingKeyID = "signing_key_id"
+        case serviceKeyID = "service_key_id", createdAt = "created_at", recordCount = "record_count", accepted, rejected
+    }
+}
+
+/// One JSON line of `plazo open`: a record (`kind` = `record`) or a rejected one (`rejected`,
+/// with `reason` and `message`). Absent fields are left out.
+struct OpenedLine: Encodable {
+    var kind: String
+    var index: Int
+    var reason: String?
+    var message: String?
+    var `case`: String?
+    var event: String?
+    var day: String?
+    var offenceCategory: String?
+    var victimAgeBand: String?
+    var victimSex: String?
+    var state: String?
+    var reportChannel: String?
+    var agencyType: String?
+    var detail: String?
+    var targetEvent: String?
+    var targetDay: String?
+    var targetDetail: String?
+
+    enum CodingKeys: String, CodingKey {
+        case kind, index, reason, message, `case`, event, day, offenceCategory = "offence_category", victimAgeBand = "victim_age_band"
+        case victimSex = "victim_sex", state, reportChannel = "report_channel", agencyType = "agency_type", detail
+        case targetEvent = "target_event", targetDay = "target_day", targetDetail = "target_detail"
     }
 }
 

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import PlazoModel
 import PlazoServer
 import PlazoSodium
 import PlazoWire
@@ -83,9 +84,9 @@ struct ReceiptCommand: ParsableCommand {
             } catch {
                 throw ValidationError(BatchSubmitter.explain(error, server: base))
             }
-            let answer = try? JSONDecoder().decode(ReceiptAnswer.self, from: Data(Array(buffer: body)))
+            let answer = try? JSONDecoder().decode(ReceiptResponse.self, from: Data(Array(buffer: body)))
             guard response.status.code == 200, let signed = answer?.signedReceipt, let data = Data(base64Encoded: signed) else {
-                let problem = try? JSONDecoder().decode(ErrorAnswer.self, from: Data(Array(buffer: body)))
+                let problem = try? JSONDecoder().decode(ErrorBody.self, from: Data(Array(buffer: body)))
                 throw ValidationError("the service refused: \(problem?.error.code ?? "http_\(response.status.code)"): \(problem?.error.message ?? "")")
             }
             let receipt = try Receipt.parse(Array(data))
@@ -135,15 +136,5 @@ struct ReceiptCommand: ParsableCommand {
             print(ReceiptCommand.describe(parsed))
             print("  signature verified\(batchPath.map { "; names exactly the bytes of \($0)" } ?? " (no batch file given: its digest was not checked)")")
         }
-    }
-
-    struct ReceiptAnswer: Decodable {
-        var signedReceipt: String
-        enum CodingKeys: String, CodingKey { case signedReceipt = "signed_receipt" }
-    }
-
-    struct ErrorAnswer: Decodable {
-        struct Body: Decodable { var code: String; var message: String }
-        var error: Body
     }
 }

@@ -41,7 +41,7 @@ struct ReleaseCommand: ParsableCommand {
             _ = try spec.validated()
             if dryRun {
                 let plan = try ReleaseEngine(database: store.open()).dryRun(spec: spec)
-                if json { print(String(decoding: ReleaseDryRun.snakeCaseJSON(plan), as: UTF8.self)) } else { ReleaseCommand.printPlan(plan) }
+                if json { print(String(decoding: try ReleaseDryRun.snakeCaseJSON(plan), as: UTF8.self)) } else { ReleaseCommand.printPlan(plan) }
                 return
             }
             if draft {
@@ -165,10 +165,7 @@ struct ReleaseCommand: ParsableCommand {
             let engine = ReleaseEngine(database: try store.open())
             let rows = try engine.list()
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                encoder.dateEncodingStrategy = .iso8601
-                print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+                print(try PlazoJSON.text(rows, snakeCase: true))
                 return
             }
             if rows.isEmpty { print("no releases"); return }
@@ -189,7 +186,7 @@ struct ReleaseCommand: ParsableCommand {
         func run() throws {
             let release = try ReleaseEngine(database: store.open()).release(id: id)
             if json {
-                FileHandle.standardOutput.write(Data(ReleaseExport.json(release)))
+                FileHandle.standardOutput.write(Data(try ReleaseExport.json(release)))
                 print()
                 return
             }
@@ -275,7 +272,7 @@ struct ReleaseCommand: ParsableCommand {
                 try Data(archive.bytes).write(to: URL(fileURLWithPath: path))
                 print("wrote \(path) (\(format.rawValue), \(archive.bytes.count) bytes)")
             case .directory:
-                let files = ReleaseExport.dataPackage(release)
+                let files = try ReleaseExport.dataPackage(release)
                 for f in files {
                     let url = URL(fileURLWithPath: path).appendingPathComponent(f.path)
                     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -150,7 +150,7 @@ struct SealCommand: ParsableCommand {
         let batches = writer?.written ?? []
         if let report { try Self.writeReport(summary.rejected, to: report) }
         if json {
-            printJSON(summary, batches: batches)
+            try printJSON(summary, batches: batches)
         } else {
             printText(summary, batches: batches)
         }
@@ -217,7 +217,7 @@ struct SealCommand: ParsableCommand {
         }
     }
 
-    private func printJSON(_ s: ExportSummary, batches: [(path: String, batchID: BatchID, records: Int)]) {
+    private func printJSON(_ s: ExportSummary, batches: [(path: String, batchID: BatchID, records: Int)]) throws {
         struct Problem: Encodable { var line: Int; var column: String?; var reason: String; var value: String?; var suggestion: String?; var message: String }
         struct Group: Encodable { var column: String; var reason: String; var value: String?; var suggestion: String?; var count: Int; var first_line: Int }
         struct Batch: Encodable { var path: String; var batch_id: String; var records: Int }
@@ -241,12 +241,6 @@ struct SealCommand: ParsableCommand {
                 Group(column: $0.column, reason: $0.code, value: $0.value, suggestion: $0.suggestion, count: $0.count, first_line: $0.firstLine)
             },
             dry_run: dryRun, batches: batches.map { Batch(path: $0.path, batch_id: $0.batchID.hex, records: $0.records) })
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        do {
-            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
-        } catch {
-            FileHandle.standardError.write(Data("plazo seal: the summary could not be encoded: \(error)\n".utf8))
-        }
+        print(try PlazoJSON.text(summary))
     }
 }

@@ -3,6 +3,8 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import PlazoModel
+import PlazoServer
 import PlazoSodium
 import PlazoWire
 
@@ -127,10 +129,12 @@ struct BatchSubmitter {
                 request.body = .bytes(ByteBuffer(bytes: bytes))
                 let response = try await client.execute(request, timeout: .seconds(60))
                 let body = try await response.body.collect(upTo: 1 << 24)
-                let json = (try? JSONSerialization.jsonObject(with: Data(Array(buffer: body)))) as? [String: Any]
+                let answer = Data(Array(buffer: body))
                 switch response.status.code {
                 case 200, 201:
-                    guard let b64 = json?["signed_receipt"] as? String, let data = Data(base64Encoded: b64) else {
+                    guard let json = try? JSONDecoder().decode(ReceiptResponse.self, from: answer),
+                        let data = Data(base64Encoded: json.signedReceipt)
+                    else {
                         return .refused("the service answered without a signed receipt")
                     }
                     let receipt: Receipt
@@ -142,8 +146,7 @@ struct BatchSubmitter {
                     }
                     do {
                         try data.write(to: URL(fileURLWithPath: file + ".receipt"))
-                        let pretty = try JSONSerialization.data(withJSONObject: json ?? [:], options: [.prettyPrinted, .sortedKeys])
-                        try pretty.write(to: URL(fileURLWithPath: file + ".receipt.json"))
+                        try Data(try PlazoJSON.encode(json, pretty: true)).write(to: URL(fileURLWithPath: file + ".receipt.json"))
                     } catch {
                         return .refused("accepted, but the receipt could not be saved: \(error.localizedDescription)")
                     }
@@ -151,8 +154,8 @@ struct BatchSubmitter {
                 case 429, 500...599:
                     lastError = "HTTP \(response.status.code)"
                 default:
-                    let err = json?["error"] as? [String: Any]
-                    return .refused("\(err?["code"] as? String ?? "http_\(response.status.code)"): \(err?["message"] as? String ?? "")")
+                    let err = (try? JSONDecoder().decode(ErrorBody.self, from: answer))?.error
+                    return .refused("\(err?.code ?? "http_\(response.status.code)"): \(err?.message ?? "")")
                 }
             } catch {
                 lastError = Self.explain(error, server: url)

@@ -7,7 +7,8 @@ import PlazoStore
 import PlazoWire
 import Synchronization
 
-/// Why a submission was refused as a whole. Every case has a stable ``code`` and an HTTP status.
+/// Why a submission was refused as a whole. Every case has a stable ``code`` and a sentence; the
+/// HTTP layer (PlazoServer) decides which status answers it.
 public enum IngestError: Error, Sendable, CustomStringConvertible {
     /// The batch failed a step of the verification order (`specs/batch-format.md` §7).
     case batch(BatchError)
@@ -22,22 +23,6 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
         case let .batch(error): error.code
         case .batchIDReused: "batch_id_reused"
         case .storeUnavailable: "store_unavailable"
-        }
-    }
-
-    /// The HTTP status that answers this refusal.
-    public var httpStatus: Int {
-        switch self {
-        case let .batch(error):
-            switch error {
-            case .tooLarge: 413
-            case .unknownAgency, .unknownSigningKey, .revokedSigningKey, .signatureInvalid, .unknownServiceKey: 403
-            case .truncated, .badMagic, .unsupportedVersion, .reservedNotZero, .recordCountOutOfRange, .lengthMismatch,
-                .timestampInFuture, .timestampTooOld, .payloadOpenFailed, .payloadHeaderMismatch:
-                422
-            }
-        case .batchIDReused: 409
-        case .storeUnavailable: 503
         }
     }
 

@@ -157,11 +157,64 @@ public enum EventError: Error, Hashable, Sendable, CustomStringConvertible {
     case targetOnNonVoid
     case reservedNotZero
 
-    /// The stable machine-readable reason code.
+    /// The reason, one of the fixed list of ``EventErrorReason`` (the byte in a receipt).
+    public var reason: EventErrorReason {
+        switch self {
+        case .invalidEventType: .invalidEventType
+        case .invalidDetail: .invalidDetailCode
+        case .codeOutOfRange: .codeOutOfRange
+        case .dayInFuture: .dayInFuture
+        case .voidWithoutTarget: .voidWithoutTarget
+        case .voidTargetsVoid: .voidTargetsVoid
+        case .targetOnNonVoid: .targetOnNonVoid
+        case .reservedNotZero: .reservedNotZero
+        }
+    }
+
+    /// The stable machine-readable reason code (``EventErrorReason/code``).
+    public var code: String { reason.code }
+
+    public var description: String {
+        switch self {
+        case let .invalidEventType(v): "\(v) is not a valid event type code"
+        case let .invalidDetail(type, detail): "\(detail) is not a valid detail code for a \(type.label) event"
+        case let .codeOutOfRange(attribute, value): "\(value) is not a valid \(attribute) code"
+        case let .dayInFuture(day): "day \(day.iso) is after tomorrow"
+        case .voidWithoutTarget: "a void event must name the event it retracts"
+        case .voidTargetsVoid: "a void event cannot retract another void event"
+        case .targetOnNonVoid: "only void events may name a target event"
+        case .reservedNotZero: "reserved bytes must be zero"
+        }
+    }
+}
+
+/// Why a record is rejected, without the particulars: the one table of record-error reasons. The
+/// raw value is the reason byte of a receipt (`specs/batch-format.md` §10, ``RecordReason`` in
+/// PlazoWire), ``code`` the stable string of receipts, CLI output and the API, and ``message``
+/// the sentence the API shows next to it.
+public enum EventErrorReason: UInt8, CaseIterable, Sendable {
+    /// The event type is not in the vocabulary.
+    case invalidEventType = 1
+    /// The detail code is not valid for the event type.
+    case invalidDetailCode = 2
+    /// An attribute code is not in its list.
+    case codeOutOfRange = 3
+    /// A day is after tomorrow.
+    case dayInFuture = 4
+    /// A void event names no target.
+    case voidWithoutTarget = 5
+    /// A void event targets another void.
+    case voidTargetsVoid = 6
+    /// A non-void event names a target.
+    case targetOnNonVoid = 7
+    /// Reserved bytes are not zero.
+    case reservedNotZero = 8
+
+    /// The machine-readable code.
     public var code: String {
         switch self {
         case .invalidEventType: "invalid_event_type"
-        case .invalidDetail: "invalid_detail_code"
+        case .invalidDetailCode: "invalid_detail_code"
         case .codeOutOfRange: "code_out_of_range"
         case .dayInFuture: "day_in_future"
         case .voidWithoutTarget: "void_without_target"
@@ -171,12 +224,13 @@ public enum EventError: Error, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    /// A human sentence for the reason (without the record's values).
+    public var message: String {
         switch self {
-        case let .invalidEventType(v): "\(v) is not a valid event type code"
-        case let .invalidDetail(type, detail): "\(detail) is not a valid detail code for a \(type.label) event"
-        case let .codeOutOfRange(attribute, value): "\(value) is not a valid \(attribute) code"
-        case let .dayInFuture(day): "day \(day.iso) is after tomorrow"
+        case .invalidEventType: "the event type is not in the vocabulary"
+        case .invalidDetailCode: "the detail code is not valid for this event type"
+        case .codeOutOfRange: "an attribute code is not in its list"
+        case .dayInFuture: "a day is after tomorrow"
         case .voidWithoutTarget: "a void event must name the event it retracts"
         case .voidTargetsVoid: "a void event cannot retract another void event"
         case .targetOnNonVoid: "only void events may name a target event"

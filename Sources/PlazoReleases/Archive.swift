@@ -29,12 +29,15 @@ public enum ArchiveError: Error, Equatable, CustomStringConvertible {
     case tarPathTooLong(path: String)
     /// The zip library refused to write an entry.
     case zipFailed(path: String, reason: String)
+    /// `datapackage.json` could not be encoded (never written empty).
+    case packageUnencodable(reason: String)
 
     /// A stable machine-readable code.
     public var code: String {
         switch self {
         case .tarPathTooLong: "tar_path_too_long"
         case .zipFailed: "zip_failed"
+        case .packageUnencodable: "package_unencodable"
         }
     }
 
@@ -44,6 +47,7 @@ public enum ArchiveError: Error, Equatable, CustomStringConvertible {
         case let .tarPathTooLong(path):
             "the path '\(path)' (\(path.utf8.count) bytes) does not fit a ustar header (a name of at most 100 bytes after a prefix of at most 155)"
         case let .zipFailed(path, reason): "could not add '\(path)' to the zip archive: \(reason)"
+        case let .packageUnencodable(reason): "datapackage.json could not be encoded: \(reason)"
         }
     }
 }
@@ -57,7 +61,8 @@ public enum ReleaseArchive {
     /// The zip holds the package at its root; the tar holds it in the directory `plazo-release-{id}/`.
     public static func dataPackage(_ release: Release, format: ArchiveFormat = .zip) throws(ArchiveError) -> (fileName: String, bytes: [UInt8]) {
         let name = "plazo-release-\(release.metadata.id)"
-        let files = ReleaseExport.dataPackage(release)
+        let files: [(path: String, bytes: [UInt8])]
+        do { files = try ReleaseExport.dataPackage(release) } catch { throw .packageUnencodable(reason: "\(error)") }
         let modified = release.metadata.createdAt
         switch format {
         case .zip:

@@ -106,105 +106,87 @@ public enum ReleaseExport {
     }
 
     /// The whole release as a Frictionless Data Package: `datapackage.json`, `README.md` and two
-    /// CSVs per table, as `(path, bytes)` pairs (serve them as an archive, e.g. with ``tar(_:)``).
-    public static func dataPackage(_ release: Release) -> [(path: String, bytes: [UInt8])] {
+    /// CSVs per table, as `(path, bytes)` pairs (serve them as an archive, e.g. with ``tar(_:modified:)``).
+    /// Throws when `datapackage.json` cannot be encoded (never an empty file).
+    public static func dataPackage(_ release: Release) throws -> [(path: String, bytes: [UInt8])] {
         let m = release.metadata
         var files: [(path: String, bytes: [UInt8])] = []
-        var resources: [[String: Any]] = []
-        func field(_ name: String, _ type: String, _ description: String, unit: String? = nil, codes: [String]? = nil) -> [String: Any] {
-            var f: [String: Any] = ["name": name, "type": type, "description": description]
-            if let unit { f["unit"] = unit }
-            if let codes { f["constraints"] = ["enum": codes] }
-            return f
-        }
+        var resources: [DataPackageJSON.Resource] = []
+        typealias Field = DataPackageJSON.Field
         for (t, table) in release.tables.enumerated() {
             let i = table.info
             let name = tableName(release, table: t)
-            let privacy: [String: Any] = [
-                "mechanism": m.mechanism.rawValue, "sensitivity": i.sensitivity, "rho": i.rho,
-                "epsilon": i.epsilon as Any, "noise": i.noise, "noise_sd": i.noiseStandardDeviation,
-                "ci_half_width": i.halfWidth, "confidence_level": m.confidenceLevel,
-            ]
-            var dims: [[String: Any]] = [field("cohort", "string", "Quarter of the case's first report", codes: m.cohorts)]
-            dims += i.breakdown.map { field($0.rawValue, "string", "Breakdown code (public code list)", codes: $0.codes) }
+            let privacy = DataPackageJSON.Privacy(
+                mechanism: m.mechanism.rawValue, sensitivity: i.sensitivity, rho: i.rho, epsilon: i.epsilon, noise: i.noise,
+                noiseSD: i.noiseStandardDeviation, ciHalfWidth: i.halfWidth, confidenceLevel: m.confidenceLevel)
+            var dims: [Field] = [Field("cohort", "string", "Quarter of the case's first report", codes: m.cohorts)]
+            dims += i.breakdown.map { Field($0.rawValue, "string", "Breakdown code (public code list)", codes: $0.codes) }
             var countFields = dims
             for column in i.kind.cellColumns {
-                countFields.append(field(column, "string", "Cell of the table"))
+                countFields.append(Field(column, "string", "Cell of the table"))
             }
             if i.kind.isLifeTable {
-                countFields.append(field("bin_start_day", "integer", "First day of the time bin (days since first report)", unit: "days"))
-                countFields.append(field("bin_end_day", "integer", "First day after the bin; empty for the open-ended bin", unit: "days"))
+                countFields.append(Field("bin_start_day", "integer", "First day of the time bin (days since first report)", unit: "days"))
+                countFields.append(Field("bin_end_day", "integer", "First day after the bin; empty for the open-ended bin", unit: "days"))
             }
             countFields += [
-                field("noisy_count", "integer", "True count plus noise (unbiased; may be negative)", unit: "cases"),
-                field("count", "integer", "max(0, noisy_count): the published count", unit: "cases"),
-                field("ci_low", "integer", "Lower end of the \(m.confidenceLevel) interval for the true count", unit: "cases"),
-                field("ci_high", "integer", "Upper end of the interval", unit: "cases"),
+                Field("noisy_count", "integer", "True count plus noise (unbiased; may be negative)", unit: "cases"),
+                Field("count", "integer", "max(0, noisy_count): the published count", unit: "cases"),
+                Field("ci_low", "integer", "Lower end of the \(m.confidenceLevel) interval for the true count", unit: "cases"),
+                Field("ci_high", "integer", "Upper end of the interval", unit: "cases"),
             ]
             files.append(("data/\(name).csv", countsCSV(release, table: t)))
-            resources.append([
-                "name": name.replacingOccurrences(of: "_", with: "-"), "path": "data/\(name).csv", "format": "csv",
-                "mediatype": "text/csv", "encoding": "utf-8", "description": i.kind.definition,
-                "schema": ["fields": countFields], "privacy": privacy,
-            ])
+            resources.append(DataPackageJSON.Resource(
+                name: name.replacingOccurrences(of: "_", with: "-"), path: "data/\(name).csv", description: i.kind.definition,
+                fields: countFields, privacy: privacy))
             files.append(("data/\(name)-estimates.csv", estimatesCSV(release, table: t)))
-            resources.append([
-                "name": name.replacingOccurrences(of: "_", with: "-") + "-estimates", "path": "data/\(name)-estimates.csv",
-                "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
-                "description": "Estimates derived from the noisy counts of \(name) (post-processing), with simulated intervals",
-                "schema": ["fields": dims + [
-                    field("estimate", "string", "Estimate name (docs/metrics.md)"),
-                    field("x", "string", "Position: horizon in days, stage, outcome or band; empty for a scalar"),
-                    field("unit", "string", "cases, proportion or days"),
-                    field("value", "number", "The estimate; empty when absent (see status)"),
-                    field("ci_low", "number", "Lower end of the interval; empty when absent or unbounded"),
-                    field("ci_high", "number", "Upper end; empty when absent or unbounded (e.g. a median interval reaching past the follow-up)"),
-                    field("half_width", "number", "Half the interval's width; empty when an end is absent"),
-                    [
-                        "name": "status", "type": "string",
-                        "description": "ok; beyond_follow_up (past the cohort's longest possible follow-up, nothing is published); not_reached (a median not reached by day observed_until); undefined (no positive total)",
-                        "constraints": ["enum": EstimateStatus.allCases.map(\.rawValue)],
-                    ],
-                    field("observed_until", "integer", "For curves and medians: the last horizon within the cohort's follow-up", unit: "days"),
-                    field("reliable", "boolean", "false when the interval is too wide to read (proportions: half-width over 0.10; counts and days: over half the value) or absent"),
-                ]],
-                "privacy": privacy,
-            ])
+            resources.append(DataPackageJSON.Resource(
+                name: name.replacingOccurrences(of: "_", with: "-") + "-estimates", path: "data/\(name)-estimates.csv",
+                description: "Estimates derived from the noisy counts of \(name) (post-processing), with simulated intervals",
+                fields: dims + [
+                    Field("estimate", "string", "Estimate name (docs/metrics.md)"),
+                    Field("x", "string", "Position: horizon in days, stage, outcome or band; empty for a scalar"),
+                    Field("unit", "string", "cases, proportion or days"),
+                    Field("value", "number", "The estimate; empty when absent (see status)"),
+                    Field("ci_low", "number", "Lower end of the interval; empty when absent or unbounded"),
+                    Field("ci_high", "number", "Upper end; empty when absent or unbounded (e.g. a median interval reaching past the follow-up)"),
+                    Field("half_width", "number", "Half the interval's width; empty when an end is absent"),
+                    Field(
+                        "status", "string",
+                        "ok; beyond_follow_up (past the cohort's longest possible follow-up, nothing is published); not_reached (a median not reached by day observed_until); undefined (no positive total)",
+                        codes: EstimateStatus.allCases.map(\.rawValue)),
+                    Field("observed_until", "integer", "For curves and medians: the last horizon within the cohort's follow-up", unit: "days"),
+                    Field("reliable", "boolean", "false when the interval is too wide to read (proportions: half-width over 0.10; counts and days: over half the value) or absent"),
+                ],
+                privacy: privacy))
         }
-        let package: [String: Any] = [
-            "profile": "data-package", "name": "plazo-release-\(m.id)", "title": m.title,
-            "version": "\(m.id)", "created": ISO8601DateFormatter().string(from: m.createdAt),
-            "description": "Differentially private case-outcome statistics, data cutoff \(m.cutoff). See README.md.",
-            "licenses": [["name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/"]],
-            "plazo": [
-                "release_id": m.id, "cutoff": m.cutoff, "cohorts": m.cohorts, "mechanism": m.mechanism.rawValue,
-                "total_rho": m.totalRho, "epsilon_delta": m.epsilonDelta.map { ["epsilon": $0.epsilon, "delta": $0.delta] },
-                "confidence_level": m.confidenceLevel, "batches_included": m.batchesIncluded,
-                "agencies_included": m.agenciesIncluded, "code_version": m.codeVersion,
-                "simulation_replicates": m.simulationReplicates, "simulation_seed": m.simulationSeed,
-                "batch_watermark": m.batchWatermark.map { $0 as Any } ?? NSNull(),
-                "cohort_spend": (m.cohortSpend ?? []).map {
-                    ["cohort": $0.cohort, "spent_rho": $0.spentRho, "budget_rho": $0.budgetRho, "epsilon_at_delta_1e-6": $0.epsilonAtDelta1e6] as [String: Any]
-                },
-            ],
-            "resources": resources,
-        ]
-        let json = (try? JSONSerialization.data(withJSONObject: package, options: [.prettyPrinted, .sortedKeys])) ?? Data()
-        return [("datapackage.json", Array(json)), ("README.md", dataDictionary(release))] + files
+        let package = DataPackageJSON(
+            name: "plazo-release-\(m.id)", title: m.title, version: "\(m.id)", created: ISO8601DateFormatter().string(from: m.createdAt),
+            description: "Differentially private case-outcome statistics, data cutoff \(m.cutoff). See README.md.",
+            plazo: DataPackageJSON.Plazo(
+                releaseID: m.id, cutoff: m.cutoff, cohorts: m.cohorts, mechanism: m.mechanism.rawValue, totalRho: m.totalRho,
+                epsilonDelta: m.epsilonDelta.map { .init(epsilon: $0.epsilon, delta: $0.delta) }, confidenceLevel: m.confidenceLevel,
+                batchesIncluded: m.batchesIncluded, agenciesIncluded: m.agenciesIncluded, codeVersion: m.codeVersion,
+                simulationReplicates: m.simulationReplicates, simulationSeed: m.simulationSeed, batchWatermark: m.batchWatermark,
+                cohortSpend: (m.cohortSpend ?? []).map {
+                    .init(cohort: $0.cohort, spentRho: $0.spentRho, budgetRho: $0.budgetRho, epsilonAtDelta1e6: $0.epsilonAtDelta1e6)
+                }),
+            resources: resources)
+        let json = try PlazoJSON.encode(package, pretty: true)
+        return [("datapackage.json", json), ("README.md", dataDictionary(release))] + files
     }
 
     /// The release as JSON for API clients: metadata and, per table, every cell's count with its
-    /// interval and every estimate with its interval (NaN as null). Large for fine breakdowns.
-    public static func json(_ release: Release) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        let view = ReleaseJSON(release)
-        return (try? Array(encoder.encode(view))) ?? []
+    /// interval and every estimate with its interval (absent when NaN). Large for fine
+    /// breakdowns. Names are snake_case (``PlazoJSON``, `snakeCase`): the view converts the
+    /// stored metadata's names, which stay as they are in the stored document. Throws when the
+    /// release cannot be encoded (never an empty body).
+    public static func json(_ release: Release) throws -> [UInt8] {
+        try PlazoJSON.encode(ReleaseJSON(release), snakeCase: true)
     }
 }
 
-/// The JSON shape of ``ReleaseExport/json(_:)``.
+/// The JSON shape of ``ReleaseExport/json(_:)`` (property names converted to snake_case there).
 struct ReleaseJSON: Encodable {
     struct Cell: Encodable { var group: [String]; var cell: String; var noisy: Int64; var count: Int64; var ciLow: Int64; var ciHigh: Int64 }
     struct Est: Encodable {

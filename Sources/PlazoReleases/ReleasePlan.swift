@@ -167,12 +167,16 @@ extension ReleaseEngine {
 }
 
 extension ReleaseDryRun {
-    /// The plan as JSON with snake_case keys (the API's and `--dry-run --json`'s form).
-    public static func snakeCaseJSON(_ plan: ReleaseDryRun) -> Data {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+    /// The encoder of plans (and of the API's drafts, which carry one): ``PlazoJSON``'s
+    /// configuration with snake_case keys; unbounded half-widths as `"inf"`.
+    public static func jsonEncoder(pretty: Bool = true) -> JSONEncoder {
+        let encoder = PlazoJSON.encoder(pretty: pretty, snakeCase: true)
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return (try? encoder.encode(plan)) ?? Data("{}".utf8)
+        return encoder
+    }
+
+    /// The plan as JSON with snake_case keys (the API's and `--dry-run --json`'s form).
+    public static func snakeCaseJSON(_ plan: ReleaseDryRun) throws -> Data {
+        try jsonEncoder().encode(plan)
     }
 }

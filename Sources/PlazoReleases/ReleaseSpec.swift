@@ -128,6 +128,32 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
         var confidenceLevel: Double?
         var simulationReplicates: Int?
         var tables: [Table]?
+
+        /// Each two-word field in snake_case (`confidence_level`, the API's convention) or in the
+        /// camelCase of the first spec files (`confidenceLevel`); not both.
+        enum CodingKeys: String, CodingKey {
+            case title, cutoff, cohorts, mechanism, tables
+            case confidenceLevel = "confidence_level", confidenceLevelCamel = "confidenceLevel"
+            case simulationReplicates = "simulation_replicates", simulationReplicatesCamel = "simulationReplicates"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            func either<T: Decodable>(_ snake: CodingKeys, _ camel: CodingKeys) throws -> T? {
+                if c.contains(snake), c.contains(camel) {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: snake, in: c, debugDescription: "give \(snake.rawValue) or \(camel.rawValue), not both")
+                }
+                return try c.decodeIfPresent(T.self, forKey: c.contains(camel) ? camel : snake)
+            }
+            title = try c.decodeIfPresent(String.self, forKey: .title)
+            cutoff = try c.decodeIfPresent(String.self, forKey: .cutoff)
+            cohorts = try c.decodeIfPresent([String].self, forKey: .cohorts)
+            mechanism = try c.decodeIfPresent(String.self, forKey: .mechanism)
+            tables = try c.decodeIfPresent([Table].self, forKey: .tables)
+            confidenceLevel = try either(.confidenceLevel, .confidenceLevelCamel)
+            simulationReplicates = try either(.simulationReplicates, .simulationReplicatesCamel)
+        }
     }
 
     private static func list(_ names: [String]) -> String { names.joined(separator: ", ") }
@@ -158,6 +184,7 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
         case let .keyNotFound(key, context):
             return "missing field \(path(context.codingPath + [key]))"
         case let .dataCorrupted(context):
+            if context.debugDescription.hasPrefix("give ") { return context.debugDescription }
             return context.codingPath.isEmpty ? "the spec is not valid JSON" : "field \(path(context.codingPath)) has an invalid value"
         @unknown default:
             return "the spec could not be read"
@@ -180,11 +207,11 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
         let mechanism = self.mechanism ?? .discreteGaussian
         let level = confidenceLevel ?? 0.95
         guard level.isFinite, level >= 0.5, level <= 0.999 else {
-            throw .invalidSpec("confidenceLevel must be a level between 0.5 and 0.999 (e.g. 0.95), not \(level)")
+            throw .invalidSpec("confidence_level must be a level between 0.5 and 0.999 (e.g. 0.95), not \(level)")
         }
         let replicates = simulationReplicates ?? 200
         guard (20...5000).contains(replicates) else {
-            throw .invalidSpec("simulationReplicates must be a whole number from 20 to 5000 (default 200), not \(replicates)")
+            throw .invalidSpec("simulation_replicates must be a whole number from 20 to 5000 (default 200), not \(replicates)")
         }
         if tables.isEmpty { throw .invalidSpec("name at least one table") }
         var resolved: [ValidatedSpec.Table] = []

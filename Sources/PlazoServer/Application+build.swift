@@ -90,7 +90,7 @@ public func buildRouter(ingest: IngestService, metrics: PlazoMetrics, database: 
     router.add(middleware: ErrorBodyMiddleware())
 
     router.get("/healthz") { _, _ -> Response in
-        jsonResponse(.ok, ["status": "ok"])
+        jsonResponse(.ok, bytes: Array(#"{"status":"ok"}"#.utf8))
     }
 
     @Sendable func metricsText(_ request: Request, _ context: PlazoRequestContext) -> Response {

@@ -39,61 +39,55 @@ struct RequireRole: RouterMiddleware {
         if header == nil, loopbackSuffices, context.isLoopback, !Self.isForwarded(request) {
             return try await next(request, context)
         }
-        switch Self.authenticate(header, tokens: tokens) {
-        case let .failure(failure):
-            context.logger.notice("request refused", metadata: ["auth.reason": "\(failure.code)"])
-            return failure.response
-        case let .success(token):
-            guard roles.contains(token.role) else {
-                context.logger.notice(
-                    "request refused", metadata: ["auth.reason": "insufficient_role", "token.id": "\(token.id)", "token.role": "\(token.role)"]
-                )
-                let admitted = roles.map(\.rawValue).sorted().joined(separator: " or ")
-                return errorResponse(
-                    .forbidden, code: "insufficient_role",
-                    message: "this endpoint is for the \(admitted) role; the token's role is \(token.role)",
-                    headers: [.wwwAuthenticate: #"Bearer realm="plazo", error="insufficient_scope""#]
-                )
-            }
-            var context = context
-            context.token = token
-            context.logger[metadataKey: "token.id"] = "\(token.id)"
-            context.logger[metadataKey: "token.role"] = "\(token.role)"
-            return try await next(request, context)
+        let token: TokenRecord
+        do { token = try Self.authenticate(header, tokens: tokens) } catch {
+            context.logger.notice("request refused", metadata: ["auth.reason": "\(error.code)"])
+            throw error
         }
+        guard roles.contains(token.role) else {
+            context.logger.notice(
+                "request refused", metadata: ["auth.reason": "insufficient_role", "token.id": "\(token.id)", "token.role": "\(token.role)"]
+            )
+            let admitted = roles.map(\.rawValue).sorted().joined(separator: " or ")
+            throw APIError(
+                .forbidden, "insufficient_role", "this endpoint is for the \(admitted) role; the token's role is \(token.role)",
+                headers: [.wwwAuthenticate: #"Bearer realm="plazo", error="insufficient_scope""#]
+            )
+        }
+        var context = context
+        context.token = token
+        context.logger[metadataKey: "token.id"] = "\(token.id)"
+        context.logger[metadataKey: "token.role"] = "\(token.role)"
+        return try await next(request, context)
     }
 
-    /// Why a request has no valid token.
-    struct Failure: Error {
-        let code: String
-        let message: String
-
-        var response: Response {
-            let challenge = code == "missing_token" || code == "malformed_authorization"
-                ? #"Bearer realm="plazo""#
-                : #"Bearer realm="plazo", error="invalid_token""#
-            return errorResponse(.unauthorized, code: code, message: message, headers: [.wwwAuthenticate: challenge])
-        }
+    /// A 401 with the bearer challenge (RFC 6750 §3): `error="invalid_token"` unless the request
+    /// had no bearer credentials at all.
+    static func unauthorized(_ code: String, _ message: String) -> APIError {
+        let challenge = code == "missing_token" || code == "malformed_authorization"
+            ? #"Bearer realm="plazo""#
+            : #"Bearer realm="plazo", error="invalid_token""#
+        return APIError(.unauthorized, code, message, headers: [.wwwAuthenticate: challenge])
     }
 
-    /// The token named by an `Authorization` header value.
-    static func authenticate(_ header: String?, tokens: TokenStore) -> Result<TokenRecord, Failure> {
+    /// The token named by an `Authorization` header value, or the 401 that refuses it.
+    static func authenticate(_ header: String?, tokens: TokenStore) throws(APIError) -> TokenRecord {
         guard let header else {
-            return .failure(Failure(code: "missing_token", message: "this endpoint needs an 'Authorization: Bearer <token>' header"))
+            throw unauthorized("missing_token", "this endpoint needs an 'Authorization: Bearer <token>' header")
         }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            return .failure(Failure(code: "malformed_authorization", message: "this endpoint takes a bearer token ('Authorization: Bearer <token>')"))
+            throw unauthorized("malformed_authorization", "this endpoint takes a bearer token ('Authorization: Bearer <token>')")
         }
         do {
-            return .success(try tokens.authenticate(parts[1].trimmingCharacters(in: .whitespaces)))
+            return try tokens.authenticate(parts[1].trimmingCharacters(in: .whitespaces))
         } catch {
             switch error {
-            case .revoked: return .failure(Failure(code: error.code, message: error.description))
-            case .malformed, .unknown: return .failure(Failure(code: "invalid_token", message: TokenError.unknown.description))
+            case .revoked: throw unauthorized(error.code, error.description)
+            case .malformed, .unknown: throw unauthorized("invalid_token", TokenError.unknown.description)
             default:
                 // A store that cannot be read refuses rather than admits.
-                return .failure(Failure(code: "invalid_token", message: "the bearer token could not be checked"))
+                throw unauthorized("invalid_token", "the bearer token could not be checked")
             }
         }
     }

@@ -74,15 +74,14 @@ struct DashboardController: Sendable {
 
     /// The dashboards, their series and the filters they take.
     @Sendable func index(request: Request, context: PlazoRequestContext) async throws -> Response {
-        jsonResponse(.ok, [
-            "dashboards": Board.allCases.map { b -> [String: Any] in
-                [
-                    "metric": b.rawValue, "title": b.title, "href": "/v1/dashboards/\(b.rawValue)",
-                    "series": b.series.map { ["name": $0.rawValue, "unit": $0.unit, "x_axis": Self.xAxis($0)] },
-                ]
+        try jsonResponse(.ok, DashboardIndexResponse(
+            dashboards: Board.allCases.map { b in
+                DashboardIndexResponse.Board(
+                    metric: b.rawValue, title: b.title, href: "/v1/dashboards/\(b.rawValue)",
+                    series: b.series.map { DashboardIndexResponse.Series(name: $0.rawValue, unit: $0.unit, xAxis: Self.xAxis($0)) })
             },
-            "filters": ["state", "offence", "age_band", "channel", "agency_type", "cohort", "release"],
-        ])
+            filters: ["state", "offence", "age_band", "channel", "agency_type", "cohort", "release"]
+        ))
     }
 
     /// One dashboard: every series of the metric for the filtered cases, from the newest release
@@ -91,9 +90,9 @@ struct DashboardController: Sendable {
     @Sendable func board(request: Request, context: PlazoRequestContext) async throws -> Response {
         let name = pathParameter(context, "metric")
         guard let board = Board(rawValue: name) else {
-            return errorResponse(
-                .notFound, code: "unknown_metric",
-                message: "no dashboard '\(name)'; the dashboards are " + Board.allCases.map(\.rawValue).joined(separator: ", ")
+            throw APIError(
+                .notFound, "unknown_metric",
+                "no dashboard '\(name)'; the dashboards are " + Board.allCases.map(\.rawValue).joined(separator: ", ")
             )
         }
         // Parse the filters: unknown parameters are refused, so that a misspelt filter is never
@@ -106,29 +105,29 @@ struct DashboardController: Sendable {
             let v = String(value).removingPercentEncoding ?? String(value)
             if let dimension = Self.filterParameters[k] {
                 guard let code = Self.normalise(v, for: dimension) else {
-                    return errorResponse(
-                        .badRequest, code: "invalid_filter",
-                        message: "'\(v)' is not a \(dimension.rawValue) code (see `plazo vocabulary`)"
+                    throw APIError(
+                        .badRequest, "invalid_filter",
+                        "'\(v)' is not a \(dimension.rawValue) code (see `plazo vocabulary`)"
                     )
                 }
                 if let previous = filter[dimension], previous != code {
-                    return errorResponse(.badRequest, code: "invalid_filter", message: "\(dimension.rawValue) is given twice")
+                    throw APIError(.badRequest, "invalid_filter", "\(dimension.rawValue) is given twice")
                 }
                 filter[dimension] = code
             } else if k == "cohort" {
                 guard Self.isQuarter(v) else {
-                    return errorResponse(.badRequest, code: "invalid_filter", message: "cohort must be a report quarter such as 2024Q1")
+                    throw APIError(.badRequest, "invalid_filter", "cohort must be a report quarter such as 2024Q1")
                 }
                 cohort = v
             } else if k == "release" {
                 guard let id = Int64(v), id > 0 else {
-                    return errorResponse(.badRequest, code: "invalid_filter", message: "release must be a release id")
+                    throw APIError(.badRequest, "invalid_filter", "release must be a release id")
                 }
                 releaseID = id
             } else {
-                return errorResponse(
-                    .badRequest, code: "unknown_parameter",
-                    message: "unknown query parameter '\(k)'; the filters are state, offence, age_band, channel, agency_type, cohort, release"
+                throw APIError(
+                    .badRequest, "unknown_parameter",
+                    "unknown query parameter '\(k)'; the filters are state, offence, age_band, channel, agency_type, cohort, release"
                 )
             }
         }
@@ -138,16 +137,16 @@ struct DashboardController: Sendable {
         do {
             // Published releases only: a withdrawn release is not shown, even when named.
             if let releaseID {
-                guard try cache.engine.status(releaseID: releaseID) == .published else {
-                    return errorResponse(.notFound, code: "release_not_found", message: "no release \(releaseID)")
-                }
-                candidates = [releaseID]
+                candidates = try cache.engine.status(releaseID: releaseID) == .published ? [releaseID] : []
             } else { candidates = try cache.list().map(\.id).reversed() }
         } catch {
-            return errorResponse(.serviceUnavailable, code: "store_unavailable", message: "the releases could not be read")
+            throw APIError(.serviceUnavailable, "store_unavailable", "the releases could not be read", cause: "\(error)")
+        }
+        if let releaseID, candidates.isEmpty {
+            throw APIError(.notFound, "release_not_found", "no release \(releaseID)")
         }
         guard !candidates.isEmpty else {
-            return errorResponse(.notFound, code: "no_release", message: "no release has been published yet")
+            throw APIError(.notFound, "no_release", "no release has been published yet")
         }
         var lastProblem = ""
         let query = filter.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(separator: "&") + "|cohort=\(cohort ?? "")"
@@ -156,10 +155,10 @@ struct DashboardController: Sendable {
             if let body = answers.get(key) { return Self.json(body) }
             let release: Release
             do { release = try cache.publishedRelease(id) } catch {
-                if case .notFound = error { return errorResponse(.notFound, code: error.code, message: error.description) }
-                return errorResponse(.serviceUnavailable, code: "store_unavailable", message: "the release could not be read")
+                if case .notFound = error { throw APIError(.notFound, error.code, error.description) }
+                throw APIError(.serviceUnavailable, "store_unavailable", "the release could not be read", cause: "\(error)")
             }
-            var series: [[String: Any]] = []
+            var series: [DashboardResponse.Series] = []
             for metric in board.series {
                 do {
                     let points = try Dashboard.series(release, metric: metric, filter: filter, cohort: cohort)
@@ -169,45 +168,38 @@ struct DashboardController: Sendable {
                 }
             }
             if series.isEmpty { continue }
-            var filters: [String: Any] = [:]
+            var filters: [String: String] = [:]
             for (d, code) in filter { filters[d.rawValue] = code }
             if let cohort { filters["cohort"] = cohort }
-            let answer: [String: Any] = [
-                "metric": board.rawValue, "title": board.title, "filters": filters,
-                "release": [
-                    "id": Int(release.metadata.id), "title": release.metadata.title, "cutoff": release.metadata.cutoff,
-                    "cohorts": release.metadata.cohorts, "confidence_level": release.metadata.confidenceLevel,
-                    "href": "/v1/releases/\(release.metadata.id)",
-                ] as [String: Any],
-                "series": series,
-            ]
-            let body = Array((try? JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])) ?? Data("{}".utf8))
+            let answer = DashboardResponse(
+                metric: board.rawValue, title: board.title, filters: filters,
+                release: DashboardResponse.ReleaseRef(
+                    id: release.metadata.id, title: release.metadata.title, cutoff: release.metadata.cutoff,
+                    cohorts: release.metadata.cohorts, confidenceLevel: release.metadata.confidenceLevel,
+                    href: "/v1/releases/\(release.metadata.id)"),
+                series: series
+            )
+            let body = try encodeJSON(answer)
             answers.put(key, body)
             return Self.json(body)
         }
-        return errorResponse(
-            .unprocessableContent, code: "unanswerable_query",
-            message: "no published release can answer this query" + (lastProblem.isEmpty ? "" : " (\(lastProblem))")
+        throw APIError(
+            .unprocessableContent, "unanswerable_query",
+            "no published release can answer this query" + (lastProblem.isEmpty ? "" : " (\(lastProblem))")
         )
     }
 
-    static func json(_ body: [UInt8]) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
-    }
+    static func json(_ body: [UInt8]) -> Response { jsonResponse(.ok, bytes: body) }
 
-    static func seriesJSON(_ metric: DashboardMetric, _ points: [DashboardPoint], level: Double) -> [String: Any] {
-        [
-            "name": metric.rawValue, "unit": metric.unit, "x_axis": xAxis(metric),
-            "points": points.map { p -> [String: Any] in
-                var point: [String: Any] = [
-                    "x": p.x, "value": p.value ?? NSNull(),
-                    "interval": ["low": p.ciLow ?? NSNull(), "high": p.ciHigh ?? NSNull(), "level": level] as [String: Any],
-                    "release_id": Int(p.releaseID), "status": p.status.rawValue, "reliable": p.reliable,
-                ]
-                if let until = p.observedUntil { point["observed_until"] = until }
-                return point
-            },
-        ]
+    static func seriesJSON(_ metric: DashboardMetric, _ points: [DashboardPoint], level: Double) -> DashboardResponse.Series {
+        DashboardResponse.Series(
+            name: metric.rawValue, unit: metric.unit, xAxis: xAxis(metric),
+            points: points.map { p in
+                DashboardResponse.Point(
+                    x: p.x, value: p.value, interval: DashboardResponse.Interval(low: p.ciLow, high: p.ciHigh, level: level),
+                    releaseID: p.releaseID, status: p.status.rawValue, reliable: p.reliable, observedUntil: p.observedUntil)
+            }
+        )
     }
 
     static func xAxis(_ metric: DashboardMetric) -> String {

@@ -14,17 +14,24 @@ public final class PlazoMetrics: Sendable {
     let latency: DurationHistogram
     let rejectedByReason = Mutex<[String: Counter]>([:])
 
+    /// `plazo_batches_total`.
+    static var batches: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "plazo", metricName: "batches", unitName: "total", helpText: "Batches received, by outcome and reason") }
+    /// `plazo_events_total`.
+    static var events: MetricNameDescriptor { MetricNameDescriptor(namespace: "plazo", metricName: "events", unitName: "total", helpText: "Records received, by outcome") }
+
     public init() {
-        accepted = registry.makeCounter(name: "plazo_batches_total", labels: [("outcome", "accepted")], help: "Batches received, by outcome and reason")
-        replayed = registry.makeCounter(name: "plazo_batches_total", labels: [("outcome", "replayed")], help: "Batches received, by outcome and reason")
-        eventsNew = registry.makeCounter(name: "plazo_events_total", labels: [("outcome", "new")], help: "Records received, by outcome")
-        eventsDuplicate = registry.makeCounter(name: "plazo_events_total", labels: [("outcome", "duplicate")], help: "Records received, by outcome")
-        eventsRejected = registry.makeCounter(name: "plazo_events_total", labels: [("outcome", "rejected")], help: "Records received, by outcome")
+        accepted = registry.makeCounter(descriptor: Self.batches, labels: [("outcome", "accepted")])
+        replayed = registry.makeCounter(descriptor: Self.batches, labels: [("outcome", "replayed")])
+        eventsNew = registry.makeCounter(descriptor: Self.events, labels: [("outcome", "new")])
+        eventsDuplicate = registry.makeCounter(descriptor: Self.events, labels: [("outcome", "duplicate")])
+        eventsRejected = registry.makeCounter(descriptor: Self.events, labels: [("outcome", "rejected")])
         latency = registry.makeDurationHistogram(
-            name: "plazo_ingest_duration_seconds",
+            descriptor: MetricNameDescriptor(
+                namespace: "plazo", metricName: "ingest_duration", unitName: "seconds",
+                helpText: "Time to verify, open, store and acknowledge one accepted batch"),
             buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-                      .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)],
-            help: "Time to verify, open, store and acknowledge one accepted batch"
+                      .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)]
         )
     }
 
@@ -40,10 +47,7 @@ public final class PlazoMetrics: Sendable {
     func batchRejected(_ reason: String) {
         let counter = rejectedByReason.withLock { counters in
             if let c = counters[reason] { return c }
-            let c = registry.makeCounter(
-                name: "plazo_batches_total", labels: [("outcome", "rejected"), ("reason", reason)],
-                help: "Batches received, by outcome and reason"
-            )
+            let c = registry.makeCounter(descriptor: Self.batches, labels: [("outcome", "rejected"), ("reason", reason)])
             counters[reason] = c
             return c
         }

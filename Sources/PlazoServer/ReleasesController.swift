@@ -7,13 +7,6 @@ import PlazoReleases
 import PlazoStore
 import Synchronization
 
-/// Runs `body` on a Dispatch worker thread, leaving Swift's cooperative pool to other requests.
-func offload<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        DispatchQueue.global(qos: .userInitiated).async { continuation.resume(returning: body()) }
-    }
-}
-
 /// Stored releases, decoded once: a release is immutable, so a decoded copy never goes stale.
 final class ReleaseCache: Sendable {
     let engine: ReleaseEngine
@@ -79,31 +72,24 @@ struct ReleasesController: Sendable {
     @Sendable func create(request: Request, context: PlazoRequestContext) async throws -> Response {
         let bytes: ByteBuffer
         do { bytes = try await request.body.collect(upTo: maxJSONBodySize) } catch {
-            return errorResponse(.contentTooLarge, code: "too_large", message: "the body is larger than \(maxJSONBodySize) bytes")
+            throw APIError.tooLarge(limit: maxJSONBodySize)
         }
-        guard (try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView))) is [String: Any] else {
-            return errorResponse(.badRequest, code: "bad_json", message: "the body must be a release spec (a JSON object)")
-        }
-        let requester = context.token?.name ?? "steward"
         let body = Array(bytes.readableBytesView)
+        let requester = context.token?.name ?? "steward"
         // Strict flags: a misspelt value must not turn a dry run or a draft into a real, charged release.
         let dryRunText = request.uri.queryParameters["dry_run"].map(String.init)
         guard dryRunText == nil || ["true", "false", "1", "0"].contains(dryRunText!) else {
-            return errorResponse(.badRequest, code: "bad_parameter", message: "dry_run must be true or false; nothing was computed or spent")
+            throw APIError(.badRequest, "bad_parameter", "dry_run must be true or false; nothing was computed or spent")
         }
         let dryRun = dryRunText == "true" || dryRunText == "1"
-        let draftValue = ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any])?["draft"]
-        guard draftValue == nil || draftValue is Bool else {
-            return errorResponse(.unprocessableContent, code: "invalid_spec", message: "\"draft\" must be true or false; nothing was computed or spent")
-        }
-        let asDraft = draftValue as? Bool ?? false
+        let asDraft = try DraftFlag.read(body)
         if dryRun || asDraft {
-            return planOrDraft(body: body, requester: requester, dryRun: dryRun, context: context)
+            return try planOrDraft(body: body, requester: requester, dryRun: dryRun, context: context)
         }
         let live = liveState
         let engine = cache.engine
         // Seconds of CPU on a large store: off the cooperative pool, so other requests go on.
-        let outcome: Result<Release, ReleaseError> = await offload {
+        let outcome: Result<Release, ReleaseError> = try await offload {
             do throws(ReleaseError) {
                 let spec = try ReleaseSpec.decode(json: body)
                 return .success(try engine.create(spec: spec, requester: requester, live: live))
@@ -116,59 +102,58 @@ struct ReleasesController: Sendable {
         case let .success(r): release = r
         case let .failure(error):
             context.logger.notice("release refused", metadata: ["reason": "\(error.code)"])
-            return releaseError(error)
+            throw error.apiError
         }
         context.logger.info(
             "release created", metadata: ["release.id": "\(release.metadata.id)", "release.cohorts": "\(release.metadata.cohorts.count)"]
         )
-        return Response(
-            status: .created,
-            headers: [.contentType: "application/json", .location: "/v1/releases/\(release.metadata.id)"],
-            body: .init(byteBuffer: ByteBuffer(bytes: ReleaseExport.json(release)))
-        )
+        return try Self.releaseResponse(.created, release, headers: [.location: "/v1/releases/\(release.metadata.id)"])
+    }
+
+    /// The `draft` member of a release request body: absent or a boolean. A body that is not a
+    /// JSON object is 400 `bad_json`; a `draft` that is not a boolean 422 `invalid_spec`.
+    struct DraftFlag: Decodable {
+        var draft: Bool?
+
+        static func read(_ body: [UInt8]) throws(APIError) -> Bool {
+            do { return try JSONDecoder().decode(DraftFlag.self, from: Data(body)).draft ?? false } catch let DecodingError.typeMismatch(_, context)
+                where !context.codingPath.isEmpty
+            {
+                throw APIError(.unprocessableContent, "invalid_spec", "\"draft\" must be true or false; nothing was computed or spent")
+            } catch {
+                throw APIError(.badRequest, "bad_json", "the body must be a release spec (a JSON object)")
+            }
+        }
+    }
+
+    /// A release as its JSON view (`ReleaseExport.json`), or a 500 naming why it cannot be encoded.
+    static func releaseResponse(_ status: HTTPResponse.Status, _ release: Release, headers: HTTPFields = [:]) throws(APIError) -> Response {
+        let bytes: [UInt8]
+        do { bytes = try ReleaseExport.json(release) } catch {
+            throw APIError.internalError(cause: "encoding release \(release.metadata.id) failed: \(error)")
+        }
+        return jsonResponse(status, bytes: bytes, headers: headers)
     }
 
     // MARK: - Researcher
 
     /// The published releases (metadata only), oldest first.
     @Sendable func list(request: Request, context: PlazoRequestContext) async throws -> Response {
-        do {
-            let rows = try cache.list()
-            return jsonResponse(.ok, ["releases": rows.map(Self.rowJSON)])
-        } catch { return releaseError(error) }
-    }
-
-    static func rowJSON(_ r: ReleaseRow) -> [String: Any] {
-        [
-            "id": Int(r.id), "title": r.title, "created_at": timestamp(r.createdAt), "cutoff": r.cutoff, "cohorts": r.cohorts,
-            "total_rho": r.totalRho, "code_version": r.codeVersion,
-            "links": [
-                "self": "/v1/releases/\(r.id)", "datapackage": "/v1/releases/\(r.id)/datapackage",
-            ],
-        ]
+        let rows: [ReleaseRow]
+        do { rows = try cache.list() } catch { throw error.apiError }
+        return try jsonResponse(.ok, ReleaseList(releases: rows.map(ReleaseList.Summary.init)))
     }
 
     /// One release as JSON: metadata, and per table every noisy count and derived estimate with
     /// its interval, plus the names of its CSV downloads.
     @Sendable func show(request: Request, context: PlazoRequestContext) async throws -> Response {
-        switch loadRelease(context) {
-        case let .failure(e): return e.response
-        case let .success(release):
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(bytes: ReleaseExport.json(release)))
-            )
-        }
+        try Self.releaseResponse(.ok, try loadRelease(context))
     }
 
     /// `tables/{name}.csv` (noisy counts) or `tables/{name}-estimates.csv` (derived estimates),
     /// where `{name}` is the table's file name in the Data Package (`t1-time_to_first_decision`).
     @Sendable func table(request: Request, context: PlazoRequestContext) async throws -> Response {
-        let release: Release
-        switch loadRelease(context) {
-        case let .failure(e): return e.response
-        case let .success(r): release = r
-        }
+        let release = try loadRelease(context)
         let file = pathParameter(context, "file")
         for t in release.tables.indices {
             let name = ReleaseExport.tableName(release, table: t)
@@ -190,9 +175,9 @@ struct ReleasesController: Sendable {
             )
         }
         let names = release.tables.indices.map { ReleaseExport.tableName(release, table: $0) + ".csv" }
-        return errorResponse(
-            .notFound, code: "unknown_table",
-            message: "release \(release.metadata.id) has no table file '\(file)'; its tables are " + names.joined(separator: ", ")
+        throw APIError(
+            .notFound, "unknown_table",
+            "release \(release.metadata.id) has no table file '\(file)'; its tables are " + names.joined(separator: ", ")
         )
     }
 
@@ -205,41 +190,34 @@ struct ReleasesController: Sendable {
     @Sendable func dataPackage(request: Request, context: PlazoRequestContext) async throws -> Response {
         let text = request.uri.queryParameters["format"].map(String.init) ?? ArchiveFormat.zip.rawValue
         guard let format = ArchiveFormat(rawValue: text) else {
-            return errorResponse(.badRequest, code: "bad_format", message: "format must be zip or tar")
+            throw APIError(.badRequest, "bad_format", "format must be zip or tar")
         }
-        switch loadRelease(context) {
-        case let .failure(e): return e.response
-        case let .success(release):
-            // Deflating a large package takes a while: off the event loop. A failure (a bug: every
-            // path Plazo writes fits both formats) becomes the middleware's 500.
-            let archive = try await offload { Result { () throws(ArchiveError) in try ReleaseArchive.dataPackage(release, format: format) } }.get()
-            return Response(
-                status: .ok,
-                headers: [.contentType: format.contentType, .contentDisposition: "attachment; filename=\"\(archive.fileName)\""],
-                body: .init(byteBuffer: ByteBuffer(bytes: archive.bytes))
-            )
+        let release = try loadRelease(context)
+        // Deflating a large package takes a while: off the cooperative pool. A failure (a bug:
+        // every path Plazo writes fits both formats, datapackage.json always encodes) is a 500
+        // whose cause is logged.
+        let outcome = try await offload { Result { () throws(ArchiveError) in try ReleaseArchive.dataPackage(release, format: format) } }
+        let archive: (fileName: String, bytes: [UInt8])
+        switch outcome {
+        case let .success(a): archive = a
+        case let .failure(error):
+            throw APIError.internalError(cause: "the Data Package of release \(release.metadata.id) could not be written: \(error.code): \(error)")
         }
+        return Response(
+            status: .ok,
+            headers: [.contentType: format.contentType, .contentDisposition: "attachment; filename=\"\(archive.fileName)\""],
+            body: .init(byteBuffer: ByteBuffer(bytes: archive.bytes))
+        )
     }
 
-    func loadRelease(_ context: PlazoRequestContext) -> Result<Release, ResponseError> {
+    func loadRelease(_ context: PlazoRequestContext) throws(APIError) -> Release {
         let text = pathParameter(context, "id")
         guard let id = Int64(text), id > 0 else {
-            return .failure(ResponseError(.badRequest, "bad_release_id", "a release id is a positive integer"))
+            throw APIError(.badRequest, "bad_release_id", "a release id is a positive integer")
         }
-        do { return .success(try cache.publishedRelease(id)) } catch {
-            if case .notFound = error { return .failure(ResponseError(.notFound, error.code, error.description)) }
-            return .failure(ResponseError(.serviceUnavailable, "store_unavailable", "the release could not be read"))
-        }
-    }
-
-    func releaseError(_ error: ReleaseError) -> Response {
-        switch error {
-        case .invalidSpec: errorResponse(.unprocessableContent, code: error.code, message: error.description)
-        case .budgetExceeded: errorResponse(.conflict, code: error.code, message: error.description)
-        case .notFound: errorResponse(.notFound, code: error.code, message: error.description)
-        case .invalidQuery: errorResponse(.badRequest, code: error.code, message: error.description)
-        case .noise, .store, .corruptDocument:
-            errorResponse(.serviceUnavailable, code: "store_unavailable", message: "the release could not be computed or stored; nothing was spent")
+        do { return try cache.publishedRelease(id) } catch {
+            if case .notFound = error { throw APIError(.notFound, error.code, error.description) }
+            throw APIError(.serviceUnavailable, "store_unavailable", "the release could not be read", cause: "\(error)")
         }
     }
 }

@@ -41,63 +41,55 @@ struct StewardController: Sendable {
         var scope: PrivacyScope?
         if let text = request.uri.queryParameters["scope"] {
             do { scope = try PrivacyScope(String(text)) } catch {
-                return errorResponse(.badRequest, code: "bad_scope", message: error.description)
+                throw APIError(.badRequest, "bad_scope", error.description)
             }
         }
+        let body: LedgerResponse
         do {
             let audit = try ledger.audit()
             let spends = try ledger.entries(scope: scope)
             let history = try ledger.history()
-            let body: [String: Any] = [
-                "default_budget": rhoJSON(try ledger.defaultBudget().rho),
-                "balances": audit.balances.filter { scope == nil || $0.scope == scope }.map { b -> [String: Any] in
-                    [
-                        "scope": b.scope.rawValue, "budget": rhoJSON(b.budget.rho), "budget_is_default": b.budgetIsDefault,
-                        "spent": rhoJSON(b.spent.rho),
-                        "remaining": rhoJSON(Rational.ledgerUnits(b.remainingUnits)),
-                        "spend_count": b.spendCount,
-                    ]
+            body = LedgerResponse(
+                defaultBudget: RhoJSON(try ledger.defaultBudget().rho),
+                balances: audit.balances.filter { scope == nil || $0.scope == scope }.map { b in
+                    LedgerResponse.Balance(
+                        scope: b.scope.rawValue, budget: RhoJSON(b.budget.rho), budgetIsDefault: b.budgetIsDefault,
+                        spent: RhoJSON(b.spent.rho), remaining: RhoJSON(Rational.ledgerUnits(b.remainingUnits)), spendCount: b.spendCount)
                 },
-                "spends": spends.map { e -> [String: Any] in
-                    [
-                        "id": Int(e.id), "spent_at": timestamp(e.spentAt), "scopes": e.scopes.map(\.rawValue),
-                        "cost": costJSON(e.cost), "charged": rhoJSON(e.charged.rho), "purpose": e.purpose, "requester": e.requester,
-                    ]
+                spends: spends.map { e in
+                    LedgerResponse.Spend(
+                        id: e.id, spentAt: timestamp(e.spentAt), scopes: e.scopes.map(\.rawValue), cost: CostJSON(e.cost),
+                        charged: RhoJSON(e.charged.rho), purpose: e.purpose, requester: e.requester)
                 },
-                "audit": [
-                    "consistent": audit.isConsistent, "problems": audit.problems, "spend_count": audit.spendCount,
-                    "flagged_budget_changes": history.filter(\.flagged).map { Int($0.id) },
-                ] as [String: Any],
-                // Who changed which budget, when, from what to what, and why (oldest first).
-                "budget_history": history.filter { scope == nil || $0.scope == nil || $0.scope == scope }.map { h -> [String: Any] in
-                    var e: [String: Any] = [
-                        "id": Int(h.id), "changed_at": timestamp(h.changedAt), "changed_by": h.changedBy,
-                        "scope": h.scope.map { $0.rawValue as Any } ?? NSNull(),
-                        "previous": h.previous.map { rhoJSON($0.rho) as Any } ?? NSNull(), "budget": rhoJSON(h.budget.rho),
-                        "requested": h.requested.description, "flagged": h.flagged, "flags": h.flags,
-                    ]
-                    e["reason"] = h.reason.map { $0 as Any } ?? NSNull()
-                    return e
-                },
-            ]
-            return jsonResponse(.ok, body)
+                audit: LedgerResponse.Audit(
+                    consistent: audit.isConsistent, problems: audit.problems, spendCount: audit.spendCount,
+                    flaggedBudgetChanges: history.filter(\.flagged).map(\.id)),
+                budgetHistory: history.filter { scope == nil || $0.scope == nil || $0.scope == scope }.map { h in
+                    LedgerResponse.BudgetChange(
+                        id: h.id, changedAt: timestamp(h.changedAt), changedBy: h.changedBy, scope: h.scope?.rawValue,
+                        previous: h.previous.map { RhoJSON($0.rho) }, budget: RhoJSON(h.budget.rho), requested: h.requested.description,
+                        flagged: h.flagged, flags: h.flags, reason: h.reason)
+                }
+            )
         } catch {
-            context.logger.error("ledger unreadable", metadata: ["error.code": "ledger_unavailable"])
-            return errorResponse(.serviceUnavailable, code: "ledger_unavailable", message: "the ledger could not be read")
+            throw APIError(.serviceUnavailable, "ledger_unavailable", "the ledger could not be read", cause: "\(error)")
         }
+        return try jsonResponse(.ok, body)
     }
 
     // MARK: - Agencies
 
     @Sendable func listAgencies(request: Request, context: PlazoRequestContext) async throws -> Response {
-        do { return jsonResponse(.ok, ["agencies": try registry.list().map(agencyJSON)]) } catch {
-            return registryError(error)
-        }
+        let list: [AgencyRecord]
+        do { list = try registry.list() } catch { throw error.apiError }
+        return try jsonResponse(.ok, AgencyList(agencies: list.map(AgencyJSON.init)))
     }
 
     @Sendable func showAgency(request: Request, context: PlazoRequestContext) async throws -> Response {
         let reference = pathParameter(context, "agency")
-        do { return jsonResponse(.ok, agencyJSON(try registry.find(reference))) } catch { return registryError(error) }
+        let record: AgencyRecord
+        do { record = try registry.find(reference) } catch { throw error.apiError }
+        return try jsonResponse(.ok, AgencyJSON(record))
     }
 
     struct NewAgency: Decodable {
@@ -108,25 +100,16 @@ struct StewardController: Sendable {
     }
 
     @Sendable func addAgency(request: Request, context: PlazoRequestContext) async throws -> Response {
-        let form: NewAgency
-        switch await readJSON(request, as: NewAgency.self) {
-        case let .failure(e): return e.response
-        case let .success(f): form = f
-        }
+        let form = try await readJSON(request, as: NewAgency.self)
         let type: AgencyType
         do { type = try AgencyType.parse(form.type) } catch {
-            return errorResponse(.unprocessableContent, code: "invalid_agency_type", message: error.description)
+            throw APIError(.unprocessableContent, "invalid_agency_type", error.description)
         }
-        let key: SigningPublicKey
-        switch Self.parsePublicKey(form.publicKey) {
-        case let .failure(e): return e.response
-        case let .success(k): key = k
-        }
-        do {
-            let record = try registry.add(name: form.name, type: type, publicKey: key, now: clock())
-            context.logger.info("agency registered", metadata: ["agency.id": "\(record.id)"])
-            return jsonResponse(.created, agencyJSON(record))
-        } catch { return registryError(error) }
+        let key = try Self.parsePublicKey(form.publicKey)
+        let record: AgencyRecord
+        do { record = try registry.add(name: form.name, type: type, publicKey: key, now: clock()) } catch { throw error.apiError }
+        context.logger.info("agency registered", metadata: ["agency.id": "\(record.id)"])
+        return try jsonResponse(.created, AgencyJSON(record))
     }
 
     struct NewKey: Decodable {
@@ -136,21 +119,12 @@ struct StewardController: Sendable {
 
     @Sendable func rotateAgency(request: Request, context: PlazoRequestContext) async throws -> Response {
         let reference = pathParameter(context, "agency")
-        let form: NewKey
-        switch await readJSON(request, as: NewKey.self) {
-        case let .failure(e): return e.response
-        case let .success(f): form = f
-        }
-        let key: SigningPublicKey
-        switch Self.parsePublicKey(form.publicKey) {
-        case let .failure(e): return e.response
-        case let .success(k): key = k
-        }
-        do {
-            let record = try registry.rotate(reference, newKey: key, now: clock())
-            context.logger.info("agency key rotated", metadata: ["agency.id": "\(record.id)"])
-            return jsonResponse(.ok, agencyJSON(record))
-        } catch { return registryError(error) }
+        let form = try await readJSON(request, as: NewKey.self)
+        let key = try Self.parsePublicKey(form.publicKey)
+        let record: AgencyRecord
+        do { record = try registry.rotate(reference, newKey: key, now: clock()) } catch { throw error.apiError }
+        context.logger.info("agency key rotated", metadata: ["agency.id": "\(record.id)"])
+        return try jsonResponse(.ok, AgencyJSON(record))
     }
 
     struct KeyChoice: Decodable {
@@ -161,80 +135,47 @@ struct StewardController: Sendable {
     @Sendable func revokeAgencyKey(request: Request, context: PlazoRequestContext) async throws -> Response {
         let reference = pathParameter(context, "agency")
         // The body is optional: none (or `{}`) revokes the active key.
-        let form: KeyChoice
-        switch await readJSON(request, as: KeyChoice.self, emptyAs: KeyChoice(keyID: nil)) {
-        case let .failure(e): return e.response
-        case let .success(f): form = f
-        }
+        let form = try await readJSON(request, as: KeyChoice.self, emptyAs: KeyChoice(keyID: nil))
         var keyID: KeyID?
         if let text = form.keyID {
             guard let id = KeyID(hex: text) else {
-                return errorResponse(.unprocessableContent, code: "invalid_key_id", message: "key_id must be 16 hexadecimal digits")
+                throw APIError(.unprocessableContent, "invalid_key_id", "key_id must be 16 hexadecimal digits")
             }
             keyID = id
         }
-        do {
-            let record = try registry.revoke(reference, keyID: keyID, now: clock())
-            context.logger.info("agency key revoked", metadata: ["agency.id": "\(record.id)"])
-            return jsonResponse(.ok, agencyJSON(record))
-        } catch { return registryError(error) }
+        let record: AgencyRecord
+        do { record = try registry.revoke(reference, keyID: keyID, now: clock()) } catch { throw error.apiError }
+        context.logger.info("agency key revoked", metadata: ["agency.id": "\(record.id)"])
+        return try jsonResponse(.ok, AgencyJSON(record))
     }
 
     /// An Ed25519 public key given as 64 hex digits or as the text of an `agency-signing.public`
     /// key file.
-    static func parsePublicKey(_ text: String) -> Result<SigningPublicKey, ResponseError> {
+    static func parsePublicKey(_ text: String) throws(APIError) -> SigningPublicKey {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         var bytes: [UInt8]?
         if trimmed.hasPrefix(KeyFile.magicLine) {
             guard let file = try? KeyFile.parse(trimmed + "\n", path: "public_key"), file.kind == .agencySigningPublic else {
-                return .failure(ResponseError(.unprocessableContent, "invalid_public_key", "public_key is not an agency-signing-public key file"))
+                throw APIError(.unprocessableContent, "invalid_public_key", "public_key is not an agency-signing-public key file")
             }
             bytes = file.key.withUnsafeBytes { Array($0) }
         } else {
             bytes = Hex.decode(trimmed)
         }
         guard let bytes, let key = try? SigningPublicKey(bytes: bytes) else {
-            return .failure(ResponseError(
-                .unprocessableContent, "invalid_public_key", "public_key must be 64 hexadecimal digits or an agency-signing.public key file"))
+            throw APIError(
+                .unprocessableContent, "invalid_public_key", "public_key must be 64 hexadecimal digits or an agency-signing.public key file")
         }
-        return .success(key)
-    }
-
-    func agencyJSON(_ a: AgencyRecord) -> [String: Any] {
-        [
-            "id": Int(a.id), "name": a.name, "type": a.type.label, "created_at": timestamp(a.createdAt),
-            "keys": a.keys.map { k -> [String: Any] in
-                var key: [String: Any] = [
-                    "key_id": k.keyID.hex, "public_key": Hex.encode(k.publicKey.bytes), "status": k.status.rawValue,
-                    "added_at": timestamp(k.addedAt),
-                ]
-                if let retired = k.retiredAt { key["retired_at"] = timestamp(retired) }
-                return key
-            },
-        ]
-    }
-
-    func registryError(_ error: RegistryError) -> Response {
-        let status: HTTPResponse.Status =
-            switch error {
-            case .duplicateName, .keyAlreadyRegistered, .noActiveKey: .conflict
-            case .unknownAgency, .unknownKey: .notFound
-            case .invalidName: .unprocessableContent
-            case .database: .serviceUnavailable
-            }
-        if case .database = error {
-            return errorResponse(status, code: "store_unavailable", message: "the registry could not be read or written")
-        }
-        return errorResponse(status, code: error.code, message: error.description)
+        return key
     }
 
     // MARK: - Tokens
 
     @Sendable func listTokens(request: Request, context: PlazoRequestContext) async throws -> Response {
         let all = request.uri.queryParameters["include_revoked"].map { $0 == "true" || $0 == "1" } ?? false
-        do { return jsonResponse(.ok, ["tokens": try tokens.list(includeRevoked: all).map(tokenJSON)]) } catch {
-            return tokenError(error)
-        }
+        let list: [TokenRecord]
+        do { list = try tokens.list(includeRevoked: all) } catch { throw error.apiError }
+        return try jsonResponse(.ok, TokenList(tokens: list.map { TokenJSON($0) }))
     }
 
     struct NewToken: Decodable {
@@ -244,49 +185,24 @@ struct StewardController: Sendable {
 
     /// Creates a token; the answer carries it once (and `Cache-Control: no-store`).
     @Sendable func createToken(request: Request, context: PlazoRequestContext) async throws -> Response {
-        let form: NewToken
-        switch await readJSON(request, as: NewToken.self) {
-        case let .failure(e): return e.response
-        case let .success(f): form = f
-        }
+        let form = try await readJSON(request, as: NewToken.self)
         guard let role = TokenRole(rawValue: form.role) else {
-            return errorResponse(.unprocessableContent, code: "invalid_role", message: "role must be oversight, researcher or steward")
+            throw APIError(.unprocessableContent, "invalid_role", "role must be oversight, researcher or steward")
         }
+        let issued: IssuedToken
         do {
-            let issued = try tokens.create(name: form.name, role: role, createdBy: context.token.map { "token \($0.id) (\($0.name))" } ?? "api")
-            context.logger.info("token created", metadata: ["created.token.id": "\(issued.record.id)", "created.token.role": "\(role)"])
-            var body = tokenJSON(issued.record)
-            body["token"] = issued.token
-            return jsonResponse(.created, body, headers: [.cacheControl: "no-store"])
-        } catch { return tokenError(error) }
+            issued = try tokens.create(name: form.name, role: role, createdBy: context.token.map { "token \($0.id) (\($0.name))" } ?? "api")
+        } catch { throw error.apiError }
+        context.logger.info("token created", metadata: ["created.token.id": "\(issued.record.id)", "created.token.role": "\(role)"])
+        return try jsonResponse(.created, TokenJSON(issued.record, token: issued.token), headers: [.cacheControl: "no-store"])
     }
 
     @Sendable func revokeToken(request: Request, context: PlazoRequestContext) async throws -> Response {
         let reference = pathParameter(context, "token")
-        do {
-            let record = try tokens.revoke(reference)
-            context.logger.info("token revoked", metadata: ["revoked.token.id": "\(record.id)"])
-            return jsonResponse(.ok, tokenJSON(record))
-        } catch { return tokenError(error) }
-    }
-
-    func tokenJSON(_ t: TokenRecord) -> [String: Any] {
-        var object: [String: Any] = [
-            "id": Int(t.id), "name": t.name, "role": t.role.rawValue, "created_at": timestamp(t.createdAt), "created_by": t.createdBy,
-            "active": t.isActive,
-        ]
-        if let revoked = t.revokedAt { object["revoked_at"] = timestamp(revoked) }
-        return object
-    }
-
-    func tokenError(_ error: TokenError) -> Response {
-        switch error {
-        case .invalidName: errorResponse(.unprocessableContent, code: error.code, message: error.description)
-        case .duplicateName, .alreadyRevoked: errorResponse(.conflict, code: error.code, message: error.description)
-        case .unknownToken: errorResponse(.notFound, code: error.code, message: error.description)
-        case .malformed, .unknown, .revoked, .crypto, .database:
-            errorResponse(.serviceUnavailable, code: "store_unavailable", message: "the token store could not be read or written")
-        }
+        let record: TokenRecord
+        do { record = try tokens.revoke(reference) } catch { throw error.apiError }
+        context.logger.info("token revoked", metadata: ["revoked.token.id": "\(record.id)"])
+        return try jsonResponse(.ok, TokenJSON(record))
     }
 }
 

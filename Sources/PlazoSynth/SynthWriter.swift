@@ -1,4 +1,5 @@
 import Foundation
+import PlazoModel
 
 /// Writes a synthetic dataset as per-agency CSV exports in the documented agency format
 /// (`docs/agency-guide.md`), plus `agencies.json` naming each agency, its type and its file.
@@ -27,7 +28,7 @@ public enum SynthWriter {
             if outputs[row.agency].pending > 1 << 20 { try outputs[row.agency].flush() }
         }
         for i in outputs.indices { try outputs[i].close() }
-        let manifest = try JSONEncoder.pretty.encode(agencies)
+        let manifest = try PlazoJSON.encoder(pretty: true).encode(agencies)
         try manifest.write(to: directory.appendingPathComponent("agencies.json"))
         return summary
     }
@@ -55,13 +56,5 @@ struct BufferedFile {
     mutating func close() throws {
         try flush()
         try handle.close()
-    }
-}
-
-extension JSONEncoder {
-    static var pretty: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return e
     }
 }

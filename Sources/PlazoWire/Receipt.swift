@@ -1,44 +1,13 @@
 import PlazoModel
 import PlazoSodium
 
-/// The reason a record was rejected, as one byte in a receipt (`specs/batch-format.md` §10).
-public enum RecordReason: UInt8, CaseIterable, Sendable {
-    case invalidEventType = 1
-    case invalidDetailCode = 2
-    case codeOutOfRange = 3
-    case dayInFuture = 4
-    case voidWithoutTarget = 5
-    case voidTargetsVoid = 6
-    case targetOnNonVoid = 7
-    case reservedNotZero = 8
+/// The reason a record was rejected, as one byte in a receipt (`specs/batch-format.md` §10): the
+/// table itself (bytes, codes, sentences) is ``EventErrorReason`` in PlazoModel.
+public typealias RecordReason = EventErrorReason
 
+extension EventErrorReason {
     /// The reason of a record error.
-    public init(_ error: EventError) {
-        switch error {
-        case .invalidEventType: self = .invalidEventType
-        case .invalidDetail: self = .invalidDetailCode
-        case .codeOutOfRange: self = .codeOutOfRange
-        case .dayInFuture: self = .dayInFuture
-        case .voidWithoutTarget: self = .voidWithoutTarget
-        case .voidTargetsVoid: self = .voidTargetsVoid
-        case .targetOnNonVoid: self = .targetOnNonVoid
-        case .reservedNotZero: self = .reservedNotZero
-        }
-    }
-
-    /// The machine-readable code (the same strings as ``EventError/code``).
-    public var code: String {
-        switch self {
-        case .invalidEventType: "invalid_event_type"
-        case .invalidDetailCode: "invalid_detail_code"
-        case .codeOutOfRange: "code_out_of_range"
-        case .dayInFuture: "day_in_future"
-        case .voidWithoutTarget: "void_without_target"
-        case .voidTargetsVoid: "void_targets_void"
-        case .targetOnNonVoid: "target_on_non_void"
-        case .reservedNotZero: "reserved_not_zero"
-        }
-    }
+    public init(_ error: EventError) { self = error.reason }
 }
 
 /// Why a receipt cannot be read or trusted.

@@ -169,7 +169,7 @@ import Testing
         }
     }
 
-    @Test func badSpecsGetSentencesWithTheValidValues() {
+    @Test func badSpecsGetSentencesWithTheValidValues() throws {
         func refusal(_ json: String) -> String {
             do {
                 _ = try ReleaseSpec.decode(json: Data(json.utf8)).validated()
@@ -181,10 +181,19 @@ import Testing
         #expect(unknownTable.contains("tables[0].table \"time_to_charge\" is unknown") && unknownTable.contains("time_to_first_decision"))
         let unknownDim = refusal(#"{\#(base), "tables": [{"table": "attrition", "breakdown": ["municipio"], "rho": "1/100"}]}"#)
         #expect(unknownDim.contains("breakdown[0]") && unknownDim.contains("offence_category"))
-        #expect(refusal(#"{\#(base), "confidenceLevel": 1.5, "tables": [{"table": "attrition", "rho": "1/100"}]}"#).contains("confidenceLevel"))
+        #expect(refusal(#"{\#(base), "confidenceLevel": 1.5, "tables": [{"table": "attrition", "rho": "1/100"}]}"#).contains("confidence_level"))
         #expect(refusal(#"{\#(base), "confidenceLevel": 0, "tables": [{"table": "attrition", "rho": "1/100"}]}"#).contains("0.5 and 0.999"))
         #expect(refusal(#"{\#(base), "simulationReplicates": 0, "tables": [{"table": "attrition", "rho": "1/100"}]}"#).contains("20 to 5000"))
         #expect(refusal(#"{\#(base), "simulationReplicates": 10000000, "tables": [{"table": "attrition", "rho": "1/100"}]}"#).contains("20 to 5000"))
+        // The spec's two-word fields in snake_case (the API's convention) or in the camelCase of
+        // the first spec files; both spellings of one field at once are refused.
+        #expect(refusal(#"{\#(base), "confidence_level": 1.5, "tables": [{"table": "attrition", "rho": "1/100"}]}"#).contains("confidence_level"))
+        #expect(refusal(#"{\#(base), "simulation_replicates": 0, "tables": [{"table": "attrition", "rho": "1/100"}]}"#).contains("20 to 5000"))
+        let snake = try ReleaseSpec.decode(json: Data(#"{\#(base), "confidence_level": 0.9, "simulation_replicates": 300, "tables": [{"table": "attrition", "rho": "1/100"}]}"#.utf8))
+        let camel = try ReleaseSpec.decode(json: Data(#"{\#(base), "confidenceLevel": 0.9, "simulationReplicates": 300, "tables": [{"table": "attrition", "rho": "1/100"}]}"#.utf8))
+        #expect(snake == camel && snake.confidenceLevel == 0.9 && snake.simulationReplicates == 300)
+        #expect(refusal(#"{\#(base), "confidence_level": 0.9, "confidenceLevel": 0.9, "tables": [{"table": "attrition", "rho": "1/100"}]}"#)
+            .contains("not both"))
         let wrongType = refusal(#"{\#(base), "tables": [{"table": "attrition", "rho": 0.01}]}"#)
         #expect(wrongType.contains("tables[0].rho must be a string"))
         #expect(refusal(#"{"cutoff": "2026-09-30"}"#).contains("missing field"))

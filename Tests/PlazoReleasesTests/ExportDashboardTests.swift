@@ -19,8 +19,12 @@ import Testing
 
     @Test func dataPackageDescribesEveryCSV() throws {
         let (r, _) = try makeRelease(rho: "1/10")
-        let files = ReleaseExport.dataPackage(r)
+        let files = try ReleaseExport.dataPackage(r)
         #expect(files.count == 2 + 2 * r.tables.count)
+        // Slashes are written as they are (the licence's URL, the resources' paths).
+        let packageText = String(decoding: files[0].bytes, as: UTF8.self)
+        #expect(packageText.contains(#""path" : "data/t1-"#) && packageText.contains("https://creativecommons.org/licenses/by/4.0/"))
+        #expect(!packageText.contains(#"\/"#))
         let package = try #require(try JSONSerialization.jsonObject(with: Data(files[0].bytes)) as? [String: Any])
         #expect(files[0].path == "datapackage.json")
         let resources = try #require(package["resources"] as? [[String: Any]])
@@ -48,7 +52,25 @@ import Testing
         let tar = try ReleaseArchive.tar(files)
         #expect(tar.count % 512 == 0)
         #expect(String(decoding: tar[0..<16], as: UTF8.self) == "datapackage.json")
-        #expect(!ReleaseExport.json(r).isEmpty)
+        // The API view of the release: every key snake_case (the stored metadata keeps its names).
+        let view = try #require(try JSONSerialization.jsonObject(with: Data(try ReleaseExport.json(r))) as? [String: Any])
+        let metadata = try #require(view["metadata"] as? [String: Any])
+        #expect(metadata["confidence_level"] as? Double == r.metadata.confidenceLevel && metadata["confidenceLevel"] == nil)
+        #expect(metadata["total_rho"] as? String == r.metadata.totalRho && metadata["ledger_spend_id"] != nil)
+        func keys(_ value: Any) -> [String] {
+            if let object = value as? [String: Any] { return object.keys + object.values.flatMap(keys) }
+            if let array = value as? [Any] { return array.prefix(3).flatMap(keys) }
+            return []
+        }
+        let camel = Set(keys(view)).filter { $0.contains(where: \.isUppercase) }
+        #expect(camel.isEmpty, "camelCase keys in the release view: \(camel.sorted())")
+        let table = try #require((view["tables"] as? [[String: Any]])?.first)
+        let cell = try #require((table["cells"] as? [[String: Any]])?.first)
+        #expect(cell["ci_low"] != nil && cell["ci_high"] != nil)
+        // The stored document still uses the names it always had.
+        let stored = try ReleaseDocument.encode(r)
+        #expect(String(decoding: stored.prefix(4096), as: UTF8.self).contains(#""confidenceLevel""#))
+        #expect(try ReleaseDocument.decode(stored).metadata == r.metadata)
     }
 
     @Test func dashboardSeriesMatchTheTablesAndAreReproducible() throws {

@@ -212,6 +212,8 @@ struct EndToEndTests {
             try ["list", "history", "audit"].map { try PlazoProcess.run(["ledger", $0, "--json"], in: dir).out }.joined(separator: "\n")
         }
         let ledgerBefore = try ledgerBytes()
+        // --json is snake_case, like the API (`docs/api-guide.md`, "Naming").
+        #expect(ledgerBefore.contains(#""spend_count""#) && !ledgerBefore.contains(#""spendCount""#), "\(ledgerBefore)")
         let plan = try PlazoProcess.run(["release", "create", "--spec", "spec.json", "--dry-run"], in: dir)
         #expect(plan.status == 0, "\(plan.err)")
         #expect(plan.out.contains("remaining after"), "\(plan.out)")

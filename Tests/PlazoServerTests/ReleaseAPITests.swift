@@ -162,6 +162,8 @@ struct ReleaseAPITests {
                 #expect(releases?.count == 1)
                 #expect(releases?.first?["cohorts"] as? [String] == ["2025Q1"])
                 #expect(releases?.first?["total_rho"] as? String == "7/100")
+                // Links as they are, not "\/v1\/releases\/1".
+                #expect(String(buffer: response.body).contains(#""self":"/v1/releases/1""#))
             }
             // Reading again returns exactly what was created: never re-noised.
             for _ in 0..<2 {

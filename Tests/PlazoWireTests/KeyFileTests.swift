@@ -1,4 +1,5 @@
 import Foundation
+import PlazoModel
 import PlazoSodium
 import Testing
 
