@@ -48,6 +48,8 @@ struct ReceiptCommand: ParsableCommand {
         @Option(name: .long, help: "This agency's id in the service registry.")
         var agencyID: UInt32
 
+        @OptionGroup var tlsOptions: TLSClientOptions
+
         @Option(name: .long, help: "The agency's signing secret key file (any registered key of the agency).")
         var signingKey: String
 
@@ -74,7 +76,7 @@ struct ReceiptCommand: ParsableCommand {
             let time = Int64(Date().timeIntervalSince1970)
             var request = HTTPClientRequest(url: "\(base)/v1/batches/\(batchID.hex)/receipt")
             request.headers.add(name: "Authorization", value: try AgencyRequestSignature.header(agencyID: agencyID, key: signer, batchID: batchID, time: time))
-            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            let client = try tlsOptions.makeClient()
             defer { _ = client.shutdown() }
             let response: HTTPClientResponse
             let body: ByteBuffer

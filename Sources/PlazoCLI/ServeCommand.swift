@@ -74,8 +74,34 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Oldest accepted batch creation time, in days (env PLAZO_MAX_BATCH_AGE_DAYS).")
     var maxBatchAgeDays: Int = Int(ProcessInfo.processInfo.environment["PLAZO_MAX_BATCH_AGE_DAYS"] ?? "") ?? 30
 
+    @Option(name: .long, help: "TLS certificate chain, PEM (env PLAZO_TLS_CERT); with --tls-key, serve HTTPS.")
+    var tlsCert: String? = ProcessInfo.processInfo.environment["PLAZO_TLS_CERT"]
+
+    @Option(name: .long, help: "TLS private key, PEM (env PLAZO_TLS_KEY).")
+    var tlsKey: String? = ProcessInfo.processInfo.environment["PLAZO_TLS_KEY"]
+
+    @Option(name: .long, help: "Seconds before an idle connection is closed (env PLAZO_IDLE_TIMEOUT).")
+    var idleTimeout: Int = Int(ProcessInfo.processInfo.environment["PLAZO_IDLE_TIMEOUT"] ?? "") ?? 60
+
+    @Option(name: .long, help: "Seconds a client has to send a whole request head (env PLAZO_HEADER_TIMEOUT).")
+    var headerTimeout: Int = Int(ProcessInfo.processInfo.environment["PLAZO_HEADER_TIMEOUT"] ?? "") ?? 10
+
+    @Option(name: .long, help: "Seconds a client has to send a whole request body after its head (env PLAZO_BODY_TIMEOUT).")
+    var bodyTimeout: Int = Int(ProcessInfo.processInfo.environment["PLAZO_BODY_TIMEOUT"] ?? "") ?? 60
+
+    @Option(name: .long, help: "Most connections open at once (env PLAZO_MAX_CONNECTIONS; default 4096 or the open-file limit less 64).")
+    var maxConnections: Int = Int(ProcessInfo.processInfo.environment["PLAZO_MAX_CONNECTIONS"] ?? "") ?? ServerConfiguration.defaultMaxConnections
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (env PLAZO_LOG_LEVEL).")
     var logLevel: String = ProcessInfo.processInfo.environment["PLAZO_LOG_LEVEL"] ?? "info"
+
+    func validate() throws {
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("give both --tls-cert and --tls-key, or neither") }
+        for (name, value) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout)] where value < 1 {
+            throw ValidationError("\(name) must be at least 1 second")
+        }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+    }
 
     func run() async throws {
         var logger = Logger(label: "plazo")
@@ -90,19 +116,26 @@ struct ServeCommand: AsyncParsableCommand {
             timestampPolicy: TimestampPolicy(maxFutureSkew: 300, maxAge: Int64(maxBatchAgeDays) * 86_400),
             logger: logger
         )
-        let counts = try ingest.counts()
         logger.info(
-            "store opened",
-            metadata: [
-                "db": "\(store.db)", "batches": "\(counts.batches)", "events": "\(counts.events)", "cases": "\(counts.cases)",
-                "replay.seconds": "\(String(format: "%.2f", Date().timeIntervalSince(replayStarted)))",
-            ]
-        )
+            "store opened", metadata: ["db": "\(store.db)", "replay.seconds": "\(String(format: "%.2f", Date().timeIntervalSince(replayStarted)))"])
+        // Exact counts of events and cases are data: only at debug level (docs/api-guide.md, "Logs").
+        if logger.logLevel <= .debug {
+            let counts = try ingest.counts()
+            logger.debug("store contents", metadata: ["batches": "\(counts.batches)", "events": "\(counts.events)", "cases": "\(counts.cases)"])
+        }
+        var tls: ServerTLS?
+        if let tlsCert, let tlsKey {
+            do { tls = try ServerTLS.load(certificateChain: tlsCert, privateKey: tlsKey) } catch { throw ValidationError("\(error)") }
+        }
+        let scheme = tls == nil ? "http" : "https"
+        let configuration = ServerConfiguration(
+            host: host, port: port, idleTimeout: .seconds(idleTimeout), headerTimeout: .seconds(headerTimeout),
+            bodyTimeout: .seconds(bodyTimeout), maxConnections: maxConnections, tls: tls)
         let app = buildApplication(
-            ingest: ingest, database: database, configuration: ServerConfiguration(host: host, port: port), logger: logger
+            ingest: ingest, database: database, configuration: configuration, logger: logger
         ) { [host] boundPort in
             // A line scripts and tests can wait for.
-            FileHandle.standardOutput.write(Data("plazo listening on http://\(host):\(boundPort)\n".utf8))
+            FileHandle.standardOutput.write(Data("plazo listening on \(scheme)://\(host):\(boundPort)\n".utf8))
         }
         try await app.runService()
         withExtendedLifetime(lock) {}

@@ -30,6 +30,8 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The service's receipt-signing public key file (service-signing.public).")
     var serviceKey: String
 
+    @OptionGroup var tlsOptions: TLSClientOptions
+
     @Option(name: .long, help: "Attempts per batch for transient failures.")
     var attempts: Int = 6
 
@@ -47,7 +49,7 @@ struct SubmitCommand: AsyncParsableCommand {
     func run() async throws {
         let serviceKey = try KeyFile.read(serviceKey, expecting: .serviceSigningPublic).signingPublicKey()
         let url = server.hasSuffix("/") ? server + "v1/batches" : server + "/v1/batches"
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let client = try tlsOptions.makeClient()
         let submitter = BatchSubmitter(client: client, url: url, serviceKey: serviceKey, attempts: attempts)
         var progress = Progress(total: files.count, bar: !plain && isatty(2) != 0)
         var failed = 0

@@ -1,5 +1,8 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import NIOCore
 import PlazoIngest
@@ -40,15 +43,87 @@ public struct PlazoRequestContext: RequestContext {
 }
 
 /// Server settings. Every field has a default that works with no configuration.
+///
+/// The connection limits keep one client from starving the others (`docs/operations.md` §3): a
+/// connection that sends nothing for `idleTimeout` is closed; a request head must arrive whole
+/// within `headerTimeout` and its body within `bodyTimeout` (``RequestDeadlineHandler``: an idle
+/// timeout alone does not stop a client that trickles a byte every few seconds); and at most
+/// `maxConnections` are open at once, kept below the process's open-file limit so that the store
+/// and the log can always open files.
 public struct ServerConfiguration: Sendable {
     /// Address to bind (default loopback only).
     public var host: String = "127.0.0.1"
     /// Port (default 8080; 0 picks a free port).
     public var port: Int = 8080
+    /// Close a connection with no traffic for this long (default 60 s).
+    public var idleTimeout: Duration = .seconds(60)
+    /// The whole request head must arrive within this (default 10 s).
+    public var headerTimeout: Duration = .seconds(10)
+    /// The whole request body must arrive within this of the head (default 60 s: a full batch is
+    /// about 330 KB).
+    public var bodyTimeout: Duration = .seconds(60)
+    /// Most connections open at once (default: 4,096, or the open-file limit less 64 if lower).
+    public var maxConnections: Int = ServerConfiguration.defaultMaxConnections
+    /// TLS settings (``ServerTLS/load(certificateChain:privateKey:)``); nil serves plain HTTP.
+    public var tls: ServerTLS?
 
-    public init(host: String = "127.0.0.1", port: Int = 8080) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, idleTimeout: Duration = .seconds(60), headerTimeout: Duration = .seconds(10),
+        bodyTimeout: Duration = .seconds(60), maxConnections: Int = ServerConfiguration.defaultMaxConnections,
+        tls: ServerTLS? = nil
+    ) {
         self.host = host
         self.port = port
+        self.idleTimeout = idleTimeout
+        self.headerTimeout = headerTimeout
+        self.bodyTimeout = bodyTimeout
+        self.maxConnections = maxConnections
+        self.tls = tls
+    }
+
+    /// 4,096, or the soft open-file limit less 64 when that is lower.
+    public static var defaultMaxConnections: Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 4096 }
+        return max(16, min(4096, Int(clamping: limit.rlim_cur) - 64))
+    }
+}
+
+/// The TLS certificate or key could not be loaded.
+public struct TLSSetupError: Error, CustomStringConvertible {
+    /// What went wrong, naming the file.
+    public let description: String
+}
+
+/// The server's TLS settings, loaded from PEM files (TLS 1.2 and later, NIO's default ciphers).
+public struct ServerTLS: Sendable {
+    let configuration: TLSConfiguration
+
+    /// Loads a PEM certificate chain and its private key; throws ``TLSSetupError`` naming the file.
+    public static func load(certificateChain: String, privateKey: String) throws -> ServerTLS {
+        let chain: [NIOSSLCertificate]
+        do { chain = try NIOSSLCertificate.fromPEMFile(certificateChain) } catch {
+            throw TLSSetupError(description: "cannot read the TLS certificate chain \(certificateChain): \(error)")
+        }
+        let key: NIOSSLPrivateKey
+        do { key = try NIOSSLPrivateKey(file: privateKey, format: .pem) } catch {
+            throw TLSSetupError(description: "cannot read the TLS private key \(privateKey): \(error)")
+        }
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        tls.minimumTLSVersion = .tlsv12
+        // Build the context once here, so that a key that does not match its certificate is
+        // refused at start with a sentence, not when the first client connects.
+        do { _ = try NIOSSLContext(configuration: tls) } catch {
+            throw TLSSetupError(description: "the TLS key \(privateKey) and certificate \(certificateChain) cannot be used together: \(error)")
+        }
+        return ServerTLS(configuration: tls)
+    }
+}
+
+extension Duration {
+    var timeAmount: TimeAmount {
+        let c = components
+        return .nanoseconds(c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000)
     }
 }
 
@@ -65,13 +140,28 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     let metrics = PlazoMetrics()
     let router = buildRouter(ingest: ingest, metrics: metrics, database: database)
+    let head = configuration.headerTimeout.timeAmount, body = configuration.bodyTimeout.timeAmount
+    let http1 = HTTPServerBuilder.http1(configuration: .init(
+        additionalChannelHandlers: [RequestDeadlineHandler(head: head, body: body)],
+        idleTimeout: configuration.idleTimeout.timeAmount))
+    // Building the TLS layer only fails for a configuration NIOSSL refuses, which `ServerTLS.load`
+    // has already built once; plain HTTP is never silently served instead.
+    let server: HTTPServerBuilder = configuration.tls.map { tls in
+        do { return try .tls(http1, tlsConfiguration: tls.configuration) } catch {
+            preconditionFailure("TLS configuration rejected after loading: \(error)")
+        }
+    } ?? http1
     return Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "plazo"),
+        server: server,
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "plazo",
+            availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
 }
+
 
 /// The routes (see `specs/openapi.yaml`; who may call what: `docs/api-guide.md`).
 ///
@@ -86,7 +176,7 @@ public func buildApplication(
 public func buildRouter(ingest: IngestService, metrics: PlazoMetrics, database: AppDatabase? = nil) -> Router<PlazoRequestContext> {
     let database = database ?? ingest.database
     let router = Router(context: PlazoRequestContext.self)
-    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: RequestLogMiddleware(level: .info))
     router.add(middleware: ErrorBodyMiddleware())
 
     router.get("/healthz") { _, _ -> Response in

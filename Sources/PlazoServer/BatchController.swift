@@ -55,13 +55,11 @@ struct BatchController: Sendable {
             metrics.batchAccepted(newEvents: Int(r.newEvents), duplicates: Int(r.accepted - r.newEvents), rejected: r.rejected.count)
         }
         metrics.observeIngest(ContinuousClock.now - started)
-        context.logger.info(
-            result.replayed ? "batch replayed" : "batch accepted",
-            metadata: [
-                "batch.id": "\(r.batchID)", "agency.id": "\(r.agencyID)", "batch.records": "\(r.recordCount)",
-                "batch.new_events": "\(r.newEvents)", "batch.rejected": "\(r.rejected.count)",
-            ]
-        )
+        context.logger.info(result.replayed ? "batch replayed" : "batch accepted", metadata: ["batch.id": "\(r.batchID)", "agency.id": "\(r.agencyID)"])
+        // Counts of records and events only at debug level (docs/api-guide.md, "Logs").
+        context.logger.debug(
+            "batch counts",
+            metadata: ["batch.id": "\(r.batchID)", "batch.records": "\(r.recordCount)", "batch.new_events": "\(r.newEvents)", "batch.rejected": "\(r.rejected.count)"])
         return try jsonResponse(
             result.replayed ? .ok : .created, ReceiptResponse(r, bytes: result.receiptBytes, replayed: result.replayed))
     }

@@ -46,14 +46,14 @@ final class ServerProcess: @unchecked Sendable {
     let process = Process()
     let port: Int
 
-    /// Starts the server and waits for its "listening" line.
-    init(directory: String, port: Int = 0) throws {
+    /// Starts the server and waits for its "listening" line; `stderr` receives its log if given.
+    init(directory: String, port: Int = 0, extra: [String] = [], logLevel: String = "warning", stderr: FileHandle? = nil) throws {
         process.executableURL = URL(fileURLWithPath: PlazoProcess.binary)
-        process.arguments = ["serve", "--port", "\(port)", "--log-level", "warning"]
+        process.arguments = ["serve", "--port", "\(port)", "--log-level", logLevel] + extra
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        process.standardError = stderr ?? FileHandle.nullDevice
         try process.run()
         let handle = out.fileHandleForReading
         var text = ""
@@ -63,7 +63,7 @@ final class ServerProcess: @unchecked Sendable {
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
         }
-        guard let range = text.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+        guard let range = text.range(of: #"listening on https?://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
             let bound = Int(text[range].split(separator: ":").last!)
         else {
             process.terminate()

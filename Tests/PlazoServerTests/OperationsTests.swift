@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Operations (issue 14): a service that cannot be starved, keeps queries and tokens out of its
+/// log, and speaks TLS. Through the real binary.
+@Suite("Operations through the plazo binary", .serialized)
+struct OperationsTests {
+    func workspace() throws -> String {
+        let dir = NSTemporaryDirectory() + "plazo-ops-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
+        return dir
+    }
+
+    /// A connection to the server on loopback, at the socket level.
+    static func connect(_ port: Int) -> Int32? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if ok != 0 { close(fd); return nil }
+        return fd
+    }
+
+    static func healthz(_ url: String) async -> (ok: Bool, seconds: Double) {
+        let started = Date()
+        var request = URLRequest(url: URL(string: url + "/healthz")!)
+        request.timeoutInterval = 5
+        guard let (_, response) = try? await URLSession.shared.data(for: request) else { return (false, Date().timeIntervalSince(started)) }
+        return ((response as? HTTPURLResponse)?.statusCode == 200, Date().timeIntervalSince(started))
+    }
+
+    @Test("400 half-open connections do not starve /healthz, and a trickled request head is cut off at its deadline")
+    func halfOpenConnections() async throws {
+        let dir = try workspace()
+        let server = try ServerProcess(directory: dir, extra: ["--header-timeout", "2"])
+        defer { server.stop() }
+        var sockets: [Int32] = []
+        defer { for fd in sockets { close(fd) } }
+        // Half-open: each sends the start of a request head and never finishes it.
+        for _ in 0..<400 {
+            guard let fd = Self.connect(server.port) else { break }
+            _ = "GET /healthz HTTP/1.1\r\nHost: x\r\n".withCString { write(fd, $0, strlen($0)) }
+            sockets.append(fd)
+        }
+        #expect(sockets.count == 400)
+        let answer = await Self.healthz(server.url)
+        #expect(answer.ok && answer.seconds < 1, "healthz took \(answer.seconds) s")
+        // The header deadline (2 s here) closes the half-open connections: reading one returns 0 (EOF).
+        try await Task.sleep(for: .seconds(3))
+        var buffer = [UInt8](repeating: 0, count: 16)
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(sockets[0], SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        #expect(read(sockets[0], &buffer, 16) <= 0, "a connection with an unfinished head was still open after its deadline")
+    }
+
+    @Test("the log has no query string and no token, and counts only at debug level")
+    func logHygiene() async throws {
+        let dir = try workspace()
+        let logPath = dir + "/serve.log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        let server = try ServerProcess(directory: dir, logLevel: "info", stderr: log)
+        let planted = "plz_PLANTEDsecretTOKENvalue000000000000000000"
+        var request = URLRequest(url: URL(string: server.url + "/v1/dashboards?access_token=\(planted)&state=09")!)
+        request.setValue("Bearer \(planted)", forHTTPHeaderField: "Authorization")
+        _ = try? await URLSession.shared.data(for: request)
+        _ = await Self.healthz(server.url)
+        server.stop()
+        try log.close()
+        let text = try String(contentsOfFile: logPath, encoding: .utf8)
+        #expect(text.contains("http.path=/v1/dashboards"), "the request was logged")
+        #expect(!text.contains("PLANTED") && !text.contains("access_token") && !text.contains("state=09"))
+        #expect(!text.contains("events=") && !text.contains("cases="), "no count at info level")
+    }
+
+    @Test("HTTPS with a certificate and key; plazo submit trusts a given CA file")
+    func tls() async throws {
+        let dir = try workspace()
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout", dir + "/tls.key", "-out", dir + "/tls.crt",
+        ]
+        openssl.standardOutput = FileHandle.nullDevice
+        openssl.standardError = FileHandle.nullDevice
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") else {
+            Issue.record("openssl is needed to make a test certificate")
+            return
+        }
+        try openssl.run()
+        openssl.waitUntilExit()
+        #expect(openssl.terminationStatus == 0)
+        let server = try ServerProcess(directory: dir, extra: ["--tls-cert", "tls.crt", "--tls-key", "tls.key"])
+        defer { server.stop() }
+        let https = "https://127.0.0.1:\(server.port)"
+        // A client that trusts the CA file gets through; one that does not is refused by TLS.
+        let batch = dir + "/empty.plzb"
+        try Data([0]).write(to: URL(fileURLWithPath: batch))
+        let trusted = try PlazoProcess.run(
+            ["submit", "--server", https, "--service-key", "keys/service-signing.public", "--ca-file", "tls.crt", "--plain", "--attempts", "1", "empty.plzb"], in: dir)
+        #expect(trusted.err.contains("malformed") || trusted.err.contains("bad_") || trusted.err.contains("REFUSED"), "\(trusted.err)")
+        #expect(!trusted.err.contains("certificate") && !trusted.err.contains("handshake"), "\(trusted.err)")
+        let untrusted = try PlazoProcess.run(
+            ["submit", "--server", https, "--service-key", "keys/service-signing.public", "--plain", "--attempts", "1", "empty.plzb"], in: dir)
+        #expect(untrusted.status == 1)
+        #expect(untrusted.err.lowercased().contains("certificate") || untrusted.err.lowercased().contains("handshake") || untrusted.err.contains("SSL"), "\(untrusted.err)")
+        // Plain HTTP on the TLS port is not served.
+        let plain = await Self.healthz("http://127.0.0.1:\(server.port)")
+        #expect(!plain.ok)
+    }
+}
