@@ -95,7 +95,7 @@ var targets: [Target] = [
     .target(
         name: "PlazoServer",
         dependencies: [
-            "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoPrivacy", "PlazoReleases",
+            "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoPrivacy", "PlazoReleases", "PlazoCases",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),

@@ -16,6 +16,7 @@ struct Plazo: AsyncParsableCommand {
             AgenciesCommand.self,
             SubmitCommand.self,
             ReceiptCommand.self,
+            QualityCommand.self,
             RebuildCommand.self,
             BackupCommand.self,
             SynthCommand.self,

@@ -58,6 +58,9 @@ public struct AgencyQualityReport: Sendable, Codable, Hashable {
     /// How many cases each worklist holds in all (the lists themselves are cut at the limit).
     public var noVictimUpdate90DaysTotal: Int
     public var longestWaitingForDecisionTotal: Int
+    /// **Steward view only** (nil in the agency's own report): how many of the agency's cases
+    /// other agencies also recorded (linkage). It depends on other agencies' events.
+    public var linkedCases: Int?
 
     enum CodingKeys: String, CodingKey {
         case agency, cutoff, cases, events, findings
@@ -65,6 +68,15 @@ public struct AgencyQualityReport: Sendable, Codable, Hashable {
         case noVictimUpdate90Days = "no_victim_update_90_days", longestWaitingForDecision = "longest_waiting_for_decision"
         case noVictimUpdate90DaysTotal = "no_victim_update_90_days_total"
         case longestWaitingForDecisionTotal = "longest_waiting_for_decision_total"
+        case linkedCases = "linked_cases"
+    }
+
+    /// The report as the agency itself may see it: without anything that depends on other
+    /// agencies' events.
+    public var forAgency: AgencyQualityReport {
+        var copy = self
+        copy.linkedCases = nil
+        return copy
     }
 }
 
@@ -75,7 +87,8 @@ extension CaseIndex {
         var report = AgencyQualityReport(
             agency: agency.rawValue, cutoff: cutoff.iso, cases: 0, events: 0, openCases: 0,
             findings: Dictionary(uniqueKeysWithValues: CaseAnomaly.allCases.map { ($0.code, 0) }), rejectedAtIngest: [:],
-            noVictimUpdate90Days: [], longestWaitingForDecision: [], noVictimUpdate90DaysTotal: 0, longestWaitingForDecisionTotal: 0)
+            noVictimUpdate90Days: [], longestWaitingForDecision: [], noVictimUpdate90DaysTotal: 0, longestWaitingForDecisionTotal: 0,
+            linkedCases: 0)
         var silent: [AgencyQualityReport.WorkItem] = []
         var waiting: [AgencyQualityReport.WorkItem] = []
         forEachCase { pseudonym, events in
@@ -83,6 +96,7 @@ extension CaseIndex {
             guard !own.isEmpty else { return }
             report.cases += 1
             report.events += own.count
+            if own.count < events.count { report.linkedCases! += 1 }
             let evaluation = CaseEvaluator.evaluate(own, asOf: cutoff)
             for finding in evaluation.anomalies { report.findings[finding.kind.code, default: 0] += 1 }
             guard let s = evaluation.summary, s.isOpen else { return }

@@ -64,8 +64,26 @@ public struct AgencyRequestSignature: Sendable {
         }
     }
 
+    /// The signed message of a request for the agency's own quality report.
+    public static func qualityMessage(agencyID: UInt32, time: Int64) -> [UInt8] {
+        Array("plazo-quality-request-v1\n\(agencyID)\n\(time)".utf8)
+    }
+
+    /// The header value for a quality-report request (used by `plazo quality` and tests).
+    public static func qualityHeader(agencyID: UInt32, key: SigningKeyPair, time: Int64) throws -> String {
+        let signature = try Signature.sign(qualityMessage(agencyID: agencyID, time: time), with: key)
+        return "\(scheme) agency=\(agencyID), key=\(KeyID.of(key.publicKey).hex), time=\(time), signature=\(Hex.encode(signature))"
+    }
+
     /// Parses and verifies an `Authorization` header value.
     static func verify(header: String?, batchID: BatchID, now: Int64, registry: AgencyRegistry) throws(Failure) -> AgencyRequestSignature {
+        try verify(header: header, now: now, registry: registry) { _, time in message(batchID: batchID, time: time) }
+    }
+
+    /// Parses and verifies an `Authorization` header value over the message `message(agency, time)`.
+    static func verify(
+        header: String?, now: Int64, registry: AgencyRegistry, message: (UInt32, Int64) -> [UInt8]
+    ) throws(Failure) -> AgencyRequestSignature {
         guard let header else { throw .missing }
         guard header.hasPrefix(scheme + " ") else { throw .malformed }
         var fields: [String: String] = [:]
@@ -80,7 +98,7 @@ public struct AgencyRequestSignature: Sendable {
         else { throw .malformed }
         guard abs(now - time) <= maxSkew else { throw .stale }
         guard let (key, _) = registry.anyKey(agencyID: agency, keyID: keyID) else { throw .unknownKey }
-        do { try Signature.verify(signature, of: message(batchID: batchID, time: time), by: key) } catch { throw .badSignature }
+        do { try Signature.verify(signature, of: message(agency, time), by: key) } catch { throw .badSignature }
         return AgencyRequestSignature(agencyID: agency)
     }
 }

@@ -167,7 +167,7 @@ public func buildApplication(
 ///
 /// | routes | admitted |
 /// |---|---|
-/// | `POST /v1/batches`, `GET /v1/batches/{id}/receipt` | agencies (signature in the batch / `Plazo-Agency` header) |
+/// | `POST /v1/batches`, `GET /v1/batches/{id}/receipt`, `GET /v1/quality` | agencies (signature in the batch / `Plazo-Agency` header) |
 /// | `GET /v1/dashboards/...` | `oversight` token |
 /// | `GET /v1/releases...` | `researcher` token |
 /// | `POST /v1/releases`, `/v1/ledger`, `/v1/agencies...`, `/v1/tokens...` | `steward` token |
@@ -192,6 +192,8 @@ public func buildRouter(ingest: IngestService, metrics: PlazoMetrics, database: 
     }
 
     BatchController(ingest: ingest, metrics: metrics).addRoutes(to: router.group("/v1/batches"))
+    let quality = QualityController(ingest: ingest)
+    quality.addAgencyRoute(to: router)
 
     let tokens = TokenStore(database)
     let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
@@ -202,6 +204,7 @@ public func buildRouter(ingest: IngestService, metrics: PlazoMetrics, database: 
     let steward = router.group("/v1").add(middleware: RequireRole([.steward], tokens: tokens))
     StewardController(ledger: BudgetLedger(database: database), registry: ingest.registry, tokens: tokens, clock: clock)
         .addRoutes(to: steward)
+    quality.addStewardRoute(to: steward)
 
     // The ingest pipeline's own database object: a release holds its writer from projection to pinning,
     // which blocks ingest only when both use the same connection pool.

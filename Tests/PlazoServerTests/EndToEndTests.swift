@@ -281,6 +281,22 @@ struct EndToEndTests {
         let bad = try PlazoProcess.run(
             ["receipt", "verify", "tampered.receipt", "--service-key", "keys/service-signing.public", "--batch", "outbox/police-export-0001.plzb"], in: dir)
         #expect(bad.status == 1 && bad.out.contains("NOT VALID"))
+        // The agency's quality report and worklists, mapped back to its own case identifiers here.
+        let quality = try PlazoProcess.run(
+            ["quality", "--server", server.url, "--agency-id", "1", "--signing-key", "police/agency-signing.secret",
+             "--export", sample, "--linkage-key", "police/linkage.key", "--cutoff", "2025-12-31"], in: dir)
+        #expect(quality.status == 0, "\(quality.err)")
+        #expect(quality.out.contains("open, waiting longest for a first decision"))
+        let firstCaseID = try String(contentsOfFile: sample, encoding: .utf8).split(separator: "\n")[1].split(separator: ",")[0]
+        #expect(quality.out.contains(String(firstCaseID)), "worklists show the agency's own identifiers: \(quality.out)")
+        let qualityJSON = try PlazoProcess.run(
+            ["quality", "--server", server.url, "--agency-id", "1", "--signing-key", "police/agency-signing.secret", "--json"], in: dir)
+        #expect(qualityJSON.status == 0 && !qualityJSON.out.contains("linked_cases"), "the agency never sees linkage")
+        // Another agency's key cannot read this agency's report.
+        #expect(try PlazoProcess.run(["keys", "agency", "--out", "other"], in: dir).status == 0)
+        let forged = try PlazoProcess.run(
+            ["quality", "--server", server.url, "--agency-id", "1", "--signing-key", "other/agency-signing.secret"], in: dir)
+        #expect(forged.status != 0 && forged.err.contains("unknown_signing_key"), "\(forged.err)")
         // A service that is not there is named as such, not as a "connection reset".
         let nobody = try PlazoProcess.run(
             ["submit", "--server", "http://127.0.0.1:9", "--service-key", "keys/service-signing.public", "--plain", "--attempts", "1",

@@ -114,6 +114,20 @@ struct OpenAPIConformanceTests {
                 headers: [.authorization: try f.authorization(batchID: id, key: f.other, agencyID: f.otherID)]
             ),
 
+            // An agency's own quality report (signed), and the steward's view of it.
+            Scenario(specPath: "/v1/quality", method: .get, uri: "/v1/quality",
+                     headers: [.authorization: try AgencyRequestSignature.qualityHeader(agencyID: f.agencyID, key: f.agency, time: Int64(Date().timeIntervalSince1970))]),
+            Scenario(specPath: "/v1/quality", method: .get, uri: "/v1/quality?limit=0",
+                     headers: [.authorization: try AgencyRequestSignature.qualityHeader(agencyID: f.agencyID, key: f.agency, time: Int64(Date().timeIntervalSince1970))]),
+            Scenario(specPath: "/v1/quality", method: .get, uri: "/v1/quality"),
+            Scenario(specPath: "/v1/quality", method: .get, uri: "/v1/quality",
+                     headers: [.authorization: try AgencyRequestSignature.qualityHeader(agencyID: f.agencyID, key: f.other, time: Int64(Date().timeIntervalSince1970))]),
+            Scenario(specPath: "/v1/agencies/{agency}/quality", method: .get, uri: "/v1/agencies/1/quality?cutoff=2025-12-31", headers: S),
+            Scenario(specPath: "/v1/agencies/{agency}/quality", method: .get, uri: "/v1/agencies/1/quality?cutoff=soon", headers: S),
+            Scenario(specPath: "/v1/agencies/{agency}/quality", method: .get, uri: "/v1/agencies/1/quality"),
+            Scenario(specPath: "/v1/agencies/{agency}/quality", method: .get, uri: "/v1/agencies/1/quality", headers: R),
+            Scenario(specPath: "/v1/agencies/{agency}/quality", method: .get, uri: "/v1/agencies/99/quality", headers: S),
+
             // Oversight, before any release.
             Scenario(specPath: "/v1/dashboards", method: .get, uri: "/v1/dashboards", headers: O),
             Scenario(specPath: "/v1/dashboards", method: .get, uri: "/v1/dashboards"),
@@ -288,7 +302,7 @@ struct OpenAPIConformanceTests {
                     failures.append("\(s.method) \(s.uri) as \(role): answered \(status), spec roles \(roles)")
                 }
             }
-            if status == "401", s.specPath != receiptPath, response.wwwAuthenticate?.hasPrefix("Bearer") != true {
+            if status == "401", s.specPath != receiptPath, s.specPath != "/v1/quality", response.wwwAuthenticate?.hasPrefix("Bearer") != true {
                 failures.append("\(s.method) \(s.uri): 401 without a Bearer challenge")
             }
         }
