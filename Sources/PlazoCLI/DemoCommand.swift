@@ -1,6 +1,8 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import ServiceLifecycle
+import UnixSignals
 import Hummingbird
 import Logging
 import PlazoAgency
@@ -96,10 +98,14 @@ struct DemoCommand: AsyncParsableCommand {
         let app = buildApplication(ingest: ingest, configuration: ServerConfiguration(host: "127.0.0.1", port: requestedPort), logger: logger) { bound in
             portContinuation.yield(bound)
         }
+        // A service group, so that --exit (and Ctrl-C or SIGTERM) shut the server down gracefully:
+        // in-flight requests finish and nothing is logged as an error. Cancelling the task instead
+        // made Hummingbird log "Waiting on child channel: CancellationError()".
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         let server = Task {
             // If the server cannot start, end the port stream so that the demo fails instead of waiting.
             defer { portContinuation.finish() }
-            try await app.runService()
+            try await group.run()
         }
         var portIterator = ports.makeAsyncIterator()
         guard let boundPort = await portIterator.next() else {
@@ -172,7 +178,8 @@ struct DemoCommand: AsyncParsableCommand {
 
         say(String(format: "== done in %.0f s", Date().timeIntervalSince(started)))
         if exit {
-            server.cancel()
+            await group.triggerGracefulShutdown()
+            try await server.value
             return
         }
         say("serving on \(base) until interrupted (Ctrl-C)")

@@ -1,4 +1,8 @@
 import Foundation
+import GRDB
+import PlazoModel
+import PlazoSodium
+import PlazoWire
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -119,5 +123,70 @@ struct OperationsTests {
         // Plain HTTP on the TLS port is not served.
         let plain = await Self.healthz("http://127.0.0.1:\(server.port)")
         #expect(!plain.ok)
+    }
+
+    @Test("SIGTERM during ingest: in-flight requests finish, exit 0, no error lines, every acknowledged batch is stored")
+    func sigtermDuringIngest() async throws {
+        let dir = try workspace()
+        #expect(try PlazoProcess.run(["keys", "agency", "--out", "agency"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["agencies", "add", "--name", "Fiscalía", "--type", "state_prosecutor", "--public-key", "agency/agency-signing.public"], in: dir).status == 0)
+        let signer = try KeyFile.read(dir + "/agency/agency-signing.secret", expecting: .agencySigningSecret).signingKeyPair()
+        let service = try KeyFile.read(dir + "/keys/service-box.public", expecting: .serviceBoxPublic).boxPublicKey()
+        try FileManager.default.createDirectory(atPath: dir + "/outbox", withIntermediateDirectories: true)
+        var files: [String] = []
+        let now = Int64(Date().timeIntervalSince1970)
+        for b in 0..<80 {
+            let events = (0..<2000).map { i in
+                CaseEvent(pseudonym: CasePseudonym(low: UInt64(b * 2000 + i), high: 3), type: .reportReceived,
+                          day: Day(year: 2024, month: 1, day: 1)!.adding(days: i % 300), agencyType: .stateProsecutor)
+            }
+            let path = dir + "/outbox/b\(b).plzb"
+            try Data(try BatchSealer.seal(events: events, agencyID: 1, batchID: BatchID.random(), createdAt: now, signer: signer, service: service))
+                .write(to: URL(fileURLWithPath: path))
+            files.append(path)
+        }
+        let logPath = dir + "/serve.log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        let server = try ServerProcess(directory: dir, logLevel: "info", stderr: log)
+        let submit = Process()
+        submit.executableURL = URL(fileURLWithPath: PlazoProcess.binary)
+        submit.arguments = ["submit", "--server", server.url, "--service-key", "keys/service-signing.public", "--plain", "--attempts", "1"] + files
+        submit.currentDirectoryURL = URL(fileURLWithPath: dir)
+        submit.standardOutput = FileHandle.nullDevice
+        submit.standardError = FileHandle.nullDevice
+        try submit.run()
+        var stored = 0
+        let deadline = Date().addingTimeInterval(60)
+        repeat {
+            try await Task.sleep(for: .milliseconds(3))
+            let observer = try DatabaseQueue(path: dir + "/plazo.sqlite")
+            stored = try await observer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM batch") ?? 0 }
+            try observer.close()
+        } while stored < 15 && Date() < deadline
+        kill(server.process.processIdentifier, SIGTERM)
+        let stopBy = Date().addingTimeInterval(30)
+        while server.process.isRunning && Date() < stopBy { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!server.process.isRunning, "the server did not stop within 30 s of SIGTERM")
+        if server.process.isRunning { server.kill9() }
+        // The agency's client has nothing more to learn (a receipt file is written only after a
+        // whole answer): stop it.
+        if submit.isRunning { submit.terminate() }
+        submit.waitUntilExit()
+        try log.close()
+        #expect(server.process.terminationStatus == 0)
+        let text = try String(contentsOfFile: logPath, encoding: .utf8)
+        #expect(!text.contains(" error "), "error lines at shutdown: \(text.split(separator: "\n").filter { $0.contains(" error ") }.prefix(3))")
+        // Every batch the agency holds a receipt for is in the store.
+        let acknowledged = files.filter { FileManager.default.fileExists(atPath: $0 + ".receipt") }
+        #expect(acknowledged.count >= 15, "\(acknowledged.count) acknowledged")
+        let db = try DatabaseQueue(path: dir + "/plazo.sqlite")
+        let held = try await db.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM batch") ?? 0 }
+        #expect(held >= acknowledged.count)
+        for file in acknowledged {
+            let id = try BatchHeader.parse(Array(try Data(contentsOf: URL(fileURLWithPath: file)))).batchID
+            let found = try await db.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM batch WHERE batch_id = ?", arguments: [Data(id.bytes)]) ?? 0 }
+            #expect(found == 1, "acknowledged batch \(file) is missing")
+        }
     }
 }
