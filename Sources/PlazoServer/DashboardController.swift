@@ -107,7 +107,7 @@ struct DashboardController: Sendable {
                 guard let code = Self.normalise(v, for: dimension) else {
                     throw APIError(
                         .badRequest, "invalid_filter",
-                        "'\(v)' is not a \(dimension.rawValue) code (see `plazo vocabulary`)"
+                        "'\(v)' is not a code of \(dimension.rawValue) (see `plazo vocabulary`)"
                     )
                 }
                 if let previous = filter[dimension], previous != code {
