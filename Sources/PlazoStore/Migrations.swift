@@ -1,15 +1,33 @@
 import GRDB
 
 extension AppDatabase {
-    /// Every migration of the store, in order. Each feature defines its own in its own file (as a
-    /// static list, like ``BudgetLedger/migrations``) and is appended here. Append only: never
-    /// remove, edit or reorder a shipped entry.
-    public static let migrations: [StoreMigration] =
-        BudgetLedger.migrations
-        + AgencyRegistry.migrations
-        + BatchLog.migrations
-        + TokenStore.migrations
-        + ReleaseStore.migrations
-        + ReleaseStore.pinMigrations
-        + BudgetLedger.historyMigrations
+    /// The shipped order of every schema step, by identifier: **one linear, append-only list**.
+    /// A new migration is defined beside its feature and its identifier appended at the end here;
+    /// a shipped entry is never removed, edited or moved. (Concatenating per-feature lists, as
+    /// before, put a feature's new step in the middle of the global order.) `MigrationTests`
+    /// checks that every feature's migrations are listed once, and that a store upgraded from every
+    /// earlier point of this list has exactly the schema of a fresh one.
+    public static let migrationOrder: [String] = [
+        "2026-11-privacy-ledger-v1",
+        "v1-agency-registry",
+        "v1-batch-log",
+        "v2-drop-case-event",
+        "v1-api-tokens",
+        "2026-11-releases-v1",
+        "2026-12-releases-v2-pins-status",
+        "2026-12-privacy-budget-reasons",
+    ]
+
+    /// Every feature's migrations, wherever they are defined (order irrelevant here).
+    static let featureMigrations: [StoreMigration] =
+        BudgetLedger.migrations + AgencyRegistry.migrations + BatchLog.migrations + TokenStore.migrations
+        + ReleaseStore.migrations + ReleaseStore.pinMigrations + BudgetLedger.historyMigrations
+
+    /// Every migration of the store, in ``migrationOrder``.
+    public static let migrations: [StoreMigration] = migrationOrder.map { id in
+        guard let migration = featureMigrations.first(where: { $0.identifier == id }) else {
+            preconditionFailure("migration \(id) is listed in migrationOrder but defined by no feature")
+        }
+        return migration
+    }
 }
