@@ -69,7 +69,7 @@ struct ReleaseCommand: ParsableCommand {
 
     /// The case state with its pins, rebuilt from the store (the service's start-up replay).
     static func replay(_ database: AppDatabase, _ keys: ServiceKeyOptions) throws -> LiveCaseState {
-        let replayed = try CaseLog.replay(BatchLog(database), serviceKeys: keys.boxKeyPairs(), pinPoints: ReleaseStore(database).pinPoints())
+        let replayed = try BatchLogReplay.replay(BatchLog(database), serviceKeys: keys.boxKeyPairs(), pinPoints: ReleaseStore(database).pinPoints())
         return LiveCaseState(replayed: replayed.index, lastBatch: replayed.lastBatch)
     }
 

@@ -77,7 +77,7 @@ public final class IngestService: Sendable {
     ///   - receiptKey: the service's Ed25519 key that signs receipts.
     ///   - timestampPolicy: allowed clock skew of batch creation times.
     ///   - clock: Unix seconds now (injectable for tests).
-    /// - Throws: ``CaseLog/Failure`` when a stored batch cannot be re-opened.
+    /// - Throws: ``BatchLogReplay/Failure`` when a stored batch cannot be re-opened.
     public init(
         database: AppDatabase, serviceKeys: [BoxKeyPair], retiredServiceKeys: [BoxKeyPair] = [], receiptKey: SigningKeyPair,
         timestampPolicy: TimestampPolicy = .standard,
@@ -96,7 +96,7 @@ public final class IngestService: Sendable {
         }
         // Pins are derived state: re-applied from the stored releases at their batch watermarks.
         let pinPoints = try ReleaseStore(database).pinPoints()
-        self.index = Mutex(try CaseLog.replay(log, serviceKeys: serviceKeys + retiredServiceKeys, pinPoints: pinPoints).index)
+        self.index = Mutex(try BatchLogReplay.replay(log, serviceKeys: serviceKeys + retiredServiceKeys, pinPoints: pinPoints).index)
     }
 
     /// Stored batches, and distinct events and cases in the case index.

@@ -42,7 +42,7 @@ public enum Rebuild {
     /// id, agency, time, the accepted and rejected records and the count of new events, and its
     /// signature must verify under `receiptKey` when it is given.
     ///
-    /// - Throws: ``CaseLog/Failure`` when a stored batch cannot be re-opened or authenticated.
+    /// - Throws: ``BatchLogReplay/Failure`` when a stored batch cannot be re-opened or authenticated.
     public static func recompute(
         log: BatchLog, registry: AgencyRegistry, serviceKeys: [BoxKeyPair], receiptKey: SigningPublicKey? = nil
     ) throws -> (CaseIndex, Report) {
@@ -52,7 +52,7 @@ public enum Rebuild {
             guard let (key, _) = registry.anyKey(agencyID: agencyID, keyID: keyID) else { throw .unknownSigningKey(keyID) }
             return key
         }
-        try CaseLog.forEachOpenedBatch(log, opener: opener, authenticated: true) { batch, opened in
+        try BatchLogReplay.forEachOpenedBatch(log, opener: opener, authenticated: true) { batch, opened in
             report.batches += 1
             report.acceptedRecords += opened.events.count
             // New events counted exactly as the live service counts them (a preview, then the

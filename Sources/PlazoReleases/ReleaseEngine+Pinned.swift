@@ -23,7 +23,7 @@ public struct LiveCaseState: Sendable {
         self.expectedWatermark = nil
     }
 
-    /// An index replayed from the batch log up to batch `lastBatch` (`CaseLog.replay(_:serviceKeys:pinPoints:)`)
+    /// An index replayed from the batch log up to batch `lastBatch` (`BatchLogReplay.replay(_:serviceKeys:pinPoints:)`)
     /// by a process that is not the service. The release is refused if the log has moved on
     /// since (a batch stored meanwhile would be in the watermark but not in the data).
     public init(replayed index: CaseIndex, lastBatch: Int64) {

@@ -66,7 +66,7 @@ final class IngestFixture: @unchecked Sendable {
     /// What the store holds: its batches, and the distinct events and cases of a fresh replay of
     /// its log (what a restart would load). The live service must agree with it.
     func storedCounts() throws -> (batches: Int, events: Int, cases: Int) {
-        let replayed = try CaseLog.replay(ingest.log, serviceKeys: [service])
+        let replayed = try BatchLogReplay.replay(ingest.log, serviceKeys: [service])
         let stored = (try ingest.log.batchCount(), replayed.eventCount, replayed.caseCount)
         let live = try ingest.counts()
         #expect(live == stored, "the live index differs from a replay of the log")
@@ -257,7 +257,7 @@ struct IngestTests {
         #expect {
             _ = try IngestService(database: f.database, serviceKeys: [other], receiptKey: f.receiptKey)
         } throws: { error in
-            guard case let .batchUnreadable(seq, _) = error as? CaseLog.Failure else { return false }
+            guard case let .batchUnreadable(seq, _) = error as? BatchLogReplay.Failure else { return false }
             return seq == 1
         }
         // With the old key kept as a retired key (a rotation), the state comes back; a new batch

@@ -523,7 +523,7 @@ struct EndToEndTests {
             let release = try engine.release(id: row.id)
             let w = try #require(release.metadata.batchWatermark)
             let before = points.filter { $0.releaseID < row.id }
-            let state = try CaseLog.replay(log, serviceKeys: keys, pinPoints: before, throughBatch: w).index
+            let state = try BatchLogReplay.replay(log, serviceKeys: keys, pinPoints: before, throughBatch: w).index
             var expected = [Int64](repeating: 0, count: 4)
             state.forEachPinnedSummary(asOf: Day(iso: "2024-12-31")!, part: 0, of: 1) { s, pin in
                 let q = pin ?? s.firstReportDay.quarterNumber

@@ -6,7 +6,7 @@ import PlazoWire
 
 /// Case state from the batch log: the one way the service turns stored batches back into a case
 /// index (at start-up, and for `plazo release create` on a stopped service).
-public enum CaseLog {
+public enum BatchLogReplay {
     /// Why the log could not be replayed.
     public enum Failure: Error, CustomStringConvertible {
         /// A stored batch could not be opened: most often it was sealed to a service key that is

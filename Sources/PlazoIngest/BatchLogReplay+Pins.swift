@@ -4,7 +4,7 @@ import PlazoSodium
 import PlazoStore
 import PlazoWire
 
-extension CaseLog {
+extension BatchLogReplay {
     /// Case state and pinned cohorts from the store: replays the batch log as ``replay(_:serviceKeys:)``
     /// does and, right after the batch each stored release names as its watermark, re-applies that
     /// release's pinning (``CaseIndex/pin(asOf:cohorts:)``), so the pins come back exactly as the
