@@ -165,7 +165,7 @@ struct DemoCommand: AsyncParsableCommand {
                 progress.done(records: Int(receipt.accepted), line: "\((file as NSString).lastPathComponent): accepted \(receipt.accepted)")
             case let .refused(reason):
                 refused += 1
-                progress.done(records: 0, line: "\((file as NSString).lastPathComponent): REFUSED \(reason)")
+                progress.done(records: 0, line: "\((file as NSString).lastPathComponent): REFUSED \(reason)", refused: true)
             }
         }
         progress.finish()

@@ -64,7 +64,7 @@ struct SubmitCommand: AsyncParsableCommand {
                     progress.done(records: Int(receipt.accepted), line: line)
                 case let .refused(reason):
                     failed += 1
-                    progress.done(records: 0, line: "\(file): REFUSED \(reason)")
+                    progress.done(records: 0, line: "\(file): REFUSED \(reason)", refused: true)
                 }
             }
         }
@@ -81,7 +81,8 @@ struct SubmitCommand: AsyncParsableCommand {
         var count = 0
         var records = 0
 
-        mutating func done(records n: Int, line: String) {
+        /// One batch done: `refused` says whether it was refused (shown even over the bar).
+        mutating func done(records n: Int, line: String, refused: Bool = false) {
             count += 1
             records += n
             if bar {
@@ -89,7 +90,7 @@ struct SubmitCommand: AsyncParsableCommand {
                 let filled = total == 0 ? width : width * count / total
                 let text = "\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(count)/\(total) batches, \(records) records"
                 FileHandle.standardError.write(Data(text.utf8))
-                if line.contains("REFUSED") { FileHandle.standardError.write(Data("\n\(line)\n".utf8)) }
+                if refused { FileHandle.standardError.write(Data("\n\(line)\n".utf8)) }
             } else {
                 FileHandle.standardError.write(Data("[\(count)/\(total)] \(line)\n".utf8))
             }
