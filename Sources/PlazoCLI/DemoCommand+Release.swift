@@ -39,7 +39,11 @@ extension DemoCommand {
         say("== 7. quarterly release: cutoff \(cutoff.iso), cohorts \(cohorts.first!) … \(cohorts.last!), \(spec.tables.count) tables")
         let started = Date()
         let live = LiveCaseState { body in ingest.withMutableCaseIndex(body) }
-        let release = try ReleaseEngine(database: database).create(spec: spec, requester: "demo steward", live: live)
+        let engine = ReleaseEngine(database: database)
+        let release = try engine.create(spec: spec, requester: "demo steward", live: live)
+        // Differentially private releases are made to be published: the demo's is public, so the
+        // dashboard page and the Data Package open without a token.
+        try engine.makePublic(releaseID: release.metadata.id, by: "demo steward")
         let m = release.metadata
         say(String(format: "   release %lld created in %.2f s: ρ = %@ per cohort (ε = %.2f at δ = %g), %d batches from %d agencies",
                    m.id, Date().timeIntervalSince(started), m.totalRho, m.epsilonDelta.first?.epsilon ?? Double.nan,
@@ -71,7 +75,10 @@ extension DemoCommand {
         let oversight = try tokens.create(name: "demo oversight body", role: .oversight, createdBy: "demo")
         let researcher = try tokens.create(name: "demo researcher", role: .researcher, createdBy: "demo")
         let steward = try tokens.create(name: "demo steward", role: .steward, createdBy: "demo")
-        say("== 9. explore (tokens are shown once; the store keeps only their hashes)")
+        say("== 9. explore (the release is public; tokens are shown once, the store keeps only their hashes)")
+        say("   dashboard page (Spanish; English with the switch): \(base)/")
+        say("   public:     curl '\(base)/v1/dashboards/time-to-charge?cohort=\(headlineCohort)&lang=en'")
+        say("               curl -o release.zip \(base)/v1/releases/\(m.id)/datapackage")
         say("   oversight:  curl -H 'Authorization: Bearer \(oversight.token)' '\(base)/v1/dashboards/time-to-decision?cohort=\(headlineCohort)'")
         say("   researcher: curl -H 'Authorization: Bearer \(researcher.token)' \(base)/v1/releases/\(m.id)")
         say("               curl -H 'Authorization: Bearer \(researcher.token)' -o release.zip \(base)/v1/releases/\(m.id)/datapackage")

@@ -35,6 +35,7 @@ struct ReleaseCommand: ParsableCommand {
         @Flag(help: "Print the cost per cohort, each cohort's remaining budget after the release and the expected half-widths, without reading case data or spending.") var dryRun = false
         @Flag(help: "Store the spec as a draft (nothing computed, nothing spent); publish it later with `plazo release publish`.") var draft = false
         @Flag(help: "With --dry-run, print JSON.") var json = false
+        @Flag(name: .customLong("public"), help: "Make the release public: its dashboards and Data Package readable without a token (one-way).") var makePublic = false
 
         func run() throws {
             let spec = try ReleaseSpec.decode(json: Data(contentsOf: URL(fileURLWithPath: self.spec)))
@@ -64,6 +65,10 @@ struct ReleaseCommand: ParsableCommand {
             print("ρ = \(m.totalRho) per cohort (" + m.epsilonDelta.map { String(format: "ε = %.3f at δ = %g", $0.epsilon, $0.delta) }.joined(separator: ", ") + "); ledger spend #\(m.ledgerSpendID)")
             print("data as of batch \(m.batchWatermark ?? 0): \(m.batchesIncluded) batches from \(m.agenciesIncluded) agencies")
             print(String(format: "log replay %.2f s, release %.2f s", evaluated.timeIntervalSince(started), Date().timeIntervalSince(evaluated)))
+            if makePublic {
+                try ReleaseEngine(database: database).makePublic(releaseID: m.id, by: requester)
+                print("release \(m.id) is public: its dashboards and Data Package are readable without a token")
+            }
         }
     }
 
@@ -109,22 +114,48 @@ struct ReleaseCommand: ParsableCommand {
         }
     }
 
-    /// `plazo release publish DRAFT_ID`.
+    /// `plazo release publish DRAFT_ID [--public]` and `plazo release publish --release ID --public`.
     struct Publish: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Publish a draft: compute it over the case state now, charge the ledger, pin, store (a stopped service only).")
+            abstract: "Publish a draft (a stopped service only), or make a published release public.",
+            discussion: """
+                With a draft id: computes the draft over the case state now, charges the ledger, pins and \
+                stores it; --public also opens it to everyone. With --release ID --public: opens a \
+                published release to everyone, so that its dashboards and Data Package are readable \
+                without a token (also POST /v1/releases/{id}/public on a running service). Making a \
+                release public is one-way; withdraw it to hide it again.
+                """)
         @OptionGroup var store: StoreOptions
         @OptionGroup var serviceKeys: ServiceKeyOptions
-        @Argument(help: "Draft id.") var id: Int64
+        @Argument(help: "Draft id.") var id: Int64?
+        @Option(help: "A published release to make public (with --public).") var release: Int64?
+        @Flag(name: .customLong("public"), help: "Make the release public (one-way).") var makePublic = false
         @Option(help: "Who publishes (recorded in the ledger and the release).") var requester: String = ProcessInfo.processInfo.environment["USER"] ?? "steward"
 
+        func validate() throws {
+            guard (id == nil) != (release == nil) else { throw ValidationError("give a draft id, or --release ID with --public") }
+            if release != nil, !makePublic { throw ValidationError("--release makes a published release public: add --public") }
+        }
+
         func run() throws {
+            if let release {
+                // A flag in the store: safe beside a running service, which reads it on each request.
+                try ReleaseEngine(database: store.open()).makePublic(releaseID: release, by: requester)
+                print("release \(release) is public: its dashboards and Data Package are readable without a token")
+                return
+            }
+            guard let id else { return }
             let lock = try StoreLock.forRelease(db: store.db)
             defer { withExtendedLifetime(lock) {} }
             let database = try store.open()
             let live = try ReleaseCommand.replay(database, serviceKeys)
-            let release = try ReleaseEngine(database: database).publishDraft(id: id, requester: requester, live: live)
-            print("draft \(id) published as release \(release.metadata.id): ρ = \(release.metadata.totalRho) per cohort; ledger spend #\(release.metadata.ledgerSpendID)")
+            let engine = ReleaseEngine(database: database)
+            let published = try engine.publishDraft(id: id, requester: requester, live: live)
+            print("draft \(id) published as release \(published.metadata.id): ρ = \(published.metadata.totalRho) per cohort; ledger spend #\(published.metadata.ledgerSpendID)")
+            if makePublic {
+                try engine.makePublic(releaseID: published.metadata.id, by: requester)
+                print("release \(published.metadata.id) is public: its dashboards and Data Package are readable without a token")
+            }
         }
     }
 

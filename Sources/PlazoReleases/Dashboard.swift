@@ -1,4 +1,5 @@
 import Foundation
+import PlazoCases
 import PlazoPrivacy
 
 /// A chart-ready metric of a release (the oversight bodies' dashboards).
@@ -27,6 +28,13 @@ public enum DashboardMetric: String, CaseIterable, Sendable, Codable {
     case medianDaysToFirstUpdate = "median_days_to_first_update"
     /// Share of open cases without any contact in the last 90 days (x = cohort).
     case noUpdate90dShare = "no_update_90d_share"
+    /// Time to charge: the cumulative incidence of charge by day 90, 180, 365 and 730 (x = day),
+    /// the points of ``chargeIncidenceCurve`` that answer "how many were charged within a year".
+    case chargeIncidenceAt = "charge_incidence"
+    /// Time to charge: the day by which 10 %, 25 % and 50 % of the cohort had been charged
+    /// (x = share), read off the charge incidence curve and its band; absent ("not reached by
+    /// day X") where the curve does not reach the share within follow-up.
+    case daysToChargedShare = "days_to_charged_share"
 
     /// The table kind the metric is derived from, and the estimate name.
     var source: (kind: TableKind, estimate: String, xIsCohort: Bool) {
@@ -43,23 +51,61 @@ public enum DashboardMetric: String, CaseIterable, Sendable, Codable {
         case .updatedByCurve: (.victimUpdateTime, "updated_by", false)
         case .medianDaysToFirstUpdate: (.victimUpdateTime, "median_days_to_first_update", true)
         case .noUpdate90dShare: (.victimUpdateRecency, "share_no_update_90d", true)
+        case .chargeIncidenceAt: (.timeToFirstDecision, "cumulative_incidence_charge", false)
+        case .daysToChargedShare: (.timeToFirstDecision, "cumulative_incidence_charge", false)
         }
     }
 
     /// The unit of the values (`proportion`, `days`, `cases`).
     public var unit: String {
-        Derivation.layout(source.kind).first { $0.name == source.estimate }!.unit
+        self == .daysToChargedShare ? "days" : Derivation.layout(source.kind).first { $0.name == source.estimate }!.unit
     }
+
+    /// The table kind the metric is read from.
+    public var tableKind: TableKind { source.kind }
+
+    /// What the x axis holds: `day` (a horizon in days), `cohort`, `stage`, `outcome`,
+    /// `age_band` or `share` (a share of the cohort, for ``daysToChargedShare``).
+    public var xAxis: String {
+        if xIsCohort { return "cohort" }
+        switch self {
+        case .noDecisionCurve, .chargeIncidenceCurve, .closureIncidenceCurve, .updatedByCurve, .chargeIncidenceAt: return "day"
+        case .funnelShare, .stageConversion: return "stage"
+        case .dispositionShare: return "outcome"
+        case .backlogByAge: return "age_band"
+        case .daysToChargedShare: return "share"
+        default: return "x"
+        }
+    }
+
+    /// The horizons (days) of ``chargeIncidenceAt``.
+    public static let chargeHorizons = [90, 180, 365, 730]
+
+    /// The shares of ``daysToChargedShare``, as x labels.
+    public static let chargedShares = ["0.10", "0.25", "0.50"]
 
     /// Whether the x axis is the cohort (otherwise a day, stage, outcome or band).
     public var xIsCohort: Bool { source.xIsCohort }
 }
 
+/// A noisy count behind a share (the denominator), with its interval; `low`/`high` nil when unbounded.
+public struct DashboardCount: Sendable, Codable, Hashable {
+    /// The (post-processed, non-negative) noisy count.
+    public var value: Double
+    /// Interval low.
+    public var low: Double?
+    /// Interval high.
+    public var high: Double?
+}
+
 /// One point of a dashboard series. `value`, `ciLow`, `ciHigh` are nil when undefined (no cases,
 /// a median not reached by day 730, an unbounded interval end).
 public struct DashboardPoint: Sendable, Codable, Hashable {
-    /// The x label (a day such as `"365"`, a stage, an outcome, an age band, or a cohort `2025Q1`).
+    /// The x label (a day such as `"365"`, a stage, an outcome, an age band, a share such as
+    /// `"0.25"` or a cohort `2025Q1`).
     public var x: String
+    /// For a day axis: the horizon as an integer number of days ("by day 365" = within 365 days).
+    public var day: Int?
     /// The estimate.
     public var value: Double?
     /// Interval low at the release's confidence level.
@@ -74,13 +120,33 @@ public struct DashboardPoint: Sendable, Codable, Hashable {
     public var observedUntil: Int?
     /// Whether the interval is narrow enough to read (``Reliability``).
     public var reliable: Bool
+    /// For shares, medians and curve points: the noisy number of cases the figure is a share of
+    /// (the cohort, the charged cases, the open cases, or the previous stage); nil for counts.
+    public var denominator: DashboardCount?
 }
 
 /// Answers dashboard queries from a stored release (post-processing only: no budget, no data).
 public enum Dashboard {
+    /// The breakdowns a release can answer `metric` for: each is the dimension set of one of its
+    /// tables of the metric's kind; any subset of one of them can be filtered on. Empty when the
+    /// release has no such table.
+    public static func breakdowns(_ release: Release, metric: DashboardMetric) -> [[BreakdownDimension]] {
+        var seen = Set<[BreakdownDimension]>()
+        return release.tables.compactMap { t in
+            guard t.info.kind == metric.tableKind else { return nil }
+            let dims = t.info.breakdown.sorted()
+            return seen.insert(dims).inserted ? dims : nil
+        }
+    }
+
+    /// Whether `release` has a table of `metric`'s kind broken down by (at least) `dimensions`.
+    public static func canAnswer(_ release: Release, metric: DashboardMetric, dimensions: Set<BreakdownDimension>) -> Bool {
+        breakdowns(release, metric: metric).contains { dimensions.isSubset(of: Set($0)) }
+    }
+
     /// The series of `metric` for the cases matching `filter` (breakdown dimension → code label,
-    /// e.g. `[.state: "09"]`), optionally restricted to one cohort (`"2025Q1"`; ignored for metrics
-    /// whose x axis is the cohort; nil pools all cohorts of the release).
+    /// e.g. `[.state: "09"]`), optionally restricted to one cohort (`"2025Q1"`; for metrics whose
+    /// x axis is the cohort, the one point of that cohort; nil pools all cohorts of the release).
     ///
     /// The release table used is the one of the metric's kind whose breakdown covers the filter
     /// with the fewest cells. When the selection is exactly one stored group, its stored estimates
@@ -109,13 +175,12 @@ public enum Dashboard {
             }
         }
         let cohortIndices: [Int]
-        if let cohort, !source.xIsCohort {
+        if let cohort {
             guard let i = release.metadata.cohorts.firstIndex(of: cohort) else { throw .invalidQuery("cohort \(cohort) is not in release \(release.metadata.id)") }
             cohortIndices = [i]
         } else {
             cohortIndices = Array(release.metadata.cohorts.indices)
         }
-        let estimates = info.estimates.indices.filter { info.estimates[$0].name == source.estimate }
         func groups(cohort c: Int) -> [Int] {
             var result = [c]
             for (d, w) in zip(info.breakdown, wanted) {
@@ -123,21 +188,94 @@ public enum Dashboard {
             }
             return result
         }
-        func point(_ x: String, _ e: Estimate) -> DashboardPoint {
-            DashboardPoint(x: x, value: e.value.isNaN ? nil : e.value, ciLow: e.low.isNaN ? nil : e.low,
-                           ciHigh: e.high.isNaN ? nil : e.high, releaseID: release.metadata.id,
-                           status: e.status, observedUntil: e.observedUntil, reliable: e.reliable)
-        }
-        let query = "\(metric.rawValue)|\(filter.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(separator: ","))"
+        let query = "\(source.kind.rawValue)|\(filter.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(separator: ","))"
         if source.xIsCohort {
-            return cohortIndices.map { c in
-                let e = combined(release, table: t, groups: groups(cohort: c), query: query + "|\(c)")
-                return point(release.metadata.cohorts[c], e[estimates[0]])
+            return cohortIndices.flatMap { c in
+                let selected = groups(cohort: c)
+                let e = combined(release, table: t, groups: selected, query: query + "|\(c)")
+                return points(metric, info: info, estimates: e, release: release, followUp: release.followUp(table: t, groups: selected))
+                    .map { var p = $0; p.x = release.metadata.cohorts[c]; return p }
             }
         }
         let selected = cohortIndices.flatMap(groups(cohort:))
+        // The seed of a pooled selection depends on the table kind and the groups only, not on the
+        // metric: every series of one selection is read off the same simulated estimates.
         let e = combined(release, table: t, groups: selected, query: query + "|\(cohortIndices)")
-        return estimates.map { point(info.estimates[$0].x, e[$0]) }
+        return points(metric, info: info, estimates: e, release: release, followUp: release.followUp(table: t, groups: selected))
+    }
+
+    /// The points of `metric` from one selection's estimates (`info.estimates` order).
+    static func points(
+        _ metric: DashboardMetric, info: ReleasedTableInfo, estimates e: [Estimate], release: Release, followUp: FollowUp
+    ) -> [DashboardPoint] {
+        let descriptors = info.estimates
+        func index(_ name: String, _ x: String = "") -> Int? { descriptors.firstIndex { $0.name == name && $0.x == x } }
+        func count(_ i: Int?) -> DashboardCount? {
+            guard let i, e[i].value.isFinite else { return nil }
+            return DashboardCount(value: e[i].value, low: e[i].low.isFinite ? e[i].low : nil, high: e[i].high.isFinite ? e[i].high : nil)
+        }
+        func point(_ x: String, _ est: Estimate, denominator: DashboardCount?) -> DashboardPoint {
+            let day = metric.xAxis == "day" ? Int(x) : nil
+            return DashboardPoint(
+                x: x, day: day, value: est.value.isNaN ? nil : est.value, ciLow: est.low.isNaN ? nil : est.low,
+                ciHigh: est.high.isNaN ? nil : est.high, releaseID: release.metadata.id,
+                status: est.status, observedUntil: est.observedUntil, reliable: est.reliable, denominator: denominator)
+        }
+        // The denominator of each kind's shares.
+        let base: DashboardCount? = switch info.kind {
+        case .timeToFirstDecision, .victimUpdateTime: count(index("cases"))
+        case .attrition: count(index("reached_count", CaseStage.reported.label))
+        case .dispositions: count(index("charged_cases"))
+        case .backlog, .victimUpdateRecency: count(index("open_cases"))
+        }
+        let source = metric.source
+        switch metric {
+        case .chargeIncidenceAt:
+            return DashboardMetric.chargeHorizons.compactMap { h in
+                index(source.estimate, "\(h)").map { point("\(h)", e[$0], denominator: base) }
+            }
+        case .daysToChargedShare:
+            let curve = descriptors.indices.filter { descriptors[$0].name == source.estimate }
+            return DashboardMetric.chargedShares.map { share in
+                point(share, daysToReach(Double(share)!, curve: curve.map { e[$0] }, edges: curve.map { Int(descriptors[$0].x)! }, followUp: followUp), denominator: base)
+            }
+        case .stageConversion:
+            let stages = CaseStage.allCases
+            return stages.dropFirst().map { stage in
+                let previous = stages[stages.firstIndex(of: stage)! - 1]
+                return point(stage.label, e[index(source.estimate, stage.label)!], denominator: count(index("reached_count", previous.label)))
+            }
+        case .backlogByAge:
+            return descriptors.indices.filter { descriptors[$0].name == source.estimate }.map { point(descriptors[$0].x, e[$0], denominator: nil) }
+        default:
+            return descriptors.indices.filter { descriptors[$0].name == source.estimate }.map { point(descriptors[$0].x, e[$0], denominator: base) }
+        }
+    }
+
+    /// The first day by which the cumulative incidence `curve` (its points at `edges`, 0 at day 0,
+    /// linear in between) reaches `share`, with an interval read off the curve's band: the
+    /// earliest day is where the band's upper end reaches the share, the latest where its lower
+    /// end does (absent, i.e. unbounded, when the lower end stays below it within follow-up). This
+    /// is the inversion of pointwise intervals that the medians use (Brookmeyer & Crowley 1982;
+    /// `docs/metrics.md` §3.4), applied to 1 − F. Absent, with status `not_reached` and the last
+    /// day observed, when the curve itself does not reach the share within follow-up.
+    static func daysToReach(_ share: Double, curve: [Estimate], edges: [Int], followUp: FollowUp) -> Estimate {
+        guard let until = followUp.lastPublishedHorizon else {
+            return Estimate(value: .nan, low: .nan, high: .nan, status: .beyondFollowUp)
+        }
+        // 1 − F/(2·share) falls from 1 and is ≤ ½ exactly where F ≥ share; the affine map keeps
+        // the linear interpolation, so the median convention gives the first crossing.
+        func crossing(_ values: [Double]) -> Double {
+            let within = zip(values, edges).filter { $0.1 <= until }
+            let mapped = within.map { $0.0.isNaN ? Double.nan : 1 - $0.0 / (2 * share) }
+            return Derivation.median(curve: mapped, edges: within.map(\.1)) ?? .nan
+        }
+        let value = crossing(curve.map(\.value))
+        let low = crossing(curve.map { $0.high.isNaN ? $0.value : $0.high })
+        let high = value.isNaN ? Double.nan : crossing(curve.map { $0.low.isNaN ? 0 : $0.low })
+        return Estimate(
+            value: value, low: low, high: high, status: value.isNaN ? .notReached : .ok, observedUntil: until,
+            reliable: Reliability.isReliable(unit: "days", value: value, low: low, high: high))
     }
 
     /// The estimates of the union of `groups` of table `t`.

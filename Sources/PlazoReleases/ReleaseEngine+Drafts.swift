@@ -102,4 +102,15 @@ extension ReleaseEngine {
     public func status(releaseID: Int64) throws(ReleaseError) -> ReleaseStatus? {
         do { return try ReleaseStore(database).status(releaseID: releaseID) } catch { throw .store("\(error)") }
     }
+
+    /// Opens a published release to everyone (``ReleaseStore/makePublic(releaseID:by:at:)``):
+    /// its dashboards and Data Package become readable without a token. One-way.
+    public func makePublic(releaseID: Int64, by who: String) throws(ReleaseError) {
+        try status { store, now in try store.makePublic(releaseID: releaseID, by: who, at: now) }
+    }
+
+    /// The ids of the public releases (published or withdrawn; see ``status(releaseID:)``).
+    public func publicReleaseIDs() throws(ReleaseError) -> Set<Int64> {
+        do { return try ReleaseStore(database).publicReleaseIDs() } catch { throw .store("\(error)") }
+    }
 }

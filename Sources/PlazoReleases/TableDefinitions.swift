@@ -40,6 +40,17 @@ public enum BreakdownDimension: String, CaseIterable, Sendable, Codable, Hashabl
         }
     }
 
+    /// Spanish meanings of the codes, in code order (the vocabulary's `etiqueta (es)`).
+    public var spanishMeanings: [String] {
+        switch self {
+        case .state: MexicanState.allCases.map(\.spanishLabel)
+        case .offence: OffenceCategory.allCases.map(\.spanishLabel)
+        case .ageBand: AgeBand.allCases.map(\.spanishLabel)
+        case .channel: ReportChannel.allCases.map(\.spanishLabel)
+        case .agencyType: AgencyType.allCases.map(\.spanishLabel)
+        }
+    }
+
     /// Number of cells (codes) of the dimension.
     public var cardinality: Int { codes.count }
 

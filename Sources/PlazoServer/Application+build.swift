@@ -20,6 +20,9 @@ public struct PlazoRequestContext: RequestContext {
     /// The token that authenticated this request (set by the role middleware; nil on the agency
     /// routes and on loopback `/metrics`).
     public var token: TokenRecord?
+    /// What a reader may see on the routes open to the public (set by ``PublicOrRole``): every
+    /// published release, or the public ones only.
+    public var readAccess: ReadAccess = .publicOnly
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -168,8 +171,8 @@ public func buildApplication(
 /// | routes | admitted |
 /// |---|---|
 /// | `POST /v1/batches`, `GET /v1/batches/{id}/receipt`, `GET /v1/quality` | agencies (signature in the batch / `Plazo-Agency` header) |
-/// | `GET /v1/dashboards/...` | `oversight` token |
-/// | `GET /v1/releases...` | `researcher` token |
+/// | `GET /v1/dashboards/...` | anyone for public releases; `oversight` token for the others |
+/// | `GET /v1/releases...` | anyone for public releases; `researcher` token for the others |
 /// | `POST /v1/releases`, `/v1/ledger`, `/v1/agencies...`, `/v1/tokens...` | `steward` token |
 /// | `GET /metrics` | `steward` token, or loopback without credentials |
 /// | `GET /healthz` | anyone |
@@ -211,7 +214,8 @@ public func buildRouter(ingest: IngestService, metrics: PlazoMetrics, database: 
     let cache = ReleaseCache(engine: ReleaseEngine(database: ingest.database))
     let releases = ReleasesController(ingest: ingest, cache: cache)
     releases.addStewardRoutes(to: steward)
-    releases.addResearcherRoutes(to: router.group("/v1").add(middleware: RequireRole([.researcher], tokens: tokens)))
-    DashboardController(cache: cache).addRoutes(to: router.group("/v1").add(middleware: RequireRole([.oversight], tokens: tokens)))
+    // Public releases are read by anyone; the others by the role (`PublicOrRole`).
+    releases.addResearcherRoutes(to: router.group("/v1").add(middleware: PublicOrRole([.researcher], tokens: tokens)))
+    DashboardController(cache: cache).addRoutes(to: router.group("/v1").add(middleware: PublicOrRole([.oversight], tokens: tokens)))
     return router
 }

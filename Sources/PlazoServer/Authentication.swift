@@ -99,3 +99,56 @@ struct RequireRole: RouterMiddleware {
             || request.headers[HTTPField.Name("X-Real-IP")!] != nil
     }
 }
+
+/// What a reader may see on the routes open to the public.
+public enum ReadAccess: Sendable {
+    /// Every published release (a token of the route's role).
+    case allPublished
+    /// Public releases only (no token, or a token of another role).
+    case publicOnly
+}
+
+/// The routes that answer everyone about **public** releases, and holders of a token of `roles`
+/// about every published release (dashboards: `oversight`; release documents and Data Packages:
+/// `researcher`). No `Authorization` header reads the public releases; a header that does not
+/// authenticate is refused (401) rather than ignored, so that a mistyped token is noticed; a valid
+/// token of another role reads what the public reads. The handlers refuse a non-public release
+/// to a public reader with 401 (no token) or 403 (another role), never by pretending it is missing.
+struct PublicOrRole: RouterMiddleware {
+    typealias Context = PlazoRequestContext
+
+    let tokens: TokenStore
+    let roles: Set<TokenRole>
+
+    init(_ roles: Set<TokenRole>, tokens: TokenStore) {
+        self.roles = roles
+        self.tokens = tokens
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.readAccess = .publicOnly
+        guard let header = request.headers[.authorization] else { return try await next(request, context) }
+        let token: TokenRecord
+        do { token = try RequireRole.authenticate(header, tokens: tokens) } catch {
+            context.logger.notice("request refused", metadata: ["auth.reason": "\(error.code)"])
+            throw error
+        }
+        context.token = token
+        context.logger[metadataKey: "token.id"] = "\(token.id)"
+        context.logger[metadataKey: "token.role"] = "\(token.role)"
+        if roles.contains(token.role) { context.readAccess = .allPublished }
+        return try await next(request, context)
+    }
+
+    /// The refusal of a non-public release to a public reader: 401 without a token, 403 with a
+    /// token of another role.
+    static func notPublic(_ message: String, context: PlazoRequestContext, role: TokenRole) -> APIError {
+        if context.token == nil {
+            return RequireRole.unauthorized("missing_token", message)
+        }
+        return APIError(
+            .forbidden, "insufficient_role", message + " (the token's role is \(context.token!.role); this needs \(role))",
+            headers: [.wwwAuthenticate: #"Bearer realm="plazo", error="insufficient_scope""#])
+    }
+}

@@ -84,3 +84,10 @@ struct WithdrawalResult: Encodable {
     var status = "withdrawn"
     var reason: String
 }
+
+/// `POST /v1/releases/{id}/public`.
+struct ReleasePublicResponse: Encodable {
+    var releaseID: Int64
+    var isPublic: Bool
+    enum CodingKeys: String, CodingKey { case releaseID = "release_id", isPublic = "public" }
+}

@@ -26,6 +26,17 @@ final class ReleaseCache: Sendable {
     /// releases are hidden from researchers and dashboards).
     func list() throws(ReleaseError) -> [ReleaseRow] { try engine.publishedList() }
 
+    /// The ids of the public releases (read each time: a steward may open one from the CLI).
+    func publicIDs() throws(ReleaseError) -> Set<Int64> { try engine.publicReleaseIDs() }
+
+    /// The published releases `access` may read, oldest first.
+    func readable(_ access: ReadAccess) throws(ReleaseError) -> [ReleaseRow] {
+        let rows = try list()
+        guard access == .publicOnly else { return rows }
+        let open = try publicIDs()
+        return rows.filter { open.contains($0.id) }
+    }
+
     /// The release `id` if it is published (``ReleaseError/notFound(_:)`` otherwise: a withdrawn
     /// release is not shown to readers, and says nothing more than a missing one).
     func publishedRelease(_ id: Int64) throws(ReleaseError) -> Release {
@@ -49,13 +60,32 @@ struct ReleasesController: Sendable {
     func addStewardRoutes(to group: RouterGroup<PlazoRequestContext>) {
         group.post("releases", use: create)
         group.post("releases/{id}/withdraw", use: withdraw)
+        group.post("releases/{id}/public", use: makePublic)
         group.get("release-drafts", use: listDrafts)
         group.get("release-drafts/{id}", use: showDraft)
         group.post("release-drafts/{id}/publish", use: publishDraft)
         group.post("release-drafts/{id}/withdraw", use: withdrawDraft)
     }
 
-    /// The read routes (mounted behind the researcher role).
+    /// `POST /v1/releases/{id}/public`: opens a published release to everyone (one-way; a
+    /// mistake is undone by withdrawing it). Idempotent.
+    @Sendable func makePublic(request: Request, context: PlazoRequestContext) async throws -> Response {
+        let text = pathParameter(context, "id")
+        guard let id = Int64(text), id > 0 else {
+            throw APIError(.badRequest, "bad_release_id", "a release id is a positive integer")
+        }
+        do { try cache.engine.makePublic(releaseID: id, by: context.token?.name ?? "steward") } catch {
+            switch error {
+            case let .invalidQuery(s): throw APIError(.notFound, "release_not_found", s)
+            case let .invalidSpec(s): throw APIError(.conflict, "invalid_transition", s)
+            default: throw APIError(.serviceUnavailable, "store_unavailable", "the release could not be changed", cause: "\(error)")
+            }
+        }
+        context.logger.info("release made public", metadata: ["release.id": "\(id)"])
+        return try jsonResponse(.ok, ReleasePublicResponse(releaseID: id, isPublic: true))
+    }
+
+    /// The read routes (mounted behind ``PublicOrRole`` with the researcher role).
     func addResearcherRoutes(to group: RouterGroup<PlazoRequestContext>) {
         group.get("releases", use: list)
         group.get("releases/{id}", use: show)
@@ -140,7 +170,7 @@ struct ReleasesController: Sendable {
     /// The published releases (metadata only), oldest first.
     @Sendable func list(request: Request, context: PlazoRequestContext) async throws -> Response {
         let rows: [ReleaseRow]
-        do { rows = try cache.list() } catch { throw error.apiError }
+        do { rows = try cache.readable(context.readAccess) } catch { throw error.apiError }
         return try jsonResponse(.ok, ReleaseList(releases: rows.map(ReleaseList.Summary.init)))
     }
 
@@ -215,9 +245,20 @@ struct ReleasesController: Sendable {
         guard let id = Int64(text), id > 0 else {
             throw APIError(.badRequest, "bad_release_id", "a release id is a positive integer")
         }
-        do { return try cache.publishedRelease(id) } catch {
+        let release: Release
+        do { release = try cache.publishedRelease(id) } catch {
             if case .notFound = error { throw APIError(.notFound, error.code, error.description) }
             throw APIError(.serviceUnavailable, "store_unavailable", "the release could not be read", cause: "\(error)")
         }
+        if context.readAccess == .publicOnly {
+            let open: Set<Int64>
+            do { open = try cache.publicIDs() } catch {
+                throw APIError(.serviceUnavailable, "store_unavailable", "the release could not be read", cause: "\(error)")
+            }
+            guard open.contains(id) else {
+                throw PublicOrRole.notPublic("release \(id) is not public: reading it needs a researcher token", context: context, role: .researcher)
+            }
+        }
+        return release
     }
 }

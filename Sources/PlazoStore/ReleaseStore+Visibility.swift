@@ -1,0 +1,52 @@
+import Foundation
+import GRDB
+
+// Public releases (`docs/privacy-model.md` §8): a published release the steward has opened to
+// everyone. Its dashboards and its Data Package are readable without a token; a release that is
+// not public keeps the roles (oversight for dashboards, researcher for tables).
+//
+// Making a release public is one-way: figures that anyone could read cannot be taken back by a
+// flag. A mistake is undone by withdrawing the release, which hides it from every reader.
+
+extension ReleaseStore {
+    static let visibilityMigrations: [StoreMigration] = [
+        StoreMigration("2026-12-releases-public") { db in
+            try db.execute(sql: """
+                CREATE TABLE release_public (
+                    release_id INTEGER PRIMARY KEY REFERENCES release(id),
+                    made_public_at DATETIME NOT NULL,
+                    made_public_by TEXT NOT NULL CHECK (made_public_by <> '')
+                );
+                """)
+            for op in ["UPDATE", "DELETE"] {
+                try db.execute(sql: """
+                    CREATE TRIGGER release_public_no_\(op.lowercased()) BEFORE \(op) ON release_public
+                    BEGIN SELECT RAISE(ABORT, 'a public release stays public; withdraw it instead'); END
+                    """)
+            }
+        }
+    ]
+
+    /// Opens a published release to everyone. Idempotent: a release already public stays as it
+    /// was (its first opening is kept).
+    ///
+    /// - Throws: ``ReleaseStatusError/notFound(_:)`` for no such release,
+    ///   ``ReleaseStatusError/invalidTransition(_:)`` for a withdrawn one.
+    public func makePublic(releaseID: Int64, by who: String, at date: Date) throws {
+        try database.writer.write { db in
+            guard let current = try Self.status(db, releaseID: releaseID) else { throw ReleaseStatusError.notFound("no release \(releaseID)") }
+            guard current == .published else {
+                throw ReleaseStatusError.invalidTransition("release \(releaseID) is withdrawn; a withdrawn release cannot be made public")
+            }
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO release_public (release_id, made_public_at, made_public_by) VALUES (?, ?, ?)",
+                arguments: [releaseID, date, who])
+        }
+    }
+
+    /// The ids of the public releases (withdrawn ones included: callers combine this with the
+    /// status, and a withdrawn release is shown to no one).
+    public func publicReleaseIDs() throws -> Set<Int64> {
+        try database.reader.read { db in Set(try Int64.fetchAll(db, sql: "SELECT release_id FROM release_public")) }
+    }
+}
