@@ -186,11 +186,14 @@ struct DashboardController: Sendable {
         return query
     }
 
-    /// A value as an error message may echo it: printable characters only, at most
-    /// ``maxEchoed`` of them.
+    /// A value as an error message may echo it: letters, digits and `_ . : , + -` only (anything
+    /// else becomes `?`, so no markup or control character is ever reflected), at most
+    /// ``maxEchoed`` of them. Every valid value is made of those characters.
     static func echo(_ value: String) -> String {
-        let printable = String(String.UnicodeScalarView(value.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) }))
-        return printable.count > maxEchoed ? String(printable.prefix(maxEchoed)) + "…" : printable
+        let safe = String(value.prefix(maxEchoed).map { c -> Character in
+            c.isLetter || c.isNumber || "_.:,+- ".contains(c) ? c : "?"
+        })
+        return value.count > maxEchoed ? safe + "…" : safe
     }
 
     /// A filter value as its public code label: states also as `9` or `09`.
@@ -247,15 +250,17 @@ struct DashboardController: Sendable {
         let releases = try readable(context.readAccess)
         if let id = query.releaseID {
             if let hit = releases.first(where: { $0.release.metadata.id == id }) { return (hit.release, hit.isPublic, "requested") }
-            // Published but not public, to a public reader: say so rather than pretend it is missing.
-            if context.readAccess == .publicOnly, (try? cache.engine.status(releaseID: id)) == .published {
+            // To a public reader, any release that is not a readable one is refused alike, so the
+            // answer says nothing of whether it exists.
+            if context.readAccess == .publicOnly {
                 throw PublicOrRole.notPublic(text.notPublic(id), context: context, role: .oversight)
             }
             throw APIError(.notFound, "release_not_found", text.releaseNotFound(String(id), valid: releases.map(\.release.metadata.id)))
         }
         guard !releases.isEmpty else {
-            if context.readAccess == .publicOnly, context.token == nil, !((try? cache.list())?.isEmpty ?? true) {
-                throw RequireRole.unauthorized("missing_token", text.noRelease())
+            // Releases exist but none is public: the caller needs the role, not a wait.
+            if context.readAccess == .publicOnly, !((try? cache.list())?.isEmpty ?? true) {
+                throw PublicOrRole.notPublic(text.noPublicRelease(), context: context, role: .oversight)
             }
             throw APIError(.notFound, "no_release", text.noRelease())
         }
@@ -417,7 +422,12 @@ struct DashboardController: Sendable {
         if let id = query.releaseID { releases = releases.filter { $0.release.metadata.id == id } }
         let answering = releases.filter { Self.canAnswer($0.release, board, query) }.reversed()
         guard !answering.isEmpty else {
-            if releases.isEmpty { throw APIError(.notFound, "no_release", text.noRelease()) }
+            if releases.isEmpty {
+                if context.readAccess == .publicOnly, query.releaseID != nil || !((try? cache.list())?.isEmpty ?? true) {
+                    throw PublicOrRole.notPublic(query.releaseID.map(text.notPublic) ?? text.noPublicRelease(), context: context, role: .oversight)
+                }
+                throw APIError(.notFound, query.releaseID == nil ? "no_release" : "release_not_found", text.noRelease())
+            }
             throw APIError(.unprocessableContent, "unanswerable_query", text.unanswerable(breakdowns: Self.breakdownChoices(board, releases.map(\.release))))
         }
         let key = "trend|\(answering.map { "\($0.release.metadata.id)" }.joined(separator: ","))|\(context.token?.role.rawValue ?? "")|\(board.rawValue)|\(query.key)"

@@ -212,6 +212,10 @@ struct DashboardText: Sendable {
         pick("todavía no hay ninguna publicación que pueda leer", "no release you may read has been published yet")
     }
 
+    func noPublicRelease() -> String {
+        pick("ninguna publicación es pública: su lectura requiere un token de supervisión", "no release is public: reading the dashboards needs an oversight token")
+    }
+
     func unanswerable(breakdowns: [String]) -> String {
         pick("ninguna publicación puede responder esta consulta; los desgloses disponibles son: ", "no published release can answer this query; the available breakdowns are: ")
             + (breakdowns.isEmpty ? pick("ninguno", "none") : breakdowns.joined(separator: "; "))

@@ -245,11 +245,8 @@ struct ReleasesController: Sendable {
         guard let id = Int64(text), id > 0 else {
             throw APIError(.badRequest, "bad_release_id", "a release id is a positive integer")
         }
-        let release: Release
-        do { release = try cache.publishedRelease(id) } catch {
-            if case .notFound = error { throw APIError(.notFound, error.code, error.description) }
-            throw APIError(.serviceUnavailable, "store_unavailable", "the release could not be read", cause: "\(error)")
-        }
+        // A public reader is refused a release that is not public before it is looked up, so the
+        // answer says nothing of whether it exists.
         if context.readAccess == .publicOnly {
             let open: Set<Int64>
             do { open = try cache.publicIDs() } catch {
@@ -258,6 +255,11 @@ struct ReleasesController: Sendable {
             guard open.contains(id) else {
                 throw PublicOrRole.notPublic("release \(id) is not public: reading it needs a researcher token", context: context, role: .researcher)
             }
+        }
+        let release: Release
+        do { release = try cache.publishedRelease(id) } catch {
+            if case .notFound = error { throw APIError(.notFound, error.code, error.description) }
+            throw APIError(.serviceUnavailable, "store_unavailable", "the release could not be read", cause: "\(error)")
         }
         return release
     }

@@ -47,6 +47,20 @@ struct MatrixRow: Sendable {
     /// The body sent by each credential (nil: none).
     var body: @Sendable (Credential) throws -> [UInt8]? = { _ in nil }
 
+    /// An endpoint open to everyone (public releases): every token and no token get `success`;
+    /// a token that does not authenticate is still refused (401), and an agency signature is not
+    /// a bearer token.
+    static func open(_ method: HTTPRequest.Method, _ uri: String, success: Int = 200) -> MatrixRow {
+        var expected: [Credential: Int] = [:]
+        for c in Credential.allCases {
+            switch c {
+            case .wrong, .revoked, .agencySignature: expected[c] = 401
+            default: expected[c] = success
+            }
+        }
+        return MatrixRow(method: method, uri: uri, expected: expected)
+    }
+
     /// A bearer-protected endpoint: the admitted roles get `success`, every other credential its refusal.
     static func bearer(
         _ method: HTTPRequest.Method, _ uri: String, admits roles: Set<TokenRole>, success: Int,
@@ -162,24 +176,38 @@ struct RoleMatrixTests {
     }
 
     /// The rows for releases and dashboards: the steward's POST creates release 1, which the
-    /// following rows read.
+    /// following rows read; then the steward makes it public, and the last rows read it without
+    /// the role.
     static func releaseRows() -> [MatrixRow] {
         let spec = jsonBody(APIFixture.spec())
         return [
             .bearer(.post, "/v1/releases", admits: [.steward], success: 201) { _ in spec },
-            .bearer(.get, "/v1/releases", admits: [.researcher], success: 200),
+            // The list and the dashboards' index answer everyone with what they may read (the
+            // public releases; all published ones for the role); a bad token is still refused.
+            .open(.get, "/v1/releases"),
             .bearer(.get, "/v1/releases/1", admits: [.researcher], success: 200),
             .bearer(.get, "/v1/releases/1/tables/t2-attrition.csv", admits: [.researcher], success: 200),
             .bearer(.get, "/v1/releases/1/tables/t2-attrition-estimates.csv", admits: [.researcher], success: 200),
             .bearer(.get, "/v1/releases/1/datapackage", admits: [.researcher], success: 200),
             // Refusals come before lookups: an unknown release is no different to a wrong role.
             .bearer(.get, "/v1/releases/99", admits: [.researcher], success: 404),
-            .bearer(.get, "/v1/dashboards", admits: [.oversight], success: 200),
-        ] + ["time-to-decision", "funnel", "dispositions", "backlog", "victim-updates"].map {
+            .open(.get, "/v1/dashboards"),
+        ] + ["time-to-decision", "time-to-charge", "funnel", "dispositions", "backlog", "victim-updates"].map {
             .bearer(.get, "/v1/dashboards/\($0)?cohort=2025Q1", admits: [.oversight], success: 200)
         } + [
             .bearer(.get, "/v1/dashboards/funnel?state=14", admits: [.oversight], success: 200),
-            .bearer(.get, "/v1/dashboards/no-such-metric", admits: [.oversight], success: 404),
+            .bearer(.get, "/v1/dashboards/funnel/trend", admits: [.oversight], success: 200),
+            .bearer(.get, "/v1/dashboards/funnel?release=99", admits: [.oversight], success: 404),
+            // The dashboards' names are public (the index lists them): an unknown one is a 404 to all.
+            .open(.get, "/v1/dashboards/no-such-metric", success: 404),
+            // Opening release 1 to everyone: the steward only.
+            .bearer(.post, "/v1/releases/1/public", admits: [.steward], success: 200),
+            .open(.get, "/v1/releases/1"),
+            .open(.get, "/v1/releases/1/datapackage"),
+            .open(.get, "/v1/dashboards/funnel?cohort=2025Q1"),
+            .open(.get, "/v1/dashboards/time-to-charge/trend"),
+            // Still: an unknown release is refused to the public as a non-public one would be.
+            .bearer(.get, "/v1/releases/99", admits: [.researcher], success: 404),
         ]
     }
 
