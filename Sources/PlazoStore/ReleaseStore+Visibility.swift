@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-// Public releases (`docs/privacy-model.md` §8): a published release the steward has opened to
+// Public releases (`docs/privacy-model.md` §7b): a published release the steward has opened to
 // everyone. Its dashboards and its Data Package are readable without a token; a release that is
 // not public keeps the roles (oversight for dashboards, researcher for tables).
 //
