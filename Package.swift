@@ -140,7 +140,7 @@ var targets: [Target] = [
     .testTarget(name: "PlazoPrivacyTests", dependencies: ["PlazoPrivacy"], swiftSettings: strict),
     .testTarget(
         name: "PlazoStoreTests",
-        dependencies: ["PlazoStore", "PlazoPrivacy", .product(name: "GRDB", package: "GRDB.swift")],
+        dependencies: ["PlazoStore", "PlazoPrivacy", "PlazoModel", .product(name: "GRDB", package: "GRDB.swift")],
         swiftSettings: strict
     ),
     .testTarget(

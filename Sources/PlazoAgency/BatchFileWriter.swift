@@ -12,7 +12,7 @@ public struct BatchFileWriter {
 
     let directory: URL
     let prefix: String
-    let agencyID: UInt32
+    let agencyID: AgencyID
     let signer: SigningKeyPair
     let service: BoxPublicKey
     let maxRecords: Int
@@ -26,7 +26,7 @@ public struct BatchFileWriter {
     ///   - prefix: file-name prefix.
     ///   - maxRecords: records per batch, 1 ... ``BatchFormat/maxRecords``.
     public init(
-        directory: URL, prefix: String, agencyID: UInt32, signer: SigningKeyPair, service: BoxPublicKey,
+        directory: URL, prefix: String, agencyID: AgencyID, signer: SigningKeyPair, service: BoxPublicKey,
         maxRecords: Int = 10_000, createdAt: Int64 = Int64(Date().timeIntervalSince1970)
     ) throws {
         precondition((1...BatchFormat.maxRecords).contains(maxRecords), "maxRecords out of range")

@@ -15,7 +15,7 @@ struct AgenciesCommand: ParsableCommand {
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
 
     static func describe(_ a: AgencyRecord) -> String {
-        var out = "agency \(a.id)  \(a.name)  (\(a.type.label))"
+        var out = "agency \(a.id.rawValue)  \(a.name)  (\(a.type.label))"
         for k in a.keys {
             out += "\n  key \(k.keyID)  \(k.status.rawValue)"
         }
@@ -38,7 +38,7 @@ struct AgenciesCommand: ParsableCommand {
             let key = try KeyFile.read(publicKey, expecting: .agencySigningPublic).signingPublicKey()
             let record = try AgencyRegistry(store.open()).add(name: name, type: agencyType, publicKey: key, now: AgenciesCommand.now())
             print(AgenciesCommand.describe(record))
-            print("give the agency its id: --agency-id \(record.id)")
+            print("give the agency its id: --agency-id \(record.id.rawValue)")
         }
     }
 

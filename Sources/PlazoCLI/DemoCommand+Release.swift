@@ -48,7 +48,7 @@ extension DemoCommand {
         say(String(format: "   release %lld created in %.2f s: ρ = %@ per cohort (ε = %.2f at δ = %g), %d batches from %d agencies",
                    m.id, Date().timeIntervalSince(started), m.totalRho, m.epsilonDelta.first?.epsilon ?? Double.nan,
                    m.epsilonDelta.first?.delta ?? Double.nan, m.batchesIncluded, m.agenciesIncluded))
-        let balance = try ledger.balance(for: PrivacyScope(year: cohorts.last!.year, quarter: cohorts.last!.quarter))
+        let balance = try ledger.balance(for: cohorts.last!)
         say("   budget of cohort \(cohorts.last!): spent ρ = \(balance.spent) of \(balance.budget) over \(balance.spendCount) release(s)")
 
         // 8. Headline figures (noisy, with 95 % intervals), overall tables, one cohort a year ago.

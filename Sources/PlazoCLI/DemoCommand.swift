@@ -81,12 +81,12 @@ struct DemoCommand: AsyncParsableCommand {
         say("== 2. service on the embedded SQLite store (\(path("plazo.sqlite")))")
         let database = try AppDatabase.open(path: path("plazo.sqlite"))
         let registry = AgencyRegistry(database)
-        var agencyKeys: [(id: UInt32, key: SigningKeyPair, agency: SynthAgency)] = []
+        var agencyKeys: [(id: AgencyID, key: SigningKeyPair, agency: SynthAgency)] = []
         for agency in SyntheticJurisdiction.agencies {
             let key = try SigningKeyPair.generate()
             let record = try registry.add(name: agency.name, type: try AgencyType.parse(agency.type), publicKey: key.publicKey, now: now)
             agencyKeys.append((record.id, key, agency))
-            say("   registered agency \(record.id): \(agency.name) [\(agency.type)] key \(KeyID.of(key.publicKey))")
+            say("   registered agency \(record.id.rawValue): \(agency.name) [\(agency.type)] key \(KeyID.of(key.publicKey))")
         }
         let ingest = try IngestService(database: database, serviceKeys: [serviceBox], receiptKey: serviceSigning)
         var logger = Logger(label: "plazo")
@@ -150,7 +150,7 @@ struct DemoCommand: AsyncParsableCommand {
         // 5. Submission through the real HTTP API.
         say("== 5. submit \(files.count) batches to \(base)/v1/batches")
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        let submitter = BatchSubmitter(client: client, url: base + "/v1/batches", serviceKey: serviceSigning.publicKey)
+        let submitter = BatchSubmitter(transport: HTTPBatchTransport(client: client, url: base + "/v1/batches"), serviceKey: serviceSigning.publicKey)
         var progress = SubmitCommand.Progress(total: files.count, bar: isatty(2) != 0)
         var newEvents = 0
         var duplicates = 0

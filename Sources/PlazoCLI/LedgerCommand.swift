@@ -40,11 +40,11 @@ struct LedgerCommand: ParsableCommand {
 
         func run() throws {
             let ledger = try db.ledger()
-            let entries = try ledger.entries(scope: scope.map { s throws(LedgerError) in try PrivacyScope(s) })
+            let entries = try ledger.entries(scope: scope.map { s throws(LedgerError) in try Quarter(scope: s) })
             if json { print(try LedgerCommand.json(entries)); return }
             if entries.isEmpty { print("no spends recorded"); return }
             for e in entries {
-                let scopes = e.scopes.map(\.rawValue).joined(separator: ",")
+                let scopes = e.scopes.map(\.description).joined(separator: ",")
                 print("#\(e.id)\t\(LedgerCommand.timestamp(e.spentAt))\t\(scopes)\t\(e.cost)\tcharged ρ=\(e.charged.displayDescription)\t\(e.purpose)\t\(e.requester)")
             }
         }
@@ -101,7 +101,7 @@ struct LedgerCommand: ParsableCommand {
             let ledger = try db.ledger()
             let value = try Rational(parsing: rho)
             let entry = try ledger.changeBudget(
-                value, scope: try scope.map { s throws(LedgerError) in try PrivacyScope(s) }, by: by, reason: reason, confirmRaise: confirmRaise)
+                value, scope: try scope.map { s throws(LedgerError) in try Quarter(scope: s) }, by: by, reason: reason, confirmRaise: confirmRaise)
             let applied = entry.budget
             print("budget \(scope ?? "default") ρ=\(applied.displayDescription)\(applied.isExactly(value) ? "" : ", rounded down from \(value)")"
                   + (entry.flagged ? " (flagged: \(entry.flags.joined(separator: ", ")))" : ""))
@@ -123,7 +123,7 @@ struct LedgerCommand: ParsableCommand {
 
         static func line(_ h: BudgetHistoryEntry) -> String {
             let old = h.previous?.displayDescription ?? "none (0)"
-            return "#\(h.id)\t\(LedgerCommand.timestamp(h.changedAt))\t\(h.changedBy)\t\(h.scope?.rawValue ?? "default")\tρ \(old) → \(h.budget.displayDescription)\t\(h.reason ?? "(no reason recorded)")"
+            return "#\(h.id)\t\(LedgerCommand.timestamp(h.changedAt))\t\(h.changedBy)\t\(h.scope?.description ?? "default")\tρ \(old) → \(h.budget.displayDescription)\t\(h.reason ?? "(no reason recorded)")"
                 + (h.flagged ? "\tFLAGGED: \(h.flags.joined(separator: ","))" : "")
         }
     }

@@ -49,7 +49,7 @@ struct OpenCommand: ParsableCommand {
         }
         let h = opened.header
         try printLine(OpenedHeader(
-            version: Int(h.version), agencyID: h.agencyID, batchID: h.batchID.hex, signingKeyID: h.signingKeyID.hex,
+            version: Int(h.version), agencyID: h.agencyID.rawValue, batchID: h.batchID.hex, signingKeyID: h.signingKeyID.hex,
             serviceKeyID: h.serviceKeyID.hex, createdAt: h.createdAt, recordCount: Int(h.recordCount), accepted: opened.events.count,
             rejected: opened.rejected.count))
         // Records in batch order, valid and rejected interleaved by index.

@@ -76,7 +76,7 @@ struct QualityCommand: AsyncParsableCommand {
             response = try await client.execute(request, timeout: .seconds(120))
             body = try await response.body.collect(upTo: 1 << 26)
         } catch {
-            throw ValidationError(BatchSubmitter.explain(error, server: base))
+            throw ValidationError(HTTPBatchTransport.explain(error, server: base))
         }
         let data = Data(Array(buffer: body))
         guard response.status.code == 200, let report = try? JSONDecoder().decode(AgencyQualityReport.self, from: data) else {

@@ -20,7 +20,7 @@ struct ReceiptCommand: ParsableCommand {
     /// What a receipt says, in a few lines.
     static func describe(_ r: Receipt) -> String {
         let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(r.receivedAt)))
-        var out = "batch \(r.batchID.hex) from agency \(r.agencyID), received \(when)\n"
+        var out = "batch \(r.batchID.hex) from agency \(r.agencyID.rawValue), received \(when)\n"
         out += "  records \(r.recordCount): \(r.accepted) accepted (\(r.newEvents) new events), \(r.rejected.count) rejected\n"
         for rejected in r.rejected.prefix(20) { out += "    record \(rejected.index): \(rejected.reason.code)\n" }
         if r.rejected.count > 20 { out += "    ... and \(r.rejected.count - 20) more\n" }
@@ -84,7 +84,7 @@ struct ReceiptCommand: ParsableCommand {
                 response = try await client.execute(request, timeout: .seconds(30))
                 body = try await response.body.collect(upTo: 1 << 24)
             } catch {
-                throw ValidationError(BatchSubmitter.explain(error, server: base))
+                throw ValidationError(HTTPBatchTransport.explain(error, server: base))
             }
             let answer = try? JSONDecoder().decode(ReceiptResponse.self, from: Data(Array(buffer: body)))
             guard response.status.code == 200, let signed = answer?.signedReceipt, let data = Data(base64Encoded: signed) else {

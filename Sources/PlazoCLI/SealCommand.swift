@@ -140,7 +140,7 @@ struct SealCommand: ParsableCommand {
         let directory = out.map { URL(fileURLWithPath: $0) } ?? exportURL.deletingLastPathComponent()
         let prefix = exportURL.deletingPathExtension().lastPathComponent
         var writer: BatchFileWriter? = dryRun ? nil : try BatchFileWriter(
-            directory: directory, prefix: prefix, agencyID: agencyID, signer: signer, service: service,
+            directory: directory, prefix: prefix, agencyID: AgencyID(agencyID), signer: signer, service: service,
             maxRecords: recordsPerBatch, createdAt: Int64(now.timeIntervalSince1970)
         )
         let summary = try reader.read(path: export, options: options) { event in

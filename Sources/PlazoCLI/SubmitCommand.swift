@@ -1,11 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
-import NIOCore
-import NIOHTTP1
-import PlazoModel
-import PlazoServer
-import PlazoSodium
+import PlazoAgency
 import PlazoWire
 
 /// `plazo submit`: posts sealed batch files to the service and keeps the signed receipts.
@@ -50,7 +46,7 @@ struct SubmitCommand: AsyncParsableCommand {
         let serviceKey = try KeyFile.read(serviceKey, expecting: .serviceSigningPublic).signingPublicKey()
         let url = server.hasSuffix("/") ? server + "v1/batches" : server + "/v1/batches"
         let client = try tlsOptions.makeClient()
-        let submitter = BatchSubmitter(client: client, url: url, serviceKey: serviceKey, attempts: attempts)
+        let submitter = BatchSubmitter(transport: HTTPBatchTransport(client: client, url: url), serviceKey: serviceKey, attempts: attempts)
         var progress = Progress(total: files.count, bar: !plain && isatty(2) != 0)
         var failed = 0
         do {
@@ -100,90 +96,4 @@ struct SubmitCommand: AsyncParsableCommand {
             if bar { FileHandle.standardError.write(Data("\n".utf8)) }
         }
     }
-}
-
-/// Posts batch files to a Plazo service, retrying transient failures, and verifies and saves each
-/// signed receipt (`FILE.receipt` and `FILE.receipt.json`). Used by `plazo submit` and `plazo demo`.
-struct BatchSubmitter {
-    let client: HTTPClient
-    /// The `/v1/batches` URL.
-    let url: String
-    let serviceKey: SigningPublicKey
-    var attempts = 6
-
-    enum Outcome {
-        case accepted(Receipt, replayed: Bool)
-        case refused(String)
-    }
-
-    /// Submits one batch file; saves its verified receipt beside it.
-    func submit(file: String) async -> Outcome {
-        let bytes: [UInt8]
-        do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file))) } catch {
-            return .refused("cannot read the file")
-        }
-        var delay: Double = 0.5
-        var lastError = ""
-        for attempt in 1...attempts {
-            do {
-                var request = HTTPClientRequest(url: url)
-                request.method = .POST
-                request.headers.add(name: "Content-Type", value: "application/octet-stream")
-                request.body = .bytes(ByteBuffer(bytes: bytes))
-                let response = try await client.execute(request, timeout: .seconds(60))
-                let body = try await response.body.collect(upTo: 1 << 24)
-                let answer = Data(Array(buffer: body))
-                switch response.status.code {
-                case 200, 201:
-                    guard let json = try? JSONDecoder().decode(ReceiptResponse.self, from: answer),
-                        let data = Data(base64Encoded: json.signedReceipt)
-                    else {
-                        return .refused("the service answered without a signed receipt")
-                    }
-                    let receipt: Receipt
-                    do {
-                        receipt = try Receipt.parse(Array(data))
-                        try receipt.verify(serviceKey: serviceKey, batch: bytes)
-                    } catch {
-                        return .refused("receipt does not verify: \(error)")
-                    }
-                    do {
-                        try data.write(to: URL(fileURLWithPath: file + ".receipt"))
-                        try Data(try PlazoJSON.encode(json, pretty: true)).write(to: URL(fileURLWithPath: file + ".receipt.json"))
-                    } catch {
-                        return .refused("accepted, but the receipt could not be saved: \(error.localizedDescription)")
-                    }
-                    return .accepted(receipt, replayed: response.status.code == 200)
-                case 429, 500...599:
-                    lastError = "HTTP \(response.status.code)"
-                default:
-                    let err = (try? JSONDecoder().decode(ErrorBody.self, from: answer))?.error
-                    return .refused("\(err?.code ?? "http_\(response.status.code)"): \(err?.message ?? "")")
-                }
-            } catch {
-                lastError = Self.explain(error, server: url)
-            }
-            if attempt < attempts {
-                try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
-                delay = min(delay * 2, 30)
-            }
-        }
-        return .refused("gave up after \(attempts) attempts: \(lastError)")
-    }
-
-    /// A network failure in words an agency can act on (a refused connection is not a "reset").
-    static func explain(_ error: any Error, server: String) -> String {
-        let text = String(describing: error)
-        if text.contains("connectionRefused") || text.contains("ECONNREFUSED") || text.contains("Connection refused")
-            || text.contains("connect(descriptor") {
-            return "cannot connect to \(server): connection refused (is the service running, and is the address right?)"
-        }
-        if text.contains("remoteConnectionClosed") || text.contains("connectionReset") {
-            return "the service closed the connection before answering"
-        }
-        if text.contains("deadlineExceeded") || text.contains("timeout") { return "no answer from \(server) in time" }
-        if text.contains("connectTimeout") { return "cannot connect to \(server): timed out" }
-        return text
-    }
-
 }

@@ -31,7 +31,7 @@ extension BatchLogReplay {
         pinThrough(0)
         try forEachOpenedBatch(log, opener: opener, authenticated: false) { batch, opened in
             guard batch.seq <= throughBatch else { return }
-            index.apply(opened.events, from: AgencyID(batch.agencyID))
+            index.apply(opened.events, from: batch.agencyID)
             last = batch.seq
             pinThrough(batch.seq)
         }

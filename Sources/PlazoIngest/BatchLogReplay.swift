@@ -36,7 +36,7 @@ public enum BatchLogReplay {
         }
         var index = CaseIndex()
         try forEachOpenedBatch(log, opener: opener, authenticated: false) { batch, opened in
-            index.apply(opened.events, from: AgencyID(batch.agencyID))
+            index.apply(opened.events, from: batch.agencyID)
         }
         return index
     }

@@ -133,7 +133,7 @@ public final class IngestService: Sendable {
         // the one a replay of the log in acceptance order gives (`plazo rebuild` checks it).
         let outcome: CommitOutcome
         var signed: Receipt?
-        let agency = AgencyID(header.agencyID)
+        let agency = header.agencyID
         do {
             outcome = try log.commit(
                 bytes: bytes, digest: digest, header: header, receivedAt: now, accepted: events.count,
@@ -194,8 +194,8 @@ public final class IngestService: Sendable {
 
     /// The quality report and worklists of one agency (``AgencyQualityReport``): its own events
     /// only, evaluated as of `cutoff`, with the records its receipts rejected.
-    public func qualityReport(agency: UInt32, asOf cutoff: Day, limit: Int = 500) throws -> AgencyQualityReport {
-        var report = withCaseIndex { $0.qualityReport(agency: AgencyID(agency), asOf: cutoff, limit: limit) }
+    public func qualityReport(agency: AgencyID, asOf cutoff: Day, limit: Int = 500) throws -> AgencyQualityReport {
+        var report = withCaseIndex { $0.qualityReport(agency: agency, asOf: cutoff, limit: limit) }
         report.rejectedAtIngest = try BatchLog(database).rejectedRecordCounts(agencyID: agency)
         return report
     }

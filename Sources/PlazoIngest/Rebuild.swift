@@ -58,7 +58,7 @@ public enum Rebuild {
             // New events counted exactly as the live service counts them (a preview, then the
             // apply), so that the rare abuse-guard refusals compare alike too.
             let newEvents = index.preview(opened.events).reduce(0) { $0 + ($1 == .new ? 1 : 0) }
-            index.apply(opened.events, from: AgencyID(batch.agencyID))
+            index.apply(opened.events, from: batch.agencyID)
             if let reason = disagreement(batch, opened, newEvents: newEvents, receiptKey: receiptKey) {
                 report.mismatches.append(Mismatch(seq: batch.seq, reason: reason))
             }

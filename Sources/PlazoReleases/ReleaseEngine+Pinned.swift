@@ -72,11 +72,7 @@ extension ReleaseEngine {
         let plan = try spec.validated()
         let who = requester.trimmingCharacters(in: .whitespacesAndNewlines)
         if who.isEmpty { throw .invalidSpec("requester must not be empty") }
-        let scopes: [PrivacyScope]
-        do { scopes = try plan.cohorts.map { q throws(LedgerError) in try PrivacyScope(year: q.year, quarter: q.quarter) } } catch {
-            throw .invalidSpec("\(error)")
-        }
-        let spend = SpendRequest(scopes: scopes, cost: .zCDP(rho: plan.totalRho), purpose: "release: \(plan.spec.title)", requester: who)
+        let spend = SpendRequest(scopes: plan.cohorts, cost: .zCDP(rho: plan.totalRho), purpose: "release: \(plan.spec.title)", requester: who)
         let charge: RhoUnits
         do { charge = try RhoUnits.charging(plan.totalRho) } catch { throw .invalidSpec("\(error)") }
         let cohortNumbers = plan.cohorts.map(CaseProjection.cohortNumber)
@@ -146,32 +142,17 @@ extension ReleaseEngine {
         let cohortSpend = before.map { b in
             let after = RhoUnits(units: b.spent.units &+ charge.units)
             return CohortSpend(
-                cohort: b.scope.rawValue, spentRho: after.rho.description, spentRhoValue: after.rho.doubleValue,
+                cohort: b.scope.description, spentRho: after.rho.description, spentRhoValue: after.rho.doubleValue,
                 budgetRho: b.budget.rho.description, epsilonAtDelta1e6: ZCDP.epsilon(rho: after.rho.doubleValue, delta: 1e-6))
         }
-        var metadata = ReleaseMetadata(
-            id: 0, title: plan.spec.title, requester: who, createdAt: now, codeVersion: Self.codeVersion,
-            cutoff: plan.cutoff.iso, cohorts: plan.cohorts.map(\.description), mechanism: plan.mechanism,
-            confidenceLevel: plan.confidenceLevel, totalRho: plan.totalRho.description, totalRhoValue: plan.totalRho.doubleValue,
-            epsilonDelta: [1e-6, 1e-9].map { EpsilonDelta(delta: $0, epsilon: ZCDP.epsilon(rho: plan.totalRho.doubleValue, delta: $0)) },
-            ledgerSpendID: 0, batchesIncluded: inputs.batches, agenciesIncluded: inputs.agencies,
-            simulationSeed: String(seed), simulationReplicates: plan.replicates, spec: plan.spec, tables: infos,
-            batchWatermark: inputs.batchWatermark, cohortSpend: cohortSpend)
-        let tables = zip(infos, zip(noisy, derived)).map { ReleasedTable(info: $0, noisyCounts: $1.0, derived: $1.1) }
-        do {
-            let row = try db.createRelease(
-                spend: spend, title: plan.spec.title, cutoff: plan.cutoff.iso, cohorts: metadata.cohorts,
+        return try store(
+            plan, requester: who, at: now, batches: inputs.batches, agencies: inputs.agencies,
+            tables: (infos, noisy, derived, seed), batchWatermark: inputs.batchWatermark, cohortSpend: cohortSpend
+        ) { document in
+            try db.createRelease(
+                spend: spend, title: plan.spec.title, cutoff: plan.cutoff.iso, cohorts: plan.cohorts.map(\.description),
                 totalRho: plan.totalRho.description, codeVersion: Self.codeVersion, batchWatermark: inputs.batchWatermark,
-                draftID: draftID, at: now
-            ) { id, entry in
-                metadata.id = id
-                metadata.ledgerSpendID = entry.id
-                return try ReleaseDocument.encode(Release(metadata: metadata, tables: tables))
-            }
-            metadata.id = row.id
-        } catch let LedgerError.budgetExceeded(shortfalls) {
-            throw .budgetExceeded("privacy budget exceeded: " + shortfalls.map(\.description).joined(separator: "; "))
-        } catch let e as ReleaseError { throw e } catch { throw .store("\(error)") }
-        return Release(metadata: metadata, tables: tables)
+                draftID: draftID, at: now, document: document)
+        }
     }
 }

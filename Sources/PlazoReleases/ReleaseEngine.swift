@@ -66,11 +66,7 @@ public struct ReleaseEngine: Sendable {
         guard projection.cutoff == plan.cutoff else {
             throw .invalidSpec("the case projection is as of \(projection.cutoff), the spec's cutoff is \(plan.cutoff)")
         }
-        let scopes: [PrivacyScope]
-        do { scopes = try plan.cohorts.map { q throws(LedgerError) in try PrivacyScope(year: q.year, quarter: q.quarter) } } catch {
-            throw .invalidSpec("\(error)")
-        }
-        let spend = SpendRequest(scopes: scopes, cost: .zCDP(rho: plan.totalRho), purpose: "release: \(plan.spec.title)", requester: who)
+        let spend = SpendRequest(scopes: plan.cohorts, cost: .zCDP(rho: plan.totalRho), purpose: "release: \(plan.spec.title)", requester: who)
 
         // 1. Fail fast, before touching the data: every cohort must have room for Σρ. (Checked again,
         //    atomically, when the spend is recorded.)
@@ -84,19 +80,39 @@ public struct ReleaseEngine: Sendable {
         do { inputs = try ReleaseStore(database).inputCounts() } catch { throw .store("\(error)") }
         // Whole seconds: the stored ISO 8601 timestamp round-trips exactly.
         let now = Date(timeIntervalSince1970: clock().timeIntervalSince1970.rounded(.down))
+        return try store(
+            plan, requester: who, at: now, batches: inputs.batches, agencies: inputs.agencies,
+            tables: (infos, noisy, derived, seed)
+        ) { document in
+            try ReleaseStore(database).create(
+                spend: spend, title: plan.spec.title, cutoff: plan.cutoff.iso, cohorts: plan.cohorts.map(\.description),
+                totalRho: plan.totalRho.description, codeVersion: Self.codeVersion, at: now, document: document)
+        }
+    }
+
+    /// Step 5 of a release, shared by every path that creates one: the metadata, then `insert`
+    /// debits the spend and stores the document in one transaction (handing `document` the new
+    /// release id and spend, so the stored bytes name them). A refusal by the ledger there (another
+    /// spend took the budget after the preflight) is ``ReleaseError/budgetExceeded(_:)`` in the
+    /// preflight's words.
+    func store(
+        _ plan: ValidatedSpec, requester who: String, at now: Date, batches: Int, agencies: Int,
+        tables computed: (infos: [ReleasedTableInfo], noisy: [[Int64]], derived: [[Double]], seed: UInt64),
+        batchWatermark: Int64? = nil, cohortSpend: [CohortSpend]? = nil,
+        insert: (_ document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]) throws -> ReleaseRow
+    ) throws(ReleaseError) -> Release {
+        let (infos, noisy, derived, seed) = computed
         var metadata = ReleaseMetadata(
             id: 0, title: plan.spec.title, requester: who, createdAt: now, codeVersion: Self.codeVersion,
             cutoff: plan.cutoff.iso, cohorts: plan.cohorts.map(\.description), mechanism: plan.mechanism,
             confidenceLevel: plan.confidenceLevel, totalRho: plan.totalRho.description, totalRhoValue: plan.totalRho.doubleValue,
             epsilonDelta: [1e-6, 1e-9].map { EpsilonDelta(delta: $0, epsilon: ZCDP.epsilon(rho: plan.totalRho.doubleValue, delta: $0)) },
-            ledgerSpendID: 0, batchesIncluded: inputs.batches, agenciesIncluded: inputs.agencies,
-            simulationSeed: String(seed), simulationReplicates: plan.replicates, spec: plan.spec, tables: infos)
+            ledgerSpendID: 0, batchesIncluded: batches, agenciesIncluded: agencies,
+            simulationSeed: String(seed), simulationReplicates: plan.replicates, spec: plan.spec, tables: infos,
+            batchWatermark: batchWatermark, cohortSpend: cohortSpend)
         let tables = zip(infos, zip(noisy, derived)).map { ReleasedTable(info: $0, noisyCounts: $1.0, derived: $1.1) }
         do {
-            let row = try ReleaseStore(database).create(
-                spend: spend, title: plan.spec.title, cutoff: plan.cutoff.iso, cohorts: metadata.cohorts,
-                totalRho: plan.totalRho.description, codeVersion: Self.codeVersion, at: now
-            ) { id, entry in
+            let row = try insert { id, entry in
                 metadata.id = id
                 metadata.ledgerSpendID = entry.id
                 return try ReleaseDocument.encode(Release(metadata: metadata, tables: tables))

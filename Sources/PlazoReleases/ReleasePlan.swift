@@ -108,7 +108,7 @@ extension ReleaseEngine {
         var cohorts: [ReleaseDryRun.Cohort] = []
         for q in plan.cohorts {
             let b: ScopeBalance
-            do { b = try ledger.balance(for: PrivacyScope(year: q.year, quarter: q.quarter)) } catch { throw .store("\(error)") }
+            do { b = try ledger.balance(for: q) } catch { throw .store("\(error)") }
             let after = b.budget.units &- b.spent.units &- charge.units
             let afterRho = after >= 0 ? RhoUnits(units: after).rho.description : "-" + RhoUnits(units: -after).rho.description
             cohorts.append(ReleaseDryRun.Cohort(

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PlazoModel
+import PlazoWire
 
 /// The one way a request is refused: every handler and middleware of the API throws an
 /// `APIError`, and Hummingbird turns it into the documented error body (``ErrorBody``,
@@ -51,24 +52,6 @@ struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response { response }
-}
-
-/// The JSON body of every refusal: `{"error": {"code": "...", "message": "..."}}`
-/// (`specs/openapi.yaml`, `Error`). Public so that clients (`plazo submit`) decode the same type.
-public struct ErrorBody: Codable, Sendable, Hashable {
-    /// The refusal.
-    public struct Detail: Codable, Sendable, Hashable {
-        /// The stable machine-readable reason.
-        public var code: String
-        /// A human sentence.
-        public var message: String
-    }
-
-    /// The refusal.
-    public var error: Detail
-
-    /// A body with `code` and `message`.
-    public init(code: String, message: String) { error = Detail(code: code, message: message) }
 }
 
 /// Turns every error thrown in the router into an answer with the error body:

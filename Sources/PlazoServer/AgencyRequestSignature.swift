@@ -97,7 +97,7 @@ public struct AgencyRequestSignature: Sendable {
             signature.count == Signature.byteCount
         else { throw .malformed }
         guard abs(now - time) <= maxSkew else { throw .stale }
-        guard let (key, _) = registry.anyKey(agencyID: agency, keyID: keyID) else { throw .unknownKey }
+        guard let (key, _) = registry.anyKey(agencyID: AgencyID(agency), keyID: keyID) else { throw .unknownKey }
         do { try Signature.verify(signature, of: message(agency, time), by: key) } catch { throw .badSignature }
         return AgencyRequestSignature(agencyID: agency)
     }

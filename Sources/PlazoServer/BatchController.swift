@@ -55,7 +55,7 @@ struct BatchController: Sendable {
             metrics.batchAccepted(newEvents: Int(r.newEvents), duplicates: Int(r.accepted - r.newEvents), rejected: r.rejected.count)
         }
         metrics.observeIngest(ContinuousClock.now - started)
-        context.logger.info(result.replayed ? "batch replayed" : "batch accepted", metadata: ["batch.id": "\(r.batchID)", "agency.id": "\(r.agencyID)"])
+        context.logger.info(result.replayed ? "batch replayed" : "batch accepted", metadata: ["batch.id": "\(r.batchID)", "agency.id": "\(r.agencyID.rawValue)"])
         // Counts of records and events only at debug level (docs/api-guide.md, "Logs").
         context.logger.debug(
             "batch counts",
@@ -79,7 +79,7 @@ struct BatchController: Sendable {
             throw error.apiError
         }
         // A batch of another agency is answered exactly like a missing one.
-        guard let stored = try? ingest.log.receipt(batchID: batchID), stored.agencyID == auth.agencyID,
+        guard let stored = try? ingest.log.receipt(batchID: batchID), stored.agencyID == AgencyID(auth.agencyID),
             let receipt = try? Receipt.parse(stored.receipt)
         else {
             throw APIError(.notFound, "unknown_batch", "this agency has no batch \(batchID)")

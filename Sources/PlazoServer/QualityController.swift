@@ -50,7 +50,7 @@ struct QualityController: Sendable {
         }
         let (cutoff, limit) = try Self.parameters(request)
         let ingest = self.ingest
-        let report = try await offload { try? ingest.qualityReport(agency: auth.agencyID, asOf: cutoff, limit: limit) }
+        let report = try await offload { try? ingest.qualityReport(agency: AgencyID(auth.agencyID), asOf: cutoff, limit: limit) }
         guard let report else { throw APIError(.serviceUnavailable, "store_unavailable", "the store could not be read") }
         return try jsonResponse(.ok, report.forAgency)
     }

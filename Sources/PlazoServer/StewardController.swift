@@ -38,9 +38,9 @@ struct StewardController: Sendable {
     /// The ledger: default budget, every scope's balance, the spends (only those naming `scope`
     /// when the query asks), and the audit's verdict.
     @Sendable func ledgerView(request: Request, context: PlazoRequestContext) async throws -> Response {
-        var scope: PrivacyScope?
+        var scope: Quarter?
         if let text = request.uri.queryParameters["scope"] {
-            do { scope = try PrivacyScope(String(text)) } catch {
+            do { scope = try Quarter(scope: String(text)) } catch {
                 throw APIError(.badRequest, "bad_scope", error.description)
             }
         }
@@ -53,12 +53,12 @@ struct StewardController: Sendable {
                 defaultBudget: RhoJSON(try ledger.defaultBudget().rho),
                 balances: audit.balances.filter { scope == nil || $0.scope == scope }.map { b in
                     LedgerResponse.Balance(
-                        scope: b.scope.rawValue, budget: RhoJSON(b.budget.rho), budgetIsDefault: b.budgetIsDefault,
+                        scope: b.scope.description, budget: RhoJSON(b.budget.rho), budgetIsDefault: b.budgetIsDefault,
                         spent: RhoJSON(b.spent.rho), remaining: RhoJSON(Rational.ledgerUnits(b.remainingUnits)), spendCount: b.spendCount)
                 },
                 spends: spends.map { e in
                     LedgerResponse.Spend(
-                        id: e.id, spentAt: timestamp(e.spentAt), scopes: e.scopes.map(\.rawValue), cost: CostJSON(e.cost),
+                        id: e.id, spentAt: timestamp(e.spentAt), scopes: e.scopes.map(\.description), cost: CostJSON(e.cost),
                         charged: RhoJSON(e.charged.rho), purpose: e.purpose, requester: e.requester)
                 },
                 audit: LedgerResponse.Audit(
@@ -66,7 +66,7 @@ struct StewardController: Sendable {
                     flaggedBudgetChanges: history.filter(\.flagged).map(\.id)),
                 budgetHistory: history.filter { scope == nil || $0.scope == nil || $0.scope == scope }.map { h in
                     LedgerResponse.BudgetChange(
-                        id: h.id, changedAt: timestamp(h.changedAt), changedBy: h.changedBy, scope: h.scope?.rawValue,
+                        id: h.id, changedAt: timestamp(h.changedAt), changedBy: h.changedBy, scope: h.scope?.description,
                         previous: h.previous.map { RhoJSON($0.rho) }, budget: RhoJSON(h.budget.rho), requested: h.requested.description,
                         flagged: h.flagged, flags: h.flags, reason: h.reason)
                 }
@@ -108,7 +108,7 @@ struct StewardController: Sendable {
         let key = try Self.parsePublicKey(form.publicKey)
         let record: AgencyRecord
         do { record = try registry.add(name: form.name, type: type, publicKey: key, now: clock()) } catch { throw error.apiError }
-        context.logger.info("agency registered", metadata: ["agency.id": "\(record.id)"])
+        context.logger.info("agency registered", metadata: ["agency.id": "\(record.id.rawValue)"])
         return try jsonResponse(.created, AgencyJSON(record))
     }
 
@@ -123,7 +123,7 @@ struct StewardController: Sendable {
         let key = try Self.parsePublicKey(form.publicKey)
         let record: AgencyRecord
         do { record = try registry.rotate(reference, newKey: key, now: clock()) } catch { throw error.apiError }
-        context.logger.info("agency key rotated", metadata: ["agency.id": "\(record.id)"])
+        context.logger.info("agency key rotated", metadata: ["agency.id": "\(record.id.rawValue)"])
         return try jsonResponse(.ok, AgencyJSON(record))
     }
 
@@ -145,7 +145,7 @@ struct StewardController: Sendable {
         }
         let record: AgencyRecord
         do { record = try registry.revoke(reference, keyID: keyID, now: clock()) } catch { throw error.apiError }
-        context.logger.info("agency key revoked", metadata: ["agency.id": "\(record.id)"])
+        context.logger.info("agency key revoked", metadata: ["agency.id": "\(record.id.rawValue)"])
         return try jsonResponse(.ok, AgencyJSON(record))
     }
 

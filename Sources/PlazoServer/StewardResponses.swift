@@ -133,7 +133,7 @@ struct AgencyJSON: Encodable {
     enum CodingKeys: String, CodingKey { case id, name, type, createdAt = "created_at", keys }
 
     init(_ a: AgencyRecord) {
-        id = a.id
+        id = a.id.rawValue
         name = a.name
         type = a.type.label
         createdAt = timestamp(a.createdAt)

@@ -27,7 +27,7 @@ public struct AgencyKeyRecord: Sendable, Hashable {
 /// A registered agency.
 public struct AgencyRecord: Sendable, Hashable {
     /// The id agencies put in batch headers.
-    public let id: UInt32
+    public let id: AgencyID
     public let name: String
     public let type: AgencyType
     public let createdAt: Int64
@@ -149,13 +149,13 @@ public struct AgencyRegistry: Sendable {
             }
             try db.execute(
                 sql: "UPDATE agency_key SET status = 'retired', retired_at = ? WHERE agency_id = ? AND status = 'active'",
-                arguments: [now, agency.id]
+                arguments: [now, Int64(agency.id.rawValue)]
             )
             try db.execute(
                 sql: "INSERT INTO agency_key (key_id, agency_id, public_key, status, added_at) VALUES (?, ?, ?, 'active', ?)",
-                arguments: [Data(keyID.bytes), agency.id, Data(newKey.bytes), now]
+                arguments: [Data(keyID.bytes), Int64(agency.id.rawValue), Data(newKey.bytes), now]
             )
-            return try fetch(db, id: Int64(agency.id))!
+            return try fetch(db, id: Int64(agency.id.rawValue))!
         }
     }
 
@@ -176,22 +176,22 @@ public struct AgencyRegistry: Sendable {
                 sql: "UPDATE agency_key SET status = 'revoked', retired_at = COALESCE(retired_at, ?) WHERE key_id = ?",
                 arguments: [now, Data(target.bytes)]
             )
-            return try fetch(db, id: Int64(agency.id))!
+            return try fetch(db, id: Int64(agency.id.rawValue))!
         }
     }
 
     /// The public key that must have signed a batch of `agencyID` under `keyID` (step 5 of the
     /// verification order), or the batch error a receiver answers with.
-    public func signingKey(agencyID: UInt32, keyID: KeyID) throws(BatchError) -> SigningPublicKey {
+    public func signingKey(agencyID: AgencyID, keyID: KeyID) throws(BatchError) -> SigningPublicKey {
         let row: Row?
         do {
             row = try database.reader.read { db -> Row? in
-                guard try Row.fetchOne(db, sql: "SELECT 1 FROM agency WHERE id = ?", arguments: [Int64(agencyID)]) != nil else {
+                guard try Row.fetchOne(db, sql: "SELECT 1 FROM agency WHERE id = ?", arguments: [Int64(agencyID.rawValue)]) != nil else {
                     return nil
                 }
                 return try Row.fetchOne(
                     db, sql: "SELECT public_key, status FROM agency_key WHERE key_id = ? AND agency_id = ?",
-                    arguments: [Data(keyID.bytes), Int64(agencyID)]
+                    arguments: [Data(keyID.bytes), Int64(agencyID.rawValue)]
                 ) ?? Row(["status": "missing"])
             }
         } catch {
@@ -212,11 +212,11 @@ public struct AgencyRegistry: Sendable {
 
     /// The public key of any registered key of an agency, whatever its status (to authenticate an
     /// agency's request for its own receipts).
-    public func anyKey(agencyID: UInt32, keyID: KeyID) -> (key: SigningPublicKey, status: AgencyKeyStatus)? {
+    public func anyKey(agencyID: AgencyID, keyID: KeyID) -> (key: SigningPublicKey, status: AgencyKeyStatus)? {
         try? database.reader.read { db -> (SigningPublicKey, AgencyKeyStatus)? in
             guard let row = try Row.fetchOne(
                 db, sql: "SELECT public_key, status FROM agency_key WHERE key_id = ? AND agency_id = ?",
-                arguments: [Data(keyID.bytes), Int64(agencyID)]
+                arguments: [Data(keyID.bytes), Int64(agencyID.rawValue)]
             ) else { return nil }
             let data: Data = row["public_key"]
             let status: String = row["status"]
@@ -255,7 +255,7 @@ public struct AgencyRegistry: Sendable {
         }
         let type: Int = row["type"]
         return AgencyRecord(
-            id: UInt32(row["id"] as Int64), name: row["name"], type: AgencyType(rawValue: UInt8(type)) ?? .unknown,
+            id: AgencyID(UInt32(row["id"] as Int64)), name: row["name"], type: AgencyType(rawValue: UInt8(type)) ?? .unknown,
             createdAt: row["created_at"], keys: keys
         )
     }

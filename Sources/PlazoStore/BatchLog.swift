@@ -146,7 +146,7 @@ public struct BatchLog: Sendable {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
-                        Data(header.batchID.bytes), Int64(header.agencyID), Data(header.signingKeyID.bytes), header.createdAt,
+                        Data(header.batchID.bytes), Int64(header.agencyID.rawValue), Data(header.signingKeyID.bytes), header.createdAt,
                         receivedAt, Int64(header.recordCount), accepted, newEvents, Data(digest), Data(bytes), Data(receipt),
                     ]
                 )
@@ -160,14 +160,14 @@ public struct BatchLog: Sendable {
     }
 
     /// The stored receipt of a batch and the agency that sent it.
-    public func receipt(batchID: BatchID) throws(BatchLogError) -> (agencyID: UInt32, receipt: [UInt8])? {
+    public func receipt(batchID: BatchID) throws(BatchLogError) -> (agencyID: AgencyID, receipt: [UInt8])? {
         do {
-            return try database.reader.read { db -> (UInt32, [UInt8])? in
+            return try database.reader.read { db -> (AgencyID, [UInt8])? in
                 guard let row = try Row.fetchOne(db, sql: "SELECT agency_id, receipt FROM batch WHERE batch_id = ?", arguments: [Data(batchID.bytes)]) else {
                     return nil
                 }
                 let receipt: Data = row["receipt"]
-                return (UInt32(row["agency_id"] as Int64), Array(receipt))
+                return (AgencyID(UInt32(row["agency_id"] as Int64)), Array(receipt))
             }
         } catch { throw .database(String(describing: error)) }
     }
@@ -176,7 +176,7 @@ public struct BatchLog: Sendable {
     public struct StoredBatch: Sendable {
         /// The acceptance order.
         public let seq: Int64
-        public let agencyID: UInt32
+        public let agencyID: AgencyID
         /// The batch exactly as received.
         public let bytes: [UInt8]
         /// When it was accepted (Unix seconds): records are validated as on that day.
@@ -202,7 +202,7 @@ public struct BatchLog: Sendable {
                 let bytes: Data = row["bytes"]
                 let receipt: Data = row["receipt"]
                 let batch = StoredBatch(
-                    seq: row["seq"], agencyID: UInt32(row["agency_id"] as Int64), bytes: Array(bytes),
+                    seq: row["seq"], agencyID: AgencyID(UInt32(row["agency_id"] as Int64)), bytes: Array(bytes),
                     receivedAt: row["received_at"], receipt: Array(receipt)
                 )
                 try body(batch)
@@ -213,14 +213,14 @@ public struct BatchLog: Sendable {
 
     /// Records rejected at ingest in the batches of `agencyID`, by reason code, read from the
     /// signed receipts (`day_in_future`, `invalid_detail`, …).
-    public func rejectedRecordCounts(agencyID: UInt32) throws -> [String: Int] {
+    public func rejectedRecordCounts(agencyID: AgencyID) throws -> [String: Int] {
         var counts: [String: Int] = [:]
         var after: Int64 = 0
         while true {
             let page = try database.reader.read { db in
                 try Row.fetchAll(
                     db, sql: "SELECT seq, receipt FROM batch WHERE agency_id = ? AND seq > ? ORDER BY seq LIMIT 256",
-                    arguments: [Int64(agencyID), after])
+                    arguments: [Int64(agencyID.rawValue), after])
             }
             if page.isEmpty { return counts }
             for row in page {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PlazoModel
 
 /// Where a stored release pinned cohorts: its cutoff, its cohorts and the batch watermark its
 /// projection saw (`docs/privacy-model.md` §4). The start-up replay re-applies the pinning of each
@@ -83,21 +84,13 @@ extension ReleaseStore {
     ) throws -> ReleaseRow {
         var row: ReleaseRow?
         try db.inTransaction(.immediate) {
-            let entry = try BudgetLedger.spend(spend, in: db, at: date)
-            let next = (try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'release'") ?? 0) + 1
-            let bytes = try document(next, entry)
-            try db.execute(
-                sql: """
-                    INSERT INTO release (id, created_at, requester, title, cutoff, cohorts, total_rho, spend_id, code_version, document, batch_seq)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [next, date, spend.requester, title, cutoff, cohorts.joined(separator: ","), totalRho,
-                            entry.id, codeVersion, Data(bytes), batchWatermark])
+            let inserted = try insert(
+                in: db, spend: spend, title: title, cutoff: cutoff, cohorts: cohorts, totalRho: totalRho,
+                codeVersion: codeVersion, batchWatermark: batchWatermark, at: date, document: document)
             try db.execute(
                 sql: "INSERT INTO release_status (release_id, draft_id, status, changed_at, changed_by) VALUES (?, ?, 'published', ?, ?)",
-                arguments: [next, draftID, date, spend.requester])
-            row = ReleaseRow(id: next, createdAt: date, requester: spend.requester, title: title, cutoff: cutoff,
-                             cohorts: cohorts, totalRho: totalRho, spendID: entry.id, codeVersion: codeVersion)
+                arguments: [inserted.id, draftID, date, spend.requester])
+            row = inserted
             return .commit
         }
         return row!
@@ -127,7 +120,7 @@ public struct HeldWriter {
     public func inputs() throws -> ReleaseInputs { try ReleaseStore.inputs(in: db) }
 
     /// A cohort's budget, spend and remaining budget now.
-    public func balance(_ scope: PrivacyScope) throws -> ScopeBalance { try BudgetLedger.balance(db, scope) }
+    public func balance(_ scope: Quarter) throws -> ScopeBalance { try BudgetLedger.balance(db, scope) }
 
     /// ``ReleaseStore/create(in:spend:title:cutoff:cohorts:totalRho:codeVersion:batchWatermark:draftID:at:document:)`` on this connection.
     public func createRelease(

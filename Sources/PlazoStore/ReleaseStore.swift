@@ -70,22 +70,36 @@ public struct ReleaseStore: Sendable {
         try database.writer.writeWithoutTransaction { db in
             var row: ReleaseRow?
             try db.inTransaction(.immediate) {
-                let entry = try BudgetLedger.spend(spend, in: db, at: date)
-                let next = (try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'release'") ?? 0) + 1
-                let bytes = try document(next, entry)
-                try db.execute(
-                    sql: """
-                        INSERT INTO release (id, created_at, requester, title, cutoff, cohorts, total_rho, spend_id, code_version, document)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [next, date, spend.requester, title, cutoff, cohorts.joined(separator: ","), totalRho,
-                                entry.id, codeVersion, Data(bytes)])
-                row = ReleaseRow(id: next, createdAt: date, requester: spend.requester, title: title, cutoff: cutoff,
-                                 cohorts: cohorts, totalRho: totalRho, spendID: entry.id, codeVersion: codeVersion)
+                row = try Self.insert(
+                    in: db, spend: spend, title: title, cutoff: cutoff, cohorts: cohorts, totalRho: totalRho,
+                    codeVersion: codeVersion, batchWatermark: nil, at: date, document: document)
                 return .commit
             }
             return row!
         }
+    }
+
+    /// Debits `spend` and inserts the release row, inside the caller's transaction: the one insert
+    /// behind both ``create(spend:title:cutoff:cohorts:totalRho:codeVersion:at:document:)`` and the
+    /// pinned ``create(in:spend:title:cutoff:cohorts:totalRho:codeVersion:batchWatermark:draftID:at:document:)``.
+    /// `batchWatermark` is NULL for a release that pins nothing.
+    static func insert(
+        in db: Database, spend: SpendRequest, title: String, cutoff: String, cohorts: [String], totalRho: String,
+        codeVersion: String, batchWatermark: Int64?, at date: Date,
+        document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]
+    ) throws -> ReleaseRow {
+        let entry = try BudgetLedger.spend(spend, in: db, at: date)
+        let next = (try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'release'") ?? 0) + 1
+        let bytes = try document(next, entry)
+        try db.execute(
+            sql: """
+                INSERT INTO release (id, created_at, requester, title, cutoff, cohorts, total_rho, spend_id, code_version, document, batch_seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [next, date, spend.requester, title, cutoff, cohorts.joined(separator: ","), totalRho,
+                        entry.id, codeVersion, Data(bytes), batchWatermark])
+        return ReleaseRow(id: next, createdAt: date, requester: spend.requester, title: title, cutoff: cutoff,
+                          cohorts: cohorts, totalRho: totalRho, spendID: entry.id, codeVersion: codeVersion)
     }
 
     /// Every release's metadata, oldest first.
@@ -109,10 +123,8 @@ public struct ReleaseStore: Sendable {
 
     /// What a release was computed from: the number of batches held and of distinct agencies that sent them.
     public func inputCounts() throws -> (batches: Int, agencies: Int) {
-        try database.reader.read { db in
-            let r = try Row.fetchOne(db, sql: "SELECT count(*) AS b, count(DISTINCT agency_id) AS a FROM batch")
-            return (r?["b"] ?? 0, r?["a"] ?? 0)
-        }
+        let inputs = try database.reader.read { db in try Self.inputs(in: db) }
+        return (inputs.batches, inputs.agencies)
     }
 
     static func row(_ r: Row) -> ReleaseRow {

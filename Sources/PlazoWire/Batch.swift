@@ -76,7 +76,7 @@ public enum BatchFormat {
 public struct BatchHeader: Hashable, Sendable {
     public var version: UInt16
     /// The agency's id in the service's registry.
-    public var agencyID: UInt32
+    public var agencyID: AgencyID
     /// Number of records in the sealed payload (1 ... ``BatchFormat/maxRecords``).
     public var recordCount: UInt32
     /// Id of the agency signing key that signed the batch.
@@ -90,7 +90,7 @@ public struct BatchHeader: Hashable, Sendable {
     public var serviceKeyID: KeyID
 
     /// A header for `recordCount` records, with `payloadLength` computed.
-    public init(agencyID: UInt32, recordCount: UInt32, signingKeyID: KeyID, batchID: BatchID, createdAt: Int64, serviceKeyID: KeyID) {
+    public init(agencyID: AgencyID, recordCount: UInt32, signingKeyID: KeyID, batchID: BatchID, createdAt: Int64, serviceKeyID: KeyID) {
         self.version = BatchFormat.version
         self.agencyID = agencyID
         self.recordCount = recordCount
@@ -108,7 +108,7 @@ public struct BatchHeader: Hashable, Sendable {
         out += BatchFormat.magic
         out += le(version)
         out += le(UInt16(0))
-        out += le(agencyID)
+        out += le(agencyID.rawValue)
         out += le(recordCount)
         out += signingKeyID.bytes
         out += batchID.bytes
@@ -142,7 +142,7 @@ public struct BatchHeader: Hashable, Sendable {
         if batch.count > expectedTotal { throw .lengthMismatch(reason: "\(batch.count - expectedTotal) bytes after the signature") }
         func bytes(_ offset: Int, _ n: Int) -> [UInt8] { Array(UnsafeRawBufferPointer(rebasing: batch[offset..<(offset + n)])) }
         var header = BatchHeader(
-            agencyID: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt32.self)),
+            agencyID: AgencyID(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt32.self))),
             recordCount: count,
             signingKeyID: KeyID(bytes: bytes(16, 8))!,
             batchID: BatchID(bytes: bytes(24, 16))!,
@@ -175,7 +175,7 @@ public enum BatchError: Error, Equatable, Sendable, CustomStringConvertible {
     case recordCountOutOfRange(UInt32)
     case lengthMismatch(reason: String)
     case unknownServiceKey(KeyID)
-    case unknownAgency(UInt32)
+    case unknownAgency(AgencyID)
     case unknownSigningKey(KeyID)
     case revokedSigningKey(KeyID)
     case signatureInvalid
@@ -216,7 +216,7 @@ public enum BatchError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .recordCountOutOfRange(n): "record count \(n) is outside 1...\(BatchFormat.maxRecords)"
         case let .lengthMismatch(reason): "batch lengths disagree: \(reason)"
         case let .unknownServiceKey(id): "the payload is sealed to service key \(id), which this service does not hold"
-        case let .unknownAgency(id): "agency \(id) is not registered"
+        case let .unknownAgency(id): "agency \(id.rawValue) is not registered"
         case let .unknownSigningKey(id): "signing key \(id) is not registered for this agency"
         case let .revokedSigningKey(id): "signing key \(id) has been revoked"
         case .signatureInvalid: "the signature does not verify: the batch was altered or signed with another key"

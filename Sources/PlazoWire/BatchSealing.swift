@@ -4,12 +4,12 @@ import PlazoSodium
 /// Builds sealed, signed batches (the agency side of `specs/batch-format.md`).
 public enum BatchSealer {
     /// The plaintext that is sealed: the 32-byte inner header followed by the records.
-    public static func payload(events: [CaseEvent], agencyID: UInt32, batchID: BatchID) -> [UInt8] {
+    public static func payload(events: [CaseEvent], agencyID: AgencyID, batchID: BatchID) -> [UInt8] {
         var plain = [UInt8](repeating: 0, count: BatchFormat.payloadHeaderSize + events.count * EventRecord.byteCount)
         plain.withUnsafeMutableBytes { buffer in
             let p = buffer.baseAddress!
             for i in 0..<4 { p.storeBytes(of: BatchFormat.payloadMagic[i], toByteOffset: i, as: UInt8.self) }
-            p.storeBytes(of: agencyID.littleEndian, toByteOffset: 4, as: UInt32.self)
+            p.storeBytes(of: agencyID.rawValue.littleEndian, toByteOffset: 4, as: UInt32.self)
             for i in 0..<16 { p.storeBytes(of: batchID.bytes[i], toByteOffset: 8 + i, as: UInt8.self) }
             p.storeBytes(of: UInt32(events.count).littleEndian, toByteOffset: 24, as: UInt32.self)
             p.storeBytes(of: UInt32(0), toByteOffset: 28, as: UInt32.self)
@@ -30,7 +30,7 @@ public enum BatchSealer {
     ///   - signer: the agency's signing key pair.
     ///   - service: the service's box public key.
     public static func seal(
-        events: [CaseEvent], agencyID: UInt32, batchID: BatchID, createdAt: Int64,
+        events: [CaseEvent], agencyID: AgencyID, batchID: BatchID, createdAt: Int64,
         signer: SigningKeyPair, service: BoxPublicKey
     ) throws(BatchError) -> [UInt8] {
         guard !events.isEmpty, events.count <= BatchFormat.maxRecords else {
@@ -98,7 +98,7 @@ public struct BatchOpener: Sendable {
     /// Looks up the public key that must have signed a batch of `agencyID` with key `keyID`, or
     /// throws ``BatchError/unknownAgency(_:)``, ``BatchError/unknownSigningKey(_:)`` or
     /// ``BatchError/revokedSigningKey(_:)``.
-    public typealias AgencyKeyLookup = @Sendable (_ agencyID: UInt32, _ keyID: KeyID) throws(BatchError) -> SigningPublicKey
+    public typealias AgencyKeyLookup = @Sendable (_ agencyID: AgencyID, _ keyID: KeyID) throws(BatchError) -> SigningPublicKey
 
     let serviceKeys: [KeyID: BoxKeyPair]
     let agencyKey: AgencyKeyLookup
@@ -155,7 +155,7 @@ public struct BatchOpener: Sendable {
         for i in 0..<4 where p.load(fromByteOffset: i, as: UInt8.self) != BatchFormat.payloadMagic[i] {
             throw .payloadHeaderMismatch(reason: "bad payload magic")
         }
-        if UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) != header.agencyID {
+        if UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) != header.agencyID.rawValue {
             throw .payloadHeaderMismatch(reason: "the payload was sealed for another agency")
         }
         for i in 0..<16 where p.load(fromByteOffset: 8 + i, as: UInt8.self) != header.batchID.bytes[i] {

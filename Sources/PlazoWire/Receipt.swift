@@ -53,7 +53,7 @@ public struct Receipt: Hashable, Sendable {
 
     public var batchID: BatchID
     public var batchDigest: [UInt8]
-    public var agencyID: UInt32
+    public var agencyID: AgencyID
     public var receivedAt: Int64
     public var recordCount: UInt32
     public var accepted: UInt32
@@ -76,7 +76,7 @@ public struct Receipt: Hashable, Sendable {
 
     /// An unsigned receipt.
     public init(
-        batchID: BatchID, batchDigest: [UInt8], agencyID: UInt32, receivedAt: Int64, recordCount: UInt32,
+        batchID: BatchID, batchDigest: [UInt8], agencyID: AgencyID, receivedAt: Int64, recordCount: UInt32,
         accepted: UInt32, newEvents: UInt32, rejected: [RejectedRecord], serviceKeyID: KeyID
     ) {
         self.batchID = batchID
@@ -101,7 +101,7 @@ public struct Receipt: Hashable, Sendable {
         var out = Self.magic + le(Self.version) + le(UInt16(0))
         out += batchID.bytes
         out += batchDigest
-        out += le(agencyID) + le(UInt64(bitPattern: receivedAt)) + le(recordCount) + le(accepted) + le(newEvents)
+        out += le(agencyID.rawValue) + le(UInt64(bitPattern: receivedAt)) + le(recordCount) + le(accepted) + le(newEvents)
         out += le(UInt32(rejected.count))
         for r in rejected { out += le(r.index) + [r.reason.rawValue] }
         out += serviceKeyID.bytes
@@ -134,7 +134,7 @@ public struct Receipt: Hashable, Sendable {
         }
         let keyOffset = 84 + 5 * r
         var receipt = Receipt(
-            batchID: BatchID(bytes: Array(bytes[8..<24]))!, batchDigest: Array(bytes[24..<56]), agencyID: u32(56),
+            batchID: BatchID(bytes: Array(bytes[8..<24]))!, batchDigest: Array(bytes[24..<56]), agencyID: AgencyID(u32(56)),
             receivedAt: Int64(bitPattern: u64(60)), recordCount: u32(68), accepted: u32(72), newEvents: u32(76),
             rejected: rejected, serviceKeyID: KeyID(bytes: Array(bytes[keyOffset..<(keyOffset + 8)]))!
         )

@@ -17,8 +17,8 @@ final class IngestFixture: @unchecked Sendable {
     let receiptKey: SigningKeyPair
     let police: SigningKeyPair
     let prosecutor: SigningKeyPair
-    var policeID: UInt32 = 0
-    var prosecutorID: UInt32 = 0
+    var policeID: AgencyID = 0
+    var prosecutorID: AgencyID = 0
     let now: Int64 = 1_748_736_000  // 2025-06-01
     var database: AppDatabase
     var ingest: IngestService
@@ -45,7 +45,7 @@ final class IngestFixture: @unchecked Sendable {
         ingest = try IngestService(database: database, serviceKeys: [service], receiptKey: receiptKey, clock: { now })
     }
 
-    func seal(_ events: [CaseEvent], by agency: SigningKeyPair? = nil, agencyID: UInt32? = nil, batchID: BatchID? = nil, createdAt: Int64? = nil) throws -> [UInt8] {
+    func seal(_ events: [CaseEvent], by agency: SigningKeyPair? = nil, agencyID: AgencyID? = nil, batchID: BatchID? = nil, createdAt: Int64? = nil) throws -> [UInt8] {
         try BatchSealer.seal(
             events: events, agencyID: agencyID ?? policeID, batchID: batchID ?? BatchID.random(), createdAt: createdAt ?? now,
             signer: agency ?? police, service: service.publicKey
@@ -141,7 +141,7 @@ struct IngestTests {
         _ = try f.ingest.submit(try f.seal([F.event(3, .reportReceived, 0), shared], by: f.prosecutor, agencyID: f.prosecutorID))
         _ = try f.ingest.submit(try f.seal([shared]))  // police: the smaller id
         let live = f.ingest.withCaseIndex { index in index.events(of: shared.pseudonym)?.first { $0.event == shared }?.agency }
-        #expect(live == AgencyID(f.policeID))
+        #expect(live == f.policeID)
         let (_, report) = try Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service])
         #expect(report.matches)
         #expect(report.rebuiltDigest == f.ingest.withCaseIndex { Rebuild.digest(of: $0) })
@@ -176,7 +176,7 @@ struct IngestTests {
         let f = try F()
         _ = try f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0)]))
         let newKey = try SigningKeyPair.generate()
-        _ = try f.ingest.registry.rotate("\(f.policeID)", newKey: newKey.publicKey, now: f.now)
+        _ = try f.ingest.registry.rotate("\(f.policeID.rawValue)", newKey: newKey.publicKey, now: f.now)
         #expect(refusal(f, try f.seal([F.event(2, .reportReceived, 0)]))?.code == "revoked_signing_key")
         _ = try f.ingest.submit(try f.seal([F.event(2, .reportReceived, 0)], by: newKey))
         _ = try f.ingest.registry.revoke("Fiscalía CDMX", now: f.now)

@@ -200,7 +200,7 @@ import Testing
         let live = LiveCaseState(replayed: index, lastBatch: 0)
         let spec = ReleaseSpec(title: "draft", cutoff: "2024-12-31", cohorts: ["2024Q4"], tables: [TableRequest(table: .attrition, rho: "1/4")])
         let ledger = BudgetLedger(database: e.database)
-        let scope = try PrivacyScope("2024Q4")
+        let scope = try Quarter(scope: "2024Q4")
         let draft = try e.createDraft(spec: spec, requester: "steward")
         #expect(draft.row.status == .draft)
         #expect(try ledger.balance(for: scope).spent.units == 0)

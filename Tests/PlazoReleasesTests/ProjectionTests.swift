@@ -65,7 +65,7 @@ import Testing
             spec: s, requester: "t", projection: CaseProjection(summaries: cases, cutoff: cutoff), randomness: seeded(3))
         #expect(r.metadata.totalRho == "1/4")
         #expect(r.tables[0].info.laplaceScale == "2")
-        #expect(try ledger.balance(for: PrivacyScope("2025Q1")).spent == RhoUnits.charging(Rational(parsing: "1/4")))
+        #expect(try ledger.balance(for: Quarter(scope: "2025Q1")).spent == RhoUnits.charging(Rational(parsing: "1/4")))
         // Every group of the state breakdown exists, including states with no case.
         #expect(r.tables[1].groupCount == 33)
     }

@@ -163,7 +163,7 @@ func estimateIndex(_ kind: TableKind, _ name: String, _ x: String = "") -> Int {
         let db = try AppDatabase.inMemory()
         let ledger = BudgetLedger(database: db)
         try ledger.setDefaultBudget(Rational(parsing: "1"), by: "steward")
-        try ledger.setBudget(Rational(parsing: "1/10"), for: PrivacyScope("2024Q2"), by: "steward")
+        try ledger.setBudget(Rational(parsing: "1/10"), for: Quarter(scope: "2024Q2"), by: "steward")
         let e = ReleaseEngine(database: db)
         let cases = Synthetic.summaries(count: 500, cohorts: [Quarter("2024Q1")!, Quarter("2024Q2")!], cutoff: Self.cutoff, seed: 3)
         let projection = CaseProjection(summaries: cases, cutoff: Self.cutoff)
@@ -174,7 +174,7 @@ func estimateIndex(_ kind: TableKind, _ name: String, _ x: String = "") -> Int {
         #expect(try ledger.entries() == before)
         #expect(try e.list().isEmpty)
         // The atomic check in the store refuses too, even past the preflight (race simulation).
-        let spend = SpendRequest(scopes: [try PrivacyScope("2024Q1"), try PrivacyScope("2024Q2")], cost: .zCDP(rho: try Rational(parsing: "6/50")), purpose: "p", requester: "t")
+        let spend = SpendRequest(scopes: [try Quarter(scope: "2024Q1"), try Quarter(scope: "2024Q2")], cost: .zCDP(rho: try Rational(parsing: "6/50")), purpose: "p", requester: "t")
         #expect(throws: LedgerError.self) {
             _ = try ReleaseStore(db).create(spend: spend, title: "x", cutoff: "2026-06-30", cohorts: ["2024Q1"], totalRho: "6/50", codeVersion: "v", at: Date()) { _, _ in [1] }
         }
@@ -183,8 +183,8 @@ func estimateIndex(_ kind: TableKind, _ name: String, _ x: String = "") -> Int {
         let ok = spec(cutoff: "2026-06-30", cohorts: ["2024Q1", "2024Q2"], rho: "1/60", replicates: 20)
         let r = try e.create(spec: ok, requester: "t", projection: projection, randomness: seeded(5))
         #expect(r.metadata.totalRho == "1/10")
-        #expect(try ledger.balance(for: PrivacyScope("2024Q2")).remainingUnits == 0)
-        #expect(try ledger.balance(for: PrivacyScope("2024Q1")).spent == RhoUnits.charging(Rational(parsing: "1/10")))
+        #expect(try ledger.balance(for: Quarter(scope: "2024Q2")).remainingUnits == 0)
+        #expect(try ledger.balance(for: Quarter(scope: "2024Q1")).spent == RhoUnits.charging(Rational(parsing: "1/10")))
         // Now 2024Q2 is exhausted: any further release touching it is refused.
         #expect(throws: ReleaseError.self) { try e.create(spec: ok, requester: "t", projection: projection, randomness: seeded(6)) }
     }

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import PlazoWire
 import Testing
 
 @testable import PlazoServer

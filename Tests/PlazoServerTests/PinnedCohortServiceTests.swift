@@ -22,7 +22,7 @@ struct PinnedCohortServiceTests {
 
     static func submit(_ f: ServerFixture, _ events: [CaseEvent], other: Bool = false) throws {
         let bytes = try BatchSealer.seal(
-            events: events, agencyID: other ? f.otherID : f.agencyID, batchID: BatchID.random(), createdAt: Int64(Date().timeIntervalSince1970),
+            events: events, agencyID: AgencyID(other ? f.otherID : f.agencyID), batchID: BatchID.random(), createdAt: Int64(Date().timeIntervalSince1970),
             signer: other ? f.other : f.agency, service: f.service.publicKey)
         _ = try f.ingest.submit(bytes)
     }

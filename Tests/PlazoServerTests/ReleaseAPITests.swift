@@ -38,7 +38,7 @@ extension APIFixture {
             }
         }
         let bytes = try BatchSealer.seal(
-            events: events, agencyID: server.agencyID, batchID: BatchID.random(), createdAt: Int64(Date().timeIntervalSince1970),
+            events: events, agencyID: AgencyID(server.agencyID), batchID: BatchID.random(), createdAt: Int64(Date().timeIntervalSince1970),
             signer: server.agency, service: server.service.publicKey
         )
         _ = try server.ingest.submit(bytes)
@@ -299,13 +299,13 @@ struct ReleaseAPITests {
                 #expect(response.status == .created)
             }
             let before = try ledger.entries()
-            let balanceBefore = try ledger.balance(for: PrivacyScope("2025Q1"))
+            let balanceBefore = try ledger.balance(for: Quarter(scope: "2025Q1"))
             try await client.execute(uri: "/v1/releases", method: .post, headers: steward, body: ByteBuffer(bytes: jsonBody(APIFixture.spec()))) { response in
                 #expect(response.status == .conflict)
                 #expect(errorCode(response.body) == "budget_exceeded")
             }
             #expect(try ledger.entries() == before)
-            #expect(try ledger.balance(for: PrivacyScope("2025Q1")) == balanceBefore)
+            #expect(try ledger.balance(for: Quarter(scope: "2025Q1")) == balanceBefore)
             try await client.execute(uri: "/v1/releases", method: .get, headers: APIFixture.bearer(f.researcher)) { response in
                 #expect((json(response.body)["releases"] as? [Any])?.count == 1)
             }

@@ -32,8 +32,8 @@ struct ServerFixture {
         other = try SigningKeyPair.generate()
         let database = try AppDatabase.open(path: directory + "/plazo.sqlite")
         let now = Int64(Date().timeIntervalSince1970)
-        agencyID = try AgencyRegistry(database).add(name: "Fiscalía Jalisco", type: .stateProsecutor, publicKey: agency.publicKey, now: now).id
-        otherID = try AgencyRegistry(database).add(name: "Línea de denuncia", type: .hotline, publicKey: other.publicKey, now: now).id
+        agencyID = try AgencyRegistry(database).add(name: "Fiscalía Jalisco", type: .stateProsecutor, publicKey: agency.publicKey, now: now).id.rawValue
+        otherID = try AgencyRegistry(database).add(name: "Línea de denuncia", type: .hotline, publicKey: other.publicKey, now: now).id.rawValue
         ingest = try IngestService(database: database, serviceKeys: [service], receiptKey: receiptKey)
     }
 
@@ -52,7 +52,7 @@ struct ServerFixture {
             )
         }
         return try BatchSealer.seal(
-            events: events, agencyID: agencyID ?? self.agencyID, batchID: batchID ?? BatchID.random(),
+            events: events, agencyID: AgencyID(agencyID ?? self.agencyID), batchID: batchID ?? BatchID.random(),
             createdAt: Int64(Date().timeIntervalSince1970), signer: signer ?? agency, service: service.publicKey
         )
     }

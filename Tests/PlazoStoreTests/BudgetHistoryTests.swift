@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PlazoModel
 import PlazoPrivacy
 import PlazoStore
 import Testing
@@ -11,7 +12,7 @@ struct BudgetHistoryTests {
         let ledger = BudgetLedger(database: try AppDatabase.inMemory())
         #expect(throws: LedgerError.missingField("reason")) { try ledger.changeBudget(Rational(1, 2), scope: nil, by: "ana", reason: "  ") }
         try ledger.changeBudget(Rational(1, 2), scope: nil, by: "ana", reason: "initial plan: 12 quarterly releases")
-        let q1 = try PrivacyScope("2024Q1")
+        let q1 = try Quarter(scope: "2024Q1")
         // Lowering needs no confirmation.
         try ledger.changeBudget(Rational(1, 4), scope: q1, by: "ana", reason: "sensitive cohort")
         // Raising does, and the refusal changes nothing.
@@ -20,7 +21,7 @@ struct BudgetHistoryTests {
         let raised = try ledger.changeBudget(Rational(1, 2), scope: q1, by: "ben", reason: "more tables", confirmRaise: true)
         #expect(raised.flagged && raised.flags == ["raise"])
         // Above ρ = 2 even for a first budget.
-        let q2 = try PrivacyScope("2024Q2")
+        let q2 = try Quarter(scope: "2024Q2")
         var refusal: LedgerError?
         do { try ledger.changeBudget(Rational(integer: 3), scope: q2, by: "ben", reason: "x") } catch { refusal = error }
         guard case let .confirmationRequired(sentence)? = refusal else { Issue.record("a budget above 2 was not refused"); return }

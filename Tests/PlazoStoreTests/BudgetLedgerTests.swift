@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PlazoModel
 import PlazoPrivacy
 import PlazoStore
 import Testing
@@ -16,7 +17,7 @@ final class TemporaryDirectory {
 }
 
 func r(_ text: String) throws -> Rational { try Rational(parsing: text) }
-func q(_ text: String) throws -> PrivacyScope { try PrivacyScope(text) }
+func q(_ text: String) throws -> Quarter { try Quarter(scope: text) }
 
 @Suite("AppDatabase")
 struct AppDatabaseTests {
@@ -128,9 +129,9 @@ struct BudgetLedgerTests {
         #expect(throws: LedgerError.self) { try ledger.spend(self.request(["2024Q1"], rho: "0")) }
         #expect(throws: LedgerError.self) { try ledger.setBudget(r("-1"), for: q("2024Q1"), by: "s") }
         for bad in ["2024Q5", "2024q1", "24Q1", "2024Q1 ", "0999Q1", ""] {
-            #expect(throws: LedgerError.invalidScope(bad)) { try PrivacyScope(bad) }
+            #expect(throws: LedgerError.invalidScope(bad)) { try Quarter(scope: bad) }
         }
-        #expect(try PrivacyScope(year: 2024, quarter: 3).rawValue == "2024Q3")
+        #expect(Quarter(year: 2024, quarter: 3)?.description == "2024Q3")
     }
 
     @Test("A spend inside the caller's transaction commits or rolls back with it")
@@ -192,7 +193,7 @@ struct BudgetLedgerTests {
 struct BudgetLedgerDurabilityTests {
     /// 100 concurrent spends of ρ = 1/100 against a budget of ρ = 1/10 (admits exactly 10).
     func race(_ ledgers: [BudgetLedger]) async throws -> (admitted: Int, refused: Int) {
-        let scope = try PrivacyScope("2024Q1")
+        let scope = try Quarter(scope: "2024Q1")
         let results = await withTaskGroup(of: Result<LedgerEntry, LedgerError>.self) { group in
             for i in 0..<100 {
                 let ledger = ledgers[i % ledgers.count]

@@ -11,7 +11,7 @@ struct Fixture {
     let agency: SigningKeyPair
     let events: [CaseEvent]
     let now: Int64 = 1_748_736_000  // 2025-06-01
-    let agencyID: UInt32 = 3
+    let agencyID: AgencyID = 3
 
     init(recordCount: Int = 5) throws {
         service = try BoxKeyPair.generate()

@@ -1,10 +1,12 @@
 import Foundation
 import PlazoModel
-import PlazoWire
+
+// The JSON answers of the batch endpoint, which the service writes and agencies read
+// (`specs/openapi.yaml`).
 
 /// The answer to `POST /v1/batches` and `GET /v1/batches/{id}/receipt` (`specs/openapi.yaml`,
-/// `ReceiptResponse`): the receipt's fields, and its signed canonical bytes in base64. Public so
-/// that `plazo submit` decodes the same type it saves.
+/// `ReceiptResponse`): the receipt's fields, and its signed canonical bytes in base64. Here, below
+/// both, so that the service encodes and the agency's ``BatchSubmitter`` (`PlazoAgency`) decodes one type.
 public struct ReceiptResponse: Codable, Sendable, Hashable {
     /// The receipt's fields.
     public struct Fields: Codable, Sendable, Hashable {
@@ -61,11 +63,30 @@ public struct ReceiptResponse: Codable, Sendable, Hashable {
         batchID = r.batchID.hex
         self.replayed = replayed
         receipt = Fields(
-            batchDigest: Hex.encode(r.batchDigest), agencyID: r.agencyID, receivedAt: r.receivedAt, recordCount: r.recordCount,
+            batchDigest: Hex.encode(r.batchDigest), agencyID: r.agencyID.rawValue, receivedAt: r.receivedAt, recordCount: r.recordCount,
             accepted: r.accepted, newEvents: r.newEvents, duplicates: r.accepted - r.newEvents,
             rejected: r.rejected.map { Rejected(index: $0.index, reason: $0.reason.code, message: $0.reason.message) },
             serviceKeyID: r.serviceKeyID.hex
         )
         signedReceipt = Data(bytes).base64EncodedString()
     }
+}
+
+/// The JSON body of every refusal: `{"error": {"code": "...", "message": "..."}}`
+/// (`specs/openapi.yaml`, `Error`). Here, below the service and its
+/// clients, so that both (`PlazoServer`, and `PlazoAgency`'s ``BatchSubmitter``) use one type.
+public struct ErrorBody: Codable, Sendable, Hashable {
+    /// The refusal.
+    public struct Detail: Codable, Sendable, Hashable {
+        /// The stable machine-readable reason.
+        public var code: String
+        /// A human sentence.
+        public var message: String
+    }
+
+    /// The refusal.
+    public var error: Detail
+
+    /// A body with `code` and `message`.
+    public init(code: String, message: String) { error = Detail(code: code, message: message) }
 }

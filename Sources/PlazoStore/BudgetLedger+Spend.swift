@@ -1,0 +1,150 @@
+import Foundation
+import GRDB
+import PlazoModel
+import PlazoPrivacy
+
+/// A request to spend privacy budget: the scopes (cohorts) whose cases the release uses, its cost,
+/// why, and who asked.
+public struct SpendRequest: Sendable, Hashable {
+    /// The cohorts touched. Each is charged the full cost (parallel composition applies across
+    /// cohorts, not within one release's cohort).
+    public var scopes: [Quarter]
+    /// The privacy cost, as proved by the mechanism(s).
+    public var cost: PrivacyCost
+    /// What the spend is for, e.g. `"release 2025Q2 quarterly tables"`.
+    public var purpose: String
+    /// Who asked (a steward's name or token name).
+    public var requester: String
+
+    /// A spend request.
+    public init(scopes: [Quarter], cost: PrivacyCost, purpose: String, requester: String) {
+        self.scopes = scopes
+        self.cost = cost
+        self.purpose = purpose
+        self.requester = requester
+    }
+}
+
+/// One recorded spend (a ledger row).
+public struct LedgerEntry: Sendable, Hashable, Codable {
+    /// Sequence number, increasing in commit order.
+    public var id: Int64
+    /// When it was recorded.
+    public var spentAt: Date
+    /// The cohorts charged.
+    public var scopes: [Quarter]
+    /// The cost as requested (exact).
+    public var cost: PrivacyCost
+    /// What each scope was charged, in ρ ledger units (= the cost's ρ, rounded up if inexact).
+    public var charged: RhoUnits
+    /// The stated purpose.
+    public var purpose: String
+    /// Who asked.
+    public var requester: String
+}
+
+/// Why a scope refused a spend.
+public struct ScopeShortfall: Sendable, Hashable, CustomStringConvertible {
+    /// The scope.
+    public var scope: Quarter
+    /// Its budget.
+    public var budget: RhoUnits
+    /// Already spent.
+    public var spent: RhoUnits
+    /// Requested.
+    public var requested: RhoUnits
+
+    /// A human-readable form.
+    public var description: String {
+        "\(scope): budget ρ=\(budget), spent ρ=\(spent), requested ρ=\(requested)"
+    }
+}
+
+/// Spending: admitted only if every scope named has room for the cost, atomically.
+extension BudgetLedger {
+    // MARK: Spending
+
+    /// Records `request` if every scope it names has room for its cost; otherwise throws
+    /// ``LedgerError/budgetExceeded(_:)`` and records nothing. Atomic across threads and processes.
+    @discardableResult
+    public func spend(_ request: SpendRequest) throws(LedgerError) -> LedgerEntry {
+        let now = clock()
+        return try perform { db in try Self.spend(request, in: db, at: now) }
+    }
+
+    /// The scopes that could not afford `request` now (empty if it would be admitted), without
+    /// writing anything. Advisory only: a concurrent spend may change the answer, so ``spend(_:)``
+    /// checks again atomically.
+    public func shortfalls(for request: SpendRequest) throws(LedgerError) -> [ScopeShortfall] {
+        try read { db in
+            let charged: RhoUnits
+            do { charged = try RhoUnits.charging(request.cost.rho()) } catch let e as PrivacyError { throw LedgerError.invalidAmount(e) }
+            return try Self.shortfalls(Array(Set(request.scopes)).sorted(), charged: charged, in: db)
+        }
+    }
+
+    static func shortfalls(_ scopes: [Quarter], charged: RhoUnits, in db: Database) throws -> [ScopeShortfall] {
+        var shortfalls: [ScopeShortfall] = []
+        let fallback = try defaultBudget(db)
+        for scope in scopes {
+            let budget = try explicitBudget(db, scope) ?? fallback
+            let spent = try spentUnits(db, scope)
+            let (total, overflow) = spent.units.addingReportingOverflow(charged.units)
+            if overflow || total > budget.units {
+                shortfalls.append(ScopeShortfall(scope: scope, budget: budget, spent: spent, requested: charged))
+            }
+        }
+        return shortfalls
+    }
+
+    /// The same, inside a write transaction the caller already holds (so that a release can be
+    /// stored and its budget debited in one commit: if the caller rolls back, so does the spend).
+    /// The caller's transaction should be `IMMEDIATE` if other processes may write the same file.
+    public static func spend(_ request: SpendRequest, in db: Database, at date: Date) throws -> LedgerEntry {
+        let scopes = Array(Set(request.scopes)).sorted()
+        if scopes.isEmpty { throw LedgerError.noScopes }
+        let purpose = request.purpose.trimmingCharacters(in: .whitespacesAndNewlines)
+        let requester = request.requester.trimmingCharacters(in: .whitespacesAndNewlines)
+        if purpose.isEmpty { throw LedgerError.missingField("purpose") }
+        if requester.isEmpty { throw LedgerError.missingField("requester") }
+        let charged: RhoUnits
+        do {
+            let rho = try request.cost.rho()
+            guard rho.isPositive else { throw LedgerError.invalidAmount(.parameterOutOfRange(what: "cost", reason: "must be > 0")) }
+            charged = try RhoUnits.charging(rho)
+        } catch let error as PrivacyError { throw LedgerError.invalidAmount(error) }
+
+        let shortfalls = try Self.shortfalls(scopes, charged: charged, in: db)
+        if !shortfalls.isEmpty { throw LedgerError.budgetExceeded(shortfalls) }
+
+        let (kind, value) = costColumns(request.cost)
+        try db.execute(
+            sql: "INSERT INTO privacy_spend (spent_at, purpose, requester, cost_kind, cost_value, rho_units) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [date, purpose, requester, kind, value, charged.units])
+        let id = db.lastInsertedRowID
+        for scope in scopes {
+            try db.execute(sql: "INSERT INTO privacy_spend_scope (spend_id, scope) VALUES (?, ?)", arguments: [id, scope.description])
+        }
+        // Read the timestamp back so the returned entry equals what `entries()` lists (SQLite keeps
+        // milliseconds).
+        let stored = try Date.fetchOne(db, sql: "SELECT spent_at FROM privacy_spend WHERE id = ?", arguments: [id]) ?? date
+        return LedgerEntry(id: id, spentAt: stored, scopes: scopes, cost: request.cost, charged: charged,
+                           purpose: purpose, requester: requester)
+    }
+
+    static func costColumns(_ cost: PrivacyCost) -> (String, String) {
+        switch cost {
+        case let .zCDP(rho): ("zcdp", rho.description)
+        case let .pureDP(epsilon): ("pure_dp", epsilon.description)
+        }
+    }
+
+    static func cost(kind: String, value: String) throws -> PrivacyCost {
+        let r = try rational(value)
+        switch kind {
+        case "zcdp": return .zCDP(rho: r)
+        case "pure_dp": return .pureDP(epsilon: r)
+        default: throw LedgerError.database("unknown cost kind \(kind)")
+        }
+    }
+}
