@@ -155,7 +155,7 @@ struct DashboardController: Sendable {
                     query.comparison = (dimension, codes)
                 }
             } else if k == "cohort" {
-                guard isQuarter(v) else {
+                guard Quarter(canonical: v) != nil else {
                     throw APIError(.badRequest, "invalid_filter", text.invalidValue(echo(v), parameter: "cohort", valid: ["2024Q1", "2024Q2", "…"]))
                 }
                 query.cohort = v
@@ -202,10 +202,6 @@ struct DashboardController: Sendable {
         if codes.contains(value) { return value }
         if dimension == .state, let n = Int(value), (1...32).contains(n) { return n < 10 ? "0\(n)" : "\(n)" }
         return codes.first { $0.caseInsensitiveCompare(value) == .orderedSame }
-    }
-
-    static func isQuarter(_ text: String) -> Bool {
-        text.range(of: #"^[12][0-9]{3}Q[1-4]$"#, options: .regularExpression) != nil
     }
 
     static func board(_ context: PlazoRequestContext, _ text: DashboardText) throws(APIError) -> DashboardBoard {
