@@ -612,6 +612,10 @@
     const body = document.querySelector("#trend .board-body");
     fillTrendX();
     const metric = view.trendBoard;
+    if (!boardInfo(metric)?.releases.length) {
+      notice(body, [t("noRelease")]);
+      return;
+    }
     if (!answerable(metric, true) || !view.trendX) {
       notice(body, [t("unanswerable"), t("available") + breakdownText(metric)]);
       return;
