@@ -20,7 +20,7 @@ import NIOCore
 // - the root has `role="img"`, a `<title>` and a `<desc>`; colours have at least 3:1 contrast
 //   with the white background (WCAG 2.1 AA, 1.4.11) and text at least 4.5:1 (1.4.3).
 
-/// Draws dashboard answers as standalone SVG documents (``svg(_:)-…``).
+/// Draws dashboard answers (and trends) as standalone SVG documents: `svg(_:)`.
 enum DashboardChart {
     // MARK: - The model drawn
 
@@ -160,10 +160,13 @@ enum DashboardChart {
 
     // MARK: - Layout
 
+    /// The drawing's width (the page scales it to its column), its left margin (y tick labels),
+    /// right margin and the height of a curve's plot area, in SVG user units.
     static let width = 760.0
     static let left = 64.0
     static let right = 24.0
     static let plotHeight = 250.0
+    /// System fonts only: nothing is fetched.
     static let fontFamily = "system-ui, 'Segoe UI', Roboto, 'Noto Sans', 'DejaVu Sans', 'Liberation Sans', Arial, sans-serif"
 
     /// Series colours: each has at least 4.5:1 contrast with white, and they differ in hue and
@@ -176,6 +179,7 @@ enum DashboardChart {
     static let muted = "#595959"
     static let gridColour = "#d9d9d9"
 
+    /// The whole SVG document: root with role, title and desc, then the panels stacked.
     static func document(id: String, title: String, desc: String, lang: DashboardLanguage, attributes: [(String, String)], panels: [Panel])
         -> String
     {
@@ -273,6 +277,8 @@ enum DashboardChart {
 
     // MARK: - Curves and trends
 
+    /// Draws a curve (day axis) or trend (release axis) panel: grid, follow-up cut, bands, lines,
+    /// markers, x axis; returns the y below it.
     static func curves(_ panel: Panel, top: Double, into w: inout SVGWriter, text: ChartText) -> Double {
         let plotTop = top + 22  // room for the follow-up note above the plot
         let plotBottom = plotTop + plotHeight
@@ -410,9 +416,12 @@ enum DashboardChart {
 
     // MARK: - Bars
 
+    /// The width left for category labels, and one bar's height.
     static let labelColumn = 236.0
     static let barHeight = 14.0
 
+    /// Draws a horizontal bar panel (one bar per category and group, whiskers for intervals, the
+    /// value written after each bar, the reason where there is no value); returns the y below it.
     static func bars(_ panel: Panel, top: Double, into w: inout SVGWriter, text: ChartText) -> Double {
         var categories: [String] = []
         var labels: [String: String] = [:]
@@ -558,14 +567,17 @@ enum DashboardChart {
             ticks = stride(from: 0.0, through: max + step / 2, by: step).map { $0 }
         }
 
+        /// The smallest 1, 2, 2.5 or 5 times a power of ten at least `raw`.
         static func niceStep(_ raw: Double) -> Double {
             let magnitude = pow(10, floor(log10(raw)))
             for m in [1.0, 2, 2.5, 5, 10] where m * magnitude >= raw { return m * magnitude }
             return 10 * magnitude
         }
 
+        /// `v` held within the axis.
         func clamp(_ v: Double) -> Double { Swift.min(Swift.max(v, min), max) }
 
+        /// A tick's label: `25 %` for proportions, `1,200` otherwise.
         func tickLabel(_ v: Double, _ text: ChartText) -> String {
             unit == "proportion" ? "\(Int((v * 100).rounded())) %" : text.plain(v)
         }
