@@ -432,7 +432,7 @@ enum DashboardChart {
             }
         }
         let x0 = left - 56 + labelColumn
-        let x1 = width - right - 64  // room for the value written after the bar
+        let x1 = width - right - 150  // room for the value and interval written after the bar
         let scale = Scale(unit: panel.unit, lines: panel.lines)
         func xPos(_ v: Double) -> Double { x0 + (scale.clamp(v) - scale.min) / (scale.max - scale.min) * (x1 - x0) }
         let groupHeight = Double(panel.lines.count) * barHeight + 12
@@ -479,7 +479,11 @@ enum DashboardChart {
                     if p.interval.high != nil {
                         w.element("line", [("x1", fmt(hi)), ("y1", fmt(cy - 4)), ("x2", fmt(hi)), ("y2", fmt(cy + 4)), ("stroke", ink), ("stroke-width", "1.5")])
                     }
-                    w.text(x: max(hi, xPos(value)) + 6, y: cy + 4, text.value(value, unit: panel.unit), fill: p.reliable ? ink : muted)
+                    // The value and its interval in words, after the bar and its whisker.
+                    w.open("text", [("x", fmt(max(hi, xPos(value)) + 6)), ("y", fmt(cy + 4)), ("fill", p.reliable ? ink : muted)])
+                    w.element("tspan", [], text: text.value(value, unit: panel.unit))
+                    w.element("tspan", [("fill", muted), ("font-size", "11")], text: " " + text.shortInterval(p.interval, unit: panel.unit))
+                    w.close("text")
                 } else {
                     // No figure: say why where the bar would be.
                     pointElement(p, line: line, panel: panel, text: text, into: &w) { w in
@@ -739,6 +743,15 @@ struct ChartText: Sendable {
         }
         let suffix = unit == "proportion" ? " %" : ""
         return pick("IC \(level): ", "\(level) CI: ") + end(i.low) + " – " + end(i.high) + suffix
+    }
+
+    /// `(39.0–45.2)`: an interval beside its value, in the value's unit.
+    func shortInterval(_ i: DashboardInterval, unit: String) -> String {
+        func end(_ v: Double?) -> String {
+            guard let v else { return unbounded }
+            return unit == "proportion" ? percent(v) : plain(v)
+        }
+        return "(" + end(i.low) + "–" + end(i.high) + ")"
     }
 
     func denominator(_ d: DashboardDenominator) -> String {
