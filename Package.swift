@@ -108,6 +108,10 @@ var targets: [Target] = [
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ],
+        // The web page at `/`, compiled into the binary (`PackageResources.*`): no files to deploy.
+        resources: [
+            .embedInCode("Web/index.html"), .embedInCode("Web/dashboard.js"), .embedInCode("Web/dashboard.css"),
+        ],
         swiftSettings: strict
     ),
     // Synthetic agency exports for demos, tests and benchmarks (deterministic for a seed).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the build and the tests need, checks the module graph,
-# then builds and runs the whole test suite.
+# then builds and runs the whole test suite, then the web page's browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh
@@ -11,3 +11,6 @@ scripts/ensure-frictionless.sh >/dev/null
 # SwiftPM's own import check as well (it counts transitive dependencies, hence the script above).
 swift build --build-tests --explicit-target-dependency-import-check=error
 swift test --skip-build "$@"
+# The web page in headless Chromium against a small demo (Tests/browser/; fails loudly without
+# chromium and chromium-driver unless PLAZO_SKIP_BROWSER=1 outside CI). Not when a filter picks tests.
+if [ $# -eq 0 ]; then scripts/browser-test.sh; fi

@@ -176,6 +176,7 @@ public func buildApplication(
 /// | `POST /v1/releases`, `/v1/ledger`, `/v1/agencies...`, `/v1/tokens...` | `steward` token |
 /// | `GET /metrics` | `steward` token, or loopback without credentials |
 /// | `GET /healthz` | anyone |
+/// | `GET /`, `/dashboard.js`, `/dashboard.css` (the web page) | anyone |
 public func buildRouter(ingest: IngestService, metrics: PlazoMetrics, database: AppDatabase? = nil) -> Router<PlazoRequestContext> {
     let database = database ?? ingest.database
     let router = Router(context: PlazoRequestContext.self)
@@ -185,6 +186,8 @@ public func buildRouter(ingest: IngestService, metrics: PlazoMetrics, database: 
     router.get("/healthz") { _, _ -> Response in
         jsonResponse(.ok, bytes: Array(#"{"status":"ok"}"#.utf8))
     }
+    // The web dashboard (`WebPage.swift`): public, like the public releases it reads.
+    WebPage.addRoutes(to: router)
 
     @Sendable func metricsText(_ request: Request, _ context: PlazoRequestContext) -> Response {
         Response(

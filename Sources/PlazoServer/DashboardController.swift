@@ -78,6 +78,8 @@ struct DashboardController: Sendable {
     struct Query {
         var lang: DashboardLanguage = .es
         var csv = false
+        /// `format=svg`: the answer drawn as a chart (`DashboardChart.swift`).
+        var svg = false
         /// One value per dimension, except the comparison dimension.
         var filter: [BreakdownDimension: String] = [:]
         /// The dimension with several values, and its values in the order given.
@@ -110,7 +112,7 @@ struct DashboardController: Sendable {
         /// A canonical form for the answer cache.
         var key: String {
             let f = echoed.map { "\($0.key)=\($0.value.joined(separator: ","))" }.sorted().joined(separator: "&")
-            return "\(lang.rawValue)|\(csv)|\(f)|\(x ?? "")"
+            return "\(lang.rawValue)|\(csv)|\(svg)|\(f)|\(x ?? "")"
         }
     }
 
@@ -165,10 +167,11 @@ struct DashboardController: Sendable {
                 }
                 query.releaseID = id
             } else if k == "format" {
-                guard v == "json" || v == "csv" else {
-                    throw APIError(.badRequest, "invalid_parameter", text.invalidValue(echo(v), parameter: "format", valid: ["json", "csv"]))
+                guard v == "json" || v == "csv" || v == "svg" else {
+                    throw APIError(.badRequest, "invalid_parameter", text.invalidValue(echo(v), parameter: "format", valid: ["json", "csv", "svg"]))
                 }
                 query.csv = v == "csv"
+                query.svg = v == "svg"
             } else if k == "x", trend {
                 guard !v.isEmpty, v.count <= 16 else {
                     throw APIError(.badRequest, "invalid_parameter", text.invalidValue(echo(v), parameter: "x", valid: ["365", "charged", "…"]))
@@ -332,11 +335,11 @@ struct DashboardController: Sendable {
         let board = try Self.board(context, query.text)
         let (release, isPublic, selection) = try select(board, query, context: context)
         let key = "\(release.metadata.id)|\(isPublic)|\(context.token?.role.rawValue ?? "")|\(selection)|\(board.rawValue)|\(query.key)"
-        if let body = answers.get(key) { return Self.respond(body, csv: query.csv, name: "plazo-\(board.rawValue)-\(release.metadata.id).csv") }
+        if let body = answers.get(key) { return Self.respond(body, query, name: "plazo-\(board.rawValue)-\(release.metadata.id)") }
         let answer = try Self.answer(board, release: release, isPublic: isPublic, selection: selection, query: query, context: context)
-        let body = query.csv ? Self.csv(answer) : try encodeJSON(answer)
+        let body = query.svg ? Array(DashboardChart.svg(answer).utf8) : query.csv ? Self.csv(answer) : try encodeJSON(answer)
         answers.put(key, body)
-        return Self.respond(body, csv: query.csv, name: "plazo-\(board.rawValue)-\(release.metadata.id).csv")
+        return Self.respond(body, query, name: "plazo-\(board.rawValue)-\(release.metadata.id)")
     }
 
     /// The answer of `board` from `release`.
@@ -427,7 +430,7 @@ struct DashboardController: Sendable {
             throw APIError(.unprocessableContent, "unanswerable_query", text.unanswerable(breakdowns: Self.breakdownChoices(board, releases.map(\.release))))
         }
         let key = "trend|\(answering.map { "\($0.release.metadata.id)" }.joined(separator: ","))|\(context.token?.role.rawValue ?? "")|\(board.rawValue)|\(query.key)"
-        if let body = answers.get(key) { return Self.respond(body, csv: query.csv, name: "plazo-\(board.rawValue)-trend.csv") }
+        if let body = answers.get(key) { return Self.respond(body, query, name: "plazo-\(board.rawValue)-trend") }
         var series: [DashboardTrendResponse.Series] = []
         var order: [String] = []
         var byKey: [String: Int] = [:]
@@ -462,9 +465,9 @@ struct DashboardController: Sendable {
         let answer = DashboardTrendResponse(
             metric: board.rawValue, title: text.title(board), lang: query.lang.rawValue, filters: query.echoed,
             intervalNote: text.intervalNote(level: level), series: series)
-        let body = query.csv ? Self.csv(answer) : try encodeJSON(answer)
+        let body = query.svg ? Array(DashboardChart.svg(answer).utf8) : query.csv ? Self.csv(answer) : try encodeJSON(answer)
         answers.put(key, body)
-        return Self.respond(body, csv: query.csv, name: "plazo-\(board.rawValue)-trend.csv")
+        return Self.respond(body, query, name: "plazo-\(board.rawValue)-trend")
     }
 
     // MARK: - Responses

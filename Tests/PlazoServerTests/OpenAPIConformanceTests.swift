@@ -106,6 +106,7 @@ struct OpenAPIConformanceTests {
         let rotated = Hex.encode(try SigningKeyPair.generate().publicKey.bytes)
         let scenarios: [Scenario] = [
             Scenario(specPath: "/healthz", method: .get, uri: "/healthz"),
+            Scenario(specPath: "/", method: .get, uri: "/"),  // the web page (WebPage.swift)
             Scenario(specPath: "/metrics", method: .get, uri: "/metrics"),
             Scenario(specPath: "/metrics", method: .get, uri: "/metrics", headers: [HTTPField.Name("X-Forwarded-For")!: "203.0.113.9"]),
             Scenario(specPath: "/metrics", method: .get, uri: "/metrics", headers: R),
@@ -165,6 +166,7 @@ struct OpenAPIConformanceTests {
             Scenario(specPath: "/v1/dashboards/{metric}", method: .get, uri: "/v1/dashboards/funnel"),
             Scenario(specPath: "/v1/dashboards/{metric}", method: .get, uri: "/v1/dashboards/funnel", headers: S),
             Scenario(specPath: "/v1/dashboards/{metric}", method: .get, uri: "/v1/dashboards/funnel?offence=online_grooming", headers: O),
+            Scenario(specPath: "/v1/dashboards/{metric}", method: .get, uri: "/v1/dashboards/funnel?format=svg", headers: O),  // a chart
             Scenario(specPath: "/v1/dashboards/{metric}", method: .get, uri: "/v1/dashboards/time-to-charge?cohort=2025Q1&lang=en", headers: O),
             Scenario(specPath: "/v1/dashboards/{metric}", method: .get, uri: "/v1/dashboards/funnel?state=09,14&format=csv", headers: O),
             Scenario(specPath: "/v1/dashboards/{metric}", method: .get, uri: "/v1/dashboards/victim-updates?lang=es", headers: O),
