@@ -5,12 +5,23 @@
 # .venv-browser/ (gitignored). scripts/test.sh runs it after the Swift tests; .ci/run installs the
 # browser. Screenshots go to $PLAZO_SCREENSHOTS (default /tmp): plazo-dashboard-es.png, -en.png.
 #
-# Without chromium or chromedriver it fails loudly, unless PLAZO_SKIP_BROWSER=1 (never in CI).
+# Installs chromium and chromium-driver when missing; if that fails it fails loudly, unless
+# PLAZO_SKIP_BROWSER=1 (never in CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
 CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver || true)}
+# Like scripts/ensure-deps.sh for the libraries: install the browser when it is missing (Debian's
+# packages; root or sudo), so the README's test command works on a fresh machine.
+if { [ -z "$CHROMIUM" ] || [ -z "$CHROMEDRIVER" ]; } && [ "${PLAZO_SKIP_BROWSER:-}" != 1 ] && command -v apt-get >/dev/null; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    echo "installing chromium chromium-driver (for the browser tests)" >&2
+    { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; } || true
+    CHROMIUM=$(command -v chromium || true)
+    CHROMEDRIVER=$(command -v chromedriver || true)
+fi
 if [ -z "$CHROMIUM" ] || [ -z "$CHROMEDRIVER" ]; then
     if [ "${PLAZO_SKIP_BROWSER:-}" = 1 ] && [ "${CI:-}" != true ]; then
         echo "browser tests SKIPPED (PLAZO_SKIP_BROWSER=1): chromium or chromedriver is not installed" >&2
