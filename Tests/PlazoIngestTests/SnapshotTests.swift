@@ -236,6 +236,32 @@ struct SnapshotTests {
         }
     }
 
+    @Test("a snapshot of several chunks reads back through the read-ahead thread; a damaged later chunk is refused")
+    func manyChunks() throws {
+        let f = try F(snapshot: true)
+        try Self.submit(f, 1, seed: 40)
+        // An index of 200,000 cases (about 6 MiB of image): more chunks than the reader has slots.
+        var index = CaseIndex()
+        var rng = SplitMix64(seed: 41)
+        var batch: [CaseEvent] = []
+        for c in 0..<200_000 {
+            batch.append(CaseEvent(
+                pseudonym: CasePseudonym(low: rng.next(), high: rng.next()), type: .reportReceived, day: Day(year: 2024, month: 1, day: 1)!.adding(days: c % 700),
+                attributes: .unknown, agencyType: .hotline))
+        }
+        index.apply(batch, from: f.policeID)
+        let written = try IndexSnapshot.write(index, watermark: 1, pinPoints: [], log: f.ingest.log, key: f.service, to: f.snapshotPath)
+        #expect(written.bytes > 5 << 20)
+        let loaded = try #require(try IndexSnapshot.load(from: f.snapshotPath, log: f.ingest.log, serviceKeys: [f.service], pinPoints: []))
+        #expect(loaded.index.snapshot() == index.snapshot())
+        try Self.edit(f.snapshotPath) { $0[224 + 4 * (1 << 20) + 100] ^= 1 }
+        #expect {
+            _ = try IndexSnapshot.load(from: f.snapshotPath, log: f.ingest.log, serviceKeys: [f.service], pinPoints: [])
+        } throws: { error in
+            if case .corrupt = error as? IndexSnapshot.Refusal { true } else { false }
+        }
+    }
+
     @Test("the background policy writes after enough new events or enough time, and only when something changed")
     func policy() throws {
         let f = try F(snapshot: true)
