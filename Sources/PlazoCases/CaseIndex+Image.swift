@@ -37,6 +37,14 @@ extension CaseIndex {
         return n
     }
 
+    /// The image (see above) in memory: ``imageByteCount`` bytes.
+    public func image() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(imageByteCount)
+        writeImage { out.append(contentsOf: $0) }
+        return out
+    }
+
     /// Writes the image (see above) to `sink`, in pieces of at most 1 MiB. O(events); reads the
     /// index only, so it may run on a copy of the index off any lock.
     public func writeImage(to sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
@@ -123,18 +131,25 @@ extension CaseIndex {
         // The arena at its final size, zeroed (unused chunk words and padding are 0); each case's
         // chunks are laid out one after the other, as `insert` would have chained them. Records
         // and pins are written in place, one per case.
-        let n = Int(caseCount)
         let rules = WordRules()
         let agencies = UInt64(agencyCount)
         var keys = ImageEventKeys(capacity: Self.maxWordsPerCase + 1)
         defer { keys.deallocate() }
-        var arena = [UInt64](repeating: 0, count: Int(arenaWords))
+        // Each array gets an eighth more room than it holds (untouched, so not resident): the
+        // batches replayed right after a load would otherwise start by reallocating and copying
+        // the arrays (about a second at 10 million cases).
+        let n = Int(caseCount)
+        let headroom = { (count: Int) in count + count / 8 + 64 }
+        var arena = [UInt64](unsafeUninitializedCapacity: headroom(Int(arenaWords))) { buffer, initialized in
+            buffer.baseAddress!.initialize(repeating: 0, count: Int(arenaWords))
+            initialized = Int(arenaWords)
+        }
         var next = 1
         var events = 0
         var pinned = 0
         var loadedPins: [UInt16] = []
-        let loadedRecords = try [CaseRecord](unsafeUninitializedCapacity: n) { records, recordCount in
-            loadedPins = try [UInt16](unsafeUninitializedCapacity: n) { pins, pinCount in
+        let loadedRecords = try [CaseRecord](unsafeUninitializedCapacity: headroom(n)) { records, recordCount in
+            loadedPins = try [UInt16](unsafeUninitializedCapacity: headroom(n)) { pins, pinCount in
                 try arena.withUnsafeMutableBufferPointer { arena in
                     for c in 0..<n {
                         try input.ensure(Self.imageCaseHeaderBytes, source)

@@ -1,3 +1,4 @@
+import Foundation
 import PlazoCases
 import PlazoModel
 import PlazoSodium
@@ -54,6 +55,22 @@ extension BatchLogReplay {
         return (index, last)
     }
 
+    /// A start from the case-index snapshot: what it held and what the start added.
+    public struct SnapshotStart: Sendable, Equatable {
+        /// The snapshot's watermark.
+        public var watermark: Int64
+        /// Release pin points in the snapshot.
+        public var pinPointsApplied: Int
+        /// Events in the snapshot.
+        public var events: Int
+        /// Batches replayed after it.
+        public var tailBatches: Int
+        /// Seconds to read and check the snapshot.
+        public var loadSeconds: Double
+        /// Seconds to replay the later batches (and re-apply the later releases' pins).
+        public var tailSeconds: Double
+    }
+
     /// What a start-up did with the case-index snapshot.
     public enum SnapshotUse: Sendable, CustomStringConvertible {
         /// No snapshot path was given.
@@ -61,8 +78,7 @@ extension BatchLogReplay {
         /// There was no snapshot file: the whole log was replayed.
         case missing
         /// The snapshot was loaded and only the batches after its watermark were replayed.
-        /// `events`: the events in the snapshot.
-        case loaded(watermark: Int64, pinPointsApplied: Int, events: Int, tailBatches: Int)
+        case loaded(SnapshotStart)
         /// The snapshot could not be used (the reason says why): the whole log was replayed.
         case refused(IndexSnapshot.Refusal)
 
@@ -71,7 +87,8 @@ extension BatchLogReplay {
             switch self {
             case .none: "no snapshot configured"
             case .missing: "no snapshot file"
-            case let .loaded(w, _, _, tail): "snapshot at batch #\(w) loaded, \(tail) later batch(es) replayed"
+            case let .loaded(s):
+                "snapshot at batch #\(s.watermark) loaded in \(String(format: "%.2f", s.loadSeconds)) s, \(s.tailBatches) later batch(es) replayed in \(String(format: "%.2f", s.tailSeconds)) s"
             case let .refused(why): "\(why); ignored, the whole batch log was replayed"
             }
         }
@@ -87,17 +104,25 @@ extension BatchLogReplay {
             let (index, last) = try replay(log, serviceKeys: serviceKeys, pinPoints: pinPoints)
             return (index, last, .none)
         }
-        let use: SnapshotUse
+        let started = ContinuousClock.now
+        var use: SnapshotUse
         var loaded: IndexSnapshot.Loaded?
         do {
             loaded = try IndexSnapshot.load(from: snapshotPath, log: log, serviceKeys: serviceKeys, pinPoints: pinPoints)
-            use = loaded.map { .loaded(watermark: $0.watermark, pinPointsApplied: $0.pinPointsApplied, events: $0.index.eventCount, tailBatches: 0) } ?? .missing
+            use = loaded.map {
+                .loaded(SnapshotStart(
+                    watermark: $0.watermark, pinPointsApplied: $0.pinPointsApplied, events: $0.index.eventCount, tailBatches: 0,
+                    loadSeconds: (ContinuousClock.now - started) / .seconds(1), tailSeconds: 0))
+            } ?? .missing
         } catch {
             use = .refused(error)
         }
+        let replayStarted = ContinuousClock.now
         let (index, last) = try replay(log, serviceKeys: serviceKeys, pinPoints: pinPoints, from: loaded.take())
-        if case let .loaded(w, pins, events, _) = use {
-            return (index, last, .loaded(watermark: w, pinPointsApplied: pins, events: events, tailBatches: try log.batchCount(after: w)))
+        if case var .loaded(s) = use {
+            s.tailSeconds = (ContinuousClock.now - replayStarted) / .seconds(1)
+            s.tailBatches = try log.batchCount(after: s.watermark)
+            use = .loaded(s)
         }
         return (index, last, use)
     }

@@ -122,13 +122,35 @@ public enum IndexSnapshot {
         _ index: CaseIndex, watermark: Int64, pinPoints: ArraySlice<ReleasePinPoint>, log: BatchLog, key: BoxKeyPair, to path: String,
         now: Int64 = Int64(Date().timeIntervalSince1970)
     ) throws -> Written {
+        try write(
+            imageBytes: index.imageByteCount, events: index.eventCount, cases: index.caseCount, watermark: watermark, pinPoints: pinPoints,
+            log: log, key: key, to: path, now: now
+        ) { sink in try index.writeImage(to: sink) }
+    }
+
+    /// ``write(_:watermark:pinPoints:log:key:to:now:)`` from an image already encoded
+    /// (``CaseIndex/image()``), with the index's event and case counts: the running service
+    /// encodes under the index lock and writes after releasing it.
+    public static func write(
+        image: [UInt8], events: Int, cases: Int, watermark: Int64, pinPoints: ArraySlice<ReleasePinPoint>, log: BatchLog, key: BoxKeyPair,
+        to path: String, now: Int64 = Int64(Date().timeIntervalSince1970)
+    ) throws -> Written {
+        try write(
+            imageBytes: image.count, events: events, cases: cases, watermark: watermark, pinPoints: pinPoints, log: log, key: key, to: path,
+            now: now
+        ) { sink in try image.withUnsafeBytes { try sink($0) } }
+    }
+
+    private static func write(
+        imageBytes: Int, events: Int, cases: Int, watermark: Int64, pinPoints: ArraySlice<ReleasePinPoint>, log: BatchLog, key: BoxKeyPair,
+        to path: String, now: Int64, image: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws -> Written {
         precondition(watermark >= 1, "a snapshot holds at least one batch")
         let fingerprint = try log.fingerprint(through: watermark)
         let salt = try SecureRandom.bytes(16)
         let keyID = KeyID.of(key.publicKey)
         let fileKey = try fileKey(from: key, keyID: keyID, salt: salt)
         let stream = try SecretStream.Encryptor(key: fileKey)
-        let imageBytes = index.imageByteCount
 
         var header = [UInt8]()
         header.reserveCapacity(headerByteCount)
@@ -147,8 +169,8 @@ public enum IndexSnapshot {
         put(UInt64(imageBytes))
         put(UInt64(chunkByteCount))
         put(now)
-        put(UInt64(index.eventCount))
-        put(UInt64(index.caseCount))
+        put(UInt64(events))
+        put(UInt64(cases))
         precondition(header.count == hashedHeaderByteCount)
         header += try GenericHash.hash(header)
 
@@ -180,7 +202,7 @@ public enum IndexSnapshot {
                 fill = 0
                 first = false
             }
-            try index.writeImage { piece in
+            try image { piece in
                 var offset = 0
                 while offset < piece.count {
                     // A full chunk goes out only once more bytes follow it: the last chunk is final.
@@ -199,8 +221,7 @@ public enum IndexSnapshot {
         renamed = true
         syncDirectory(of: path)
         return Written(
-            watermark: watermark, pinPointsApplied: pinPoints.count, bytes: fileLength(imageBytes: imageBytes),
-            events: index.eventCount, cases: index.caseCount)
+            watermark: watermark, pinPointsApplied: pinPoints.count, bytes: fileLength(imageBytes: imageBytes), events: events, cases: cases)
     }
 
     // MARK: Loading

@@ -118,11 +118,11 @@ public final class IngestService: Sendable {
         self.startupSnapshot = replayed.snapshot
         self.snapshotKey = serviceKeys.first
         var state = SnapshotState(startedAt: ContinuousClock.now)
-        if case let .loaded(watermark, pinPointsApplied, events, _) = replayed.snapshot {
+        if case let .loaded(start) = replayed.snapshot {
             // The file holds the state at its watermark: later batches and releases are news.
-            state.watermark = watermark
-            state.pinPoints = pinPointsApplied
-            state.events = events
+            state.watermark = start.watermark
+            state.pinPoints = start.pinPointsApplied
+            state.events = start.events
         }
         self.snapshotState = Mutex(state)
         switch replayed.snapshot {

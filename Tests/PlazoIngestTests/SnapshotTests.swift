@@ -60,11 +60,11 @@ struct SnapshotTests {
         let live = Self.live(f.ingest)
 
         try f.restart()
-        guard case let .loaded(watermark, pins, loadedEvents, tail) = f.ingest.startupSnapshot else {
+        guard case let .loaded(start) = f.ingest.startupSnapshot else {
             Issue.record("the snapshot was not used: \(f.ingest.startupSnapshot)")
             return
         }
-        #expect(watermark == 6 && pins == 0 && loadedEvents == written.events && tail == 5)
+        #expect(start.watermark == 6 && start.pinPointsApplied == 0 && start.events == written.events && start.tailBatches == 5)
         #expect(Self.live(f.ingest) == live)
         #expect(Self.live(f.ingest) == (try Self.fullReplay(f.ingest.log, keys: [f.service])))
 
@@ -77,7 +77,7 @@ struct SnapshotTests {
         // A snapshot with no later batch: nothing to replay.
         try f.ingest.writeSnapshot()
         try f.restart()
-        guard case .loaded(14, _, _, 0) = f.ingest.startupSnapshot else {
+        guard case let .loaded(s) = f.ingest.startupSnapshot, s.watermark == 14, s.tailBatches == 0 else {
             Issue.record("\(f.ingest.startupSnapshot)")
             return
         }
@@ -194,7 +194,7 @@ struct SnapshotTests {
         let (f, live) = try Self.prepared()
         let rotated = try BoxKeyPair.generate()
         try f.restart(serviceKeys: [rotated, f.service])
-        guard case .loaded(4, _, _, 2) = f.ingest.startupSnapshot else {
+        guard case let .loaded(s) = f.ingest.startupSnapshot, s.watermark == 4, s.tailBatches == 2 else {
             Issue.record("\(f.ingest.startupSnapshot)")
             return
         }
@@ -230,7 +230,7 @@ struct SnapshotTests {
         #expect(try f.ingest.writeSnapshot()?.watermark == 6)
         #expect(!FileManager.default.fileExists(atPath: f.snapshotPath + ".tmp"))
         try f.restart()
-        guard case .loaded(6, _, _, 0) = f.ingest.startupSnapshot else {
+        guard case let .loaded(s) = f.ingest.startupSnapshot, s.watermark == 6, s.tailBatches == 0 else {
             Issue.record("\(f.ingest.startupSnapshot)")
             return
         }

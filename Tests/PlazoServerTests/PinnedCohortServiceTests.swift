@@ -120,7 +120,7 @@ struct PinnedCohortServiceTests {
         #expect(pinOfD == q1)
 
         let fromSnapshot = try start(snapshot: true)
-        guard case .loaded(2, 1, _, 3) = fromSnapshot.startupSnapshot else {
+        guard case let .loaded(s) = fromSnapshot.startupSnapshot, s.watermark == 2, s.pinPointsApplied == 1, s.tailBatches == 3 else {
             Issue.record("\(fromSnapshot.startupSnapshot)")
             return
         }
@@ -132,7 +132,7 @@ struct PinnedCohortServiceTests {
         // The next snapshot holds all three releases' pins; a start from it replays nothing.
         #expect(try fromSnapshot.writeSnapshot()?.pinPointsApplied == 3)
         let again = try start(snapshot: true)
-        guard case .loaded(5, 3, _, 0) = again.startupSnapshot else {
+        guard case let .loaded(s) = again.startupSnapshot, s.watermark == 5, s.pinPointsApplied == 3, s.tailBatches == 0 else {
             Issue.record("\(again.startupSnapshot)")
             return
         }
