@@ -27,8 +27,8 @@ public struct SnapshotPolicy: Sendable {
     /// Or once this much time has passed since the last snapshot, if anything changed at all.
     public var interval: Duration
 
-    /// Defaults: a million events (a few seconds of ingest at full speed, about 7 % of the log at
-    /// 10 million cases) or ten minutes.
+    /// Defaults: a million events (about 2 % of the events of 10 million cases, a quarter of a
+    /// second to replay) or ten minutes.
     public init(everyEvents: Int = 1_000_000, interval: Duration = .seconds(600)) {
         self.everyEvents = everyEvents
         self.interval = interval
@@ -42,7 +42,7 @@ extension IngestService {
     /// The state is taken under the store's writer and the index lock, the way a release takes
     /// its projection: no batch commits and no release pins meanwhile, so the index, the watermark
     /// and the releases it pinned agree. Under them the index is only encoded into memory
-    /// (``CaseIndex/image()``, about 0.6 s at 10 million cases, for which ingest waits);
+    /// (``CaseIndex/image()``, under a second at 10 million cases, for which ingest waits);
     /// encryption and the write happen after both are released. (Taking a copy-on-write
     /// reference instead would make the next batch copy the whole index, which took longer: about
     /// 2 s at 10 million cases, and more memory.)
