@@ -109,7 +109,7 @@ func syntheticEvents(cases: Int, seed: UInt64 = 2026) -> [(CaseEvent, Int)] {
     return out
 }
 
-func sealBatches(_ events: [(CaseEvent, Int)], records: Int, limit: Int, signer: SigningKeyPair, service: BoxPublicKey, agencyID: UInt32) throws -> [[UInt8]] {
+func sealBatches(_ events: [(CaseEvent, Int)], records: Int, limit: Int, signer: SigningKeyPair, service: BoxPublicKey, agencyID: AgencyID) throws -> [[UInt8]] {
     let now = Int64(Date().timeIntervalSince1970)
     var batches: [[UInt8]] = []
     var start = 0
@@ -219,7 +219,7 @@ case "ingest-durable":
         rows.reserveCapacity(batches.count * records * 36)
         for (e, _) in events.prefix(batches.count * records) {
             rows += EventRecord.encode(e)
-            rows += withUnsafeBytes(of: agencyID.littleEndian) { Array($0) }
+            rows += withUnsafeBytes(of: agencyID.rawValue.littleEndian) { Array($0) }
         }
         try Data(rows).write(to: URL(fileURLWithPath: path))
     }
