@@ -2,7 +2,7 @@
 # Side-by-side performance report: measures Plazo and the reference tools in one run, on this
 # machine and the same data, and writes docs/performance.md with a table of ratios.
 #
-#   bash Benchmarks/compare.sh            # full run (10M cases: needs ~6 GB RAM and ~2 min here)
+#   bash Benchmarks/compare.sh            # full run (10M cases: needs ~6 GB RAM and ~4 min here)
 #   QUICK=1 bash Benchmarks/compare.sh    # 1M cases at most, for a quick look
 #
 # References (nothing of theirs is committed):
@@ -44,6 +44,9 @@ run "$PERF" ingest-durable --cases 200000 --batches 60 --write-rows "$OUT/rows.b
 run "$OUT/sqlite_insert" "$OUT/rows.bin" "$OUT/reference.sqlite"
 run "$OUT/sqlite_insert" "$OUT/rows.bin" "$OUT/reference.sqlite" 10000   # context: one commit per 10k rows
 run "$OUT/sqlite_insert" --batches "$OUT/batches.bin" "$OUT/reference.sqlite"   # context: the sealed batches, one per transaction, as Plazo stores them
+
+echo "== start-up at $BIG cases: replaying the whole batch log vs the case-index snapshot and the batches after it"
+run "$PERF" ingest-durable --cases "$BIG" --batches 100000 --snapshot-tail 100
 
 echo "== exact samplers vs OpenDP"
 for mechanism in laplace gaussian; do

@@ -30,7 +30,7 @@ func ingestBenchmarks() {
     )
 
     /// Distinct batches, each of `records` events over a large population of cases.
-    func makeBatches(_ count: Int, signer: SigningKeyPair, service: BoxPublicKey, agencyID: UInt32) throws -> [[UInt8]] {
+    func makeBatches(_ count: Int, signer: SigningKeyPair, service: BoxPublicKey, agencyID: AgencyID) throws -> [[UInt8]] {
         let now = Int64(Date().timeIntervalSince1970)
         var rng: UInt64 = 0x5EED
         return try (0..<count).map { b in

@@ -17,6 +17,7 @@ import PlazoSodium
 import PlazoStore
 import PlazoSynth
 import PlazoWire
+import Synchronization
 
 func report(_ fields: [String: Any]) {
     let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
@@ -108,7 +109,7 @@ func syntheticEvents(cases: Int, seed: UInt64 = 2026) -> [(CaseEvent, Int)] {
     return out
 }
 
-func sealBatches(_ events: [(CaseEvent, Int)], records: Int, limit: Int, signer: SigningKeyPair, service: BoxPublicKey, agencyID: UInt32) throws -> [[UInt8]] {
+func sealBatches(_ events: [(CaseEvent, Int)], records: Int, limit: Int, signer: SigningKeyPair, service: BoxPublicKey, agencyID: AgencyID) throws -> [[UInt8]] {
     let now = Int64(Date().timeIntervalSince1970)
     var batches: [[UInt8]] = []
     var start = 0
@@ -205,7 +206,11 @@ case "ingest-durable":
     let agency = try SigningKeyPair.generate()
     let database = try AppDatabase.open(path: dir + "/plazo.sqlite")
     let agencyID = try AgencyRegistry(database).add(name: "perf", type: .stateProsecutor, publicKey: agency.publicKey, now: 0).id
-    let ingest = try IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate())
+    // The service keeps a case-index snapshot; with --snapshot-tail N it writes one (in the
+    // background, as `plazo serve` does) when all but the last N batches are stored.
+    let snapshotPath = IndexSnapshot.path(forStore: dir + "/plazo.sqlite")
+    let snapshotTail = option("snapshot-tail", -1)
+    let ingest = try IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate(), snapshotPath: snapshotPath)
     let events = syntheticEvents(cases: option("cases", 200_000))
     let batches = try sealBatches(events, records: records, limit: option("batches", 60), signer: agency, service: service.publicKey, agencyID: agencyID)
     if let path = stringOption("write-rows") {
@@ -214,7 +219,7 @@ case "ingest-durable":
         rows.reserveCapacity(batches.count * records * 36)
         for (e, _) in events.prefix(batches.count * records) {
             rows += EventRecord.encode(e)
-            rows += withUnsafeBytes(of: agencyID.littleEndian) { Array($0) }
+            rows += withUnsafeBytes(of: agencyID.rawValue.littleEndian) { Array($0) }
         }
         try Data(rows).write(to: URL(fileURLWithPath: path))
     }
@@ -235,7 +240,23 @@ case "ingest-durable":
     let clock = ContinuousClock()
     let started = clock.now
     var total = 0
-    for batch in batches {
+    // The snapshot is written as the service's background schedule does (on another thread while
+    // batches keep coming); each batch's time is kept to see what the write costs ingest.
+    let snapshotDone = DispatchGroup()
+    let snapshotResult = Mutex<(start: ContinuousClock.Instant, end: ContinuousClock.Instant, bytes: Int)?>(nil)
+    func writeSnapshotInBackground() {
+        DispatchQueue.global().async(group: snapshotDone) {
+            let t = ContinuousClock.now
+            let written = try! ingest.writeSnapshot()!
+            snapshotResult.withLock { $0 = (t, ContinuousClock.now, written.bytes) }
+        }
+    }
+    var posts: [(at: ContinuousClock.Instant, done: ContinuousClock.Instant)] = []
+    posts.reserveCapacity(batches.count)
+    for (i, batch) in batches.enumerated() {
+        if i == batches.count - snapshotTail && snapshotTail > 0 { writeSnapshotInBackground() }
+        let posted = clock.now
+        defer { posts.append((posted, clock.now)) }
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/batches")
         request.method = .POST
         request.body = .bytes(ByteBuffer(bytes: batch))
@@ -247,15 +268,107 @@ case "ingest-durable":
     let seconds = (clock.now - started) / .seconds(1)
     try await client.shutdown()
     server.cancel()
+    if snapshotTail == 0 { writeSnapshotInBackground() }
+    snapshotDone.wait()
     // A restart: the case index is rebuilt by replaying the stored batches.
     let replayStarted = clock.now
-    let restarted = try IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate())
+    var restarted: IngestService? = try IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate())
     let replaySeconds = (clock.now - replayStarted) / .seconds(1)
-    let (replayed, live) = (try restarted.counts().events, try ingest.counts().events)
-    precondition(replayed == live, "the replay differs from the live index")
-    report([
+    let live = try ingest.counts()
+    let replayedCounts = try restarted!.counts()
+    precondition(replayedCounts == live, "the replay differs from the live index")
+    restarted = nil
+    var fields: [String: Any] = [
         "metric": "ingest_durable_http", "events": total, "batches": batches.count, "seconds": seconds, "events_per_s": Double(total) / seconds,
         "restart_replay_seconds": replaySeconds, "restart_replay_events_per_s": Double(total) / replaySeconds,
+    ]
+    if snapshotTail >= 0 {
+        // A restart from the snapshot and the batches after it, then the snapshot's load alone.
+        // (Its own metric: compare.sh runs this at 10M cases beside the small durable-ingest run.)
+        fields["metric"] = "startup"
+        fields["cases"] = live.cases
+        let snapshotStarted = clock.now
+        restarted = try IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate(), snapshotPath: snapshotPath)
+        let snapshotSeconds = (clock.now - snapshotStarted) / .seconds(1)
+        let snapshotCounts = try restarted!.counts()
+        precondition(snapshotCounts == live, "the start from the snapshot differs from the live index")
+        guard case let .loaded(start) = restarted!.startupSnapshot else { fatalError("snapshot not used: \(restarted!.startupSnapshot)") }
+        restarted = nil
+        let loadStarted = clock.now
+        let loaded = try IndexSnapshot.load(from: snapshotPath, log: BatchLog(database), serviceKeys: [service], pinPoints: [])!
+        let loadSeconds = (clock.now - loadStarted) / .seconds(1)
+        precondition(loaded.index.caseCount <= live.cases)  // the state at its watermark, before the later batches
+        let (writeStart, writeEnd, bytes) = snapshotResult.withLock { $0! }
+        // Batches in flight while the snapshot was written, against all the others.
+        let during = posts.filter { $0.done > writeStart && $0.at < writeEnd }.map { ($0.done - $0.at) / .milliseconds(1) }
+        let others = posts.filter { !($0.done > writeStart && $0.at < writeEnd) }.map { ($0.done - $0.at) / .milliseconds(1) }.sorted()
+        fields["restart_snapshot_seconds"] = snapshotSeconds
+        fields["snapshot_tail_batches"] = start.tailBatches
+        fields["restart_snapshot_load_seconds"] = start.loadSeconds
+        fields["restart_snapshot_tail_seconds"] = start.tailSeconds
+        fields["snapshot_load_seconds"] = loadSeconds
+        fields["snapshot_write_seconds"] = (writeEnd - writeStart) / .seconds(1)
+        fields["snapshot_bytes"] = bytes
+        fields["batch_ms_median"] = others.isEmpty ? 0 : others[others.count / 2]
+        fields["batch_ms_p99"] = others.isEmpty ? 0 : others[others.count * 99 / 100]
+        fields["batch_ms_max_while_snapshot_written"] = during.max() ?? 0
+        fields["batches_while_snapshot_written"] = during.count
+    }
+    report(fields)
+
+case "snapshot":
+    // The case-index snapshot of a synthetic index alone: its write and its load (decryption,
+    // checks, layout, hash table), and the image decoded from memory (no file, no decryption).
+    // A store with one batch gives it a watermark to be bound to.
+    let cases = option("cases", 1_000_000)
+    let dir = NSTemporaryDirectory() + "plazo-perf-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let service = try BoxKeyPair.generate()
+    let agency = try SigningKeyPair.generate()
+    let database = try AppDatabase.open(path: dir + "/plazo.sqlite")
+    let agencyID = try AgencyRegistry(database).add(name: "perf", type: .stateProsecutor, publicKey: agency.publicKey, now: 0).id
+    let ingest = try IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate())
+    let two = try sealBatches(syntheticEvents(cases: 2), records: 5, limit: 2, signer: agency, service: service.publicKey, agencyID: agencyID)
+    _ = try ingest.submit(two[0])
+    let index = syntheticIndex(cases: cases, cutoff: Day(year: 2025, month: 12, day: 31)!)
+    let path = dir + "/plazo.sqlite.index-snapshot"
+    let clock = ContinuousClock()
+    var t = clock.now
+    let written = try IndexSnapshot.write(index, watermark: 1, pinPoints: [], log: BatchLog(database), key: service, to: path)
+    let writeSeconds = (clock.now - t) / .seconds(1)
+    var loadSeconds: [Double] = []
+    for _ in 0..<option("repeat", 1) {
+        t = clock.now
+        let loaded = try IndexSnapshot.load(from: path, log: BatchLog(database), serviceKeys: [service], pinPoints: [])!
+        loadSeconds.append((clock.now - t) / .seconds(1))
+        precondition(loaded.index.eventCount == index.eventCount)
+    }
+    // A start from it and one later batch: the load plus what the start adds.
+    _ = try ingest.submit(two[1])
+    t = clock.now
+    var started: IngestService? = try IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate(), snapshotPath: path)
+    let startSeconds = (clock.now - t) / .seconds(1)
+    let startedEvents = try started!.counts().events
+    precondition(startedEvents >= index.eventCount)
+    started = nil
+    var image: [UInt8] = []
+    image.reserveCapacity(index.imageByteCount)
+    t = clock.now
+    index.writeImage { image.append(contentsOf: $0) }
+    let encodeSeconds = (clock.now - t) / .seconds(1)
+    t = clock.now
+    var cursor = 0
+    let decoded = try CaseIndex(image: { buffer in
+        image.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[cursor..<(cursor + buffer.count)])) }
+        cursor += buffer.count
+    }, byteCount: image.count)
+    let decodeSeconds = (clock.now - t) / .seconds(1)
+    precondition(decoded.eventCount == index.eventCount)
+    report([
+        "metric": "snapshot", "cases": cases, "events": index.eventCount, "bytes": written.bytes, "write_seconds": writeSeconds,
+        "load_seconds": loadSeconds.min()!, "start_seconds": startSeconds, "image_encode_seconds": encodeSeconds,
+        "image_decode_seconds": decodeSeconds,
     ])
 
 case "memory":
@@ -398,6 +511,6 @@ case "dashboard":
     ])
 
 default:
-    FileHandle.standardError.write(Data("usage: plazo-perf ingest-memory|ingest-durable|memory|release|projection|dashboard [--cases N] [--batches N] [--repeat N]\n".utf8))
+    FileHandle.standardError.write(Data("usage: plazo-perf ingest-memory|ingest-durable|memory|release|projection|dashboard [--cases N] [--batches N] [--repeat N] [--snapshot-tail N]\n".utf8))
     exit(2)
 }

@@ -19,6 +19,7 @@ struct Plazo: AsyncParsableCommand {
             QualityCommand.self,
             RebuildCommand.self,
             BackupCommand.self,
+            SnapshotCommand.self,
             SynthCommand.self,
             DemoCommand.self,
             NoiseCommand.self,

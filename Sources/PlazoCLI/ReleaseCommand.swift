@@ -56,7 +56,7 @@ struct ReleaseCommand: ParsableCommand {
             defer { withExtendedLifetime(lock) {} }
             let database = try store.open()
             let started = Date()
-            let live = try ReleaseCommand.replay(database, serviceKeys)
+            let live = try ReleaseCommand.replay(database, store, serviceKeys)
             let evaluated = Date()
             let release = try ReleaseEngine(database: database).create(spec: spec, requester: requester, live: live)
             let m = release.metadata
@@ -72,9 +72,16 @@ struct ReleaseCommand: ParsableCommand {
         }
     }
 
-    /// The case state with its pins, rebuilt from the store (the service's start-up replay).
-    static func replay(_ database: AppDatabase, _ keys: ServiceKeyOptions) throws -> LiveCaseState {
-        let replayed = try BatchLogReplay.replay(BatchLog(database), serviceKeys: keys.boxKeyPairs(), pinPoints: ReleaseStore(database).pinPoints())
+    /// The case state with its pins, rebuilt from the store as the service's start does: from the
+    /// case-index snapshot and the later batches when the snapshot is usable, else from the whole
+    /// log (saying why on standard error).
+    static func replay(_ database: AppDatabase, _ store: StoreOptions, _ keys: ServiceKeyOptions) throws -> LiveCaseState {
+        let replayed = try BatchLogReplay.replay(
+            BatchLog(database), serviceKeys: keys.boxKeyPairs(), pinPoints: ReleaseStore(database).pinPoints(),
+            snapshotPath: IndexSnapshot.path(forStore: store.db))
+        if case .refused = replayed.snapshot {
+            FileHandle.standardError.write(Data("warning: case-index snapshot not used: \(replayed.snapshot)\n".utf8))
+        }
         return LiveCaseState(replayed: replayed.index, lastBatch: replayed.lastBatch)
     }
 
@@ -148,7 +155,7 @@ struct ReleaseCommand: ParsableCommand {
             let lock = try StoreLock.forRelease(db: store.db)
             defer { withExtendedLifetime(lock) {} }
             let database = try store.open()
-            let live = try ReleaseCommand.replay(database, serviceKeys)
+            let live = try ReleaseCommand.replay(database, store, serviceKeys)
             let engine = ReleaseEngine(database: database)
             let published = try engine.publishDraft(id: id, requester: requester, live: live)
             print("draft \(id) published as release \(published.metadata.id): ρ = \(published.metadata.totalRho) per cohort; ledger spend #\(published.metadata.ledgerSpendID)")

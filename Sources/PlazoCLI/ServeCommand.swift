@@ -92,6 +92,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Most connections open at once (env PLAZO_MAX_CONNECTIONS; default 4096 or the open-file limit less 64).")
     var maxConnections: Int = Int(ProcessInfo.processInfo.environment["PLAZO_MAX_CONNECTIONS"] ?? "") ?? ServerConfiguration.defaultMaxConnections
 
+    @Option(name: .long, help: "Write the case-index snapshot after this many new events (env PLAZO_SNAPSHOT_EVENTS; 0: only at shutdown).")
+    var snapshotEvents: Int = Int(ProcessInfo.processInfo.environment["PLAZO_SNAPSHOT_EVENTS"] ?? "") ?? 1_000_000
+
+    @Option(name: .long, help: "Or after this many minutes with any change (env PLAZO_SNAPSHOT_MINUTES; 0: only at shutdown).")
+    var snapshotMinutes: Int = Int(ProcessInfo.processInfo.environment["PLAZO_SNAPSHOT_MINUTES"] ?? "") ?? 10
+
+    @Flag(name: .long, help: "Keep no case-index snapshot: replay the whole batch log at every start.")
+    var noSnapshot = false
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (env PLAZO_LOG_LEVEL).")
     var logLevel: String = ProcessInfo.processInfo.environment["PLAZO_LOG_LEVEL"] ?? "info"
 
@@ -101,6 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("\(name) must be at least 1 second")
         }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard snapshotEvents >= 0, snapshotMinutes >= 0 else { throw ValidationError("--snapshot-events and --snapshot-minutes must not be negative") }
     }
 
     func run() async throws {
@@ -114,10 +124,19 @@ struct ServeCommand: AsyncParsableCommand {
             database: database, serviceKeys: [serviceKeys.boxKeyPair()], retiredServiceKeys: serviceKeys.retiredBoxKeyPairs(),
             receiptKey: serviceKeys.receiptKey(),
             timestampPolicy: TimestampPolicy(maxFutureSkew: 300, maxAge: Int64(maxBatchAgeDays) * 86_400),
-            logger: logger
+            logger: logger, snapshotPath: noSnapshot ? nil : IndexSnapshot.path(forStore: store.db)
         )
         logger.info(
             "store opened", metadata: ["db": "\(store.db)", "replay.seconds": "\(String(format: "%.2f", Date().timeIntervalSince(replayStarted)))"])
+        // The snapshot is written in the background while serving, and once more at a clean stop.
+        let schedule: SnapshotSchedule? =
+            noSnapshot || (snapshotEvents == 0 && snapshotMinutes == 0)
+            ? nil
+            : SnapshotSchedule(
+                service: ingest,
+                policy: SnapshotPolicy(
+                    everyEvents: snapshotEvents == 0 ? .max : snapshotEvents,
+                    interval: snapshotMinutes == 0 ? .seconds(Int64.max / 2) : .seconds(snapshotMinutes * 60)))
         // Exact counts of events and cases are data: only at debug level (docs/api-guide.md, "Logs").
         if logger.logLevel <= .debug {
             let counts = try ingest.counts()
@@ -138,6 +157,16 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("plazo listening on \(scheme)://\(host):\(boundPort)\n".utf8))
         }
         try await app.runService()
+        schedule?.stop()
+        // After the server has stopped the state is final. A failure only makes the next start
+        // replay more of the log.
+        if ingest.snapshotPath != nil {
+            do {
+                if try ingest.writeSnapshot() == nil { logger.info("case-index snapshot up to date") }
+            } catch {
+                logger.warning("case-index snapshot not written at shutdown", metadata: ["error": "\(error)"])
+            }
+        }
         withExtendedLifetime(lock) {}
     }
 }

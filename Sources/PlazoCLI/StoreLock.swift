@@ -61,6 +61,15 @@ final class StoreLock {
         return lock
     }
 
+    /// The lock for `plazo snapshot`: exclusive, as for the service, which writes its own snapshot.
+    static func forSnapshot(db: String) throws -> StoreLock {
+        let lock = StoreLock()
+        do { try lock.take(db + ".lock", LOCK_EX | LOCK_NB) } catch let .held(path) {
+            throw CLIRefusal("another plazo process holds the store \(db) (lock \(path)): a running service writes its own case-index snapshot (in the background and when it stops), and a CLI release must finish first. Nothing was written.")
+        } catch { throw CLIRefusal("\(error)") }
+        return lock
+    }
+
     /// The locks for commands that store releases, or a sentence pointing at the running service.
     static func forRelease(db: String) throws -> StoreLock {
         let lock = StoreLock()

@@ -88,7 +88,7 @@ public struct CaseIndex: Sendable {
     public internal(set) var pinnedCount = 0
 
     /// Number of distinct events stored (voids included).
-    public private(set) var eventCount = 0
+    public internal(set) var eventCount = 0
 
     /// An empty index. `expectedCases` sizes the tables up front (optional).
     public init(expectedCases: Int = 0) {

@@ -46,10 +46,11 @@ public enum BatchLogReplay {
     /// too (``BatchOpener/open(_:now:)``), else without (``BatchOpener/openStored(_:receivedAt:)``).
     ///
     /// - Throws: ``Failure/batchUnreadable(seq:reason:)`` for the first batch that does not open.
+    /// With `after`, only the batches accepted after that one.
     static func forEachOpenedBatch(
-        _ log: BatchLog, opener: BatchOpener, authenticated: Bool, _ body: (BatchLog.StoredBatch, OpenedBatch) throws -> Void
+        _ log: BatchLog, after: Int64 = 0, opener: BatchOpener, authenticated: Bool, _ body: (BatchLog.StoredBatch, OpenedBatch) throws -> Void
     ) throws {
-        try log.forEachBatch { batch in
+        try log.forEachBatch(after: after) { batch in
             let opened: OpenedBatch
             do {
                 opened = authenticated

@@ -65,6 +65,15 @@ public final class IngestService: Sendable {
     let logger: Logger
     /// The in-memory case index: the events of every stored batch, applied in acceptance order.
     let index: Mutex<CaseIndex>
+    /// The case-index snapshot file, if this service keeps one (``writeSnapshot(ifChanged:)``).
+    public let snapshotPath: String?
+    /// What the start did with the snapshot.
+    public let startupSnapshot: BatchLogReplay.SnapshotUse
+    /// The box key new snapshots are encrypted under (the current one).
+    let snapshotKey: BoxKeyPair?
+    /// What the last snapshot written or loaded holds; held for the whole of a write, so that
+    /// writes never overlap.
+    let snapshotState: Mutex<SnapshotState>
 
     /// Opens the pipeline over a migrated store and rebuilds the case index from its batch log.
     ///
@@ -77,12 +86,17 @@ public final class IngestService: Sendable {
     ///   - receiptKey: the service's Ed25519 key that signs receipts.
     ///   - timestampPolicy: allowed clock skew of batch creation times.
     ///   - clock: Unix seconds now (injectable for tests).
+    ///   - snapshotPath: the case-index snapshot file (``IndexSnapshot/path(forStore:)``): when it
+    ///     holds a usable snapshot, the start loads it and replays only the later batches (a
+    ///     snapshot that cannot be used is logged as a warning and ignored), and
+    ///     ``writeSnapshot(ifChanged:)`` writes there. nil: always replay the whole log.
     /// - Throws: ``BatchLogReplay/Failure`` when a stored batch cannot be re-opened.
     public init(
         database: AppDatabase, serviceKeys: [BoxKeyPair], retiredServiceKeys: [BoxKeyPair] = [], receiptKey: SigningKeyPair,
         timestampPolicy: TimestampPolicy = .standard,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
-        logger: Logger = Logger(label: "plazo.ingest")
+        logger: Logger = Logger(label: "plazo.ingest"),
+        snapshotPath: String? = nil
     ) throws {
         self.database = database
         let registry = AgencyRegistry(database)
@@ -94,9 +108,28 @@ public final class IngestService: Sendable {
         self.opener = BatchOpener(serviceKeys: serviceKeys, timestampPolicy: timestampPolicy) { (agencyID, keyID) throws(BatchError) in
             try registry.signingKey(agencyID: agencyID, keyID: keyID)
         }
-        // Pins are derived state: re-applied from the stored releases at their batch watermarks.
+        // Pins are derived state: re-applied from the stored releases at their batch watermarks
+        // (or loaded with the snapshot, for the releases it saw).
         let pinPoints = try ReleaseStore(database).pinPoints()
-        self.index = Mutex(try BatchLogReplay.replay(log, serviceKeys: serviceKeys + retiredServiceKeys, pinPoints: pinPoints).index)
+        let replayed = try BatchLogReplay.replay(
+            log, serviceKeys: serviceKeys + retiredServiceKeys, pinPoints: pinPoints, snapshotPath: snapshotPath)
+        self.index = Mutex(replayed.index)
+        self.snapshotPath = snapshotPath
+        self.startupSnapshot = replayed.snapshot
+        self.snapshotKey = serviceKeys.first
+        var state = SnapshotState(startedAt: ContinuousClock.now)
+        if case let .loaded(start) = replayed.snapshot {
+            // The file holds the state at its watermark: later batches and releases are news.
+            state.watermark = start.watermark
+            state.pinPoints = start.pinPointsApplied
+            state.events = start.events
+        }
+        self.snapshotState = Mutex(state)
+        switch replayed.snapshot {
+        case .refused: logger.warning("case-index snapshot not used", metadata: ["reason": "\(replayed.snapshot)"])
+        case .loaded, .missing: logger.info("case-index snapshot", metadata: ["snapshot": "\(replayed.snapshot)"])
+        case .none: break
+        }
     }
 
     /// Stored batches, and distinct events and cases in the case index.

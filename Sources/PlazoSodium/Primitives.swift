@@ -147,6 +147,27 @@ public enum GenericHash {
         return out
     }
 
+    /// A secret key derived from `secret` for one purpose: keyed BLAKE2b of `context` (which names
+    /// the purpose, and may hold a public salt) under `secret`, `outputLength` bytes, returned in
+    /// secret memory. Different contexts give independent keys.
+    public static func deriveKey(from secret: SecretBytes, context: [UInt8], outputLength: Int = 32) throws(SodiumError) -> SecretBytes {
+        try Sodium.ensureInitialised()
+        try checkOutput(outputLength)
+        if !keyLengths.contains(secret.count) {
+            throw .lengthOutOfRange(what: "generichash key", range: keyLengths, actual: secret.count)
+        }
+        var rc: Int32 = 0
+        let derived = SecretBytes(count: outputLength) { (out: UnsafeMutableRawBufferPointer) in
+            rc = secret.withUnsafeBytes { k in
+                crypto_generichash(
+                    out.baseAddress!.assumingMemoryBound(to: UInt8.self), outputLength, context, UInt64(context.count),
+                    k.baseAddress!.assumingMemoryBound(to: UInt8.self), k.count)
+            }
+        }
+        if rc != 0 { throw .primitiveFailed("crypto_generichash") }
+        return derived
+    }
+
     private static func checkOutput(_ n: Int) throws(SodiumError) {
         if !outputLengths.contains(n) {
             throw .lengthOutOfRange(what: "generichash output", range: outputLengths, actual: n)

@@ -15,6 +15,9 @@ public enum SodiumError: Error, Equatable, Sendable, CustomStringConvertible {
     case sealFailed
     /// An Ed25519 signature did not verify against the message and public key.
     case signatureInvalid
+    /// A ``SecretStream`` chunk did not authenticate: altered, out of order, from another stream
+    /// or key, or past the final chunk.
+    case streamInvalid
     /// A libsodium primitive reported an unexpected failure.
     case primitiveFailed(String)
 
@@ -27,6 +30,7 @@ public enum SodiumError: Error, Equatable, Sendable, CustomStringConvertible {
         case .sealedBoxOpenFailed: "sealed box could not be opened (wrong key or altered ciphertext)"
         case .sealFailed: "sealed box could not be created"
         case .signatureInvalid: "signature does not verify"
+        case .streamInvalid: "encrypted stream does not authenticate (wrong key, altered or truncated)"
         case let .primitiveFailed(name): "libsodium primitive \(name) failed"
         }
     }

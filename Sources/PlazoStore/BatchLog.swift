@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import PlazoModel
+import PlazoSodium
 import PlazoWire
 
 /// What the store knows of a batch id.
@@ -185,11 +186,12 @@ public struct BatchLog: Sendable {
         public let receipt: [UInt8]
     }
 
-    /// Calls `body` with every stored batch in acceptance order (start-up replay, `plazo rebuild`).
+    /// Calls `body` with every stored batch in acceptance order (start-up replay, `plazo rebuild`),
+    /// or with those accepted after batch `after` only (the replay after a snapshot's watermark).
     /// Batches are read a page at a time, and `body` runs outside any database access, so it may
     /// use the store.
-    public func forEachBatch(_ body: (StoredBatch) throws -> Void) throws {
-        var after: Int64 = 0
+    public func forEachBatch(after first: Int64 = 0, _ body: (StoredBatch) throws -> Void) throws {
+        var after = first
         while true {
             let page = try database.reader.read { db in
                 try Row.fetchAll(
@@ -209,6 +211,38 @@ public struct BatchLog: Sendable {
                 after = batch.seq
             }
         }
+    }
+
+    /// A fingerprint of the log up to and including batch `seq`: BLAKE2b-256 over the acceptance
+    /// number, agency, receipt time and digest of every stored batch with `seq <= seq`, in order,
+    /// and how many there are. Everything a replay of those batches depends on is in it (the
+    /// digest covers the bytes; records are validated as of the receipt time), so two logs with
+    /// the same fingerprint replay to the same state: a case-index snapshot records it to be
+    /// refused by any other store, or by this store rolled back to an earlier backup.
+    ///
+    /// Reads only the columns stored before the batch bytes, so it costs a page per few batches,
+    /// not a read of the log.
+    public func fingerprint(through seq: Int64) throws -> (batches: Int, digest: [UInt8]) {
+        var message = Array("plazo batch-log fingerprint v1".utf8)
+        var batches = 0
+        try database.reader.read { db in
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT seq, agency_id, received_at, digest FROM batch WHERE seq <= ? ORDER BY seq", arguments: [seq])
+            while let row = try rows.next() {
+                let digest: Data = row["digest"]
+                for v in [row["seq"] as Int64, row["agency_id"] as Int64, row["received_at"] as Int64] {
+                    withUnsafeBytes(of: v.littleEndian) { message.append(contentsOf: $0) }
+                }
+                message.append(contentsOf: digest)
+                batches += 1
+            }
+        }
+        return (batches, try GenericHash.hash(message))
+    }
+
+    /// The acceptance number of the last stored batch (0: none).
+    public func lastSeq() throws -> Int64 {
+        try database.reader.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM batch") ?? 0 }
     }
 
     /// Records rejected at ingest in the batches of `agencyID`, by reason code, read from the
@@ -232,8 +266,8 @@ public struct BatchLog: Sendable {
         }
     }
 
-    /// The number of stored batches.
-    public func batchCount() throws -> Int {
-        try database.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM batch") ?? 0 }
+    /// The number of stored batches; with `after`, of those accepted after that one.
+    public func batchCount(after seq: Int64 = 0) throws -> Int {
+        try database.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM batch WHERE seq > ?", arguments: [seq]) ?? 0 }
     }
 }

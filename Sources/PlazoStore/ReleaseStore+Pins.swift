@@ -14,6 +14,14 @@ public struct ReleasePinPoint: Sendable, Hashable {
     public var cutoff: String
     /// The cohorts released (`2024Q1`, …).
     public var cohorts: [String]
+
+    /// A pin point as ``ReleaseStore/pinPoints()`` reads it.
+    public init(releaseID: Int64, batchWatermark: Int64, cutoff: String, cohorts: [String]) {
+        self.releaseID = releaseID
+        self.batchWatermark = batchWatermark
+        self.cutoff = cutoff
+        self.cohorts = cohorts
+    }
 }
 
 /// What a release was computed from, read at its batch watermark.
@@ -98,15 +106,17 @@ extension ReleaseStore {
 
     /// Every release that pinned cohorts, in pinning order (watermark, then id).
     public func pinPoints() throws -> [ReleasePinPoint] {
-        try database.reader.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, batch_seq, cutoff, cohorts FROM release WHERE batch_seq IS NOT NULL ORDER BY batch_seq, id")
-                .map { r in
-                    let cohorts: String = r["cohorts"]
-                    return ReleasePinPoint(
-                        releaseID: r["id"], batchWatermark: r["batch_seq"], cutoff: r["cutoff"],
-                        cohorts: cohorts.split(separator: ",").map(String.init))
-                }
-        }
+        try database.reader.read { db in try Self.pinPoints(in: db) }
+    }
+
+    static func pinPoints(in db: Database) throws -> [ReleasePinPoint] {
+        try Row.fetchAll(db, sql: "SELECT id, batch_seq, cutoff, cohorts FROM release WHERE batch_seq IS NOT NULL ORDER BY batch_seq, id")
+            .map { r in
+                let cohorts: String = r["cohorts"]
+                return ReleasePinPoint(
+                    releaseID: r["id"], batchWatermark: r["batch_seq"], cutoff: r["cutoff"],
+                    cohorts: cohorts.split(separator: ",").map(String.init))
+            }
     }
 }
 
@@ -118,6 +128,9 @@ public struct HeldWriter {
 
     /// The batch watermark and input counts now.
     public func inputs() throws -> ReleaseInputs { try ReleaseStore.inputs(in: db) }
+
+    /// Every release that pinned cohorts, in pinning order, now (``ReleaseStore/pinPoints()``).
+    public func pinPoints() throws -> [ReleasePinPoint] { try ReleaseStore.pinPoints(in: db) }
 
     /// A cohort's budget, spend and remaining budget now.
     public func balance(_ scope: Quarter) throws -> ScopeBalance { try BudgetLedger.balance(db, scope) }

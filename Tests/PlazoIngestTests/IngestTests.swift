@@ -23,7 +23,11 @@ final class IngestFixture: @unchecked Sendable {
     var database: AppDatabase
     var ingest: IngestService
 
-    init() throws {
+    /// With `snapshot`, the service keeps a case-index snapshot beside the store.
+    let snapshot: Bool
+
+    init(snapshot: Bool = false) throws {
+        self.snapshot = snapshot
         directory = NSTemporaryDirectory() + "plazo-ingest-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         service = try BoxKeyPair.generate()
@@ -35,14 +39,21 @@ final class IngestFixture: @unchecked Sendable {
         policeID = try registry.add(name: "Policía cibernética CDMX", type: .policeCyberUnit, publicKey: police.publicKey, now: now).id
         prosecutorID = try registry.add(name: "Fiscalía CDMX", type: .stateProsecutor, publicKey: prosecutor.publicKey, now: now).id
         let now = self.now
-        ingest = try IngestService(database: database, serviceKeys: [service], receiptKey: receiptKey, clock: { now })
+        ingest = try IngestService(
+            database: database, serviceKeys: [service], receiptKey: receiptKey, clock: { now },
+            snapshotPath: snapshot ? IndexSnapshot.path(forStore: directory + "/plazo.sqlite") : nil)
     }
 
+    /// The case-index snapshot file beside the store.
+    var snapshotPath: String { IndexSnapshot.path(forStore: directory + "/plazo.sqlite") }
+
     /// Reopens the database file and the pipeline, as after a restart.
-    func restart() throws {
+    func restart(serviceKeys: [BoxKeyPair]? = nil) throws {
         database = try AppDatabase.open(path: directory + "/plazo.sqlite")
         let now = self.now
-        ingest = try IngestService(database: database, serviceKeys: [service], receiptKey: receiptKey, clock: { now })
+        ingest = try IngestService(
+            database: database, serviceKeys: serviceKeys ?? [service], receiptKey: receiptKey, clock: { now },
+            snapshotPath: snapshot ? snapshotPath : nil)
     }
 
     func seal(_ events: [CaseEvent], by agency: SigningKeyPair? = nil, agencyID: AgencyID? = nil, batchID: BatchID? = nil, createdAt: Int64? = nil) throws -> [UInt8] {

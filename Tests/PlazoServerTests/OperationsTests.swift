@@ -151,7 +151,7 @@ struct OperationsTests {
         #expect(!plain.ok)
     }
 
-    @Test("SIGTERM during ingest: in-flight requests finish, exit 0, no error lines, every acknowledged batch is stored")
+    @Test("SIGTERM during ingest: in-flight requests finish, exit 0, no error lines, every acknowledged batch is stored; the snapshot written at the stop is what the next start loads")
     func sigtermDuringIngest() async throws {
         let dir = try workspace()
         #expect(try PlazoProcess.run(["keys", "agency", "--out", "agency"], in: dir).status == 0)
@@ -214,5 +214,23 @@ struct OperationsTests {
             let found = try await db.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM batch WHERE batch_id = ?", arguments: [Data(id.bytes)]) ?? 0 }
             #expect(found == 1, "acknowledged batch \(file) is missing")
         }
+
+        // The clean stop wrote the case-index snapshot at the last stored batch (mode 0600); the
+        // next start loads it, replays no batch, and has nothing new to write when it stops.
+        let last = try await db.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM batch") ?? 0 }
+        try db.close()
+        #expect(text.contains("case-index snapshot written"), "no snapshot written at shutdown")
+        let mode = try FileManager.default.attributesOfItem(atPath: dir + "/plazo.sqlite.index-snapshot")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let againPath = dir + "/serve-again.log"
+        FileManager.default.createFile(atPath: againPath, contents: nil)
+        let againLog = try FileHandle(forWritingTo: URL(fileURLWithPath: againPath))
+        let again = try ServerProcess(directory: dir, logLevel: "info", stderr: againLog)
+        again.stop()
+        try againLog.close()
+        #expect(again.process.terminationStatus == 0)
+        let againText = try String(contentsOfFile: againPath, encoding: .utf8)
+        #expect(againText.contains("snapshot at batch #\(last) loaded") && againText.contains("0 later batch(es) replayed"), "\(againText)")
+        #expect(againText.contains("case-index snapshot up to date"), "\(againText)")
     }
 }

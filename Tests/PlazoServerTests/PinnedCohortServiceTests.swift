@@ -20,11 +20,11 @@ struct PinnedCohortServiceTests {
         CaseEvent(pseudonym: p, type: .reportReceived, day: Day(iso: day)!, attributes: attributes, agencyType: .stateProsecutor)
     }
 
-    static func submit(_ f: ServerFixture, _ events: [CaseEvent], other: Bool = false) throws {
+    static func submit(_ f: ServerFixture, to ingest: IngestService? = nil, _ events: [CaseEvent], other: Bool = false) throws {
         let bytes = try BatchSealer.seal(
             events: events, agencyID: AgencyID(other ? f.otherID : f.agencyID), batchID: BatchID.random(), createdAt: Int64(Date().timeIntervalSince1970),
             signer: other ? f.other : f.agency, service: f.service.publicKey)
-        _ = try f.ingest.submit(bytes)
+        _ = try (ingest ?? f.ingest).submit(bytes)
     }
 
     static func live(_ ingest: IngestService) -> LiveCaseState {
@@ -77,6 +77,69 @@ struct PinnedCohortServiceTests {
             spec: Self.spec(cutoff: "2024-09-30", cohorts: ["2024Q1", "2024Q2", "2024Q3"]), requester: "t", live: Self.live(restarted))
         #expect(Self.totals(r3) == ["2024Q1": 2, "2024Q2": 2, "2024Q3": 0])
         #expect(r3.metadata.batchWatermark == 3 && r3.metadata.batchesIncluded == 3 && r3.metadata.agenciesIncluded == 2)
+    }
+
+    @Test("a restart from the case-index snapshot gives the pins of a full replay: releases before it, at its watermark after it was written, and after it")
+    func restartFromSnapshotRestoresPins() throws {
+        let f = try ServerFixture()
+        let store = f.directory + "/plazo.sqlite"
+        func start(snapshot: Bool) throws -> IngestService {
+            try IngestService(
+                database: AppDatabase.open(path: store), serviceKeys: [f.service], receiptKey: f.receiptKey,
+                snapshotPath: snapshot ? IndexSnapshot.path(forStore: store) : nil)
+        }
+        let service = try start(snapshot: true)
+        let engine = ReleaseEngine(database: service.database)
+        try BudgetLedger(database: service.database).changeBudget(Rational(integer: 100_000), scope: nil, by: "t", reason: "exact test releases", confirmRaise: true)
+        let spec = Self.spec(cutoff: "2024-09-30", cohorts: ["2024Q1", "2024Q2", "2024Q3"])
+        let a = CasePseudonym(low: 1, high: 8), b = CasePseudonym(low: 2, high: 8), c = CasePseudonym(low: 3, high: 8)
+        let d = CasePseudonym(low: 4, high: 8), e = CasePseudonym(low: 5, high: 8)
+
+        // Release 1 pins a to 2024Q2 at batch 1; the snapshot at batch 1 holds that pin.
+        try Self.submit(f, to: service, [Self.report(a, "2024-05-10"), Self.report(b, "2024-08-20")])
+        _ = try engine.create(spec: Self.spec(cutoff: "2024-06-30", cohorts: ["2024Q1", "2024Q2"]), requester: "t", live: Self.live(service))
+        #expect(try service.writeSnapshot()?.pinPointsApplied == 1)
+        // Batch 2 moves a to 2024Q1 (recomputing release 1's pins now would pin a there) and b to
+        // 2024Q2. The snapshot at batch 2 is written before release 2, whose watermark is batch 2.
+        try Self.submit(f, to: service, [Self.report(a, "2024-02-01"), Self.report(b, "2024-06-15"), Self.report(c, "2024-03-03")], other: true)
+        #expect(try service.writeSnapshot()?.watermark == 2)
+        _ = try engine.create(spec: spec, requester: "t", live: Self.live(service))
+        // d appears in 2024Q3 after release 2, then moves to 2024Q1 before release 3 pins it: had
+        // release 2's pinning been applied after batch 3, d would be pinned to 2024Q3.
+        try Self.submit(f, to: service, [Self.report(d, "2024-08-01")])
+        try Self.submit(f, to: service, [Self.report(d, "2024-01-15")], other: true)
+        _ = try engine.create(spec: spec, requester: "t", live: Self.live(service))
+        try Self.submit(f, to: service, [Self.report(e, "2024-03-05")])
+        let livePins = Self.pins(service)
+        let liveEvents = service.withCaseIndex { $0.snapshot() }
+        #expect(livePins.count == 4)
+        let q1: Int = (2024 - 2000) * 4
+        let pinOfA: Int? = service.withCaseIndex { $0.pinnedCohortNumber(of: a) }
+        let pinOfD: Int? = service.withCaseIndex { $0.pinnedCohortNumber(of: d) }
+        #expect(pinOfA == q1 + 1)
+        #expect(pinOfD == q1)
+
+        let fromSnapshot = try start(snapshot: true)
+        guard case let .loaded(s) = fromSnapshot.startupSnapshot, s.watermark == 2, s.pinPointsApplied == 1, s.tailBatches == 3 else {
+            Issue.record("\(fromSnapshot.startupSnapshot)")
+            return
+        }
+        #expect(Self.pins(fromSnapshot) == livePins)
+        #expect(fromSnapshot.withCaseIndex { $0.snapshot() } == liveEvents)
+        let replayed = try start(snapshot: false)
+        #expect(Self.pins(replayed) == livePins)
+
+        // The next snapshot holds all three releases' pins; a start from it replays nothing.
+        #expect(try fromSnapshot.writeSnapshot()?.pinPointsApplied == 3)
+        let again = try start(snapshot: true)
+        guard case let .loaded(s) = again.startupSnapshot, s.watermark == 5, s.pinPointsApplied == 3, s.tailBatches == 0 else {
+            Issue.record("\(again.startupSnapshot)")
+            return
+        }
+        #expect(Self.pins(again) == livePins)
+        // A release after a start from the snapshot counts moved cases by their pins, as the live service would.
+        let r4 = try ReleaseEngine(database: again.database).create(spec: spec, requester: "t", live: Self.live(again))
+        #expect(Self.totals(r4) == ["2024Q1": 3, "2024Q2": 2, "2024Q3": 0])
     }
 
     @Test("under concurrent ingest, each release's batches, agencies and cases come from one watermark")

@@ -110,6 +110,72 @@ struct SodiumTests {
         #expect(throws: SodiumError.self) { try SecureRandom.uniform(below: 0) }
     }
 
+    /// Encrypts `chunks` as one stream; the last is final.
+    static func encrypt(_ chunks: [[UInt8]], key: SecretBytes, additionalData: [UInt8] = []) throws -> (header: [UInt8], sealed: [[UInt8]]) {
+        let stream = try SecretStream.Encryptor(key: key)
+        var sealed: [[UInt8]] = []
+        for (i, chunk) in chunks.enumerated() {
+            var out = [UInt8](repeating: 0, count: chunk.count + SecretStream.overhead)
+            try chunk.withUnsafeBytes { c in
+                try out.withUnsafeMutableBytes { o in
+                    try stream.push(c, additionalData: i == 0 ? additionalData : [], final: i == chunks.count - 1, into: o)
+                }
+            }
+            sealed.append(out)
+        }
+        return (stream.header, sealed)
+    }
+
+    /// Decrypts a stream; the flags say which chunks were final.
+    static func decrypt(_ sealed: [[UInt8]], header: [UInt8], key: SecretBytes, additionalData: [UInt8] = []) throws -> (chunks: [[UInt8]], finals: [Bool]) {
+        let stream = try SecretStream.Decryptor(key: key, header: header)
+        var chunks: [[UInt8]] = []
+        var finals: [Bool] = []
+        for (i, chunk) in sealed.enumerated() {
+            var out = [UInt8](repeating: 0, count: chunk.count - SecretStream.overhead)
+            let final = try chunk.withUnsafeBytes { c in
+                try out.withUnsafeMutableBytes { o in try stream.pull(c, additionalData: i == 0 ? additionalData : [], into: o) }
+            }
+            chunks.append(out)
+            finals.append(final)
+        }
+        return (chunks, finals)
+    }
+
+    @Test("a secret stream decrypts in order under its key and refuses altered, reordered, foreign or extra chunks")
+    func secretStream() throws {
+        let key = try SecretBytes.random(count: SecretStream.keyByteCount)
+        let chunks: [[UInt8]] = [Array(repeating: 1, count: 1000), Array("second".utf8), Array(repeating: 7, count: 33)]
+        let ad: [UInt8] = Array("header".utf8)
+        let (header, sealed) = try Self.encrypt(chunks, key: key, additionalData: ad)
+        let opened = try Self.decrypt(sealed, header: header, key: key, additionalData: ad)
+        #expect(opened.chunks == chunks)
+        #expect(opened.finals == [false, false, true])
+        #expect(throws: SodiumError.streamInvalid) { try Self.decrypt(sealed, header: header, key: key, additionalData: Array("other".utf8)) }
+        #expect(throws: SodiumError.streamInvalid) { try Self.decrypt([sealed[1], sealed[0], sealed[2]], header: header, key: key, additionalData: ad) }
+        #expect(throws: SodiumError.streamInvalid) { try Self.decrypt(sealed + [sealed[2]], header: header, key: key, additionalData: ad) }
+        var altered = sealed
+        altered[1][3] ^= 1
+        #expect(throws: SodiumError.streamInvalid) { try Self.decrypt(altered, header: header, key: key, additionalData: ad) }
+        let other = try SecretBytes.random(count: SecretStream.keyByteCount)
+        #expect(throws: SodiumError.streamInvalid) { try Self.decrypt(sealed, header: header, key: other, additionalData: ad) }
+        // Truncated: every chunk opens, but none says it was the last.
+        #expect(try Self.decrypt(Array(sealed.prefix(2)), header: header, key: key, additionalData: ad).finals == [false, false])
+    }
+
+    @Test("derived keys depend on the secret and the context, and stay secret")
+    func derivedKeys() throws {
+        let secret = try SecretBytes.random(count: 32)
+        let a = try GenericHash.deriveKey(from: secret, context: Array("purpose a".utf8))
+        #expect(a.count == 32)
+        #expect(a.constantTimeEquals(try GenericHash.deriveKey(from: secret, context: Array("purpose a".utf8))))
+        #expect(!a.constantTimeEquals(try GenericHash.deriveKey(from: secret, context: Array("purpose b".utf8))))
+        #expect(!a.constantTimeEquals(try GenericHash.deriveKey(from: SecretBytes.random(count: 32), context: Array("purpose a".utf8))))
+        // The same as keyed BLAKE2b.
+        let keyed = try GenericHash.keyedHash(Array("purpose a".utf8), key: secret, outputLength: 32)
+        #expect(a.constantTimeEquals(SecretBytes(copying: keyed)))
+    }
+
     @Test("constant-time comparison agrees with equality")
     func constantTime() {
         #expect(ConstantTime.equals([1, 2, 3], [1, 2, 3]))
