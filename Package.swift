@@ -33,6 +33,8 @@ var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-nio-extras", from: "1.20.0"),
     .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+    // The PostgreSQL backend (several replicas on one database): the wire protocol client.
+    .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
 ]
 
 var targets: [Target] = [
@@ -63,13 +65,20 @@ var targets: [Target] = [
     .target(name: "PlazoCases", dependencies: ["PlazoModel", "CPlazoPrefetch"], swiftSettings: strict),
     // Differential privacy: exact samplers, mechanisms, accounting, accuracy. Pure; randomness from PlazoSodium.
     .target(name: "PlazoPrivacy", dependencies: ["PlazoSodium", "PlazoRandom"], swiftSettings: strict),
-    // The embedded SQLite store (GRDB): migrations and the persistent budget ledger; later batches and case state.
+    // The store: the batch log, agency registry, tokens, budget ledger and releases, written once
+    // against a small SQL interface with two engines: embedded SQLite (GRDB, the default) and
+    // PostgreSQL (postgres-nio) for several replicas on one database.
     .target(
         name: "PlazoStore",
         dependencies: [
             "PlazoPrivacy", "PlazoModel", "PlazoWire", "PlazoSodium",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: strict
     ),

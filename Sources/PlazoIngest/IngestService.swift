@@ -74,6 +74,11 @@ public final class IngestService: Sendable {
     /// What the last snapshot written or loaded holds; held for the whole of a write, so that
     /// writes never overlap.
     let snapshotState: Mutex<SnapshotState>
+    /// How far this replica has applied the store: the last batch and the last release whose pins
+    /// are in ``index``. Held while batches or pins stored elsewhere are applied (``catchUp(on:)``).
+    let follow: Mutex<FollowState>
+    /// Re-opens stored batches (no signature check: they were checked before they were stored).
+    let storedOpener: BatchOpener
 
     /// Opens the pipeline over a migrated store and rebuilds the case index from its batch log.
     ///
@@ -108,11 +113,25 @@ public final class IngestService: Sendable {
         self.opener = BatchOpener(serviceKeys: serviceKeys, timestampPolicy: timestampPolicy) { (agencyID, keyID) throws(BatchError) in
             try registry.signingKey(agencyID: agencyID, keyID: keyID)
         }
+        self.storedOpener = BatchOpener(serviceKeys: serviceKeys + retiredServiceKeys, timestampPolicy: .none) { (_, keyID) throws(BatchError) in
+            throw .unknownSigningKey(keyID)  // never asked: openStored does not authenticate
+        }
         // Pins are derived state: re-applied from the stored releases at their batch watermarks
-        // (or loaded with the snapshot, for the releases it saw).
-        let pinPoints = try ReleaseStore(database).pinPoints()
-        let replayed = try BatchLogReplay.replay(
-            log, serviceKeys: serviceKeys + retiredServiceKeys, pinPoints: pinPoints, snapshotPath: snapshotPath)
+        // (or loaded with the snapshot, for the releases it saw). The pin points and the end of
+        // the replay are read in one snapshot of the store: on PostgreSQL other replicas may be
+        // writing, and what they add after it is applied by `catchUp(on:)`, in order.
+        let (pinPoints, logEnd) = try database.read { db in
+            (try ReleaseStore.pinPoints(in: db), try BatchLog.lastSeq(db))
+        }
+        let replayed: (index: CaseIndex, lastBatch: Int64, snapshot: BatchLogReplay.SnapshotUse)
+        if database.kind == .sqlite {
+            replayed = try BatchLogReplay.replay(
+                log, serviceKeys: serviceKeys + retiredServiceKeys, pinPoints: pinPoints, snapshotPath: snapshotPath)
+        } else {
+            let r = try BatchLogReplay.replay(log, serviceKeys: serviceKeys + retiredServiceKeys, pinPoints: pinPoints, throughBatch: logEnd)
+            replayed = (r.index, r.lastBatch, .none)
+        }
+        self.follow = Mutex(FollowState(appliedSeq: replayed.lastBatch, lastReleaseID: pinPoints.map(\.releaseID).max() ?? 0))
         self.index = Mutex(replayed.index)
         self.snapshotPath = snapshotPath
         self.startupSnapshot = replayed.snapshot
@@ -167,9 +186,15 @@ public final class IngestService: Sendable {
         let outcome: CommitOutcome
         var signed: Receipt?
         let agency = header.agencyID
+        let following = database.kind == .postgres
         do {
             outcome = try log.commit(
                 bytes: bytes, digest: digest, header: header, receivedAt: now, accepted: events.count,
+                beforeCount: { db in
+                    // Several replicas: the batches others stored first are applied before this
+                    // one is counted, so its receipt counts new events against the whole log.
+                    if following { try catchUp(on: db) }
+                },
                 makeReceipt: {
                     let newEvents = index.withLock { index in index.preview(events) }.reduce(0) { $0 + ($1 == .new ? 1 : 0) }
                     var receipt = Receipt(
@@ -181,12 +206,18 @@ public final class IngestService: Sendable {
                     signed = receipt
                     return (receipt.encoded(), newEvents)
                 },
-                afterCommit: {
+                afterCommit: { seq in
                     // Every accepted event is applied, not only the new ones: a duplicate from a
                     // smaller agency id moves the attribution, as a replay of the log does.
-                    _ = index.withLock { index in index.apply(events, from: agency) }
+                    follow.withLock { state in
+                        _ = index.withLock { index in index.apply(events, from: agency) }
+                        state.appliedSeq = seq
+                    }
                 }
             )
+        } catch let error as BatchLogReplay.Failure {
+            logger.error("a batch stored by another replica cannot be opened", metadata: ["error": "\(error)"])
+            throw .storeUnavailable("this replica cannot read the batch log")
         } catch {
             logger.error("batch could not be stored", metadata: ["batch.id": "\(header.batchID)", "error": "\(error)"])
             throw .storeUnavailable("write failed")
@@ -232,4 +263,72 @@ public final class IngestService: Sendable {
         report.rejectedAtIngest = try BatchLog(database).rejectedRecordCounts(agencyID: agency)
         return report
     }
+}
+
+/// How far a service has applied the store to its case index.
+struct FollowState {
+    /// The acceptance number of the last batch applied (0: none).
+    var appliedSeq: Int64
+    /// The id of the last release whose pins are applied (0: none).
+    var lastReleaseID: Int64
+}
+
+extension IngestService {
+    // MARK: Several replicas
+
+    /// Applies to the case index what other replicas stored since this one last looked: every
+    /// batch after ``appliedBatch``, in acceptance order, and the pins of every new release right
+    /// after the batch it names as its watermark (the order a start-up replay uses), read on `db`.
+    ///
+    /// Called holding the store's writer before a batch is counted and before a release is
+    /// projected (so both see the whole log), and by ``followStore()`` between requests. On a
+    /// single SQLite process there is never anything to apply.
+    ///
+    /// - Returns: the number of batches applied.
+    @discardableResult
+    public func catchUp(on db: any SQLConnection) throws -> Int {
+        try follow.withLock { state in
+            var applied = 0
+            var pending = try ReleaseStore.pinPoints(in: db, afterRelease: state.lastReleaseID)[...]
+            func pinThrough(_ seq: Int64, _ state: inout FollowState) {
+                while let p = pending.first, p.batchWatermark <= seq {
+                    index.withLock { index in BatchLogReplay.apply(p, to: &index) }
+                    state.lastReleaseID = max(state.lastReleaseID, p.releaseID)
+                    pending = pending.dropFirst()
+                }
+            }
+            pinThrough(state.appliedSeq, &state)
+            while true {
+                let page = try BatchLog.page(db, after: state.appliedSeq, limit: 64)
+                if page.isEmpty { break }
+                for batch in page {
+                    let opened: OpenedBatch
+                    do { opened = try storedOpener.openStored(batch.bytes, receivedAt: batch.receivedAt) } catch {
+                        throw BatchLogReplay.Failure.batchUnreadable(seq: batch.seq, reason: "\(error)")
+                    }
+                    _ = index.withLock { index in index.apply(opened.events, from: batch.agencyID) }
+                    state.appliedSeq = batch.seq
+                    applied += 1
+                    pinThrough(batch.seq, &state)
+                }
+            }
+            return applied
+        }
+    }
+
+    /// ``catchUp(on:)`` on a read snapshot of the store: what a replica runs between requests so
+    /// that its dashboards and quality reports follow the batches other replicas accept.
+    @discardableResult
+    public func followStore() throws -> Int {
+        try database.read { db in try catchUp(on: db) }
+    }
+
+    /// Records that this service pinned release `id` itself (the release path, holding the
+    /// writer), so that following the store does not apply its pins a second time.
+    public func notePinned(releaseID id: Int64) {
+        follow.withLock { state in state.lastReleaseID = max(state.lastReleaseID, id) }
+    }
+
+    /// The acceptance number of the last batch in this service's case index.
+    public var appliedBatch: Int64 { follow.withLock { $0.appliedSeq } }
 }

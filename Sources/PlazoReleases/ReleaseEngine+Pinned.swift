@@ -14,13 +14,25 @@ public struct LiveCaseState: Sendable {
     let access: @Sendable ((inout CaseIndex) -> Void) -> Void
     let projections: ProjectionCache?
     let expectedWatermark: Int64?
+    let catchUp: (@Sendable (HeldWriter) throws -> Void)?
+    let pinned: (@Sendable (Int64) -> Void)?
 
     /// The service's index: `access` runs its body under the index lock (e.g.
     /// `IngestService.withMutableCaseIndex`). `projections` caches projections between releases.
-    public init(projections: ProjectionCache? = nil, access: @escaping @Sendable ((inout CaseIndex) -> Void) -> Void) {
+    ///
+    /// With several replicas on one store, `catchUp` runs first while the release holds the
+    /// writer: it applies the batches and pins other replicas stored (`IngestService.catchUp(on:)`),
+    /// so the projection holds every batch up to the watermark the release records. `pinned`
+    /// learns the id of the release whose pins were just applied (`IngestService.notePinned`).
+    public init(
+        projections: ProjectionCache? = nil, catchUp: (@Sendable (HeldWriter) throws -> Void)? = nil,
+        pinned: (@Sendable (Int64) -> Void)? = nil, access: @escaping @Sendable ((inout CaseIndex) -> Void) -> Void
+    ) {
         self.access = access
         self.projections = projections
         self.expectedWatermark = nil
+        self.catchUp = catchUp
+        self.pinned = pinned
     }
 
     /// An index replayed from the batch log up to batch `lastBatch` (`BatchLogReplay.replay(_:serviceKeys:pinPoints:)`)
@@ -31,6 +43,8 @@ public struct LiveCaseState: Sendable {
         self.access = { body in box.with(body) }
         self.projections = nil
         self.expectedWatermark = lastBatch
+        self.catchUp = nil
+        self.pinned = nil
     }
 
     /// The index as it is now (tests, and the CLI after a release).
@@ -91,8 +105,9 @@ extension ReleaseEngine {
                 // After the commit (the release, its spend and its watermark are durable), and still
                 // holding the writer: pin what the release counted. A crash before this line loses
                 // nothing: pins are derived state, re-applied from the stored release at start-up.
-                if case .success = outcome {
+                if case let .success(release) = outcome {
                     live.access { index in index.pin(asOf: plan.cutoff, cohorts: cohortNumbers) }
+                    live.pinned?(release.metadata.id)
                 }
             }
         } catch { throw .store("\(error)") }
@@ -109,6 +124,7 @@ extension ReleaseEngine {
         let inputs: ReleaseInputs
         let before: [ScopeBalance]
         do {
+            try live.catchUp?(db)
             inputs = try db.inputs()
             before = try spend.scopes.map { scope in try db.balance(scope) }
         } catch { throw .store("\(error)") }

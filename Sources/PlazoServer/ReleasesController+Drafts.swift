@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import PlazoCases
 import PlazoIngest
 import PlazoReleases
 import PlazoStore
@@ -11,7 +12,15 @@ extension ReleasesController {
     /// The live case state of this service: its index behind its lock, with the projection cache.
     var liveState: LiveCaseState {
         let ingest = self.ingest
-        return LiveCaseState(projections: projections) { body in ingest.withMutableCaseIndex(body) }
+        let catchUp: (@Sendable (HeldWriter) throws -> Void)?
+        if ingest.database.kind == .postgres {
+            catchUp = { writer in _ = try ingest.catchUp(on: writer.db) }
+        } else {
+            catchUp = nil
+        }
+        let pinned: @Sendable (Int64) -> Void = { id in ingest.notePinned(releaseID: id) }
+        let access: @Sendable ((inout CaseIndex) -> Void) -> Void = { body in ingest.withMutableCaseIndex(body) }
+        return LiveCaseState(projections: projections, catchUp: catchUp, pinned: pinned, access: access)
     }
 
     /// `POST /v1/releases?dry_run=true` (200, the plan; nothing read from the cases, nothing

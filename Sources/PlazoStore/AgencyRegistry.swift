@@ -110,18 +110,16 @@ public struct AgencyRegistry: Sendable {
         }
         let keyID = KeyID.of(publicKey)
         return try write { db in
-            if try Row.fetchOne(db, sql: "SELECT 1 FROM agency WHERE name = ?", arguments: [trimmed]) != nil {
+            if try db.row("SELECT 1 AS x FROM agency WHERE name = ?", trimmed) != nil {
                 throw RegistryError.duplicateName(trimmed)
             }
-            if try Row.fetchOne(db, sql: "SELECT 1 FROM agency_key WHERE key_id = ?", arguments: [Data(keyID.bytes)]) != nil {
+            if try db.row("SELECT 1 AS x FROM agency_key WHERE key_id = ?", keyID.bytes) != nil {
                 throw RegistryError.keyAlreadyRegistered(keyID)
             }
-            try db.execute(sql: "INSERT INTO agency (name, type, created_at) VALUES (?, ?, ?)", arguments: [trimmed, type.rawValue, now])
-            let id = db.lastInsertedRowID
+            let id = try db.insert("INSERT INTO agency (name, type, created_at) VALUES (?, ?, ?)", trimmed, Int64(type.rawValue), now)
             try db.execute(
-                sql: "INSERT INTO agency_key (key_id, agency_id, public_key, status, added_at) VALUES (?, ?, ?, 'active', ?)",
-                arguments: [Data(keyID.bytes), id, Data(publicKey.bytes), now]
-            )
+                "INSERT INTO agency_key (key_id, agency_id, public_key, status, added_at) VALUES (?, ?, ?, 'active', ?)",
+                keyID.bytes, id, publicKey.bytes, now)
             return try fetch(db, id: id)!
         }
     }
@@ -129,7 +127,7 @@ public struct AgencyRegistry: Sendable {
     /// Every agency, by id.
     public func list() throws(RegistryError) -> [AgencyRecord] {
         try read { db in
-            try Int64.fetchAll(db, sql: "SELECT id FROM agency ORDER BY id").compactMap { try fetch(db, id: $0) }
+            try (db.column("SELECT id FROM agency ORDER BY id") as [Int64]).compactMap { try fetch(db, id: $0) }
         }
     }
 
@@ -144,17 +142,15 @@ public struct AgencyRegistry: Sendable {
         let keyID = KeyID.of(newKey)
         return try write { db in
             let agency = try resolve(db, reference)
-            if try Row.fetchOne(db, sql: "SELECT 1 FROM agency_key WHERE key_id = ?", arguments: [Data(keyID.bytes)]) != nil {
+            if try db.row("SELECT 1 AS x FROM agency_key WHERE key_id = ?", keyID.bytes) != nil {
                 throw RegistryError.keyAlreadyRegistered(keyID)
             }
             try db.execute(
-                sql: "UPDATE agency_key SET status = 'retired', retired_at = ? WHERE agency_id = ? AND status = 'active'",
-                arguments: [now, Int64(agency.id.rawValue)]
-            )
+                "UPDATE agency_key SET status = 'retired', retired_at = ? WHERE agency_id = ? AND status = 'active'",
+                now, Int64(agency.id.rawValue))
             try db.execute(
-                sql: "INSERT INTO agency_key (key_id, agency_id, public_key, status, added_at) VALUES (?, ?, ?, 'active', ?)",
-                arguments: [Data(keyID.bytes), Int64(agency.id.rawValue), Data(newKey.bytes), now]
-            )
+                "INSERT INTO agency_key (key_id, agency_id, public_key, status, added_at) VALUES (?, ?, ?, 'active', ?)",
+                keyID.bytes, Int64(agency.id.rawValue), newKey.bytes, now)
             return try fetch(db, id: Int64(agency.id.rawValue))!
         }
     }
@@ -173,9 +169,7 @@ public struct AgencyRegistry: Sendable {
                 target = active.keyID
             }
             try db.execute(
-                sql: "UPDATE agency_key SET status = 'revoked', retired_at = COALESCE(retired_at, ?) WHERE key_id = ?",
-                arguments: [now, Data(target.bytes)]
-            )
+                "UPDATE agency_key SET status = 'revoked', retired_at = COALESCE(retired_at, ?) WHERE key_id = ?", now, target.bytes)
             return try fetch(db, id: Int64(agency.id.rawValue))!
         }
     }
@@ -183,27 +177,23 @@ public struct AgencyRegistry: Sendable {
     /// The public key that must have signed a batch of `agencyID` under `keyID` (step 5 of the
     /// verification order), or the batch error a receiver answers with.
     public func signingKey(agencyID: AgencyID, keyID: KeyID) throws(BatchError) -> SigningPublicKey {
-        let row: Row?
+        let found: (status: String, key: [UInt8]?)?
         do {
-            row = try database.reader.read { db -> Row? in
-                guard try Row.fetchOne(db, sql: "SELECT 1 FROM agency WHERE id = ?", arguments: [Int64(agencyID.rawValue)]) != nil else {
-                    return nil
-                }
-                return try Row.fetchOne(
-                    db, sql: "SELECT public_key, status FROM agency_key WHERE key_id = ? AND agency_id = ?",
-                    arguments: [Data(keyID.bytes), Int64(agencyID.rawValue)]
-                ) ?? Row(["status": "missing"])
+            found = try database.read { db -> (String, [UInt8]?)? in
+                guard try db.row("SELECT 1 AS x FROM agency WHERE id = ?", Int64(agencyID.rawValue)) != nil else { return nil }
+                guard let row = try db.row(
+                    "SELECT public_key, status FROM agency_key WHERE key_id = ? AND agency_id = ?", keyID.bytes, Int64(agencyID.rawValue))
+                else { return ("missing", nil) }
+                return (try row["status"], try row["public_key"])
             }
         } catch {
             // A registry that cannot be read refuses the batch rather than accepting it blindly.
             throw .unknownAgency(agencyID)
         }
-        guard let row else { throw .unknownAgency(agencyID) }
-        let status: String = row["status"]
-        switch status {
+        guard let found else { throw .unknownAgency(agencyID) }
+        switch found.status {
         case "active":
-            let data: Data = row["public_key"]
-            guard let key = try? SigningPublicKey(bytes: Array(data)) else { throw .unknownSigningKey(keyID) }
+            guard let bytes = found.key, let key = try? SigningPublicKey(bytes: bytes) else { throw .unknownSigningKey(keyID) }
             return key
         case "retired", "revoked": throw .revokedSigningKey(keyID)
         default: throw .unknownSigningKey(keyID)
@@ -213,61 +203,54 @@ public struct AgencyRegistry: Sendable {
     /// The public key of any registered key of an agency, whatever its status (to authenticate an
     /// agency's request for its own receipts).
     public func anyKey(agencyID: AgencyID, keyID: KeyID) -> (key: SigningPublicKey, status: AgencyKeyStatus)? {
-        try? database.reader.read { db -> (SigningPublicKey, AgencyKeyStatus)? in
-            guard let row = try Row.fetchOne(
-                db, sql: "SELECT public_key, status FROM agency_key WHERE key_id = ? AND agency_id = ?",
-                arguments: [Data(keyID.bytes), Int64(agencyID.rawValue)]
-            ) else { return nil }
-            let data: Data = row["public_key"]
-            let status: String = row["status"]
-            guard let key = try? SigningPublicKey(bytes: Array(data)), let s = AgencyKeyStatus(rawValue: status) else { return nil }
+        try? database.read { db -> (SigningPublicKey, AgencyKeyStatus)? in
+            guard let row = try db.row(
+                "SELECT public_key, status FROM agency_key WHERE key_id = ? AND agency_id = ?", keyID.bytes, Int64(agencyID.rawValue))
+            else { return nil }
+            guard let key = try? SigningPublicKey(bytes: try row["public_key"]), let s = AgencyKeyStatus(rawValue: try row["status"]) else {
+                return nil
+            }
             return (key, s)
         }
     }
 
     // MARK: - Helpers
 
-    private func resolve(_ db: Database, _ reference: String) throws -> AgencyRecord {
+    private func resolve(_ db: any SQLConnection, _ reference: String) throws -> AgencyRecord {
         if let id = Int64(reference), let found = try fetch(db, id: id) { return found }
-        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM agency WHERE name = ?", arguments: [reference]),
-            let found = try fetch(db, id: id)
-        {
+        if let id: Int64 = try db.scalar("SELECT id FROM agency WHERE name = ?", reference), let found = try fetch(db, id: id) {
             return found
         }
         throw RegistryError.unknownAgency(reference)
     }
 
-    private func fetch(_ db: Database, id: Int64) throws -> AgencyRecord? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT id, name, type, created_at FROM agency WHERE id = ?", arguments: [id]) else {
+    private func fetch(_ db: any SQLConnection, id: Int64) throws -> AgencyRecord? {
+        guard let row = try db.row("SELECT id, name, type, created_at FROM agency WHERE id = ?", id) else {
             return nil
         }
-        let keys = try Row.fetchAll(
-            db, sql: "SELECT key_id, public_key, status, added_at, retired_at FROM agency_key WHERE agency_id = ? ORDER BY added_at, key_id",
-            arguments: [id]
+        let keys = try db.rows(
+            "SELECT key_id, public_key, status, added_at, retired_at FROM agency_key WHERE agency_id = ? ORDER BY added_at, key_id", id
         ).map { r -> AgencyKeyRecord in
-            let keyID: Data = r["key_id"]
-            let pk: Data = r["public_key"]
-            let status: String = r["status"]
-            return AgencyKeyRecord(
-                keyID: KeyID(bytes: Array(keyID))!, publicKey: try! SigningPublicKey(bytes: Array(pk)),
-                status: AgencyKeyStatus(rawValue: status)!, addedAt: r["added_at"], retiredAt: r["retired_at"]
+            AgencyKeyRecord(
+                keyID: KeyID(bytes: try r["key_id"])!, publicKey: try SigningPublicKey(bytes: try r["public_key"]),
+                status: AgencyKeyStatus(rawValue: try r["status"])!, addedAt: try r["added_at"], retiredAt: try r["retired_at"]
             )
         }
-        let type: Int = row["type"]
+        let type: Int = try row["type"]
         return AgencyRecord(
-            id: AgencyID(UInt32(row["id"] as Int64)), name: row["name"], type: AgencyType(rawValue: UInt8(type)) ?? .unknown,
-            createdAt: row["created_at"], keys: keys
+            id: AgencyID(UInt32(try row["id"] as Int64)), name: try row["name"], type: AgencyType(rawValue: UInt8(type)) ?? .unknown,
+            createdAt: try row["created_at"], keys: keys
         )
     }
 
-    private func write<T>(_ body: (Database) throws -> T) throws(RegistryError) -> T {
-        do { return try database.writer.write(body) } catch let error as RegistryError { throw error } catch {
+    private func write<T>(_ body: (any SQLConnection) throws -> T) throws(RegistryError) -> T {
+        do { return try database.write(body) } catch let error as RegistryError { throw error } catch {
             throw .database(String(describing: error))
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws(RegistryError) -> T {
-        do { return try database.reader.read(body) } catch let error as RegistryError { throw error } catch {
+    private func read<T>(_ body: (any SQLConnection) throws -> T) throws(RegistryError) -> T {
+        do { return try database.read(body) } catch let error as RegistryError { throw error } catch {
             throw .database(String(describing: error))
         }
     }

@@ -1,25 +1,51 @@
 import Foundation
 import GRDB
 
-/// The service's embedded SQLite database: one writer (a WAL-mode `DatabasePool` on a file, or an
-/// in-memory `DatabaseQueue` for tests), with the schema brought up to date by a named
-/// `DatabaseMigrator` when it is opened.
+/// The service's store: embedded SQLite (the default: one process, one file) or PostgreSQL
+/// (several replicas on one database). Both hold the same tables; every feature's data access is
+/// written once against ``SQLConnection`` and runs on either (see `SQL.swift`).
+///
+/// On SQLite: one writer (a WAL-mode `DatabasePool` on a file, or an in-memory `DatabaseQueue` for
+/// tests), with the schema brought up to date by a named `DatabaseMigrator` when it is opened.
+/// On PostgreSQL: a pool of connections (``PostgresEngine``) and the schema of
+/// `PostgresSchema.swift`, with one writer at a time across every replica.
 ///
 /// Every feature owns its tables and contributes its migrations through ``AppDatabase/migrations``
-/// (see `Migrations.swift`); a feature's data access (e.g. ``BudgetLedger``) takes an
-/// `AppDatabase` and uses ``writer``.
+/// (see `Migrations.swift`).
 public final class AppDatabase: Sendable {
-    /// The connection(s). Writes are serialised by GRDB within a process; across processes, write
-    /// transactions that must check-then-insert use `BEGIN IMMEDIATE` (see ``BudgetLedger``) and the
-    /// busy timeout below.
-    public let writer: any DatabaseWriter
+    enum Engine: Sendable {
+        case sqlite(any DatabaseWriter)
+        case postgres(PostgresEngine)
+    }
 
-    /// Reads (a `DatabasePool` serves them concurrently from WAL snapshots).
-    public var reader: any DatabaseReader { writer }
+    let engine: Engine
 
-    /// Wraps an open writer and migrates it to the current schema.
+    /// Which engine holds the store.
+    public var kind: StoreEngineKind {
+        switch engine {
+        case .sqlite: .sqlite
+        case .postgres: .postgres
+        }
+    }
+
+    /// The GRDB writer of a SQLite store (nil on PostgreSQL): for SQLite-only tools (backup,
+    /// integrity check) and tests that reach below the store's interface. Writes are serialised by
+    /// GRDB within a process; across processes, write transactions use `BEGIN IMMEDIATE` and the
+    /// busy timeout of ``makeConfiguration()``.
+    public var sqlite: (any DatabaseWriter)? {
+        if case let .sqlite(writer) = engine { return writer }
+        return nil
+    }
+
+    /// The PostgreSQL engine of a PostgreSQL store (nil on SQLite).
+    public var postgres: PostgresEngine? {
+        if case let .postgres(engine) = engine { return engine }
+        return nil
+    }
+
+    /// Wraps an open SQLite writer and migrates it to the current schema.
     public init(_ writer: any DatabaseWriter) throws(StoreError) {
-        self.writer = writer
+        self.engine = .sqlite(writer)
         // A store written by a newer Plazo has migrations this binary does not know: refuse it
         // rather than run on a schema it cannot read.
         let superseded: Bool
@@ -28,6 +54,63 @@ public final class AppDatabase: Sendable {
         }
         if superseded { throw .newerSchema }
         do { try Self.migrator.migrate(writer) } catch { throw .migrationFailed(String(describing: error)) }
+    }
+
+    /// Connects to a PostgreSQL store and brings its schema up to date (``PostgresSchema``).
+    ///
+    /// - Throws: ``StoreError/unavailable(_:)`` when the server cannot be reached,
+    ///   ``StoreError/newerSchema`` for a schema written by a newer Plazo.
+    public init(postgres engine: PostgresEngine) throws(StoreError) {
+        self.engine = .postgres(engine)
+        do { try PostgresSchema.migrate(engine) } catch let error as StoreError { throw error } catch {
+            throw .migrationFailed(PostgresEngine.describe(error))
+        }
+    }
+
+    /// Opens the store named by `location`: a `postgres://` (or `postgresql://`) URL, or the path
+    /// of a SQLite file.
+    public static func open(location: String) throws(StoreError) -> AppDatabase {
+        if PostgresEngine.isURL(location) { return try AppDatabase(postgres: PostgresEngine(url: location)) }
+        return try open(path: location)
+    }
+
+    /// What the store is, for messages: the SQLite file or the PostgreSQL URL without its password.
+    public var displayName: String {
+        switch engine {
+        case let .sqlite(writer): (writer as? DatabasePool)?.path ?? (writer as? DatabaseQueue)?.path ?? "sqlite"
+        case let .postgres(pg): pg.redactedURL
+        }
+    }
+
+    // MARK: Access
+
+    /// Runs `body` on a connection that sees one consistent state of the store.
+    public func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        switch engine {
+        case let .sqlite(writer): try writer.read { db in try body(SQLiteConnection(db: db)) }
+        case let .postgres(pg): try pg.read(body)
+        }
+    }
+
+    /// Runs `body` holding the store's single writer, outside a transaction: `body` opens its own
+    /// with ``SQLConnection/transaction(_:)`` and may run code after the commit, before any other
+    /// writer (in this process or, on PostgreSQL, any replica) starts.
+    public func writeLocked<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        switch engine {
+        case let .sqlite(writer): try writer.writeWithoutTransaction { db in try body(SQLiteConnection(db: db)) }
+        case let .postgres(pg): try pg.writeLocked(body)
+        }
+    }
+
+    /// Runs `body` in one write transaction that holds the store's writer from its first read
+    /// (check-then-insert is atomic across threads, processes and replicas).
+    public func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        switch engine {
+        case let .sqlite(writer):
+            try writer.writeWithoutTransaction { db in try SQLiteConnection(db: db).transaction { try body(SQLiteConnection(db: db)) } }
+        case let .postgres(pg):
+            try pg.withConnection { conn in try conn.transaction { try body(conn) } }
+        }
     }
 
     /// Opens (creating if needed) the database file at `path` as a WAL-mode `DatabasePool`, and
@@ -65,6 +148,9 @@ public final class AppDatabase: Sendable {
     /// online with SQLite's backup API while other connections keep writing: the copy is the state
     /// of one moment, committed transactions only. The copy is created with mode 0600.
     public func backup(to destination: String) throws(StoreError) {
+        guard let writer = sqlite else {
+            throw .database("a PostgreSQL store is backed up with PostgreSQL's own tools (pg_dump, or base backups with WAL archiving): see docs/operations.md")
+        }
         if FileManager.default.fileExists(atPath: destination) {
             throw .openFailed(path: destination, "the backup file exists already; choose a new name")
         }
@@ -84,6 +170,7 @@ public final class AppDatabase: Sendable {
 
     /// SQLite's own check of the file: "ok", or the first problems it finds.
     public func integrityCheck() throws(StoreError) -> [String] {
+        guard let writer = sqlite else { return ["ok"] }
         do { return try writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") } } catch {
             throw .database(String(describing: error))
         }
@@ -125,6 +212,10 @@ public final class AppDatabase: Sendable {
 
     /// Identifiers of the migrations applied to this database, in order.
     public func appliedMigrations() throws(StoreError) -> [String] {
+        if let pg = postgres {
+            do { return try PostgresSchema.applied(pg).sorted() } catch { throw .database(PostgresEngine.describe(error)) }
+        }
+        guard let writer = sqlite else { return [] }
         do { return try writer.read { db in try Self.migrator.appliedIdentifiers(db) }.sorted() } catch {
             throw .database(String(describing: error))
         }
@@ -152,8 +243,11 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case openFailed(path: String, String)
     /// A migration failed; the database was left at the last successful one.
     case migrationFailed(String)
-    /// Any other SQLite error.
+    /// Any other database error.
     case database(String)
+    /// The database cannot be reached now (PostgreSQL down, connection lost): nothing was
+    /// written; the request can be repeated once it is back.
+    case unavailable(String)
     /// The store was written by a newer version of Plazo (it has migrations this one lacks).
     case newerSchema
 
@@ -163,8 +257,30 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .openFailed(path, why): "cannot open database \(path): \(why)"
         case let .migrationFailed(why): "database migration failed: \(why)"
         case let .database(why): "database error: \(why)"
+        case let .unavailable(why): why
         case .newerSchema:
             "this store was written by a newer version of Plazo (its schema has steps this version does not know); run that version, or restore a backup taken with this one"
         }
+    }
+}
+
+extension AppDatabase {
+    /// The environment variable that points the test suite at a PostgreSQL server
+    /// (`postgres://…`): when it is set, ``forTesting()`` gives PostgreSQL stores.
+    public static let testPostgresVariable = "PLAZO_TEST_POSTGRES"
+
+    /// The engine the test suite runs on: PostgreSQL when ``testPostgresVariable`` is set.
+    public static var testEngine: StoreEngineKind {
+        ProcessInfo.processInfo.environment[testPostgresVariable].map { PostgresEngine.isURL($0) } == true ? .postgres : .sqlite
+    }
+
+    /// A fresh, empty store for one test: a private in-memory SQLite database or, when
+    /// ``testPostgresVariable`` names a server, a new schema of its own in that database, so that
+    /// the same suite checks both engines (`scripts/test.sh` runs it on each).
+    public static func forTesting() throws(StoreError) -> AppDatabase {
+        guard testEngine == .postgres, let url = ProcessInfo.processInfo.environment[testPostgresVariable] else { return try inMemory() }
+        let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let separator = url.contains("?") ? "&" : "?"
+        return try AppDatabase(postgres: PostgresEngine(url: url + separator + "schema=" + name, maxConnections: 4))
     }
 }

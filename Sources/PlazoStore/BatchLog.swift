@@ -90,72 +90,68 @@ public struct BatchLog: Sendable {
     /// Looks a batch id up: unknown, the same bytes (a replay), or different bytes.
     public func lookup(batchID: BatchID, digest: [UInt8]) throws(BatchLogError) -> BatchLookup {
         do {
-            return try database.reader.read { db in try Self.lookup(db, batchID: batchID, digest: digest) }
+            return try database.read { db in try Self.lookup(db, batchID: batchID, digest: digest) }
         } catch { throw .database(String(describing: error)) }
     }
 
-    static func lookup(_ db: Database, batchID: BatchID, digest: [UInt8]) throws -> BatchLookup {
-        guard let row = try Row.fetchOne(db, sql: "SELECT digest, receipt FROM batch WHERE batch_id = ?", arguments: [Data(batchID.bytes)]) else {
+    static func lookup(_ db: any SQLConnection, batchID: BatchID, digest: [UInt8]) throws -> BatchLookup {
+        guard let row = try db.row("SELECT digest, receipt FROM batch WHERE batch_id = ?", batchID.bytes) else {
             return .unknown
         }
-        let stored: Data = row["digest"]
-        if Array(stored) == digest {
-            let receipt: Data = row["receipt"]
-            return .sameBytes(receipt: Array(receipt))
-        }
+        let stored: [UInt8] = try row["digest"]
+        if stored == digest { return .sameBytes(receipt: try row["receipt"]) }
         return .differentBytes
     }
 
     /// Stores a verified batch and its receipt in one transaction.
     ///
-    /// Commits are serialised (SQLite has one writer, and GRDB runs write closures one at a time),
-    /// and both callbacks run inside that serialised section: `makeReceipt` before the batch is
-    /// written, `afterCommit` once the transaction is durable and before the next commit starts.
-    /// Together they let the caller count new events against in-memory state and then apply the
-    /// batch to it, with no other batch in between.
+    /// Commits are serialised (the store has one writer: SQLite's, or on PostgreSQL the writer
+    /// lock every replica takes), and the callbacks run inside that serialised section:
+    /// `beforeCount` first (a replica applies the batches other replicas stored meanwhile),
+    /// `makeReceipt` before the batch is written, `afterCommit` once the transaction is durable
+    /// and before the next commit starts. Together they let the caller count new events against
+    /// in-memory state and then apply the batch to it, with no other batch in between.
     ///
     /// - Parameters:
     ///   - bytes: the batch exactly as received.
     ///   - digest: BLAKE2b-256 of `bytes`.
     ///   - accepted: the number of records that passed validation.
+    ///   - beforeCount: runs first, on the writer's connection.
     ///   - makeReceipt: returns the signed receipt bytes and its count of new events.
-    ///   - afterCommit: runs only when the batch was stored now (not for a replay or a conflict).
+    ///   - afterCommit: runs only when the batch was stored now (not for a replay or a conflict),
+    ///     with the batch's acceptance number.
     public func commit(
         bytes: [UInt8], digest: [UInt8], header: BatchHeader, receivedAt: Int64, accepted: Int,
+        beforeCount: (any SQLConnection) throws -> Void = { _ in },
         makeReceipt: () throws -> (receipt: [UInt8], newEvents: Int),
-        afterCommit: () -> Void
+        afterCommit: (Int64) -> Void
     ) throws -> CommitOutcome {
-        try database.writer.writeWithoutTransaction { db -> CommitOutcome in
-            var outcome = CommitOutcome.conflict
-            try db.inTransaction(.immediate) {
+        try database.writeLocked { db -> CommitOutcome in
+            var seq: Int64 = 0
+            let outcome = try db.transaction { () throws -> CommitOutcome in
                 // Checked again inside the write transaction: writes are serialised, so two concurrent
-                // submissions of one batch id cannot both get past this point.
+                // submissions of one batch id (to one replica or to two) cannot both get past this point.
                 switch try Self.lookup(db, batchID: header.batchID, digest: digest) {
-                case let .sameBytes(receipt):
-                    outcome = .replay(receipt: receipt)
-                    return .rollback
-                case .differentBytes:
-                    outcome = .conflict
-                    return .rollback
+                case let .sameBytes(receipt): return .replay(receipt: receipt)
+                case .differentBytes: return .conflict
                 case .unknown: break
                 }
+                try beforeCount(db)
                 let (receipt, newEvents) = try makeReceipt()
-                try db.execute(
-                    sql: """
-                        INSERT INTO batch (batch_id, agency_id, signing_key_id, created_at, received_at, record_count,
-                                           accepted, new_events, digest, bytes, receipt)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        Data(header.batchID.bytes), Int64(header.agencyID.rawValue), Data(header.signingKeyID.bytes), header.createdAt,
-                        receivedAt, Int64(header.recordCount), accepted, newEvents, Data(digest), Data(bytes), Data(receipt),
-                    ]
-                )
-                outcome = .stored(receipt: receipt)
-                return .commit
+                seq = try db.scalar(
+                    """
+                    INSERT INTO batch (batch_id, agency_id, signing_key_id, created_at, received_at, record_count,
+                                       accepted, new_events, digest, bytes, receipt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq
+                    """,
+                    header.batchID.bytes, Int64(header.agencyID.rawValue), header.signingKeyID.bytes, header.createdAt,
+                    receivedAt, Int64(header.recordCount), accepted, newEvents, digest, bytes, receipt
+                ) ?? 0
+                return .stored(receipt: receipt)
             }
-            // Here the transaction is committed (synchronous=FULL: the WAL is on disk).
-            if case .stored = outcome { afterCommit() }
+            // Here the transaction is committed (SQLite synchronous=FULL: the WAL is on disk;
+            // PostgreSQL: the commit returned, with its WAL flushed under synchronous_commit=on).
+            if case .stored = outcome { afterCommit(seq) }
             return outcome
         }
     }
@@ -163,12 +159,11 @@ public struct BatchLog: Sendable {
     /// The stored receipt of a batch and the agency that sent it.
     public func receipt(batchID: BatchID) throws(BatchLogError) -> (agencyID: AgencyID, receipt: [UInt8])? {
         do {
-            return try database.reader.read { db -> (AgencyID, [UInt8])? in
-                guard let row = try Row.fetchOne(db, sql: "SELECT agency_id, receipt FROM batch WHERE batch_id = ?", arguments: [Data(batchID.bytes)]) else {
+            return try database.read { db -> (AgencyID, [UInt8])? in
+                guard let row = try db.row("SELECT agency_id, receipt FROM batch WHERE batch_id = ?", batchID.bytes) else {
                     return nil
                 }
-                let receipt: Data = row["receipt"]
-                return (AgencyID(UInt32(row["agency_id"] as Int64)), Array(receipt))
+                return (AgencyID(UInt32(try row["agency_id"] as Int64)), try row["receipt"])
             }
         } catch { throw .database(String(describing: error)) }
     }
@@ -193,24 +188,23 @@ public struct BatchLog: Sendable {
     public func forEachBatch(after first: Int64 = 0, _ body: (StoredBatch) throws -> Void) throws {
         var after = first
         while true {
-            let page = try database.reader.read { db in
-                try Row.fetchAll(
-                    db, sql: "SELECT seq, agency_id, bytes, received_at, receipt FROM batch WHERE seq > ? ORDER BY seq LIMIT 32",
-                    arguments: [after]
-                )
-            }
+            let page = try database.read { db in try Self.page(db, after: after, limit: 32) }
             if page.isEmpty { return }
-            for row in page {
-                let bytes: Data = row["bytes"]
-                let receipt: Data = row["receipt"]
-                let batch = StoredBatch(
-                    seq: row["seq"], agencyID: AgencyID(UInt32(row["agency_id"] as Int64)), bytes: Array(bytes),
-                    receivedAt: row["received_at"], receipt: Array(receipt)
-                )
+            for batch in page {
                 try body(batch)
                 after = batch.seq
             }
         }
+    }
+
+    /// Up to `limit` batches accepted after `after`, in order, read on a connection the caller holds.
+    public static func page(_ db: any SQLConnection, after: Int64, limit: Int) throws -> [StoredBatch] {
+        try db.rows("SELECT seq, agency_id, bytes, received_at, receipt FROM batch WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+            .map { row in
+                StoredBatch(
+                    seq: try row["seq"], agencyID: AgencyID(UInt32(try row["agency_id"] as Int64)), bytes: try row["bytes"],
+                    receivedAt: try row["received_at"], receipt: try row["receipt"])
+            }
     }
 
     /// A fingerprint of the log up to and including batch `seq`: BLAKE2b-256 over the acceptance
@@ -225,16 +219,20 @@ public struct BatchLog: Sendable {
     public func fingerprint(through seq: Int64) throws -> (batches: Int, digest: [UInt8]) {
         var message = Array("plazo batch-log fingerprint v1".utf8)
         var batches = 0
-        try database.reader.read { db in
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT seq, agency_id, received_at, digest FROM batch WHERE seq <= ? ORDER BY seq", arguments: [seq])
-            while let row = try rows.next() {
-                let digest: Data = row["digest"]
-                for v in [row["seq"] as Int64, row["agency_id"] as Int64, row["received_at"] as Int64] {
+        var after: Int64 = 0
+        while true {
+            let rows = try database.read { db in
+                try db.rows(
+                    "SELECT seq, agency_id, received_at, digest FROM batch WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT 65536", after, seq)
+            }
+            if rows.isEmpty { break }
+            for row in rows {
+                for v in [try row["seq"] as Int64, try row["agency_id"] as Int64, try row["received_at"] as Int64] {
                     withUnsafeBytes(of: v.littleEndian) { message.append(contentsOf: $0) }
                 }
-                message.append(contentsOf: digest)
+                message.append(contentsOf: try row["digest"] as [UInt8])
                 batches += 1
+                after = try row["seq"]
             }
         }
         return (batches, try GenericHash.hash(message))
@@ -242,7 +240,12 @@ public struct BatchLog: Sendable {
 
     /// The acceptance number of the last stored batch (0: none).
     public func lastSeq() throws -> Int64 {
-        try database.reader.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM batch") ?? 0 }
+        try database.read { db in try Self.lastSeq(db) }
+    }
+
+    /// The same, on a connection the caller holds.
+    public static func lastSeq(_ db: any SQLConnection) throws -> Int64 {
+        try db.scalar("SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM batch") ?? 0
     }
 
     /// Records rejected at ingest in the batches of `agencyID`, by reason code, read from the
@@ -251,16 +254,15 @@ public struct BatchLog: Sendable {
         var counts: [String: Int] = [:]
         var after: Int64 = 0
         while true {
-            let page = try database.reader.read { db in
-                try Row.fetchAll(
-                    db, sql: "SELECT seq, receipt FROM batch WHERE agency_id = ? AND seq > ? ORDER BY seq LIMIT 256",
-                    arguments: [Int64(agencyID.rawValue), after])
+            let page = try database.read { db in
+                try db.rows(
+                    "SELECT seq, receipt FROM batch WHERE agency_id = ? AND seq > ? ORDER BY seq LIMIT 256",
+                    Int64(agencyID.rawValue), after)
             }
             if page.isEmpty { return counts }
             for row in page {
-                after = row["seq"]
-                let bytes: Data = row["receipt"]
-                guard let receipt = try? Receipt.parse(Array(bytes)) else { continue }
+                after = try row["seq"]
+                guard let receipt = try? Receipt.parse(try row["receipt"]) else { continue }
                 for r in receipt.rejected { counts[r.reason.code, default: 0] += 1 }
             }
         }
@@ -268,6 +270,6 @@ public struct BatchLog: Sendable {
 
     /// The number of stored batches; with `after`, of those accepted after that one.
     public func batchCount(after seq: Int64 = 0) throws -> Int {
-        try database.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM batch WHERE seq > ?", arguments: [seq]) ?? 0 }
+        try database.read { db in try db.scalar("SELECT count(*) FROM batch WHERE seq > ?", seq) ?? 0 }
     }
 }

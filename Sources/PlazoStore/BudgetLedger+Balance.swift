@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import PlazoModel
 import PlazoPrivacy
 
@@ -39,25 +38,25 @@ extension BudgetLedger {
     /// All spends, oldest first; only those naming `scope` if given.
     public func entries(scope: Quarter? = nil) throws(LedgerError) -> [LedgerEntry] {
         try read { db in
-            let rows: [Row]
+            let rows: [SQLRow]
             if let scope {
-                rows = try Row.fetchAll(db, sql: """
+                rows = try db.rows("""
                     SELECT s.* FROM privacy_spend s WHERE s.id IN (SELECT spend_id FROM privacy_spend_scope WHERE scope = ?)
                     ORDER BY s.id
-                    """, arguments: [scope.description])
+                    """, scope.description)
             } else {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM privacy_spend ORDER BY id")
+                rows = try db.rows("SELECT * FROM privacy_spend ORDER BY id")
             }
             var scopesBySpend: [Int64: [Quarter]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT spend_id, scope FROM privacy_spend_scope ORDER BY spend_id, scope") {
-                scopesBySpend[row["spend_id"], default: []].append(try Quarter(scope: row["scope"]))
+            for row in try db.rows("SELECT spend_id, scope FROM privacy_spend_scope ORDER BY spend_id, scope") {
+                scopesBySpend[try row["spend_id"], default: []].append(try Quarter(scope: try row["scope"]))
             }
             return try rows.map { row in
-                let id: Int64 = row["id"]
+                let id: Int64 = try row["id"]
                 return LedgerEntry(
-                    id: id, spentAt: row["spent_at"], scopes: scopesBySpend[id] ?? [],
-                    cost: try Self.cost(kind: row["cost_kind"], value: row["cost_value"]),
-                    charged: RhoUnits(units: row["rho_units"]), purpose: row["purpose"], requester: row["requester"])
+                    id: id, spentAt: try row["spent_at"], scopes: scopesBySpend[id] ?? [],
+                    cost: try Self.cost(kind: try row["cost_kind"], value: try row["cost_value"]),
+                    charged: RhoUnits(units: try row["rho_units"]), purpose: try row["purpose"], requester: try row["requester"])
             }
         }
     }
@@ -70,7 +69,7 @@ extension BudgetLedger {
     /// Balances of every scope that has an explicit budget or a spend, sorted by scope.
     public func balances() throws(LedgerError) -> [ScopeBalance] {
         try read { db in
-            let names = try String.fetchAll(db, sql: """
+            let names: [String] = try db.column("""
                 SELECT scope FROM privacy_budget_change WHERE scope IS NOT NULL
                 UNION SELECT scope FROM privacy_spend_scope ORDER BY 1
                 """)
@@ -102,30 +101,31 @@ extension BudgetLedger {
     }
 
     /// A cohort's balance on a connection the caller holds (the release path holds the writer).
-    public static func balance(in db: Database, _ scope: Quarter) throws -> ScopeBalance { try balance(db, scope) }
+    public static func balance(in db: any SQLConnection, _ scope: Quarter) throws -> ScopeBalance { try balance(db, scope) }
 
-    static func defaultBudget(_ db: Database) throws -> RhoUnits {
-        RhoUnits(units: try Int64.fetchOne(db, sql: """
+    static func defaultBudget(_ db: any SQLConnection) throws -> RhoUnits {
+        RhoUnits(units: try db.scalar("""
             SELECT rho_units FROM privacy_budget_change WHERE scope IS NULL ORDER BY id DESC LIMIT 1
             """) ?? 0)
     }
 
-    static func explicitBudget(_ db: Database, _ scope: Quarter) throws -> RhoUnits? {
-        try Int64.fetchOne(db, sql: "SELECT rho_units FROM privacy_budget_change WHERE scope = ? ORDER BY id DESC LIMIT 1",
-                           arguments: [scope.description]).map(RhoUnits.init(units:))
+    static func explicitBudget(_ db: any SQLConnection, _ scope: Quarter) throws -> RhoUnits? {
+        (try db.scalar("SELECT rho_units FROM privacy_budget_change WHERE scope = ? ORDER BY id DESC LIMIT 1", scope.description) as Int64?)
+            .map(RhoUnits.init(units:))
     }
 
-    static func spentUnits(_ db: Database, _ scope: Quarter) throws -> RhoUnits {
-        // Integer SUM in SQLite is exact (it raises "integer overflow" rather than rounding).
-        RhoUnits(units: try Int64.fetchOne(db, sql: """
-            SELECT COALESCE(SUM(s.rho_units), 0) FROM privacy_spend s
+    static func spentUnits(_ db: any SQLConnection, _ scope: Quarter) throws -> RhoUnits {
+        // Integer SUM is exact on both engines: SQLite raises "integer overflow" rather than
+        // rounding; PostgreSQL sums BIGINT as NUMERIC, and the cast back raises "bigint out of range".
+        RhoUnits(units: try db.scalar("""
+            SELECT CAST(COALESCE(SUM(s.rho_units), 0) AS BIGINT) FROM privacy_spend s
             JOIN privacy_spend_scope ss ON ss.spend_id = s.id WHERE ss.scope = ?
-            """, arguments: [scope.description]) ?? 0)
+            """, scope.description) ?? 0)
     }
 
-    static func balance(_ db: Database, _ scope: Quarter) throws -> ScopeBalance {
+    static func balance(_ db: any SQLConnection, _ scope: Quarter) throws -> ScopeBalance {
         let explicit = try explicitBudget(db, scope)
-        let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM privacy_spend_scope WHERE scope = ?", arguments: [scope.description]) ?? 0
+        let count: Int = try db.scalar("SELECT COUNT(*) FROM privacy_spend_scope WHERE scope = ?", scope.description) ?? 0
         return ScopeBalance(scope: scope, budget: try explicit ?? defaultBudget(db), budgetIsDefault: explicit == nil,
                             spent: try spentUnits(db, scope), spendCount: count)
     }

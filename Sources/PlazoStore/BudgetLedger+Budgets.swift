@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import PlazoModel
 import PlazoPrivacy
 
@@ -86,14 +85,14 @@ extension BudgetLedger {
     /// Every budget change, oldest first.
     public func budgetChanges() throws(LedgerError) -> [BudgetChange] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM privacy_budget_change ORDER BY id").map { row in
+            try db.rows("SELECT * FROM privacy_budget_change ORDER BY id").map { row in
                 BudgetChange(
-                    id: row["id"],
-                    scope: try (row["scope"] as String?).map { s throws(LedgerError) in try Quarter(scope: s) },
-                    budget: RhoUnits(units: row["rho_units"]),
-                    requested: try Self.rational(row["rho_requested"]),
-                    changedAt: row["changed_at"],
-                    changedBy: row["changed_by"])
+                    id: try row["id"],
+                    scope: try (try row["scope"] as String?).map { s throws(LedgerError) in try Quarter(scope: s) },
+                    budget: RhoUnits(units: try row["rho_units"]),
+                    requested: try Self.rational(try row["rho_requested"]),
+                    changedAt: try row["changed_at"],
+                    changedBy: try row["changed_by"])
             }
         }
     }
@@ -124,7 +123,7 @@ extension BudgetLedger {
         let name = scope?.description ?? "the default budget"
         let entry: BudgetHistoryEntry = try perform { db in
             // The budget in force before: the scope's own, else the default if one was ever set.
-            let hasDefault = try Int.fetchOne(db, sql: "SELECT count(*) FROM privacy_budget_change WHERE scope IS NULL") ?? 0 > 0
+            let hasDefault = (try db.scalar("SELECT count(*) FROM privacy_budget_change WHERE scope IS NULL") as Int? ?? 0) > 0
             let fallback = try hasDefault ? Self.defaultBudget(db) : nil
             let previous = try scope.flatMap { scope in try Self.explicitBudget(db, scope) } ?? fallback
             var flags: [String] = []
@@ -138,9 +137,9 @@ extension BudgetLedger {
             }
             let id = try Self.insertChange(in: db, scope: scope, units: units, requested: rho, at: now, by: who)
             try db.execute(
-                sql: "INSERT INTO privacy_budget_reason (change_id, reason, previous_units, flags) VALUES (?, ?, ?, ?)",
-                arguments: [id, why, previous?.units, flags.joined(separator: ",")])
-            let stored = try Date.fetchOne(db, sql: "SELECT changed_at FROM privacy_budget_change WHERE id = ?", arguments: [id]) ?? now
+                "INSERT INTO privacy_budget_reason (change_id, reason, previous_units, flags) VALUES (?, ?, ?, ?)",
+                id, why, previous?.units, flags.joined(separator: ","))
+            let stored: Date = try db.scalar("SELECT changed_at FROM privacy_budget_change WHERE id = ?", id) ?? now
             return BudgetHistoryEntry(
                 id: id, scope: scope, previous: previous, budget: units, requested: rho, changedAt: stored, changedBy: who,
                 reason: why, flagged: !flags.isEmpty, flags: flags)
@@ -152,7 +151,7 @@ extension BudgetLedger {
     /// made before reasons were recorded show the old value re-derived from the history and no reason.
     public func history() throws(LedgerError) -> [BudgetHistoryEntry] {
         try read { db in
-            let rows = try Row.fetchAll(db, sql: """
+            let rows = try db.rows("""
                 SELECT c.id, c.scope, c.rho_units, c.rho_requested, c.changed_at, c.changed_by,
                        r.reason, r.previous_units, r.flags, r.change_id AS has_reason
                 FROM privacy_budget_change c LEFT JOIN privacy_budget_reason r ON r.change_id = c.id ORDER BY c.id
@@ -160,18 +159,18 @@ extension BudgetLedger {
             var explicit: [String: Int64] = [:]
             var defaultUnits: Int64?
             return try rows.map { row in
-                let scopeName: String? = row["scope"]
-                let units: Int64 = row["rho_units"]
+                let scopeName: String? = try row["scope"]
+                let units: Int64 = try row["rho_units"]
                 let derivedPrevious = scopeName.map { explicit[$0] ?? defaultUnits } ?? defaultUnits
-                let hasReason = (row["has_reason"] as Int64?) != nil
-                let previous: Int64? = hasReason ? row["previous_units"] : derivedPrevious
+                let hasReason = (try row["has_reason"] as Int64?) != nil
+                let previous: Int64? = hasReason ? try row["previous_units"] : derivedPrevious
                 if let scopeName { explicit[scopeName] = units } else { defaultUnits = units }
-                let flags = ((row["flags"] as String?) ?? "").split(separator: ",").map(String.init)
+                let flags = ((try row["flags"] as String?) ?? "").split(separator: ",").map(String.init)
                 return BudgetHistoryEntry(
-                    id: row["id"], scope: try scopeName.map { s throws(LedgerError) in try Quarter(scope: s) },
+                    id: try row["id"], scope: try scopeName.map { s throws(LedgerError) in try Quarter(scope: s) },
                     previous: previous.map(RhoUnits.init(units:)), budget: RhoUnits(units: units),
-                    requested: try Self.rational(row["rho_requested"]), changedAt: row["changed_at"], changedBy: row["changed_by"],
-                    reason: row["reason"], flagged: !flags.isEmpty, flags: flags)
+                    requested: try Self.rational(try row["rho_requested"]), changedAt: try row["changed_at"],
+                    changedBy: try row["changed_by"], reason: try row["reason"], flagged: !flags.isEmpty, flags: flags)
             }
         }
     }
@@ -179,11 +178,10 @@ extension BudgetLedger {
     /// Appends one budget change row (the one insert behind ``setBudget(_:for:by:)``,
     /// ``setDefaultBudget(_:by:)`` and ``changeBudget(_:scope:by:reason:confirmRaise:)``); its id.
     static func insertChange(
-        in db: Database, scope: Quarter?, units: RhoUnits, requested rho: Rational, at date: Date, by steward: String
+        in db: any SQLConnection, scope: Quarter?, units: RhoUnits, requested rho: Rational, at date: Date, by steward: String
     ) throws -> Int64 {
-        try db.execute(
-            sql: "INSERT INTO privacy_budget_change (scope, rho_units, rho_requested, changed_at, changed_by) VALUES (?, ?, ?, ?, ?)",
-            arguments: [scope?.description, units.units, rho.description, date, steward])
-        return db.lastInsertedRowID
+        try db.insert(
+            "INSERT INTO privacy_budget_change (scope, rho_units, rho_requested, changed_at, changed_by) VALUES (?, ?, ?, ?, ?)",
+            scope?.description, units.units, rho.description, date, steward)
     }
 }

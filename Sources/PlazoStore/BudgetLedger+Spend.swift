@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import PlazoModel
 import PlazoPrivacy
 
@@ -83,7 +82,7 @@ extension BudgetLedger {
         }
     }
 
-    static func shortfalls(_ scopes: [Quarter], charged: RhoUnits, in db: Database) throws -> [ScopeShortfall] {
+    static func shortfalls(_ scopes: [Quarter], charged: RhoUnits, in db: any SQLConnection) throws -> [ScopeShortfall] {
         var shortfalls: [ScopeShortfall] = []
         let fallback = try defaultBudget(db)
         for scope in scopes {
@@ -100,7 +99,7 @@ extension BudgetLedger {
     /// The same, inside a write transaction the caller already holds (so that a release can be
     /// stored and its budget debited in one commit: if the caller rolls back, so does the spend).
     /// The caller's transaction should be `IMMEDIATE` if other processes may write the same file.
-    public static func spend(_ request: SpendRequest, in db: Database, at date: Date) throws -> LedgerEntry {
+    public static func spend(_ request: SpendRequest, in db: any SQLConnection, at date: Date) throws -> LedgerEntry {
         let scopes = Array(Set(request.scopes)).sorted()
         if scopes.isEmpty { throw LedgerError.noScopes }
         let purpose = request.purpose.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -118,16 +117,15 @@ extension BudgetLedger {
         if !shortfalls.isEmpty { throw LedgerError.budgetExceeded(shortfalls) }
 
         let (kind, value) = costColumns(request.cost)
-        try db.execute(
-            sql: "INSERT INTO privacy_spend (spent_at, purpose, requester, cost_kind, cost_value, rho_units) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [date, purpose, requester, kind, value, charged.units])
-        let id = db.lastInsertedRowID
+        let id = try db.insert(
+            "INSERT INTO privacy_spend (spent_at, purpose, requester, cost_kind, cost_value, rho_units) VALUES (?, ?, ?, ?, ?, ?)",
+            date, purpose, requester, kind, value, charged.units)
         for scope in scopes {
-            try db.execute(sql: "INSERT INTO privacy_spend_scope (spend_id, scope) VALUES (?, ?)", arguments: [id, scope.description])
+            try db.execute("INSERT INTO privacy_spend_scope (spend_id, scope) VALUES (?, ?)", id, scope.description)
         }
-        // Read the timestamp back so the returned entry equals what `entries()` lists (SQLite keeps
-        // milliseconds).
-        let stored = try Date.fetchOne(db, sql: "SELECT spent_at FROM privacy_spend WHERE id = ?", arguments: [id]) ?? date
+        // Read the timestamp back so the returned entry equals what `entries()` lists (dates are
+        // stored to the millisecond).
+        let stored: Date = try db.scalar("SELECT spent_at FROM privacy_spend WHERE id = ?", id) ?? date
         return LedgerEntry(id: id, spentAt: stored, scopes: scopes, cost: request.cost, charged: charged,
                            purpose: purpose, requester: requester)
     }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import PlazoPrivacy
 
 /// The persistent privacy-budget ledger (zCDP, per cohort scope).
@@ -11,9 +10,11 @@ import PlazoPrivacy
 /// Exactness: amounts are integers in ``RhoUnits`` (charges rounded up, budgets down); SQLite sums
 /// integers exactly.
 ///
-/// Atomicity and concurrency: a spend is one `BEGIN IMMEDIATE` transaction that reads the totals
-/// and inserts the rows, so concurrent spends (threads, or processes sharing the file) are
-/// serialised and each sees the ones before it; a refusal writes nothing. Spend and budget rows
+/// Atomicity and concurrency: a spend is one write transaction that holds the store's writer from
+/// its first read (SQLite `BEGIN IMMEDIATE`; PostgreSQL the writer advisory lock, see
+/// ``PostgresEngine``), reads the totals and inserts the rows, so concurrent spends (threads,
+/// processes sharing the file, replicas sharing the database) are serialised and each sees the
+/// ones before it; a refusal writes nothing. Spend and budget rows
 /// are append-only (triggers refuse UPDATE and DELETE).
 ///
 /// Budgets: each scope has the budget last set for it, else the default budget last set by the
@@ -35,23 +36,16 @@ public struct BudgetLedger: Sendable {
 
     // MARK: Transactions
 
-    /// Runs `body` in a `BEGIN IMMEDIATE` transaction (takes SQLite's write lock before reading, so a
-    /// check-then-insert cannot interleave with another process's), mapping errors to ``LedgerError``.
-    func perform<T>(_ body: (Database) throws -> T) throws(LedgerError) -> T {
-        do {
-            return try database.writer.writeWithoutTransaction { db in
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(db)
-                    return .commit
-                }
-                return result!
-            }
-        } catch let error as LedgerError { throw error } catch { throw .database(String(describing: error)) }
+    /// Runs `body` in a write transaction that holds the writer before reading (a check-then-insert
+    /// cannot interleave with another process's or replica's), mapping errors to ``LedgerError``.
+    func perform<T>(_ body: (any SQLConnection) throws -> T) throws(LedgerError) -> T {
+        do { return try database.write(body) } catch let error as LedgerError { throw error } catch {
+            throw .database(String(describing: error))
+        }
     }
 
-    func read<T>(_ body: (Database) throws -> T) throws(LedgerError) -> T {
-        do { return try database.reader.read(body) } catch let error as LedgerError { throw error } catch {
+    func read<T>(_ body: (any SQLConnection) throws -> T) throws(LedgerError) -> T {
+        do { return try database.read(body) } catch let error as LedgerError { throw error } catch {
             throw .database(String(describing: error))
         }
     }

@@ -74,9 +74,11 @@ extension ReleaseStore {
 
     /// The batch watermark and input counts as seen by `db` (call it inside the writer, so that no
     /// batch commits between this read and the projection of the case state).
-    public static func inputs(in db: Database) throws -> ReleaseInputs {
-        let r = try Row.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) AS w, count(*) AS b, count(DISTINCT agency_id) AS a FROM batch")
-        return ReleaseInputs(batchWatermark: r?["w"] ?? 0, batches: r?["b"] ?? 0, agencies: r?["a"] ?? 0)
+    public static func inputs(in db: any SQLConnection) throws -> ReleaseInputs {
+        guard let r = try db.row(
+            "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) AS w, count(*) AS b, count(DISTINCT agency_id) AS a FROM batch")
+        else { return ReleaseInputs(batchWatermark: 0, batches: 0, agencies: 0) }
+        return ReleaseInputs(batchWatermark: try r["w"], batches: try r["b"], agencies: try r["a"])
     }
 
     /// Debits `spend` and stores the release with its batch watermark in one `BEGIN IMMEDIATE`
@@ -86,37 +88,36 @@ extension ReleaseStore {
     /// the release's first status in the same transaction; `draftID` links it to the draft it
     /// publishes.
     public static func create(
-        in db: Database, spend: SpendRequest, title: String, cutoff: String, cohorts: [String], totalRho: String,
+        in db: any SQLConnection, spend: SpendRequest, title: String, cutoff: String, cohorts: [String], totalRho: String,
         codeVersion: String, batchWatermark: Int64, draftID: Int64? = nil, at date: Date,
         document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]
     ) throws -> ReleaseRow {
-        var row: ReleaseRow?
-        try db.inTransaction(.immediate) {
+        try db.transaction {
             let inserted = try insert(
                 in: db, spend: spend, title: title, cutoff: cutoff, cohorts: cohorts, totalRho: totalRho,
                 codeVersion: codeVersion, batchWatermark: batchWatermark, at: date, document: document)
             try db.execute(
-                sql: "INSERT INTO release_status (release_id, draft_id, status, changed_at, changed_by) VALUES (?, ?, 'published', ?, ?)",
-                arguments: [inserted.id, draftID, date, spend.requester])
-            row = inserted
-            return .commit
+                "INSERT INTO release_status (release_id, draft_id, status, changed_at, changed_by) VALUES (?, ?, 'published', ?, ?)",
+                inserted.id, draftID, date, spend.requester)
+            return inserted
         }
-        return row!
     }
 
     /// Every release that pinned cohorts, in pinning order (watermark, then id).
     public func pinPoints() throws -> [ReleasePinPoint] {
-        try database.reader.read { db in try Self.pinPoints(in: db) }
+        try database.read { db in try Self.pinPoints(in: db) }
     }
 
-    static func pinPoints(in db: Database) throws -> [ReleasePinPoint] {
-        try Row.fetchAll(db, sql: "SELECT id, batch_seq, cutoff, cohorts FROM release WHERE batch_seq IS NOT NULL ORDER BY batch_seq, id")
-            .map { r in
-                let cohorts: String = r["cohorts"]
-                return ReleasePinPoint(
-                    releaseID: r["id"], batchWatermark: r["batch_seq"], cutoff: r["cutoff"],
-                    cohorts: cohorts.split(separator: ",").map(String.init))
-            }
+    /// The same on a connection the caller holds; with `afterRelease`, only releases with a larger id.
+    public static func pinPoints(in db: any SQLConnection, afterRelease: Int64 = 0) throws -> [ReleasePinPoint] {
+        try db.rows(
+            "SELECT id, batch_seq, cutoff, cohorts FROM release WHERE batch_seq IS NOT NULL AND id > ? ORDER BY batch_seq, id", afterRelease
+        ).map { r in
+            let cohorts: String = try r["cohorts"]
+            return ReleasePinPoint(
+                releaseID: try r["id"], batchWatermark: try r["batch_seq"], cutoff: try r["cutoff"],
+                cohorts: cohorts.split(separator: ",").map(String.init))
+        }
     }
 }
 
@@ -124,7 +125,8 @@ extension ReleaseStore {
 /// the case index) and no other release is stored until the body returns. Valid only inside
 /// ``ReleaseStore/withWriter(_:)``.
 public struct HeldWriter {
-    let db: Database
+    /// The writer's connection (valid only inside ``ReleaseStore/withWriter(_:)``).
+    public let db: any SQLConnection
 
     /// The batch watermark and input counts now.
     public func inputs() throws -> ReleaseInputs { try ReleaseStore.inputs(in: db) }
@@ -148,10 +150,12 @@ public struct HeldWriter {
 }
 
 extension ReleaseStore {
-    /// Runs `body` holding the store's writer (GRDB serialises writers within the process; the
-    /// transaction inside ``HeldWriter/createRelease(spend:title:cutoff:cohorts:totalRho:codeVersion:batchWatermark:draftID:at:document:)``
-    /// is `IMMEDIATE`, which serialises it against other processes too).
+    /// Runs `body` holding the store's writer (``AppDatabase/writeLocked(_:)``: on SQLite GRDB
+    /// serialises writers within the process and the transaction inside
+    /// ``HeldWriter/createRelease(spend:title:cutoff:cohorts:totalRho:codeVersion:batchWatermark:draftID:at:document:)``
+    /// is `IMMEDIATE`, which serialises it against other processes too; on PostgreSQL the writer
+    /// lock is held at session level for the whole body, across every replica).
     public func withWriter<T>(_ body: (HeldWriter) throws -> T) throws -> T {
-        try database.writer.writeWithoutTransaction { db in try body(HeldWriter(db: db)) }
+        try database.writeLocked { db in try body(HeldWriter(db: db)) }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// The status of a release or a draft. The release rows themselves are immutable; statuses are
 /// an append-only history beside them (`release_status`), the latest row being the current one.
@@ -66,52 +65,48 @@ public enum ReleaseStatusError: Error, Equatable, Sendable, CustomStringConverti
 extension ReleaseStore {
     /// Stores a draft (the spec only) and its first status row.
     public func createDraft(requester: String, title: String, spec: [UInt8], at date: Date) throws -> ReleaseDraftRow {
-        try database.writer.write { db in
-            try db.execute(
-                sql: "INSERT INTO release_draft (created_at, requester, title, spec) VALUES (?, ?, ?, ?)",
-                arguments: [date, requester, title, Data(spec)])
-            let id = db.lastInsertedRowID
-            try db.execute(
-                sql: "INSERT INTO release_status (draft_id, status, changed_at, changed_by) VALUES (?, 'draft', ?, ?)",
-                arguments: [id, date, requester])
+        try database.write { db in
+            let id = try db.insert("INSERT INTO release_draft (created_at, requester, title, spec) VALUES (?, ?, ?, ?)", date, requester, title, spec)
+            try db.execute("INSERT INTO release_status (draft_id, status, changed_at, changed_by) VALUES (?, 'draft', ?, ?)", id, date, requester)
             return try Self.draft(db, id: id)!
         }
     }
 
     /// Every draft, oldest first.
     public func drafts() throws -> [ReleaseDraftRow] {
-        try database.reader.read { db in
-            try Int64.fetchAll(db, sql: "SELECT id FROM release_draft ORDER BY id").compactMap { try Self.draft(db, id: $0) }
+        try database.read { db in
+            try (db.column("SELECT id FROM release_draft ORDER BY id") as [Int64]).compactMap { try Self.draft(db, id: $0) }
         }
     }
 
     /// One draft, or nil.
     public func draft(id: Int64) throws -> ReleaseDraftRow? {
-        try database.reader.read { db in try Self.draft(db, id: id) }
+        try database.read { db in try Self.draft(db, id: id) }
     }
 
-    static func draft(_ db: Database, id: Int64) throws -> ReleaseDraftRow? {
-        guard let r = try Row.fetchOne(db, sql: "SELECT * FROM release_draft WHERE id = ?", arguments: [id]) else { return nil }
-        let spec: Data = r["spec"]
-        let history = try Row.fetchAll(db, sql: "SELECT * FROM release_status WHERE draft_id = ? ORDER BY id", arguments: [id]).map(Self.change)
-        return ReleaseDraftRow(id: id, createdAt: r["created_at"], requester: r["requester"], title: r["title"], spec: Array(spec), history: history)
+    static func draft(_ db: any SQLConnection, id: Int64) throws -> ReleaseDraftRow? {
+        guard let r = try db.row("SELECT * FROM release_draft WHERE id = ?", id) else { return nil }
+        let history = try db.rows("SELECT * FROM release_status WHERE draft_id = ? ORDER BY id", id).map(Self.change)
+        return ReleaseDraftRow(
+            id: id, createdAt: try r["created_at"], requester: try r["requester"], title: try r["title"], spec: try r["spec"],
+            history: history)
     }
 
     /// The status history of a release, oldest first. Releases stored before statuses existed
     /// have none and are published.
     public func statusHistory(releaseID: Int64) throws -> [ReleaseStatusChange] {
-        try database.reader.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM release_status WHERE release_id = ? ORDER BY id", arguments: [releaseID]).map(Self.change)
+        try database.read { db in
+            try db.rows("SELECT * FROM release_status WHERE release_id = ? ORDER BY id", releaseID).map(Self.change)
         }
     }
 
     /// The current status of every release (published when it has no status row).
     public func statuses() throws -> [Int64: ReleaseStatus] {
-        try database.reader.read { db in
+        try database.read { db in
             var out: [Int64: ReleaseStatus] = [:]
-            for id in try Int64.fetchAll(db, sql: "SELECT id FROM release") { out[id] = .published }
-            for r in try Row.fetchAll(db, sql: "SELECT release_id, status FROM release_status WHERE release_id IS NOT NULL ORDER BY id") {
-                out[r["release_id"]] = ReleaseStatus(rawValue: r["status"]) ?? .withdrawn
+            for id in try db.column("SELECT id FROM release") as [Int64] { out[id] = .published }
+            for r in try db.rows("SELECT release_id, status FROM release_status WHERE release_id IS NOT NULL ORDER BY id") {
+                out[try r["release_id"]] = ReleaseStatus(rawValue: try r["status"]) ?? .withdrawn
             }
             return out
         }
@@ -119,44 +114,44 @@ extension ReleaseStore {
 
     /// The current status of one release (nil: no such release).
     public func status(releaseID: Int64) throws -> ReleaseStatus? {
-        try database.reader.read { db in try Self.status(db, releaseID: releaseID) }
+        try database.read { db in try Self.status(db, releaseID: releaseID) }
     }
 
-    static func status(_ db: Database, releaseID: Int64) throws -> ReleaseStatus? {
-        guard try Int64.fetchOne(db, sql: "SELECT id FROM release WHERE id = ?", arguments: [releaseID]) != nil else { return nil }
-        let s = try String.fetchOne(db, sql: "SELECT status FROM release_status WHERE release_id = ? ORDER BY id DESC LIMIT 1", arguments: [releaseID])
+    static func status(_ db: any SQLConnection, releaseID: Int64) throws -> ReleaseStatus? {
+        guard try db.scalar("SELECT id FROM release WHERE id = ?", releaseID) as Int64? != nil else { return nil }
+        let s: String? = try db.scalar("SELECT status FROM release_status WHERE release_id = ? ORDER BY id DESC LIMIT 1", releaseID)
         return s.flatMap(ReleaseStatus.init(rawValue:)) ?? .published
     }
 
     /// Withdraws a published release: a new status row; the release, its spend and its pins stay.
     public func withdraw(releaseID: Int64, by who: String, reason: String, at date: Date) throws {
-        try database.writer.write { db in
+        try database.write { db in
             guard let current = try Self.status(db, releaseID: releaseID) else { throw ReleaseStatusError.notFound("no release \(releaseID)") }
             guard current == .published else { throw ReleaseStatusError.invalidTransition("release \(releaseID) is already withdrawn") }
             try db.execute(
-                sql: "INSERT INTO release_status (release_id, status, changed_at, changed_by, reason) VALUES (?, 'withdrawn', ?, ?, ?)",
-                arguments: [releaseID, date, who, reason])
+                "INSERT INTO release_status (release_id, status, changed_at, changed_by, reason) VALUES (?, 'withdrawn', ?, ?, ?)",
+                releaseID, date, who, reason)
         }
     }
 
     /// Withdraws a draft that was not published (nothing was ever spent for it).
     public func withdrawDraft(id: Int64, by who: String, reason: String, at date: Date) throws {
-        try database.writer.write { db in
+        try database.write { db in
             guard let d = try Self.draft(db, id: id) else { throw ReleaseStatusError.notFound("no draft \(id)") }
             guard d.status == .draft else {
                 throw ReleaseStatusError.invalidTransition(
                     d.status == .published ? "draft \(id) was published as release \(d.releaseID ?? 0); withdraw the release instead" : "draft \(id) is already withdrawn")
             }
             try db.execute(
-                sql: "INSERT INTO release_status (draft_id, status, changed_at, changed_by, reason) VALUES (?, 'withdrawn', ?, ?, ?)",
-                arguments: [id, date, who, reason])
+                "INSERT INTO release_status (draft_id, status, changed_at, changed_by, reason) VALUES (?, 'withdrawn', ?, ?, ?)",
+                id, date, who, reason)
         }
     }
 
-    static func change(_ r: Row) -> ReleaseStatusChange {
+    static func change(_ r: SQLRow) throws -> ReleaseStatusChange {
         ReleaseStatusChange(
-            status: ReleaseStatus(rawValue: r["status"]) ?? .withdrawn, changedAt: r["changed_at"], changedBy: r["changed_by"],
-            reason: r["reason"], releaseID: r["release_id"], draftID: r["draft_id"])
+            status: ReleaseStatus(rawValue: try r["status"]) ?? .withdrawn, changedAt: try r["changed_at"], changedBy: try r["changed_by"],
+            reason: try r["reason"], releaseID: try r["release_id"], draftID: try r["draft_id"])
     }
 }
 

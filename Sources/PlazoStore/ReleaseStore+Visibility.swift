@@ -33,20 +33,20 @@ extension ReleaseStore {
     /// - Throws: ``ReleaseStatusError/notFound(_:)`` for no such release,
     ///   ``ReleaseStatusError/invalidTransition(_:)`` for a withdrawn one.
     public func makePublic(releaseID: Int64, by who: String, at date: Date) throws {
-        try database.writer.write { db in
+        try database.write { db in
             guard let current = try Self.status(db, releaseID: releaseID) else { throw ReleaseStatusError.notFound("no release \(releaseID)") }
             guard current == .published else {
                 throw ReleaseStatusError.invalidTransition("release \(releaseID) is withdrawn; a withdrawn release cannot be made public")
             }
             try db.execute(
-                sql: "INSERT OR IGNORE INTO release_public (release_id, made_public_at, made_public_by) VALUES (?, ?, ?)",
-                arguments: [releaseID, date, who])
+                "INSERT INTO release_public (release_id, made_public_at, made_public_by) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                releaseID, date, who)
         }
     }
 
     /// The ids of the public releases (withdrawn ones included: callers combine this with the
     /// status, and a withdrawn release is shown to no one).
     public func publicReleaseIDs() throws -> Set<Int64> {
-        try database.reader.read { db in Set(try Int64.fetchAll(db, sql: "SELECT release_id FROM release_public")) }
+        try database.read { db in Set(try db.column("SELECT release_id FROM release_public") as [Int64]) }
     }
 }

@@ -60,22 +60,17 @@ public struct ReleaseStore: Sendable {
         },
     ]
 
-    /// Debits `spend` and stores the release in one `BEGIN IMMEDIATE` transaction. If any scope lacks
+    /// Debits `spend` and stores the release in one write transaction. If any scope lacks
     /// budget, throws ``LedgerError/budgetExceeded(_:)`` and writes nothing. `document` receives the
     /// new release id and spend before it is serialised, so the stored bytes can name them.
     public func create(
         spend: SpendRequest, title: String, cutoff: String, cohorts: [String], totalRho: String,
         codeVersion: String, at date: Date, document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]
     ) throws -> ReleaseRow {
-        try database.writer.writeWithoutTransaction { db in
-            var row: ReleaseRow?
-            try db.inTransaction(.immediate) {
-                row = try Self.insert(
-                    in: db, spend: spend, title: title, cutoff: cutoff, cohorts: cohorts, totalRho: totalRho,
-                    codeVersion: codeVersion, batchWatermark: nil, at: date, document: document)
-                return .commit
-            }
-            return row!
+        try database.write { db in
+            try Self.insert(
+                in: db, spend: spend, title: title, cutoff: cutoff, cohorts: cohorts, totalRho: totalRho,
+                codeVersion: codeVersion, batchWatermark: nil, at: date, document: document)
         }
     }
 
@@ -84,28 +79,31 @@ public struct ReleaseStore: Sendable {
     /// pinned ``create(in:spend:title:cutoff:cohorts:totalRho:codeVersion:batchWatermark:draftID:at:document:)``.
     /// `batchWatermark` is NULL for a release that pins nothing.
     static func insert(
-        in db: Database, spend: SpendRequest, title: String, cutoff: String, cohorts: [String], totalRho: String,
+        in db: any SQLConnection, spend: SpendRequest, title: String, cutoff: String, cohorts: [String], totalRho: String,
         codeVersion: String, batchWatermark: Int64?, at date: Date,
         document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]
     ) throws -> ReleaseRow {
         let entry = try BudgetLedger.spend(spend, in: db, at: date)
-        let next = (try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'release'") ?? 0) + 1
+        // The next id, read inside the writer's transaction (no other release can be stored until it
+        // commits). Releases are never deleted (a trigger refuses it), so the largest id is the last.
+        let last: Int64 = try db.scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM release") ?? 0
+        let next = last + 1
         let bytes = try document(next, entry)
         try db.execute(
-            sql: """
-                INSERT INTO release (id, created_at, requester, title, cutoff, cohorts, total_rho, spend_id, code_version, document, batch_seq)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [next, date, spend.requester, title, cutoff, cohorts.joined(separator: ","), totalRho,
-                        entry.id, codeVersion, Data(bytes), batchWatermark])
+            """
+            INSERT INTO release (id, created_at, requester, title, cutoff, cohorts, total_rho, spend_id, code_version, document, batch_seq)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            next, date, spend.requester, title, cutoff, cohorts.joined(separator: ","), totalRho, entry.id, codeVersion, bytes,
+            batchWatermark)
         return ReleaseRow(id: next, createdAt: date, requester: spend.requester, title: title, cutoff: cutoff,
                           cohorts: cohorts, totalRho: totalRho, spendID: entry.id, codeVersion: codeVersion)
     }
 
     /// Every release's metadata, oldest first.
     public func list() throws -> [ReleaseRow] {
-        try database.reader.read { db in
-            try Row.fetchAll(db, sql: """
+        try database.read { db in
+            try db.rows("""
                 SELECT id, created_at, requester, title, cutoff, cohorts, total_rho, spend_id, code_version
                 FROM release ORDER BY id
                 """).map(Self.row)
@@ -114,24 +112,23 @@ public struct ReleaseStore: Sendable {
 
     /// One release's metadata and document, or nil.
     public func fetch(id: Int64) throws -> (row: ReleaseRow, document: [UInt8])? {
-        try database.reader.read { db in
-            guard let r = try Row.fetchOne(db, sql: "SELECT * FROM release WHERE id = ?", arguments: [id]) else { return nil }
-            let data: Data = r["document"]
-            return (Self.row(r), Array(data))
+        try database.read { db in
+            guard let r = try db.row("SELECT * FROM release WHERE id = ?", id) else { return nil }
+            return (try Self.row(r), try r["document"])
         }
     }
 
     /// What a release was computed from: the number of batches held and of distinct agencies that sent them.
     public func inputCounts() throws -> (batches: Int, agencies: Int) {
-        let inputs = try database.reader.read { db in try Self.inputs(in: db) }
+        let inputs = try database.read { db in try Self.inputs(in: db) }
         return (inputs.batches, inputs.agencies)
     }
 
-    static func row(_ r: Row) -> ReleaseRow {
-        let cohorts: String = r["cohorts"]
+    static func row(_ r: SQLRow) throws -> ReleaseRow {
+        let cohorts: String = try r["cohorts"]
         return ReleaseRow(
-            id: r["id"], createdAt: r["created_at"], requester: r["requester"], title: r["title"], cutoff: r["cutoff"],
-            cohorts: cohorts.split(separator: ",").map(String.init), totalRho: r["total_rho"], spendID: r["spend_id"],
-            codeVersion: r["code_version"])
+            id: try r["id"], createdAt: try r["created_at"], requester: try r["requester"], title: try r["title"],
+            cutoff: try r["cutoff"], cohorts: cohorts.split(separator: ",").map(String.init), totalRho: try r["total_rho"],
+            spendID: try r["spend_id"], codeVersion: try r["code_version"])
     }
 }

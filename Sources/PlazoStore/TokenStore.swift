@@ -156,14 +156,13 @@ public struct TokenStore: Sendable {
         } catch { throw .crypto(error.description) }
         let now = clock()
         let record: TokenRecord = try write { db in
-            if try Row.fetchOne(db, sql: "SELECT 1 FROM api_token WHERE name = ? AND revoked_at IS NULL", arguments: [trimmed]) != nil {
+            if try db.row("SELECT 1 AS x FROM api_token WHERE name = ? AND revoked_at IS NULL", trimmed) != nil {
                 throw TokenError.duplicateName(trimmed)
             }
-            try db.execute(
-                sql: "INSERT INTO api_token (name, role, hash_prefix, token_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [trimmed, role.rawValue, Data(hash[0..<8]), Data(hash), now, createdBy.isEmpty ? "cli" : createdBy]
-            )
-            return try Self.fetch(db, id: db.lastInsertedRowID)!
+            let id = try db.insert(
+                "INSERT INTO api_token (name, role, hash_prefix, token_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
+                trimmed, role.rawValue, Array(hash[0..<8]), hash, now, createdBy.isEmpty ? "cli" : createdBy)
+            return try Self.fetch(db, id: id)!
         }
         return IssuedToken(record: record, token: token)
     }
@@ -171,9 +170,8 @@ public struct TokenStore: Sendable {
     /// Every token (without secrets), by id; only active ones unless `includeRevoked`.
     public func list(includeRevoked: Bool = false) throws(TokenError) -> [TokenRecord] {
         try read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM api_token \(includeRevoked ? "" : "WHERE revoked_at IS NULL") ORDER BY id"
-            ).map { row in try Self.record(row) }
+            try db.rows("SELECT * FROM api_token \(includeRevoked ? "" : "WHERE revoked_at IS NULL") ORDER BY id")
+                .map { row in try Self.record(row) }
         }
     }
 
@@ -182,16 +180,16 @@ public struct TokenStore: Sendable {
     public func revoke(_ reference: String) throws(TokenError) -> TokenRecord {
         let now = clock()
         return try write { db in
-            let row: Row?
-            if let id = Int64(reference), let byID = try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE id = ?", arguments: [id]) {
+            let row: SQLRow?
+            if let id = Int64(reference), let byID = try db.row("SELECT * FROM api_token WHERE id = ?", id) {
                 row = byID
             } else {
-                row = try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE name = ? AND revoked_at IS NULL", arguments: [reference])
+                row = try db.row("SELECT * FROM api_token WHERE name = ? AND revoked_at IS NULL", reference)
             }
             guard let row else { throw TokenError.unknownToken(reference) }
             let record = try Self.record(row)
             guard record.isActive else { throw TokenError.alreadyRevoked(record.id) }
-            try db.execute(sql: "UPDATE api_token SET revoked_at = ? WHERE id = ?", arguments: [now, record.id])
+            try db.execute("UPDATE api_token SET revoked_at = ? WHERE id = ?", now, record.id)
             return try Self.fetch(db, id: record.id)!
         }
     }
@@ -202,12 +200,12 @@ public struct TokenStore: Sendable {
         guard Self.isWellFormed(token) else { throw .malformed }
         let hash: [UInt8]
         do { hash = try Self.hash(token) } catch { throw .crypto(error.description) }
-        let candidates: [Row] = try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM api_token WHERE hash_prefix = ?", arguments: [Data(hash[0..<8])])
+        let candidates: [SQLRow] = try read { db in
+            try db.rows("SELECT * FROM api_token WHERE hash_prefix = ?", Array(hash[0..<8]))
         }
         for row in candidates {
-            let stored: Data = row["token_hash"]
-            if ConstantTime.equals(Array(stored), hash) {
+            guard let stored = try? row["token_hash"] as [UInt8] else { throw .database("unreadable token row") }
+            if ConstantTime.equals(stored, hash) {
                 let record: TokenRecord
                 do { record = try Self.record(row) } catch { throw .database("unreadable token row") }
                 guard record.isActive else { throw .revoked }
@@ -239,27 +237,27 @@ public struct TokenStore: Sendable {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    static func record(_ row: Row) throws -> TokenRecord {
+    static func record(_ row: SQLRow) throws -> TokenRecord {
         // Fail closed: a role this build does not know grants nothing.
-        guard let role = TokenRole(rawValue: row["role"]) else { throw TokenError.database("unknown role in api_token") }
+        guard let role = TokenRole(rawValue: try row["role"]) else { throw TokenError.database("unknown role in api_token") }
         return TokenRecord(
-            id: row["id"], name: row["name"], role: role,
-            createdAt: row["created_at"], createdBy: row["created_by"], revokedAt: row["revoked_at"]
+            id: try row["id"], name: try row["name"], role: role,
+            createdAt: try row["created_at"], createdBy: try row["created_by"], revokedAt: try row["revoked_at"]
         )
     }
 
-    static func fetch(_ db: Database, id: Int64) throws -> TokenRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE id = ?", arguments: [id]).map { row in try record(row) }
+    static func fetch(_ db: any SQLConnection, id: Int64) throws -> TokenRecord? {
+        try db.row("SELECT * FROM api_token WHERE id = ?", id).map { row in try record(row) }
     }
 
-    private func write<T>(_ body: (Database) throws -> T) throws(TokenError) -> T {
-        do { return try database.writer.write(body) } catch let error as TokenError { throw error } catch {
+    private func write<T>(_ body: (any SQLConnection) throws -> T) throws(TokenError) -> T {
+        do { return try database.write(body) } catch let error as TokenError { throw error } catch {
             throw .database(String(describing: error))
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws(TokenError) -> T {
-        do { return try database.reader.read(body) } catch let error as TokenError { throw error } catch {
+    private func read<T>(_ body: (any SQLConnection) throws -> T) throws(TokenError) -> T {
+        do { return try database.read(body) } catch let error as TokenError { throw error } catch {
             throw .database(String(describing: error))
         }
     }

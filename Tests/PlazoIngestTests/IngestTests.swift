@@ -225,7 +225,7 @@ struct IngestTests {
             #expect(!occurs(Array(record[0..<16])), "a pseudonym is stored in plaintext")
             #expect(!occurs(record))
         }
-        #expect(try !f.database.reader.read { db in try db.tableExists("case_event") })
+        #expect(try !f.database.sqlite!.read { db in try db.tableExists("case_event") })
     }
 
     @Test("rebuild refuses a receipt that does not agree with the replay of its batch")
@@ -241,8 +241,8 @@ struct IngestTests {
         var wrong = second.receipt
         wrong.newEvents = 2
         try wrong.sign(with: f.receiptKey)
-        try f.database.writer.write { db in
-            try db.execute(sql: "UPDATE batch SET receipt = ? WHERE batch_id = ?", arguments: [Data(wrong.encoded()), Data(wrong.batchID.bytes)])
+        try f.database.write { db in
+            try db.execute("UPDATE batch SET receipt = ? WHERE batch_id = ?", wrong.encoded(), wrong.batchID.bytes)
         }
         report = try Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service], receiptKey: f.receiptKey.publicKey).1
         #expect(report.mismatches.count == 1)
@@ -252,8 +252,8 @@ struct IngestTests {
         // The original counts, signed by a key that is not the service's: the signature check fails.
         var forged = second.receipt
         try forged.sign(with: try SigningKeyPair.generate())
-        try f.database.writer.write { db in
-            try db.execute(sql: "UPDATE batch SET receipt = ? WHERE batch_id = ?", arguments: [Data(forged.encoded()), Data(forged.batchID.bytes)])
+        try f.database.write { db in
+            try db.execute("UPDATE batch SET receipt = ? WHERE batch_id = ?", forged.encoded(), forged.batchID.bytes)
         }
         report = try Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service], receiptKey: f.receiptKey.publicKey).1
         #expect(report.mismatches.map(\.seq) == [2])

@@ -113,7 +113,7 @@ import Testing
         let exact = projection.tabulate(
             plan.tables.map { TabulationPlan(kind: $0.kind, dimensions: $0.breakdown, cohortCount: quarters.count) }, cohortSlots: slots)
         let infos = try plan.tables.map { try ReleaseEngine.info($0, level: 0.95) }
-        let engine = ReleaseEngine(database: try AppDatabase.inMemory())
+        let engine = ReleaseEngine(database: try AppDatabase.forTesting())
         func published(_ counts: [[Int64]], seed: UInt64) -> [[Estimate]] {
             let derived = ReleaseEngine.derive(
                 counts, infos: infos, replicates: plan.replicates, level: 0.95, seed: seed, cohorts: plan.cohorts, cutoff: plan.cutoff)

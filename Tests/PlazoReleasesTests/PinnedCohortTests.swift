@@ -166,10 +166,10 @@ import Testing
             TableRequest(table: .attrition, rho: "1/8"), TableRequest(table: .victimUpdateRecency, breakdown: [.state], rho: "1/8"),
         ])
         func dump() throws -> String {
-            try e.database.reader.read { db in
+            try e.database.read { db in
                 var out = ""
                 for t in ["privacy_budget_change", "privacy_spend", "privacy_spend_scope", "release", "release_status", "release_draft"] {
-                    for row in try Row.fetchAll(db, sql: "SELECT * FROM \(t) ORDER BY 1, 2") { out += "\(t) \(row)\n" }
+                    for row in try db.rows("SELECT * FROM \(t) ORDER BY 1, 2") { out += "\(t) \(row)\n" }
                 }
                 return out
             }
@@ -252,7 +252,7 @@ extension PinnedCohortTests {
         _ = try e.createDraft(spec: ReleaseSpec(title: "d", cutoff: "2024-12-31", cohorts: ["2024Q4"], tables: [TableRequest(table: .attrition, rho: "1/4")]), requester: "t")
         for sql in ["UPDATE release SET title = 'x'", "DELETE FROM release", "UPDATE release_status SET status = 'published'",
                     "DELETE FROM release_status", "UPDATE release_draft SET title = 'x'"] {
-            #expect(throws: (any Error).self, "\(sql)") { try e.database.writer.write { try $0.execute(sql: sql) } }
+            #expect(throws: (any Error).self, "\(sql)") { try e.database.write { try $0.execute(sql) } }
         }
         #expect(try e.status(releaseID: r.metadata.id) == .withdrawn)
         #expect(throws: ReleaseError.self) { try e.withdraw(releaseID: r.metadata.id, by: "t", reason: "again") }

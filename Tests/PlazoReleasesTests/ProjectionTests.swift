@@ -55,7 +55,7 @@ import Testing
     @Test func laplaceReleaseIsChargedEpsilonSquaredOverTwo() throws {
         let cutoff = Day(iso: "2026-06-30")!
         let cases = Synthetic.summaries(count: 500, cohorts: [Quarter("2025Q1")!], cutoff: cutoff, seed: 41)
-        let db = try AppDatabase.inMemory()
+        let db = try AppDatabase.forTesting()
         let ledger = BudgetLedger(database: db)
         try ledger.setDefaultBudget(Rational(parsing: "1"), by: "steward")
         let s = ReleaseSpec(

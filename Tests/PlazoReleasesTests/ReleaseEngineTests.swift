@@ -18,7 +18,7 @@ func spec(
 }
 
 func engine(budget: String = "100000") throws -> ReleaseEngine {
-    let db = try AppDatabase.inMemory()
+    let db = try AppDatabase.forTesting()
     try BudgetLedger(database: db).setDefaultBudget(Rational(parsing: budget), by: "test steward")
     return ReleaseEngine(database: db)
 }
@@ -160,7 +160,7 @@ func estimateIndex(_ kind: TableKind, _ name: String, _ x: String = "") -> Int {
     }
 
     @Test func overBudgetReleaseIsRefusedWholeAndLeavesLedgerUnchanged() throws {
-        let db = try AppDatabase.inMemory()
+        let db = try AppDatabase.forTesting()
         let ledger = BudgetLedger(database: db)
         try ledger.setDefaultBudget(Rational(parsing: "1"), by: "steward")
         try ledger.setBudget(Rational(parsing: "1/10"), for: Quarter(scope: "2024Q2"), by: "steward")
@@ -206,10 +206,10 @@ func estimateIndex(_ kind: TableKind, _ name: String, _ x: String = "") -> Int {
         }
         #expect(try e.list().map(\.id) == [1])
         #expect(throws: (any Error).self) {
-            try e.database.writer.write { try $0.execute(sql: "UPDATE release SET title = 'x'") }
+            try e.database.write { try $0.execute("UPDATE release SET title = 'x'") }
         }
         #expect(throws: (any Error).self) {
-            try e.database.writer.write { try $0.execute(sql: "DELETE FROM release") }
+            try e.database.write { try $0.execute("DELETE FROM release") }
         }
         #expect(throws: ReleaseError.notFound(2)) { try e.release(id: 2) }
     }

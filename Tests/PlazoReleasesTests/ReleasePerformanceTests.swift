@@ -40,7 +40,7 @@ import Testing
         print("cases\ttabulate_s\tnoise_s\tderive_s\tcreate_total_s\tcells")
         for n in sizes {
             let projection = CaseProjection(cutoff: cutoff, codes: Array(codes.prefix(n)))
-            let db = try AppDatabase.inMemory()
+            let db = try AppDatabase.forTesting()
             try BudgetLedger(database: db).setDefaultBudget(Rational(parsing: "1000"), by: "bench")
             let engine = ReleaseEngine(database: db)
             var slots = [Int16](repeating: -1, count: 1024)

@@ -502,7 +502,7 @@ struct EndToEndTests {
         }
         #expect(receipts == files.count)
         #expect(try log.batchCount() == files.count)
-        let integrity = try await database.reader.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
+        let integrity = try await database.sqlite!.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
         #expect(integrity == "ok")
         // The stored case state equals a rebuild from the batch log.
         let rebuild = try PlazoProcess.run(["rebuild"], in: dir)

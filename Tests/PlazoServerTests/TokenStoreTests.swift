@@ -7,7 +7,7 @@ import Testing
 struct TokenStoreTests {
     @Test("a token is plz_ and 43 base64url characters, authenticates to its role, and only its hash is stored")
     func createAndAuthenticate() throws {
-        let database = try AppDatabase.inMemory()
+        let database = try AppDatabase.forTesting()
         let store = TokenStore(database)
         let issued = try store.create(name: "Observatorio ciudadano", role: .oversight)
         #expect(issued.token.hasPrefix("plz_"))
@@ -20,13 +20,14 @@ struct TokenStoreTests {
 
         // Nothing in the table contains the token, its secret part, or its base64url text.
         let secretPart = String(issued.token.dropFirst(4))
-        let dump = try database.reader.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM api_token").flatMap { row in
-                row.databaseValues.map { value -> String in
-                    switch value.storage {
-                    case let .blob(data): String(decoding: data, as: UTF8.self) + data.base64EncodedString()
-                    case let .string(s): s
-                    default: value.description
+        let dump = try database.read { db in
+            try db.rows("SELECT * FROM api_token").flatMap { row in
+                try ["id", "name", "role", "hash_prefix", "token_hash", "created_at", "created_by", "revoked_at"].map { column -> String in
+                    switch try row.value(column) {
+                    case let .blob(bytes): String(decoding: bytes, as: UTF8.self) + Data(bytes).base64EncodedString()
+                    case let .text(s): s
+                    case let .integer(i): "\(i)"
+                    case .null: "NULL"
                     }
                 }
             }.joined(separator: "|")
@@ -37,7 +38,7 @@ struct TokenStoreTests {
 
     @Test("unknown, malformed and revoked tokens are refused with distinct errors")
     func refusals() throws {
-        let store = TokenStore(try AppDatabase.inMemory())
+        let store = TokenStore(try AppDatabase.forTesting())
         let issued = try store.create(name: "Custodia", role: .steward)
         #expect(throws: TokenError.malformed) { try store.authenticate("hello") }
         #expect(throws: TokenError.malformed) { try store.authenticate(issued.token + "A") }
@@ -57,7 +58,7 @@ struct TokenStoreTests {
 
     @Test("names are unique among active tokens and reusable after revocation; list hides revoked ones by default")
     func namesAndListing() throws {
-        let store = TokenStore(try AppDatabase.inMemory())
+        let store = TokenStore(try AppDatabase.forTesting())
         let first = try store.create(name: "INEGI", role: .researcher)
         #expect(throws: TokenError.duplicateName("INEGI")) { try store.create(name: "INEGI", role: .steward) }
         #expect(throws: TokenError.invalidName) { try store.create(name: "  ", role: .steward) }
@@ -71,7 +72,7 @@ struct TokenStoreTests {
 
     @Test("tokens come from the CSPRNG: 200 of them are distinct")
     func distinct() throws {
-        let store = TokenStore(try AppDatabase.inMemory())
+        let store = TokenStore(try AppDatabase.forTesting())
         var seen = Set<String>()
         for i in 0..<200 { seen.insert(try store.create(name: "t\(i)", role: .oversight).token) }
         #expect(seen.count == 200)
@@ -79,9 +80,9 @@ struct TokenStoreTests {
 
     @Test("the tokens table refuses deletion: a token is revoked, its record stays")
     func noDelete() throws {
-        let database = try AppDatabase.inMemory()
+        let database = try AppDatabase.forTesting()
         _ = try TokenStore(database).create(name: "x", role: .steward)
-        #expect(throws: (any Error).self) { try database.writer.write { db in try db.execute(sql: "DELETE FROM api_token") } }
+        #expect(throws: (any Error).self) { try database.write { db in try db.execute("DELETE FROM api_token") } }
     }
 
     @Test("plazo tokens create prints the token once on stdout; list never shows it; revoke refuses it afterwards")

@@ -9,7 +9,7 @@ import Testing
 struct BudgetHistoryTests {
     @Test("every change records who, when, old → new and why; a raise or a budget above 2 needs confirmation and is flagged")
     func historyAndGuardRails() throws {
-        let ledger = BudgetLedger(database: try AppDatabase.inMemory())
+        let ledger = BudgetLedger(database: try AppDatabase.forTesting())
         #expect(throws: LedgerError.missingField("reason")) { try ledger.changeBudget(Rational(1, 2), scope: nil, by: "ana", reason: "  ") }
         try ledger.changeBudget(Rational(1, 2), scope: nil, by: "ana", reason: "initial plan: 12 quarterly releases")
         let q1 = try Quarter(scope: "2024Q1")
@@ -38,7 +38,7 @@ struct BudgetHistoryTests {
 
     @Test("the largest representable budget is refused beyond with a sentence, not an overflow")
     func largestBudget() throws {
-        let ledger = BudgetLedger(database: try AppDatabase.inMemory())
+        let ledger = BudgetLedger(database: try AppDatabase.forTesting())
         #expect(BudgetLedger.largestBudget == Rational(integer: 127_974))
         var refusal: LedgerError?
         do { try ledger.changeBudget(Rational(integer: 1_000_000), scope: nil, by: "ana", reason: "typo", confirmRaise: true) } catch { refusal = error }
@@ -51,9 +51,9 @@ struct BudgetHistoryTests {
 
     @Test("budget history rows are append-only")
     func appendOnly() throws {
-        let db = try AppDatabase.inMemory()
+        let db = try AppDatabase.forTesting()
         try BudgetLedger(database: db).changeBudget(Rational(1, 2), scope: nil, by: "ana", reason: "plan")
-        #expect(throws: (any Error).self) { try db.writer.write { try $0.execute(sql: "UPDATE privacy_budget_reason SET reason = 'x'") } }
-        #expect(throws: (any Error).self) { try db.writer.write { try $0.execute(sql: "DELETE FROM privacy_budget_reason") } }
+        #expect(throws: (any Error).self) { try db.write { try $0.execute("UPDATE privacy_budget_reason SET reason = 'x'") } }
+        #expect(throws: (any Error).self) { try db.write { try $0.execute("DELETE FROM privacy_budget_reason") } }
     }
 }

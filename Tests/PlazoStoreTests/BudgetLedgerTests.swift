@@ -26,12 +26,12 @@ struct AppDatabaseTests {
         let dir = try TemporaryDirectory()
         let db = try AppDatabase.open(path: dir.databasePath)
         #expect(try db.appliedMigrations() == AppDatabase.migrations.map(\.identifier).sorted())
-        let mode = try db.writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        let mode = try db.sqlite!.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         // Reopening does not re-run anything.
         let again = try AppDatabase.open(path: dir.databasePath)
         #expect(try again.appliedMigrations() == AppDatabase.migrations.map(\.identifier).sorted())
-        let mem = try AppDatabase.inMemory()
+        let mem = try AppDatabase.forTesting()
         #expect(try mem.appliedMigrations().count == AppDatabase.migrations.count)
     }
 
@@ -43,7 +43,7 @@ struct AppDatabaseTests {
 
 @Suite("Budget ledger")
 struct BudgetLedgerTests {
-    func ledger() throws -> BudgetLedger { BudgetLedger(database: try AppDatabase.inMemory()) }
+    func ledger() throws -> BudgetLedger { BudgetLedger(database: try AppDatabase.forTesting()) }
 
     func request(_ scopes: [String], rho: String, purpose: String = "test release") throws -> SpendRequest {
         SpendRequest(scopes: try scopes.map(q), cost: .zCDP(rho: try r(rho)), purpose: purpose, requester: "steward-a")
@@ -142,7 +142,7 @@ struct BudgetLedgerTests {
         let req = try request(["2024Q1"], rho: "1/4", purpose: "release that fails after debiting")
         // The caller debits, then fails before committing: nothing is recorded.
         #expect(throws: ReleaseFailed.self) {
-            try ledger.database.writer.write { db in
+            try ledger.database.write { db in
                 _ = try BudgetLedger.spend(req, in: db, at: Date())
                 throw ReleaseFailed()
             }
@@ -150,12 +150,12 @@ struct BudgetLedgerTests {
         #expect(try ledger.entries().isEmpty)
         // The same, committed: recorded once, with the caller's timestamp.
         let at = Date(timeIntervalSince1970: 1_750_000_000)
-        let entry = try ledger.database.writer.write { db in try BudgetLedger.spend(req, in: db, at: at) }
+        let entry = try ledger.database.write { db in try BudgetLedger.spend(req, in: db, at: at) }
         #expect(try ledger.entries() == [entry])
         #expect(entry.spentAt == at)
         // A refusal inside the caller's transaction throws the typed error.
         #expect(throws: LedgerError.self) {
-            try ledger.database.writer.write { db in _ = try BudgetLedger.spend(try self.request(["2024Q1"], rho: "1"), in: db, at: at) }
+            try ledger.database.write { db in _ = try BudgetLedger.spend(try self.request(["2024Q1"], rho: "1"), in: db, at: at) }
         }
     }
 
@@ -166,7 +166,7 @@ struct BudgetLedgerTests {
         try ledger.spend(request(["2024Q1"], rho: "1/10"))
         for sql in ["UPDATE privacy_spend SET rho_units = 1", "DELETE FROM privacy_spend_scope",
                     "DELETE FROM privacy_budget_change", "UPDATE privacy_budget_change SET rho_units = 999"] {
-            #expect(throws: (any Error).self, "\(sql)") { try ledger.database.writer.write { try $0.execute(sql: sql) } }
+            #expect(throws: (any Error).self, "\(sql)") { try ledger.database.write { try $0.execute(sql) } }
         }
         #expect(try ledger.entries().count == 1)
     }
@@ -278,7 +278,7 @@ struct StoreFileTests {
         defer { umask(old) }
         do {
             let db = try AppDatabase.open(path: path)
-            try db.writer.write { db in
+            try db.sqlite!.write { db in
                 try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('2099-12-from-the-future')")
             }
         }
