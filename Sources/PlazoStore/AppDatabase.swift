@@ -284,3 +284,19 @@ extension AppDatabase {
         return try AppDatabase(postgres: PostgresEngine(url: url + separator + "schema=" + name, maxConnections: 4))
     }
 }
+
+extension AppDatabase {
+    /// Where a test that reopens its store keeps it: `directory/plazo.sqlite`, or on PostgreSQL
+    /// (``testEngine``) a schema named after `directory`, so that reopening the same directory
+    /// reopens the same store. Open it with ``open(location:)``.
+    public static func testLocation(in directory: String) -> String {
+        guard testEngine == .postgres, let url = ProcessInfo.processInfo.environment[testPostgresVariable] else {
+            return directory + "/plazo.sqlite"
+        }
+        // FNV-1a 64 of the directory: temporary directories are unique, so are their schemas.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in directory.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        let separator = url.contains("?") ? "&" : "?"
+        return url + separator + "schema=d_" + String(hash, radix: 16)
+    }
+}

@@ -76,10 +76,7 @@ public final class PostgresEngine: Sendable {
             defer { c.removeAll() }
             return c
         }
-        for c in connections {
-            let closing: EventLoopFuture<Void> = c.close()
-            try? closing.wait()
-        }
+        for c in connections { Self.drop(c) }
     }
 
     /// Runs `body` on a pooled connection. A connection that failed at the transport level is
@@ -156,10 +153,12 @@ public final class PostgresEngine: Sendable {
         }
     }
 
-    /// Closes a connection without waiting (its advisory locks are released by the server).
+    /// Closes a connection (the server releases its advisory locks) and waits until it is closed:
+    /// postgres-nio requires a connection to be closed before it is released.
     static func drop(_ connection: PostgresConnection) {
+        if connection.isClosed { return }
         let closing: EventLoopFuture<Void> = connection.close()
-        _ = closing
+        try? closing.wait()
     }
 
     /// True for errors that mean "the database cannot be reached now" (the caller answers 503 and

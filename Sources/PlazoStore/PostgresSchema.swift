@@ -160,6 +160,9 @@ public enum PostgresSchema {
             """#),
     ]
 
+    /// The identifiers of every step, in order.
+    public static var stepIdentifiers: [String] { steps.map(\.identifier) }
+
     /// The SQLite migration a PostgreSQL store's schema corresponds to (for `plazo store copy`).
     public static let equivalentSQLiteMigration = "2026-12-releases-public"
 

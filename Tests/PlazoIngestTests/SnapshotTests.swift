@@ -11,7 +11,8 @@ import Testing
 
 /// The case-index snapshot: a start from it plus the later batches gives exactly the state of a
 /// full replay, and any snapshot that does not belong to the store is ignored, never trusted.
-@Suite("Case-index snapshot")
+// The snapshot is kept beside a SQLite file; a PostgreSQL replica replays and follows the log instead.
+@Suite("Case-index snapshot", .enabled(if: AppDatabase.testEngine == .sqlite))
 struct SnapshotTests {
     typealias F = IngestFixture
 

@@ -23,7 +23,7 @@ struct APIFixture {
 
     init() throws {
         server = try ServerFixture()
-        database = try AppDatabase.open(path: server.directory + "/plazo.sqlite")
+        database = try AppDatabase.open(location: AppDatabase.testLocation(in: server.directory))
         tokens = TokenStore(database)
         oversight = try tokens.create(name: "Observatorio", role: .oversight).token
         researcher = try tokens.create(name: "Investigadora", role: .researcher).token

@@ -67,7 +67,8 @@ struct PinnedCohortServiceTests {
         let livePins = Self.pins(f.ingest)
         #expect(livePins.count == 3)
 
-        let restarted = try IngestService(database: AppDatabase.open(path: f.directory + "/plazo.sqlite"), serviceKeys: [f.service], receiptKey: f.receiptKey)
+        let restarted = try IngestService(
+            database: AppDatabase.open(location: AppDatabase.testLocation(in: f.directory)), serviceKeys: [f.service], receiptKey: f.receiptKey)
         #expect(Self.pins(restarted) == livePins)
         // Release 1 alone re-applied at batch 2 instead of 1 would have pinned a to 2024Q1.
         let pinOfA: Int? = restarted.withCaseIndex { $0.pinnedCohortNumber(of: a) }
@@ -79,7 +80,8 @@ struct PinnedCohortServiceTests {
         #expect(r3.metadata.batchWatermark == 3 && r3.metadata.batchesIncluded == 3 && r3.metadata.agenciesIncluded == 2)
     }
 
-    @Test("a restart from the case-index snapshot gives the pins of a full replay: releases before it, at its watermark after it was written, and after it")
+    @Test("a restart from the case-index snapshot gives the pins of a full replay: releases before it, at its watermark after it was written, and after it",
+          .enabled(if: AppDatabase.testEngine == .sqlite, "the snapshot is kept beside a SQLite file"))
     func restartFromSnapshotRestoresPins() throws {
         let f = try ServerFixture()
         let store = f.directory + "/plazo.sqlite"

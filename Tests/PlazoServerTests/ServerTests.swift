@@ -30,7 +30,7 @@ struct ServerFixture {
         receiptKey = try SigningKeyPair.generate()
         agency = try SigningKeyPair.generate()
         other = try SigningKeyPair.generate()
-        let database = try AppDatabase.open(path: directory + "/plazo.sqlite")
+        let database = try AppDatabase.open(location: AppDatabase.testLocation(in: directory))
         let now = Int64(Date().timeIntervalSince1970)
         agencyID = try AgencyRegistry(database).add(name: "Fiscalía Jalisco", type: .stateProsecutor, publicKey: agency.publicKey, now: now).id.rawValue
         otherID = try AgencyRegistry(database).add(name: "Línea de denuncia", type: .hotline, publicKey: other.publicKey, now: now).id.rawValue
