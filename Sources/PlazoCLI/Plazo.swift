@@ -20,6 +20,7 @@ struct Plazo: AsyncParsableCommand {
             RebuildCommand.self,
             BackupCommand.self,
             SnapshotCommand.self,
+            StoreCommand.self,
             SynthCommand.self,
             DemoCommand.self,
             NoiseCommand.self,

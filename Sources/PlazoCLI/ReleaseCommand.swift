@@ -52,7 +52,7 @@ struct ReleaseCommand: ParsableCommand {
                 ReleaseCommand.printPlan(d.plan)
                 return
             }
-            let lock = try StoreLock.forRelease(db: store.db)
+            let lock = try store.releaseLock()
             defer { withExtendedLifetime(lock) {} }
             let database = try store.open()
             let started = Date()
@@ -78,7 +78,7 @@ struct ReleaseCommand: ParsableCommand {
     static func replay(_ database: AppDatabase, _ store: StoreOptions, _ keys: ServiceKeyOptions) throws -> LiveCaseState {
         let replayed = try BatchLogReplay.replay(
             BatchLog(database), serviceKeys: keys.boxKeyPairs(), pinPoints: ReleaseStore(database).pinPoints(),
-            snapshotPath: IndexSnapshot.path(forStore: store.db))
+            snapshotPath: store.snapshotPath)
         if case .refused = replayed.snapshot {
             FileHandle.standardError.write(Data("warning: case-index snapshot not used: \(replayed.snapshot)\n".utf8))
         }
@@ -152,7 +152,7 @@ struct ReleaseCommand: ParsableCommand {
                 return
             }
             guard let id else { return }
-            let lock = try StoreLock.forRelease(db: store.db)
+            let lock = try store.releaseLock()
             defer { withExtendedLifetime(lock) {} }
             let database = try store.open()
             let live = try ReleaseCommand.replay(database, store, serviceKeys)

@@ -13,7 +13,35 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "SQLite database file (env PLAZO_DB; default plazo.sqlite in the working directory).")
     var db: String = ProcessInfo.processInfo.environment["PLAZO_DB"] ?? "plazo.sqlite"
 
-    func open() throws -> AppDatabase { try AppDatabase.open(path: db) }
+    @Option(
+        name: .long,
+        help: "The store as a URL: postgres://user@host:port/database for PostgreSQL (several replicas on one database; docs/operations.md), or a SQLite file path. Overrides --db (env PLAZO_DATABASE).")
+    var database: String? = ProcessInfo.processInfo.environment["PLAZO_DATABASE"]
+
+    /// The store named: `--database` if given, else `--db`.
+    var location: String { database ?? db }
+
+    /// True for a PostgreSQL store.
+    var isPostgres: Bool { PostgresEngine.isURL(location) }
+
+    /// The store as messages name it (a PostgreSQL URL without its password).
+    var displayName: String { isPostgres ? ((try? PostgresEngine(url: location).redactedURL) ?? "postgres://…") : location }
+
+    func open() throws -> AppDatabase {
+        do { return try AppDatabase.open(location: location) } catch {
+            throw CLIRefusal("cannot open the store \(displayName): \(error)")
+        }
+    }
+
+    /// The SQLite file's lock for a service (nil on PostgreSQL: replicas share the database).
+    func serviceLock() throws -> StoreLock? { isPostgres ? nil : try StoreLock.forService(db: location) }
+
+    /// The SQLite file's locks for a CLI release (nil on PostgreSQL: every replica follows the
+    /// releases stored in the database and applies their pins at their watermark).
+    func releaseLock() throws -> StoreLock? { isPostgres ? nil : try StoreLock.forRelease(db: location) }
+
+    /// The case-index snapshot beside a SQLite store (nil on PostgreSQL: a replica replays the log).
+    var snapshotPath: String? { isPostgres ? nil : IndexSnapshot.path(forStore: location) }
 }
 
 /// Options naming the service's key directory.
@@ -54,7 +82,7 @@ struct ServiceKeyOptions: ParsableArguments {
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the Plazo service (HTTP API on the embedded SQLite store).",
+        abstract: "Run the Plazo service (HTTP API on the embedded SQLite store, or on PostgreSQL as one of several replicas).",
         discussion: """
             Defaults need no configuration: plazo.sqlite in the working directory, service keys in \
             ./keys (create them with `plazo keys service --out keys`), 127.0.0.1:8080. Every option \
@@ -101,6 +129,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Keep no case-index snapshot: replay the whole batch log at every start.")
     var noSnapshot = false
 
+    @Option(name: .long, help: "PostgreSQL replicas: milliseconds between looks for batches and releases other replicas stored (env PLAZO_FOLLOW_MS).")
+    var followIntervalMilliseconds: Int = Int(ProcessInfo.processInfo.environment["PLAZO_FOLLOW_MS"] ?? "") ?? 200
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (env PLAZO_LOG_LEVEL).")
     var logLevel: String = ProcessInfo.processInfo.environment["PLAZO_LOG_LEVEL"] ?? "info"
 
@@ -110,27 +141,37 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("\(name) must be at least 1 second")
         }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard followIntervalMilliseconds >= 10 else { throw ValidationError("--follow-interval-milliseconds must be at least 10") }
         guard snapshotEvents >= 0, snapshotMinutes >= 0 else { throw ValidationError("--snapshot-events and --snapshot-minutes must not be negative") }
     }
 
     func run() async throws {
         var logger = Logger(label: "plazo")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        // One service per store, and no CLI release while it runs: the pins live in this process.
-        let lock = try StoreLock.forService(db: store.db)
+        // SQLite: one service per store, and no CLI release while it runs (the pins live in this
+        // process). PostgreSQL: any number of replicas, each following the others (below).
+        let lock = try store.serviceLock()
         let database = try store.open()
         let replayStarted = Date()
         let ingest = try IngestService(
             database: database, serviceKeys: [serviceKeys.boxKeyPair()], retiredServiceKeys: serviceKeys.retiredBoxKeyPairs(),
             receiptKey: serviceKeys.receiptKey(),
             timestampPolicy: TimestampPolicy(maxFutureSkew: 300, maxAge: Int64(maxBatchAgeDays) * 86_400),
-            logger: logger, snapshotPath: noSnapshot ? nil : IndexSnapshot.path(forStore: store.db)
+            logger: logger, snapshotPath: noSnapshot ? nil : store.snapshotPath
         )
         logger.info(
-            "store opened", metadata: ["db": "\(store.db)", "replay.seconds": "\(String(format: "%.2f", Date().timeIntervalSince(replayStarted)))"])
+            "store opened",
+            metadata: [
+                "db": "\(store.displayName)", "engine": "\(database.kind.rawValue)",
+                "replay.seconds": "\(String(format: "%.2f", Date().timeIntervalSince(replayStarted)))",
+            ])
+        // Several replicas: apply what the others store, every `followInterval` (the staleness bound
+        // of dashboards and quality reports; ingest and releases catch up under the writer lock).
+        let follower = database.kind == .postgres
+            ? StoreFollower(service: ingest, interval: .milliseconds(followIntervalMilliseconds), logger: logger) : nil
         // The snapshot is written in the background while serving, and once more at a clean stop.
         let schedule: SnapshotSchedule? =
-            noSnapshot || (snapshotEvents == 0 && snapshotMinutes == 0)
+            noSnapshot || ingest.snapshotPath == nil || (snapshotEvents == 0 && snapshotMinutes == 0)
             ? nil
             : SnapshotSchedule(
                 service: ingest,
@@ -158,6 +199,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         try await app.runService()
         schedule?.stop()
+        follower?.stop()
         // After the server has stopped the state is final. A failure only makes the next start
         // replay more of the log.
         if ingest.snapshotPath != nil {

@@ -23,7 +23,10 @@ struct SnapshotCommand: ParsableCommand {
     @OptionGroup var serviceKeys: ServiceKeyOptions
 
     func run() throws {
-        let lock = try StoreLock.forSnapshot(db: store.db)
+        if store.isPostgres {
+            throw CLIRefusal("a PostgreSQL store keeps no case-index snapshot: each replica replays the batch log when it starts and then follows it. Nothing was written.")
+        }
+        let lock = try StoreLock.forSnapshot(db: store.location)
         defer { withExtendedLifetime(lock) {} }
         let database = try store.open()
         let started = Date()
@@ -35,7 +38,7 @@ struct SnapshotCommand: ParsableCommand {
             return
         }
         let replayed = Date()
-        let path = IndexSnapshot.path(forStore: store.db)
+        let path = IndexSnapshot.path(forStore: store.location)
         let written = try IndexSnapshot.write(index, watermark: last, pinPoints: pinPoints[...], log: log, key: serviceKeys.boxKeyPair(), to: path)
         print("snapshot          \(path) (\(written.bytes / 1024) KiB)")
         print("watermark         batch #\(written.watermark), with the pins of \(written.pinPointsApplied) release(s)")

@@ -56,7 +56,7 @@ final class StoreLock {
     static func forService(db: String) throws -> StoreLock {
         let lock = StoreLock()
         do { try lock.take(db + ".lock", LOCK_EX | LOCK_NB) } catch let .held(path) {
-            throw CLIRefusal("another plazo process already holds the store \(db) (lock \(path)): a second `plazo serve` on the same store is refused, and so is a service start while the CLI is creating a release. Stop the other process, or give another --db.")
+            throw CLIRefusal("another plazo process already holds the SQLite store \(db) (lock \(path)): a second `plazo serve` on the same SQLite file is refused, because each would count events from its own memory; and a service start waits for a CLI release to finish. To run several replicas, put the store in PostgreSQL (`plazo store copy --from \(db) --to postgres://…`, then `plazo serve --database postgres://…` on each; docs/operations.md, \"Several nodes\"). Otherwise stop the other process, or give another --db.")
         } catch { throw CLIRefusal("\(error)") }
         return lock
     }

@@ -190,7 +190,8 @@ public func buildRouter(ingest: IngestService, metrics: PlazoMetrics, database: 
     WebPage.addRoutes(to: router)
 
     @Sendable func metricsText(_ request: Request, _ context: PlazoRequestContext) -> Response {
-        Response(
+        metrics.setAppliedBatch(ingest.appliedBatch)
+        return Response(
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition()))

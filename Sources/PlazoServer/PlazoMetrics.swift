@@ -13,6 +13,7 @@ public final class PlazoMetrics: Sendable {
     let eventsRejected: Counter
     let latency: DurationHistogram
     let rejectedByReason = Mutex<[String: Counter]>([:])
+    let appliedBatch: Gauge
 
     /// `plazo_batches_total`.
     static var batches: MetricNameDescriptor { MetricNameDescriptor(
@@ -21,6 +22,9 @@ public final class PlazoMetrics: Sendable {
     static var events: MetricNameDescriptor { MetricNameDescriptor(namespace: "plazo", metricName: "events", unitName: "total", helpText: "Records received, by outcome") }
 
     public init() {
+        appliedBatch = registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "plazo", metricName: "store_applied_batch",
+            helpText: "Acceptance number of the last stored batch in this replica's case index (replicas converge on the log's last)"))
         accepted = registry.makeCounter(descriptor: Self.batches, labels: [("outcome", "accepted")])
         replayed = registry.makeCounter(descriptor: Self.batches, labels: [("outcome", "replayed")])
         eventsNew = registry.makeCounter(descriptor: Self.events, labels: [("outcome", "new")])
@@ -55,6 +59,9 @@ public final class PlazoMetrics: Sendable {
     }
 
     func observeIngest(_ duration: Duration) { latency.record(duration) }
+
+    /// Records how far the case index has applied the batch log (read when metrics are scraped).
+    public func setAppliedBatch(_ seq: Int64) { appliedBatch.set(Double(seq)) }
 
     /// The Prometheus text exposition.
     public func exposition() -> [UInt8] {

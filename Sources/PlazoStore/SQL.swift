@@ -75,8 +75,10 @@ extension Optional: SQLBindable where Wrapped: SQLBindable {
 
 /// A row read from either engine: column values by name.
 public struct SQLRow: Sendable {
-    let names: [String]
-    let values: [SQLValue]
+    /// The column names, in order.
+    public let names: [String]
+    /// The values, in the same order.
+    public let values: [SQLValue]
 
     /// A row of `names` and `values` (same length).
     public init(names: [String], values: [SQLValue]) {
