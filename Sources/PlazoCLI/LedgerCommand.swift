@@ -14,11 +14,10 @@ struct LedgerCommand: ParsableCommand {
 
     /// The database option shared by the subcommands.
     struct DatabaseOption: ParsableArguments {
-        @Option(name: .customLong("db"), help: "Path of the service's SQLite database.")
-        var path: String = "plazo.sqlite"
+        @OptionGroup var store: StoreOptions
 
         func ledger() throws -> BudgetLedger {
-            BudgetLedger(database: try AppDatabase.open(path: path))
+            BudgetLedger(database: try store.open())
         }
     }
 

@@ -86,8 +86,11 @@ struct RequireRole: RouterMiddleware {
             case .revoked: throw unauthorized(error.code, error.description)
             case .malformed, .unknown: throw unauthorized("invalid_token", TokenError.unknown.description)
             default:
-                // A store that cannot be read refuses rather than admits.
-                throw unauthorized("invalid_token", "the bearer token could not be checked")
+                // A store that cannot be read refuses rather than admits, and says so: the token
+                // may well be valid, the request can be repeated (503, not 401).
+                throw APIError(
+                    .serviceUnavailable, "store_unavailable",
+                    "the bearer token could not be checked because the store cannot be read now; nothing was done, try again")
             }
         }
     }

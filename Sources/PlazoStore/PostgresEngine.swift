@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -38,7 +39,7 @@ public final class PostgresEngine: Sendable {
     let group: MultiThreadedEventLoopGroup
     let idle: Mutex<[PostgresConnection]>
     let slots: DispatchSemaphore
-    let nextID: Atomic<Int>
+    let nextID: Synchronization.Atomic<Int>
     let logger: Logger
 
     /// Connects lazily: opening checks the server with one connection.
@@ -129,7 +130,7 @@ public final class PostgresEngine: Sendable {
                 try conn.run("COMMIT")
                 return result
             } catch {
-                try? conn.run("ROLLBACK")
+                conn.rollback(after: error)
                 throw error
             }
         }
@@ -142,7 +143,12 @@ public final class PostgresEngine: Sendable {
             try conn.run("SELECT pg_advisory_lock(\(Self.writerLockKey))")
             let result: T
             do { result = try body(conn) } catch {
-                try? conn.run("SELECT pg_advisory_unlock(\(Self.writerLockKey))")
+                if conn.connection.isClosed || Self.isUnavailable(error) {
+                    // The session is gone or going: its lock goes with it.
+                    Self.drop(conn.connection)
+                } else {
+                    try? conn.run("SELECT pg_advisory_unlock(\(Self.writerLockKey))")
+                }
                 throw error
             }
             do { try conn.run("SELECT pg_advisory_unlock(\(Self.writerLockKey))") } catch {
@@ -158,7 +164,11 @@ public final class PostgresEngine: Sendable {
     static func drop(_ connection: PostgresConnection) {
         if connection.isClosed { return }
         let closing: EventLoopFuture<Void> = connection.close()
-        try? closing.wait()
+        let promise = closing.eventLoop.makePromise(of: Void.self)
+        closing.cascade(to: promise)
+        let timer = closing.eventLoop.scheduleTask(in: .seconds(5)) { promise.succeed(()) }
+        try? promise.futureResult.wait()
+        timer.cancel()
     }
 
     /// True for errors that mean "the database cannot be reached now" (the caller answers 503 and
@@ -203,16 +213,56 @@ struct PostgresSQLConnection: SQLConnection {
 
     var engine: StoreEngineKind { .postgres }
 
+    /// How long a statement may take before the connection is given up (a lock wait included:
+    /// the writer lock is held for a release's projection, about a second at 10 million cases).
+    static let statementTimeout = TimeAmount.seconds(60)
+
+    /// Waits for `future`, failing with ``StoreError/unavailable(_:)`` when the connection closes
+    /// first or after ``statementTimeout``.
+    ///
+    /// Why both: postgres-nio writes a query to its channel without a promise, so a query sent on a
+    /// connection that closed meanwhile (a terminated backend, a database restart) is never
+    /// answered nor failed. Watching the connection's close future turns that into an error at
+    /// once; the timeout covers a server that stops answering without closing.
+    func wait<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
+        let promise = future.eventLoop.makePromise(of: T.self)
+        let settled = NIOLockedValueBox(false)
+        @Sendable func settle(_ result: Result<T, any Error>) {
+            let first = settled.withLockedValue { done in
+                defer { done = true }
+                return !done
+            }
+            if first { promise.completeWith(result) }
+        }
+        future.whenComplete(settle)
+        connection.closeFuture.whenComplete { _ in
+            settle(.failure(StoreError.unavailable("the PostgreSQL connection closed before answering")))
+        }
+        let timer = future.eventLoop.scheduleTask(in: Self.statementTimeout) {
+            settle(.failure(StoreError.unavailable("PostgreSQL did not answer within \(Self.statementTimeout.nanoseconds / 1_000_000_000) s")))
+        }
+        defer { timer.cancel() }
+        return try promise.futureResult.wait()
+    }
+
     func run(_ sql: String) throws {
-        _ = try connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).wait()
+        _ = try wait(connection.query(PostgresQuery(unsafeSQL: sql), logger: logger))
+    }
+
+    /// Ends a transaction that failed: `ROLLBACK` when the connection still works; when it
+    /// failed itself (terminated, unreachable), nothing is sent on it (the server has rolled the
+    /// transaction back, and the pool closes the connection).
+    func rollback(after error: any Error) {
+        if connection.isClosed || PostgresEngine.isUnavailable(error) { return }
+        try? run("ROLLBACK")
     }
 
     func execute(_ sql: String, _ arguments: [SQLValue]) throws {
-        _ = try connection.query(Self.query(sql, arguments), logger: logger).wait()
+        _ = try wait(connection.query(Self.query(sql, arguments), logger: logger))
     }
 
     func fetchAll(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
-        let result = try connection.query(Self.query(sql, arguments), logger: logger).wait()
+        let result = try wait(connection.query(Self.query(sql, arguments), logger: logger))
         return try result.rows.map { row in
             var names: [String] = []
             var values: [SQLValue] = []
@@ -233,7 +283,7 @@ struct PostgresSQLConnection: SQLConnection {
             try run("COMMIT")
             return result
         } catch {
-            try? run("ROLLBACK")
+            rollback(after: error)
             throw error
         }
     }

@@ -205,7 +205,8 @@ struct EndToEndTests {
         #expect(blocked.err.contains("POST /v1/releases"), "\(blocked.err)")
         let secondServe = try PlazoProcess.run(["serve", "--port", "0"], in: dir)
         #expect(secondServe.status != 0)
-        #expect(secondServe.err.contains("a second `plazo serve` on the same store is refused"), "\(secondServe.err)")
+        #expect(secondServe.err.contains("a second `plazo serve` on the same SQLite file is refused"), "\(secondServe.err)")
+        #expect(secondServe.err.contains("plazo serve --database postgres://"), "the refusal points to the PostgreSQL backend: \(secondServe.err)")
         // A dry run reads no case data and spends nothing, so it may run beside the service: the
         // ledger (spends, budget history, audit) is byte for byte what it was.
         func ledgerBytes() throws -> String {
