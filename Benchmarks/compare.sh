@@ -8,6 +8,8 @@
 # References (nothing of theirs is committed):
 #   - libsodium crypto_box_seal_open on the same sealed bytes: Benchmarks/reference/sealopen.c
 #   - raw SQLite inserts of the same rows in one transaction: Benchmarks/reference/sqlite_insert.c
+#   - PostgreSQL's own inserts of the same sealed batches, one per transaction, through libpq:
+#     Benchmarks/reference/pg_insert.c, against a throw-away cluster (scripts/pg-cluster.sh)
 #   - OpenDP's exact samplers (PyPI opendp) and DuckDB's raw group-by (PyPI duckdb), installed into
 #     a virtual environment this script creates (.venv-compare/, gitignored).
 set -euo pipefail
@@ -23,6 +25,8 @@ if [ "${QUICK:-0}" = 1 ]; then BIG=1000000; fi
 echo "== building (release)"
 gcc -O2 -o "$OUT/sealopen" Benchmarks/reference/sealopen.c -lsodium
 gcc -O2 -o "$OUT/sqlite_insert" Benchmarks/reference/sqlite_insert.c -lsqlite3
+[ -f /usr/include/postgresql/libpq-fe.h ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpq-dev >/dev/null; }
+gcc -O2 -I/usr/include/postgresql -o "$OUT/pg_insert" Benchmarks/reference/pg_insert.c -lpq
 PLAZO_BENCHMARKS=1 swift build -c release --scratch-path .build-bench --product plazo-perf 2>&1 | tail -1
 PLAZO_BENCHMARKS=1 swift build -c release --scratch-path .build-bench --product plazo 2>&1 | tail -1
 PERF=.build-bench/release/plazo-perf
@@ -44,6 +48,14 @@ run "$PERF" ingest-durable --cases 200000 --batches 60 --write-rows "$OUT/rows.b
 run "$OUT/sqlite_insert" "$OUT/rows.bin" "$OUT/reference.sqlite"
 run "$OUT/sqlite_insert" "$OUT/rows.bin" "$OUT/reference.sqlite" 10000   # context: one commit per 10k rows
 run "$OUT/sqlite_insert" --batches "$OUT/batches.bin" "$OUT/reference.sqlite"   # context: the sealed batches, one per transaction, as Plazo stores them
+
+echo "== durable ingest into PostgreSQL vs libpq inserting the same sealed batches; two replicas vs one"
+pgdir=$(mktemp -d /tmp/plazo-bench-pg.XXXXXX)
+trap 'scripts/pg-cluster.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
+PG=$(scripts/pg-cluster.sh start "$pgdir")
+run "$PERF" ingest-postgres --database "$PG" --cases 200000 --batches 60 --replicas 1 --clients 2 --write-batches "$OUT/pg-batches.bin"
+run "$OUT/pg_insert" "$OUT/pg-batches.bin" "$PG"
+run "$PERF" ingest-postgres --database "$PG" --cases 200000 --batches 60 --replicas 2 --clients 2
 
 echo "== start-up at $BIG cases: replaying the whole batch log vs the case-index snapshot and the batches after it"
 run "$PERF" ingest-durable --cases "$BIG" --batches 100000 --snapshot-tail 100

@@ -316,6 +316,62 @@ case "ingest-durable":
     }
     report(fields)
 
+case "ingest-postgres":
+    // Durable ingest into PostgreSQL: IngestService.submit, the path POST /v1/batches runs (verify,
+    // open, count against the case index under the writer lock, one transaction per batch, receipt),
+    // without HTTP. `--replicas 2` puts two services (each its own connection pool and case index,
+    // as two `plazo serve` processes have) on one database; `--clients` threads submit, round robin
+    // over the replicas. Then a restart: a new service replays the whole log from PostgreSQL.
+    guard let url = stringOption("database") else { fatalError("ingest-postgres needs --database postgres://…") }
+    let replicas = max(1, option("replicas", 1))
+    let clients = max(1, option("clients", 2))
+    let records = option("records", 10_000)
+    let schema = "perf_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+    let location = url + (url.contains("?") ? "&" : "?") + "schema=" + schema
+    let service = try BoxKeyPair.generate()
+    let agency = try SigningKeyPair.generate()
+    let receiptKey = try SigningKeyPair.generate()
+    let firstStore = try AppDatabase.open(location: location)
+    let agencyID = try AgencyRegistry(firstStore).add(name: "perf", type: .stateProsecutor, publicKey: agency.publicKey, now: 0).id
+    var services = [try IngestService(database: firstStore, serviceKeys: [service], receiptKey: receiptKey)]
+    for _ in 1..<replicas {
+        services.append(try IngestService(database: AppDatabase.open(location: location), serviceKeys: [service], receiptKey: receiptKey))
+    }
+    let events = syntheticEvents(cases: option("cases", 200_000))
+    let batches = try sealBatches(events, records: records, limit: option("batches", 60), signer: agency, service: service.publicKey, agencyID: agencyID)
+    if let path = stringOption("write-batches") {
+        var out = [UInt8]()
+        for batch in batches { out += withUnsafeBytes(of: UInt32(batch.count).littleEndian) { Array($0) } + batch }
+        try Data(out).write(to: URL(fileURLWithPath: path))
+    }
+    let next = Atomic<Int>(0)
+    let clock = ContinuousClock()
+    let started = clock.now
+    let replicaServices = services
+    DispatchQueue.concurrentPerform(iterations: clients) { client in
+        let replica = replicaServices[client % replicas]
+        while true {
+            let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            if i >= batches.count { return }
+            let result = try! replica.submit(batches[i])
+            precondition(!result.replayed, "batch \(i) was already stored")
+        }
+    }
+    let seconds = (clock.now - started) / .seconds(1)
+    let stored = try BatchLog(firstStore).batchCount()
+    precondition(stored == batches.count, "\(stored) of \(batches.count) batches stored")
+    let total = batches.count * records
+    let replayStarted = clock.now
+    let restarted = try IngestService(database: AppDatabase.open(location: location), serviceKeys: [service], receiptKey: receiptKey)
+    let replaySeconds = (clock.now - replayStarted) / .seconds(1)
+    precondition(restarted.appliedBatch == Int64(batches.count))
+    try firstStore.write { db in try db.execute("DROP SCHEMA \(schema) CASCADE") }
+    report([
+        "metric": "ingest_postgres", "replicas": replicas, "clients": clients, "events": total, "batches": batches.count,
+        "seconds": seconds, "events_per_s": Double(total) / seconds, "batches_per_s": Double(batches.count) / seconds,
+        "restart_replay_seconds": replaySeconds, "restart_replay_events_per_s": Double(total) / replaySeconds,
+    ])
+
 case "snapshot":
     // The case-index snapshot of a synthetic index alone: its write and its load (decryption,
     // checks, layout, hash table), and the image decoded from memory (no file, no decryption).

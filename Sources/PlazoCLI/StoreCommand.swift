@@ -22,7 +22,7 @@ struct StoreCommand: ParsableCommand {
                 privacy ledger and its history, releases, drafts and their statuses) row for row, with \
                 the same ids and bytes, in one transaction on the target. The target must be empty \
                 (a new database, or a new schema with ?schema=name). Stop the service on the source \
-                first: a batch accepted during the copy would be missing from it. \
+                first (a SQLite store held by a running service is refused). \
                 Then verifies: the same number of rows in every table, the same batch-log \
                 fingerprint, and every copied batch re-opened with the service's box keys, its \
                 signature checked and its receipt compared with a replay, as `plazo rebuild` does. \
@@ -39,6 +39,9 @@ struct StoreCommand: ParsableCommand {
             if !PostgresEngine.isURL(from) && !FileManager.default.fileExists(atPath: from) {
                 throw CLIRefusal("no store at \(from): give the SQLite file of the service to copy")
             }
+            // A SQLite source is held exclusively for the whole copy: a running service is refused.
+            let lock = PostgresEngine.isURL(from) ? nil : try StoreLock.forCopy(db: from)
+            defer { withExtendedLifetime(lock) {} }
             let source: AppDatabase
             let target: AppDatabase
             do { source = try AppDatabase.open(location: from) } catch { throw CLIRefusal("cannot open the source store \(from): \(error)") }

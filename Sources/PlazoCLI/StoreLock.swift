@@ -70,6 +70,16 @@ final class StoreLock {
         return lock
     }
 
+    /// The lock for `plazo store copy` from a SQLite store: exclusive, so that no service accepts a
+    /// batch the copy would miss.
+    static func forCopy(db: String) throws -> StoreLock {
+        let lock = StoreLock()
+        do { try lock.take(db + ".lock", LOCK_EX | LOCK_NB) } catch let .held(path) {
+            throw CLIRefusal("a plazo process holds the store \(db) (lock \(path)): stop the service first, so that no batch is accepted during the copy. Nothing was written.")
+        } catch { throw CLIRefusal("\(error)") }
+        return lock
+    }
+
     /// The locks for commands that store releases, or a sentence pointing at the running service.
     static func forRelease(db: String) throws -> StoreLock {
         let lock = StoreLock()

@@ -91,7 +91,9 @@ public struct Day: RawRepresentable, Hashable, Comparable, Sendable, CustomStrin
     public static func < (a: Day, b: Day) -> Bool { a.rawValue < b.rawValue }
 
     // Howard Hinnant's days_from_civil / civil_from_days (public domain), exact integer arithmetic.
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+
+    /// Days from 1970-01-01 to a proleptic Gregorian date (negative before it).
+    public static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -101,7 +103,8 @@ public struct Day: RawRepresentable, Hashable, Comparable, Sendable, CustomStrin
         return era * 146_097 + doe - 719_468
     }
 
-    static func civilFromDays(_ z0: Int) -> (year: Int, month: Int, day: Int) {
+    /// The proleptic Gregorian date `z0` days after 1970-01-01 (before it when negative).
+    public static func civilFromDays(_ z0: Int) -> (year: Int, month: Int, day: Int) {
         let z = z0 + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097

@@ -1,4 +1,5 @@
 import Foundation
+import PlazoModel
 
 // The store's data access is written once, against this small interface, and runs on two
 // engines: embedded SQLite through GRDB (`SQLiteConnection`), and PostgreSQL through postgres-nio
@@ -194,19 +195,10 @@ enum SQLDate {
     static func format(_ date: Date) -> String {
         // Milliseconds since the epoch, rounded down as GRDB does.
         let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
+        let days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
         let msOfDay = ms - days * 86_400_000
-        // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-        days += 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let doe = days - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func pad(_ v: Int64, _ width: Int) -> String {
+        let (y, m, d) = Day.civilFromDays(Int(days))
+        func pad(_ v: some BinaryInteger, _ width: Int) -> String {
             let s = String(v)
             return String(repeating: "0", count: max(0, width - s.count)) + s
         }
@@ -238,13 +230,7 @@ enum SQLDate {
                 scale /= 10
             }
         }
-        // Days from civil (H. Hinnant).
-        let yy = m <= 2 ? y - 1 : y
-        let era = (yy >= 0 ? yy : yy - 399) / 400
-        let yoe = yy - era * 400
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
+        let days = Int64(Day.daysFromCivil(year: Int(y), month: Int(m), day: Int(d)))
         let total = ((days * 24 + h) * 60 + mi) * 60 + s
         return Date(timeIntervalSince1970: Double(total) + Double(ms) / 1000)
     }
