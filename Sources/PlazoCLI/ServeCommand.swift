@@ -25,7 +25,7 @@ struct StoreOptions: ParsableArguments {
     var isPostgres: Bool { PostgresEngine.isURL(location) }
 
     /// The store as messages name it (a PostgreSQL URL without its password).
-    var displayName: String { isPostgres ? ((try? PostgresEngine(url: location).redactedURL) ?? "postgres://…") : location }
+    var displayName: String { isPostgres ? PostgresEngine.redacted(location) : location }
 
     func open() throws -> AppDatabase {
         do { return try AppDatabase.open(location: location) } catch {

@@ -71,6 +71,12 @@ public final class PostgresEngine: Sendable {
         group.shutdownGracefully { _ in }
     }
 
+    /// `url` with its password replaced by `***` (for messages), without connecting; the URL itself
+    /// when it does not parse.
+    public static func redacted(_ url: String) -> String {
+        (try? PostgresURL(url).redacted) ?? url.replacingOccurrences(of: #":[^:@/]*@"#, with: ":***@", options: .regularExpression)
+    }
+
     /// Closes every idle connection (tests that end a backend's life explicitly).
     public func closeIdleConnections() {
         let connections = idle.withLock { c in
