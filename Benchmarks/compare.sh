@@ -53,8 +53,10 @@ echo "== durable ingest into PostgreSQL vs libpq inserting the same sealed batch
 pgdir=$(mktemp -d /tmp/plazo-bench-pg.XXXXXX)
 trap 'scripts/pg-cluster.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
 PG=$(scripts/pg-cluster.sh start "$pgdir")
-run "$PERF" ingest-postgres --database "$PG" --cases 200000 --batches 60 --replicas 1 --clients 2 --write-batches "$OUT/pg-batches.bin"
+# One client beside libpq's one connection (like for like); then one and two replicas with two clients.
+run "$PERF" ingest-postgres --database "$PG" --cases 200000 --batches 60 --replicas 1 --clients 1 --write-batches "$OUT/pg-batches.bin"
 run "$OUT/pg_insert" "$OUT/pg-batches.bin" "$PG"
+run "$PERF" ingest-postgres --database "$PG" --cases 200000 --batches 60 --replicas 1 --clients 2
 run "$PERF" ingest-postgres --database "$PG" --cases 200000 --batches 60 --replicas 2 --clients 2
 
 echo "== start-up at $BIG cases: replaying the whole batch log vs the case-index snapshot and the batches after it"

@@ -288,6 +288,15 @@ extension IngestService {
     @discardableResult
     public func catchUp(on db: any SQLConnection) throws -> Int {
         try follow.withLock { state in
+            // Most looks find nothing new: one statement says so.
+            if let heads = try db.row("""
+                SELECT (SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM batch) AS last_batch,
+                       (SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM release WHERE batch_seq IS NOT NULL) AS last_release
+                """) {
+                let lastBatch: Int64 = try heads["last_batch"]
+                let lastRelease: Int64 = try heads["last_release"]
+                if lastBatch <= state.appliedSeq && lastRelease <= state.lastReleaseID { return 0 }
+            }
             var applied = 0
             var pending = try ReleaseStore.pinPoints(in: db, afterRelease: state.lastReleaseID)[...]
             func pinThrough(_ seq: Int64, _ state: inout FollowState) {

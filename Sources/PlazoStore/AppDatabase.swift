@@ -92,6 +92,16 @@ public final class AppDatabase: Sendable {
         }
     }
 
+    /// Runs `body`, which must run exactly **one** statement, on a connection that sees one state
+    /// of the store (on PostgreSQL without a surrounding transaction: the hot single lookups of
+    /// ingest and token checks save two round trips).
+    public func readStatement<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        switch engine {
+        case let .sqlite(writer): try writer.read { db in try body(SQLiteConnection(db: db)) }
+        case let .postgres(pg): try pg.readStatement(body)
+        }
+    }
+
     /// Runs `body` holding the store's single writer, outside a transaction: `body` opens its own
     /// with ``SQLConnection/transaction(_:)`` and may run code after the commit, before any other
     /// writer (in this process or, on PostgreSQL, any replica) starts.

@@ -90,7 +90,7 @@ public struct BatchLog: Sendable {
     /// Looks a batch id up: unknown, the same bytes (a replay), or different bytes.
     public func lookup(batchID: BatchID, digest: [UInt8]) throws(BatchLogError) -> BatchLookup {
         do {
-            return try database.read { db in try Self.lookup(db, batchID: batchID, digest: digest) }
+            return try database.readStatement { db in try Self.lookup(db, batchID: batchID, digest: digest) }
         } catch { throw .database(String(describing: error)) }
     }
 

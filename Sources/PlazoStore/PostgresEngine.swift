@@ -142,13 +142,23 @@ public final class PostgresEngine: Sendable {
         }
     }
 
+    /// One statement on a pooled connection, outside any transaction: a single statement sees one
+    /// snapshot by itself, so the `BEGIN` and `COMMIT` of ``read(_:)`` would be two round trips
+    /// for nothing.
+    func readStatement<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        try withConnection { conn in try body(conn) }
+    }
+
     /// Holds the writer lock at session level for the whole of `body` (which opens its own
     /// transactions with ``SQLConnection/transaction(_:)``), as GRDB's `writeWithoutTransaction`.
     func writeLocked<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
         try withConnection { conn in
             try conn.run("SELECT pg_advisory_lock(\(Self.writerLockKey))")
+            // Transactions inside need not take the lock again (one round trip fewer each).
+            var held = conn
+            held.holdsWriterLock = true
             let result: T
-            do { result = try body(conn) } catch {
+            do { result = try body(held) } catch {
                 if conn.connection.isClosed || Self.isUnavailable(error) {
                     // The session is gone or going: its lock goes with it.
                     Self.drop(conn.connection)
@@ -216,6 +226,8 @@ public final class PostgresEngine: Sendable {
 struct PostgresSQLConnection: SQLConnection {
     let connection: PostgresConnection
     let logger: Logger
+    /// True inside ``PostgresEngine/writeLocked(_:)``: the session holds the writer lock already.
+    var holdsWriterLock = false
 
     var engine: StoreEngineKind { .postgres }
 
@@ -283,8 +295,8 @@ struct PostgresSQLConnection: SQLConnection {
     func transaction<T>(_ body: () throws -> T) throws -> T {
         try run("BEGIN")
         do {
-            // The writer lock first (re-entrant when the session holds it already), then the reads.
-            try run("SELECT pg_advisory_xact_lock(\(PostgresEngine.writerLockKey))")
+            // The writer lock first (unless the session holds it already), then the reads.
+            if !holdsWriterLock { try run("SELECT pg_advisory_xact_lock(\(PostgresEngine.writerLockKey))") }
             let result = try body()
             try run("COMMIT")
             return result

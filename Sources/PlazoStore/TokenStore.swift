@@ -200,9 +200,10 @@ public struct TokenStore: Sendable {
         guard Self.isWellFormed(token) else { throw .malformed }
         let hash: [UInt8]
         do { hash = try Self.hash(token) } catch { throw .crypto(error.description) }
-        let candidates: [SQLRow] = try read { db in
-            try db.rows("SELECT * FROM api_token WHERE hash_prefix = ?", Array(hash[0..<8]))
-        }
+        let candidates: [SQLRow]
+        do {
+            candidates = try database.readStatement { db in try db.rows("SELECT * FROM api_token WHERE hash_prefix = ?", Array(hash[0..<8])) }
+        } catch { throw .database(String(describing: error)) }
         for row in candidates {
             guard let stored = try? row["token_hash"] as [UInt8] else { throw .database("unreadable token row") }
             if ConstantTime.equals(stored, hash) {
