@@ -170,8 +170,19 @@ public struct CaseProjection: Sendable {
 struct TabulationPlan: Sendable {
     var kind: TableKind
     var dimensions: [BreakdownDimension]
-    /// Number of cohorts released (the outermost axis).
+    /// Number of groups on the outermost axis (cohorts, or pooled cohort groups).
     var cohortCount: Int
+    /// The groups of the outermost axis (indices of the release's cohorts); nil = one per cohort.
+    var cohortGroups: [CohortGroup]? = nil
+
+    /// For each cohort slot (index of the release's cohorts), its group on the outermost axis, or
+    /// −1 when the table counts none of that cohort's cases (a quarter of an incomplete year).
+    func groupOfSlot(cohorts: Int) -> [Int] {
+        guard let cohortGroups else { return Array(0..<cohorts) }
+        var out = [Int](repeating: -1, count: cohorts)
+        for (g, group) in cohortGroups.enumerated() { for c in group.cohorts { out[c] = g } }
+        return out
+    }
 
     var groupsPerCohort: Int { dimensions.reduce(1) { $0 * $1.cardinality } }
     var groupCount: Int { cohortCount * groupsPerCohort }
@@ -191,6 +202,10 @@ extension CaseProjection {
         var params: [Int] = []
         var offsets: [Int] = []
         var total = 0
+        // Per plan, the group of each cohort slot (pooled tables map several slots to one group).
+        let slotCount = Int(cohortSlots.max() ?? -1) + 1
+        var groupOf: [Int] = []
+        for p in plans { groupOf += p.groupOfSlot(cohorts: slotCount) }
         for p in plans {
             let f = Layout.table(p.kind)
             params += [f.shift, (1 << f.width) - 1, p.kind.hasNoneCode ? 1 : 0, p.kind.cellsPerGroup, total, p.dimensions.count]
@@ -211,6 +226,7 @@ extension CaseProjection {
         let partials = UnsafeSendableBox([[Int64]](repeating: [], count: chunks))
         let codes = self.codes
         let frozen = params
+        let slotGroups = groupOf
         let size = total
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             let lo = codes.count * chunk / chunks
@@ -219,6 +235,7 @@ extension CaseProjection {
             codes.withUnsafeBufferPointer { words in
                 frozen.withUnsafeBufferPointer { p in
                     cohortSlots.withUnsafeBufferPointer { slots in
+                        slotGroups.withUnsafeBufferPointer { slotGroup in
                         out.withUnsafeMutableBufferPointer { counts in
                             for i in lo..<hi {
                                 let w = words[i]
@@ -231,7 +248,8 @@ extension CaseProjection {
                                         if cell == 0 { continue }
                                         cell -= 1
                                     }
-                                    var group = slot
+                                    var group = slotGroup[t * slotCount + slot]
+                                    if group < 0 { continue }  // a quarter outside the table's pooled years
                                     if p[b + 5] > 0 {
                                         group = group * p[b + 8] + (Int(truncatingIfNeeded: w >> UInt64(p[b + 6])) & p[b + 7])
                                         if p[b + 5] > 1 {
@@ -241,6 +259,7 @@ extension CaseProjection {
                                     counts[p[b + 4] + group * p[b + 3] + cell] &+= 1
                                 }
                             }
+                        }
                         }
                     }
                 }

@@ -1,5 +1,6 @@
 import Foundation
 import PlazoCases
+import PlazoModel
 import PlazoPrivacy
 
 /// A chart-ready metric of a release (the oversight bodies' dashboards).
@@ -114,7 +115,8 @@ public struct DashboardPoint: Sendable, Codable, Hashable {
     public var ciHigh: Double?
     /// The release it came from.
     public var releaseID: Int64
-    /// Whether there is a value, and why not (`beyond_follow_up`, `not_reached`, `undefined`).
+    /// Whether there is a value, and why not (`beyond_follow_up`, `not_reached`, `undefined`,
+    /// `insufficient_data`).
     public var status: EstimateStatus
     /// For curves and medians: the last horizon (days) within follow-up.
     public var observedUntil: Int?
@@ -148,8 +150,8 @@ public enum Dashboard {
     /// e.g. `[.state: "09"]`), optionally restricted to one cohort (`"2025Q1"`; for metrics whose
     /// x axis is the cohort, the one point of that cohort; nil pools all cohorts of the release).
     ///
-    /// The release table used is the one of the metric's kind whose breakdown covers the filter
-    /// with the fewest cells. When the selection is exactly one stored group, its stored estimates
+    /// The release table used is chosen by ``table(_:metric:filter:cohort:)`` (a table pooled by
+    /// report year for breakdown filters when the release has one). When the selection is exactly one stored group, its stored estimates
     /// are returned; otherwise the noisy counts of the matching groups are summed (post-processing)
     /// and the estimates and their simulated intervals are computed from the sum, with noise of
     /// k·σ² for k summed cells and a seed fixed by the release and the query, so the same query
@@ -158,12 +160,7 @@ public enum Dashboard {
         _ release: Release, metric: DashboardMetric, filter: [BreakdownDimension: String] = [:], cohort: String? = nil
     ) throws(ReleaseError) -> [DashboardPoint] {
         let source = metric.source
-        let candidates = release.tables.indices.filter { t in
-            release.tables[t].info.kind == source.kind && Set(filter.keys).isSubset(of: release.tables[t].info.breakdown)
-        }
-        guard let t = candidates.min(by: { release.tables[$0].info.groupsPerCohort < release.tables[$1].info.groupsPerCohort }) else {
-            throw .invalidQuery("release \(release.metadata.id) has no \(source.kind.rawValue) table broken down by \(filter.keys.map(\.rawValue).sorted().joined(separator: ", "))")
-        }
+        let t = try table(release, metric: metric, filter: filter, cohort: cohort)
         let info = release.tables[t].info
         var wanted: [Int?] = []  // code index per breakdown dimension, nil = all
         for d in info.breakdown {
@@ -174,12 +171,14 @@ public enum Dashboard {
                 wanted.append(nil)
             }
         }
+        // The outermost axis: the release's cohorts, or the table's pooled groups (report years).
+        let axis = release.cohortGroups(table: t)
         let cohortIndices: [Int]
         if let cohort {
-            guard let i = release.metadata.cohorts.firstIndex(of: cohort) else { throw .invalidQuery("cohort \(cohort) is not in release \(release.metadata.id)") }
+            guard let i = axis.firstIndex(where: { $0.label == cohort }) else { throw .invalidQuery("cohort \(cohort) is not in release \(release.metadata.id)") }
             cohortIndices = [i]
         } else {
-            cohortIndices = Array(release.metadata.cohorts.indices)
+            cohortIndices = Array(axis.indices)
         }
         func groups(cohort c: Int) -> [Int] {
             var result = [c]
@@ -194,7 +193,7 @@ public enum Dashboard {
                 let selected = groups(cohort: c)
                 let e = combined(release, table: t, groups: selected, query: query + "|\(c)")
                 return points(metric, info: info, estimates: e, release: release, followUp: release.followUp(table: t, groups: selected))
-                    .map { var p = $0; p.x = release.metadata.cohorts[c]; return p }
+                    .map { var p = $0; p.x = axis[c].label; return p }
             }
         }
         let selected = cohortIndices.flatMap(groups(cohort:))
@@ -202,6 +201,51 @@ public enum Dashboard {
         // metric: every series of one selection is read off the same simulated estimates.
         let e = combined(release, table: t, groups: selected, query: query + "|\(cohortIndices)")
         return points(metric, info: info, estimates: e, release: release, followUp: release.followUp(table: t, groups: selected))
+    }
+
+    /// The table that answers `metric` for `filter` and `cohort` (see ``series(_:metric:filter:cohort:)``):
+    /// among the tables of the metric's kind broken down by (at least) the filter's dimensions,
+    /// - a `cohort` that is a report year (`2025`) is answered only by a table pooled by year that
+    ///   has it, a quarter (`2025Q1`) only by a quarterly table;
+    /// - with no `cohort` and a breakdown filter (a state, say), a table pooled by year is
+    ///   preferred: at realistic volumes a state's quarter holds tens of cases, too few to read, and
+    ///   its year four times as many (`docs/metrics.md` §5.1);
+    /// - otherwise the quarterly table; among equals, the one with the fewest cells per cohort.
+    public static func table(
+        _ release: Release, metric: DashboardMetric, filter: [BreakdownDimension: String] = [:], cohort: String? = nil
+    ) throws(ReleaseError) -> Int {
+        let kind = metric.source.kind
+        let candidates = release.tables.indices.filter { t in
+            release.tables[t].info.kind == kind && Set(filter.keys).isSubset(of: release.tables[t].info.breakdown)
+        }
+        func fewest(_ ts: [Int]) -> Int? { ts.min { release.tables[$0].info.groupsPerCohort < release.tables[$1].info.groupsPerCohort } }
+        let pooled = candidates.filter { release.tables[$0].info.pooling != nil }
+        let quarterly = candidates.filter { release.tables[$0].info.pooling == nil }
+        let chosen: Int?
+        if let cohort, Quarter(cohort) == nil {
+            chosen = fewest(pooled.filter { t in release.cohortGroups(table: t).contains { $0.label == cohort } })
+        } else if cohort == nil, !filter.isEmpty, let p = fewest(pooled) {
+            chosen = p
+        } else {
+            chosen = fewest(quarterly)
+        }
+        guard let t = chosen else {
+            let by = filter.keys.map(\.rawValue).sorted().joined(separator: ", ")
+            if let cohort, Quarter(cohort) == nil {
+                throw .invalidQuery("release \(release.metadata.id) has no \(kind.rawValue) table pooled by year with \(cohort)\(by.isEmpty ? "" : " broken down by \(by)")")
+            }
+            throw .invalidQuery("release \(release.metadata.id) has no \(kind.rawValue) table broken down by \(by)")
+        }
+        return t
+    }
+
+    /// How the answer to `metric` for `filter` and `cohort` pools cohorts: `.year` when it reads a
+    /// table pooled by report year (the dashboards say so), nil for quarterly figures.
+    public static func pooling(
+        _ release: Release, metric: DashboardMetric, filter: [BreakdownDimension: String] = [:], cohort: String? = nil
+    ) -> CohortPooling? {
+        guard let t = try? table(release, metric: metric, filter: filter, cohort: cohort) else { return nil }
+        return release.tables[t].info.pooling
     }
 
     /// The points of `metric` from one selection's estimates (`info.estimates` order).
@@ -236,8 +280,10 @@ public enum Dashboard {
             }
         case .daysToChargedShare:
             let curve = descriptors.indices.filter { descriptors[$0].name == source.estimate }
+            let cases = index("cases").map { e[$0] } ?? Estimate(value: .nan, low: .nan, high: .nan)
             return DashboardMetric.chargedShares.map { share in
-                point(share, daysToReach(Double(share)!, curve: curve.map { e[$0] }, edges: curve.map { Int(descriptors[$0].x)! }, followUp: followUp), denominator: base)
+                let days = daysToReach(Double(share)!, curve: curve.map { e[$0] }, edges: curve.map { Int(descriptors[$0].x)! }, followUp: followUp)
+                return point(share, Estimate.guarded(days, denominator: cases), denominator: base)
             }
         case .stageConversion:
             let stages = CaseStage.allCases
@@ -301,8 +347,9 @@ public enum Dashboard {
         sum.withUnsafeBufferPointer { s in
             out.withUnsafeMutableBufferPointer { simulator.run(s, followUp: followUp, rng: &rng, out: $0) }
         }
-        return (0..<n).map {
+        let assessed = (0..<n).map {
             Estimate.assess(info.estimates[$0], value: out[3 * $0], low: out[3 * $0 + 1], high: out[3 * $0 + 2], followUp: followUp)
         }
+        return Estimate.guarded(assessed, kind: info.kind)
     }
 }

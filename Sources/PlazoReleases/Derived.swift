@@ -89,6 +89,27 @@ public enum Derivation {
         }
     }
 
+    /// The index (in ``layout(_:)`` order) of the count estimate that estimate `e` of `kind` is a
+    /// share of: the cohort's cases for life-table curve points and medians, the reported cases for
+    /// funnel shares, the previous stage for conversions, the charged cases for dispositions, the
+    /// open cases for the backlog's and the victim-contact share. Nil for counts, which have no
+    /// denominator.
+    public static func denominatorIndex(_ kind: TableKind, estimate e: Int) -> Int? {
+        switch kind {
+        case .timeToFirstDecision, .victimUpdateTime, .dispositions:
+            return e == 0 ? nil : 0
+        case .attrition:
+            let n = CaseStage.allCases.count
+            if e < n { return nil }  // reached_count
+            if e < 2 * n - 1 { return 0 }  // reached_share of stage e − n + 1: of the reported cases
+            return e - (2 * n - 1)  // conversion into stage k = e − 2n + 2: of stage k − 1
+        case .backlog:
+            return e == 1 ? 0 : nil
+        case .victimUpdateRecency:
+            return e == 1 ? 0 : nil
+        }
+    }
+
     /// Index of the median estimate, if the kind has one.
     static func medianIndex(_ kind: TableKind) -> Int? {
         switch kind {

@@ -25,13 +25,18 @@ public enum ReleaseExport {
     ///
     /// Columns: `cohort`, one per breakdown dimension, the cell columns (`time_bin`, `outcome`, …;
     /// life tables add `bin_start_day`, `bin_end_day`), `noisy_count` (unbiased, may be negative),
-    /// `count` (max(0, noisy_count)), `ci_low`, `ci_high`.
-    public static func countsCSV(_ release: Release, table t: Int) -> [UInt8] {
+    /// `count` (max(0, noisy_count)), `ci_low`, `ci_high`, then `reconciled_count` and `std_dev`:
+    /// the least-squares estimate that makes the finer table add up to the national one
+    /// (``Reconciliation``; the noisy count itself for a table that is not reconciled) and its
+    /// standard deviation. `reconciled` is ``Reconciliation/cells(_:)``'s entry for this table,
+    /// computed here when not given.
+    public static func countsCSV(_ release: Release, table t: Int, reconciled: [Reconciliation.Cell]? = nil) -> [UInt8] {
         let info = release.tables[t].info
+        let fitted = reconciled ?? Reconciliation.cells(release)[t]
         var out = ""
         var header = ["cohort"] + info.breakdown.map(\.rawValue) + info.kind.cellColumns
         if info.kind.isLifeTable { header += ["bin_start_day", "bin_end_day"] }
-        header += ["noisy_count", "count", "ci_low", "ci_high"]
+        header += ["noisy_count", "count", "ci_low", "ci_high", "reconciled_count", "std_dev"]
         out += header.joined(separator: ",") + "\n"
         let cells = info.cellLabels.count
         let parts = info.cellLabels.map { $0.split(separator: "|").map(String.init) }
@@ -45,11 +50,18 @@ public enum ReleaseExport {
                     let k = c / perBin
                     row += ",\(TimeBins.edges[k]),\(TimeBins.upperEdge(k).map(String.init) ?? "")"
                 }
-                row += ",\(n.noisy),\(n.value),\(n.low),\(n.high)\n"
+                let fit = fitted[g * cells + c]
+                row += ",\(n.noisy),\(n.value),\(n.low),\(n.high),\(decimal(fit.value)),\(decimal(fit.standardDeviation))\n"
                 out += row
             }
         }
         return Array(out.utf8)
+    }
+
+    /// A real number for a CSV cell: 3 decimals, no exponent, no negative zero.
+    static func decimal(_ v: Double) -> String {
+        let text = String(format: "%.3f", v)
+        return text == "-0.000" ? "0.000" : text
     }
 
     /// Derived estimates of table `t` as CSV: `cohort`, breakdown columns, `estimate`, `x`, `unit`,
@@ -87,7 +99,8 @@ public enum ReleaseExport {
         s += "(coverage ≥ \(Int(m.confidenceLevel * 100)) % for the true count). Derived estimates: a constrained fit of the noisy counts, "
         s += "with the interval raw ± z·SD over \(m.simulationReplicates) simulated re-noisings of the published counts (medians: the inverted band of the curve), "
         s += "covering the noise only, not sampling variation. Nothing is estimated past a cohort's longest possible follow-up (status beyond_follow_up); "
-        s += "a median not reached within it reads not_reached. `reliable` is false when the interval is too wide to read. See docs/researcher-guide.md.\n\n"
+        s += "a median not reached within it reads not_reached. A share whose noisy denominator is 0 or less, or whose denominator's interval reaches 0, has no value "
+        s += "(status insufficient_data). `reliable` is false when the interval is too wide to read. See docs/researcher-guide.md.\n\n"
         s += "## Tables\n\n"
         for (t, table) in release.tables.enumerated() {
             let i = table.info
@@ -112,6 +125,7 @@ public enum ReleaseExport {
         let m = release.metadata
         var files: [(path: String, bytes: [UInt8])] = []
         var resources: [DataPackageJSON.Resource] = []
+        let reconciled = Reconciliation.cells(release)
         typealias Field = DataPackageJSON.Field
         for (t, table) in release.tables.enumerated() {
             let i = table.info
@@ -134,8 +148,13 @@ public enum ReleaseExport {
                 Field("count", "integer", "max(0, noisy_count): the published count", unit: "cases"),
                 Field("ci_low", "integer", "Lower end of the \(m.confidenceLevel) interval for the true count", unit: "cases"),
                 Field("ci_high", "integer", "Upper end of the interval", unit: "cases"),
+                Field(
+                    "reconciled_count", "number",
+                    "Least-squares estimate that makes the finer table of this kind add up exactly to the national one (unbiased, may be negative; the noisy count for a table that is not reconciled). See docs/researcher-guide.md",
+                    unit: "cases"),
+                Field("std_dev", "number", "Standard deviation of reconciled_count under the noise", unit: "cases"),
             ]
-            files.append(("data/\(name).csv", countsCSV(release, table: t)))
+            files.append(("data/\(name).csv", countsCSV(release, table: t, reconciled: reconciled[t])))
             resources.append(DataPackageJSON.Resource(
                 name: name.replacingOccurrences(of: "_", with: "-"), path: "data/\(name).csv", description: i.kind.definition,
                 fields: countFields, privacy: privacy))
@@ -153,7 +172,7 @@ public enum ReleaseExport {
                     Field("half_width", "number", "Half the interval's width; empty when an end is absent"),
                     Field(
                         "status", "string",
-                        "ok; beyond_follow_up (past the cohort's longest possible follow-up, nothing is published); not_reached (a median not reached by day observed_until); undefined (no positive total)",
+                        "ok; beyond_follow_up (past the cohort's longest possible follow-up, nothing is published); not_reached (a median not reached by day observed_until); undefined (no positive total); insufficient_data (a share whose noisy denominator is 0 or less, or whose denominator's interval reaches 0: no value)",
                         codes: EstimateStatus.allCases.map(\.rawValue)),
                     Field("observed_until", "integer", "For curves and medians: the last horizon within the cohort's follow-up", unit: "days"),
                     Field("reliable", "boolean", "false when the interval is too wide to read (proportions: half-width over 0.10; counts and days: over half the value) or absent"),
@@ -188,7 +207,11 @@ public enum ReleaseExport {
 
 /// The JSON shape of ``ReleaseExport/json(_:)`` (property names converted to snake_case there).
 struct ReleaseJSON: Encodable {
-    struct Cell: Encodable { var group: [String]; var cell: String; var noisy: Int64; var count: Int64; var ciLow: Int64; var ciHigh: Int64 }
+    struct Cell: Encodable {
+        var group: [String]; var cell: String; var noisy: Int64; var count: Int64; var ciLow: Int64; var ciHigh: Int64
+        /// ``Reconciliation``: the least-squares count and its standard deviation.
+        var reconciledCount: Double; var stdDev: Double
+    }
     struct Est: Encodable {
         var group: [String]; var estimate: String; var x: String; var unit: String; var value: Double?; var ciLow: Double?; var ciHigh: Double?
         var status: EstimateStatus; var observedUntil: Int?; var reliable: Bool
@@ -199,6 +222,7 @@ struct ReleaseJSON: Encodable {
 
     init(_ r: Release) {
         metadata = r.metadata
+        let reconciled = Reconciliation.cells(r)
         tables = r.tables.indices.map { t in
             let info = r.tables[t].info
             var cells: [Cell] = [], ests: [Est] = []
@@ -206,7 +230,10 @@ struct ReleaseJSON: Encodable {
                 let labels = r.groupLabels(table: t, group: g)
                 for (c, label) in info.cellLabels.enumerated() {
                     let n = r.count(table: t, group: g, cell: c)
-                    cells.append(Cell(group: labels, cell: label, noisy: n.noisy, count: n.value, ciLow: n.low, ciHigh: n.high))
+                    let fit = reconciled[t][g * info.cellLabels.count + c]
+                    cells.append(Cell(
+                        group: labels, cell: label, noisy: n.noisy, count: n.value, ciLow: n.low, ciHigh: n.high,
+                        reconciledCount: (fit.value * 1000).rounded() / 1000, stdDev: (fit.standardDeviation * 1000).rounded() / 1000))
                 }
                 for (e, d) in info.estimates.enumerated() {
                     let v = r.estimate(table: t, group: g, estimate: e)

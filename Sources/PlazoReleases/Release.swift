@@ -37,9 +37,21 @@ public struct ReleasedTableInfo: Sendable, Codable, Hashable {
     public var cellLabels: [String]
     /// Derived estimates per group.
     public var estimates: [EstimateDescriptor]
+    /// How the table pools the release's cohorts (`pool_cohorts`; nil: one group per quarter).
+    public var pooling: CohortPooling? = nil
+    /// The groups of the outermost axis when pooled (a report year and its cohorts' indices);
+    /// nil: one per cohort of the release, in order.
+    public var cohortGroups: [CohortGroup]? = nil
 
-    /// Number of breakdown groups per cohort.
+    /// Number of breakdown groups per cohort (per cohort group when pooled).
     public var groupsPerCohort: Int { breakdown.reduce(1) { $0 * $1.cardinality } }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, breakdown, sensitivity, rho, epsilon, noise, sigmaSquared, laplaceScale, noiseStandardDeviation, halfWidth
+        case cellLabels, estimates
+        case pooling = "pool_cohorts"
+        case cohortGroups = "cohort_groups"
+    }
 }
 
 /// Everything about a release except its numbers.
@@ -160,6 +172,11 @@ public enum EstimateStatus: String, Sendable, Codable, Hashable, CaseIterable {
     case notReached = "not_reached"
     /// No meaningful value: a share of a (noisy) total that is not positive.
     case undefined
+    /// Not enough data to say anything: a share, curve point or median whose denominator (the
+    /// noisy number of cases it is a share of) is 0 or less, or whose denominator's interval
+    /// reaches 0. A share of possibly nothing is not a reliable zero, so no value is published
+    /// (``Estimate/guarded(_:denominator:)``; `docs/metrics.md` §4).
+    case insufficientData = "insufficient_data"
 }
 
 /// When a published estimate is too noisy to read (`docs/metrics.md` §4): dashboards grey it out.
@@ -245,6 +262,35 @@ public struct Estimate: Sendable, Hashable {
     }
 }
 
+extension Estimate {
+    /// A share, curve point or median checked against its denominator, the count estimate it is a
+    /// share of (``Derivation/denominatorIndex(_:estimate:)``): when the denominator's noisy value
+    /// is 0 or less, or its interval reaches 0 (or is unbounded), the figure is published without a
+    /// value, with status ``EstimateStatus/insufficientData`` and never as reliable.
+    ///
+    /// Why: with a noisy total at or near 0 the share is a ratio of two noise terms. The fit
+    /// clips such a share to 0 with an interval of width 0 ("0 % (0 – 0)"), which the width rule
+    /// of ``Reliability`` would call reliable; it says nothing about the cases. A figure past the
+    /// follow-up keeps its ``EstimateStatus/beyondFollowUp``, the more basic reason. Post-processing
+    /// of published numbers only: no budget.
+    public static func guarded(_ estimate: Estimate, denominator: Estimate) -> Estimate {
+        if estimate.status == .beyondFollowUp { return estimate }
+        let enough = denominator.value.isFinite && denominator.value > 0 && denominator.low.isFinite && denominator.low > 0
+        if enough { return estimate }
+        return Estimate(
+            value: .nan, low: .nan, high: .nan, status: .insufficientData, observedUntil: estimate.observedUntil, reliable: false)
+    }
+
+    /// Every estimate of one group (in ``Derivation/layout(_:)`` order) checked against its
+    /// denominator with ``guarded(_:denominator:)``.
+    public static func guarded(_ estimates: [Estimate], kind: TableKind) -> [Estimate] {
+        estimates.indices.map { e in
+            guard let j = Derivation.denominatorIndex(kind, estimate: e) else { return estimates[e] }
+            return guarded(estimates[e], denominator: estimates[j])
+        }
+    }
+}
+
 /// A stored, immutable release.
 public struct Release: Sendable, Hashable {
     /// Metadata.
@@ -252,7 +298,13 @@ public struct Release: Sendable, Hashable {
     /// Tables in spec order.
     public var tables: [ReleasedTable]
 
-    /// The breakdown labels of group `g` of table `t`: `[cohort, code of dim 1, code of dim 2]`.
+    /// The groups of table `t`'s outermost axis: its pooled cohort groups, or one per cohort.
+    public func cohortGroups(table t: Int) -> [CohortGroup] {
+        tables[t].info.cohortGroups ?? metadata.cohorts.enumerated().map { CohortGroup(label: $0.element, cohorts: [$0.offset]) }
+    }
+
+    /// The breakdown labels of group `g` of table `t`: `[cohort, code of dim 1, code of dim 2]`
+    /// (the cohort is a report year such as `2025` in a table pooled by year).
     public func groupLabels(table t: Int, group g: Int) -> [String] {
         let info = tables[t].info
         var rest = g
@@ -261,7 +313,8 @@ public struct Release: Sendable, Hashable {
             labels.append(d.codes[rest % d.cardinality])
             rest /= d.cardinality
         }
-        return [metadata.cohorts[rest]] + labels.reversed()
+        let cohort = info.cohortGroups.map { $0[rest].label } ?? metadata.cohorts[rest]
+        return [cohort] + labels.reversed()
     }
 
     /// The published count of one cell.
@@ -271,19 +324,29 @@ public struct Release: Sendable, Hashable {
         return NoisyCount(noisy: y, value: max(0, y), low: max(0, y - info.halfWidth), high: max(0, y + info.halfWidth))
     }
 
-    /// One derived estimate of one group, as published (``Estimate/assess(_:value:low:high:followUp:)``).
+    /// One derived estimate of one group, as published: assessed against the follow-up
+    /// (``Estimate/assess(_:value:low:high:followUp:)``), then, for a share, curve point or median,
+    /// against its denominator (``Estimate/guarded(_:denominator:)``).
     public func estimate(table t: Int, group g: Int, estimate e: Int) -> Estimate {
         let info = tables[t].info
         let d = tables[t].derived
-        let i = 3 * (g * info.estimates.count + e)
-        return Estimate.assess(info.estimates[e], value: d[i], low: d[i + 1], high: d[i + 2], followUp: followUp(table: t, groups: [g]))
+        let follow = followUp(table: t, groups: [g])
+        func assessed(_ e: Int) -> Estimate {
+            let i = 3 * (g * info.estimates.count + e)
+            return Estimate.assess(info.estimates[e], value: d[i], low: d[i + 1], high: d[i + 2], followUp: follow)
+        }
+        let estimate = assessed(e)
+        guard let j = Derivation.denominatorIndex(info.kind, estimate: e) else { return estimate }
+        return Estimate.guarded(estimate, denominator: assessed(j))
     }
 
-    /// The public follow-up span of the union of `groups` of table `t` (their cohorts at the cutoff).
+    /// The public follow-up span of the union of `groups` of table `t` (their cohorts at the
+    /// cutoff; every quarter of a pooled group).
     public func followUp(table t: Int, groups: [Int]) -> FollowUp {
         let perCohort = tables[t].info.groupsPerCohort
         guard let cutoff = Day(iso: metadata.cutoff) else { return FollowUp(spans: []) }
-        let cohorts = Set(groups.map { $0 / perCohort }).sorted()
+        let axis = cohortGroups(table: t)
+        let cohorts = Set(groups.flatMap { axis[$0 / perCohort].cohorts }).sorted()
         return FollowUp(pooling: cohorts.compactMap { Quarter(metadata.cohorts[$0]) }.map { FollowUp(cohort: $0, cutoff: cutoff) })
     }
 }
@@ -370,6 +433,8 @@ extension Estimate {
     /// unreliable figures are marked. `percent` shows proportions as percentages.
     public func text(unit: String, percent: Bool = false) -> String {
         switch status {
+        case .insufficientData:
+            return "insufficient data (too few cases to compute a share)"
         case .beyondFollowUp:
             return observedUntil.map { "beyond follow-up (observed until day \($0))" } ?? "beyond follow-up"
         case .undefined:

@@ -134,7 +134,9 @@ public struct ReleaseEngine: Sendable {
         // 2. Exact counts (internal only), one vector per table over public cells.
         var slots = [Int16](repeating: -1, count: 1024)
         for (i, q) in plan.cohorts.enumerated() { slots[CaseProjection.cohortNumber(q)] = Int16(i) }
-        let plans = plan.tables.map { TabulationPlan(kind: $0.kind, dimensions: $0.breakdown, cohortCount: plan.cohorts.count) }
+        let plans = plan.tables.map {
+            TabulationPlan(kind: $0.kind, dimensions: $0.breakdown, cohortCount: $0.cohortGroups.count, cohortGroups: $0.cohortGroups)
+        }
         let exact = projection.tabulate(plans, cohortSlots: slots)
 
         // 3. Noise on every cell. Sensitivity 1 per table (each case in at most one cell), so table i
@@ -224,7 +226,7 @@ public struct ReleaseEngine: Sendable {
             kind: t.kind, breakdown: t.breakdown, sensitivity: 1, rho: rho.description, epsilon: epsilon,
             noise: t.mechanism.noise.description, sigmaSquared: sigmaSquared, laplaceScale: scale,
             noiseStandardDeviation: sd, halfWidth: halfWidth, cellLabels: t.kind.cellLabels,
-            estimates: Derivation.layout(t.kind))
+            estimates: Derivation.layout(t.kind), pooling: t.pooling, cohortGroups: t.pooling == nil ? nil : t.cohortGroups)
     }
 
     /// The simulation seed of one group: a fixed function of the release seed and the group's
@@ -240,7 +242,14 @@ public struct ReleaseEngine: Sendable {
         _ noisy: [[Int64]], infos: [ReleasedTableInfo], replicates: Int, level: Double, seed: UInt64,
         cohorts: [Quarter], cutoff: Day
     ) -> [[Double]] {
-        let followUps = cohorts.map { FollowUp(cohort: $0, cutoff: cutoff) }
+        let perCohort = cohorts.map { FollowUp(cohort: $0, cutoff: cutoff) }
+        // Per table, per group of its outermost axis: the follow-up of its cohort, or the union of
+        // a pooled group's quarters.
+        let followUps = infos.map { info in
+            (info.cohortGroups ?? cohorts.indices.map { CohortGroup(label: "", cohorts: [$0]) }).map { group in
+                group.cohorts.count == 1 ? perCohort[group.cohorts[0]] : FollowUp(pooling: group.cohorts.map { perCohort[$0] })
+            }
+        }
         let simulators = infos.map { info in
             GroupSimulator(
                 kind: info.kind, noise: NoiseTable(noiseDistribution(info)), replicates: replicates, confidence: level)
@@ -264,7 +273,7 @@ public struct ReleaseEngine: Sendable {
                 var rng = SimulationRNG(seed: groupSeed(seed, table: t, group: g))
                 noisy[t].withUnsafeBufferPointer { all in
                     let slice = UnsafeBufferPointer(rebasing: all[(g * cells)..<((g + 1) * cells)])
-                    let followUp = followUps[g / infos[t].groupsPerCohort]
+                    let followUp = followUps[t][g / infos[t].groupsPerCohort]
                     out.withUnsafeMutableBufferPointer { simulators[t].run(slice, followUp: followUp, rng: &rng, out: $0) }
                 }
                 local.append((t, g, out))

@@ -10,6 +10,13 @@ public enum ReleaseMechanism: String, Sendable, Codable, Hashable, CaseIterable 
     case discreteLaplace = "discrete_laplace"
 }
 
+/// How a table groups the release's cohorts (quarters of first report) on its outermost axis.
+public enum CohortPooling: String, Sendable, Codable, Hashable, CaseIterable {
+    /// One group per report year: the four quarters of a year together (`"2025"`). Every quarter
+    /// of each year the table touches must be among the release's cohorts.
+    case year = "year"
+}
+
 /// One table of a release: its kind, its breakdown (besides the cohort, which is always the
 /// outermost axis) and its privacy cost.
 public struct TableRequest: Sendable, Codable, Hashable {
@@ -21,13 +28,26 @@ public struct TableRequest: Sendable, Codable, Hashable {
     public var rho: String?
     /// The table's ε as an exact rational; required for the Laplace mechanism.
     public var epsilon: String?
+    /// Pool the cohorts on the table's outermost axis (`"pool_cohorts": "year"`): one group per
+    /// report year instead of per quarter, for breakdowns whose quarterly cells are too small to
+    /// read (state figures at realistic volumes). A public choice made before looking at the data:
+    /// each case is still in one cell and is charged to its own quarter's budget. Nil = by quarter.
+    public var poolCohorts: CohortPooling?
 
     /// A table request.
-    public init(table: TableKind, breakdown: [BreakdownDimension] = [], rho: String? = nil, epsilon: String? = nil) {
+    public init(
+        table: TableKind, breakdown: [BreakdownDimension] = [], rho: String? = nil, epsilon: String? = nil, poolCohorts: CohortPooling? = nil
+    ) {
         self.table = table
         self.breakdown = breakdown
         self.rho = rho
         self.epsilon = epsilon
+        self.poolCohorts = poolCohorts
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case table, breakdown, rho, epsilon
+        case poolCohorts = "pool_cohorts"
     }
 }
 
@@ -104,7 +124,14 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
                 }
                 breakdown.append(dimension)
             }
-            tables.append(TableRequest(table: kind, breakdown: breakdown, rho: t.rho, epsilon: t.epsilon))
+            var pooling: CohortPooling?
+            if let p = t.poolCohorts {
+                guard let known = CohortPooling(rawValue: p) else {
+                    throw .invalidSpec("tables[\(i)].pool_cohorts \"\(p)\" is unknown; valid: \(Self.list(CohortPooling.allCases.map(\.rawValue)))")
+                }
+                pooling = known
+            }
+            tables.append(TableRequest(table: kind, breakdown: breakdown, rho: t.rho, epsilon: t.epsilon, poolCohorts: pooling))
         }
         return ReleaseSpec(
             title: try required(raw.title, "title"), cutoff: try required(raw.cutoff, "cutoff"),
@@ -120,6 +147,12 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
             var breakdown: [String]?
             var rho: String?
             var epsilon: String?
+            var poolCohorts: String?
+
+            enum CodingKeys: String, CodingKey {
+                case table, breakdown, rho, epsilon
+                case poolCohorts = "pool_cohorts"
+            }
         }
         var title: String?
         var cutoff: String?
@@ -218,9 +251,6 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
         for (i, t) in tables.enumerated() {
             if t.breakdown.count > 2 { throw .invalidSpec("table \(i + 1) (\(t.table.rawValue)): at most two breakdown dimensions besides the cohort") }
             if Set(t.breakdown).count != t.breakdown.count { throw .invalidSpec("table \(i + 1): a breakdown dimension is repeated") }
-            if resolved.contains(where: { $0.kind == t.table && $0.breakdown == t.breakdown }) {
-                throw .invalidSpec("table \(i + 1): the same table and breakdown are requested twice")
-            }
             let cost: PrivacyCost
             let noise: any CountMechanism
             do {
@@ -246,7 +276,12 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
             } catch let e as ReleaseError { throw e } catch let e as PrivacyError {
                 throw .invalidSpec("table \(i + 1): \(e)")
             } catch { throw .invalidSpec("table \(i + 1): \(error)") }
-            resolved.append(.init(kind: t.table, breakdown: t.breakdown, cost: cost, mechanism: noise))
+            let groups = try Self.cohortGroups(quarters, pooling: t.poolCohorts, field: "tables[\(i)].pool_cohorts")
+            if resolved.contains(where: { $0.kind == t.table && $0.breakdown == t.breakdown && $0.pooling == t.poolCohorts }) {
+                throw .invalidSpec("table \(i + 1): the same table, breakdown and pooling are requested twice")
+            }
+            resolved.append(.init(
+                kind: t.table, breakdown: t.breakdown, cost: cost, mechanism: noise, pooling: t.poolCohorts, cohortGroups: groups))
         }
         let total: Rational
         do { total = try PrivacyCost.totalRho(resolved.map(\.cost)) } catch { throw .invalidSpec("total cost: \(error)") }
@@ -254,6 +289,47 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
             spec: self, cutoff: cutoffDay, cohorts: quarters, mechanism: mechanism, confidenceLevel: level,
             replicates: replicates, tables: resolved, totalRho: total)
     }
+}
+
+extension ReleaseSpec {
+    /// The groups of a table's outermost axis: indices into the sorted `quarters`. By quarter, one
+    /// group per cohort; by year, one group per report year that has all four of its quarters
+    /// among the cohorts. The quarters of a year not complete among the cohorts (the current year,
+    /// say) are in no group of the table: a partial year would be a different population from one
+    /// release to the next, so `2026` always means all of 2026. Which quarters are left out depends
+    /// on the spec alone, never on the data. A pooled table with no complete year is refused with
+    /// ``ReleaseError/invalidSpec(_:)`` naming `field` and the quarters missing.
+    static func cohortGroups(_ quarters: [Quarter], pooling: CohortPooling?, field: String) throws(ReleaseError) -> [CohortGroup] {
+        guard let pooling else {
+            return quarters.enumerated().map { CohortGroup(label: $0.element.description, cohorts: [$0.offset]) }
+        }
+        switch pooling {
+        case .year:
+            var groups: [CohortGroup] = []
+            var missing: [String] = []
+            for year in Set(quarters.map(\.year)).sorted() {
+                let members = quarters.indices.filter { quarters[$0].year == year }
+                if members.count == 4 {
+                    groups.append(CohortGroup(label: String(year), cohorts: members))
+                } else {
+                    missing += (1...4).filter { q in !quarters.contains { $0.year == year && $0.quarter == q } }.map { "\(year)Q\($0)" }
+                }
+            }
+            if groups.isEmpty {
+                throw .invalidSpec(
+                    "\(field): pooling by year needs a report year with all four quarters among the cohorts; none has (missing \(missing.joined(separator: ", ")))")
+            }
+            return groups
+        }
+    }
+}
+
+/// One group of a table's outermost axis: a cohort, or several pooled (a report year).
+public struct CohortGroup: Sendable, Codable, Hashable {
+    /// `2025Q1` for one cohort, `2025` for a pooled year.
+    public var label: String
+    /// Indices of its cohorts in the release's sorted cohort list.
+    public var cohorts: [Int]
 }
 
 /// A checked spec with its parameters resolved.
@@ -268,6 +344,10 @@ public struct ValidatedSpec: Sendable {
         public var cost: PrivacyCost
         /// Its mechanism (sensitivity 1).
         public var mechanism: any CountMechanism
+        /// How its cohorts are pooled (nil: by quarter).
+        public var pooling: CohortPooling?
+        /// The groups of its outermost axis, in order.
+        public var cohortGroups: [CohortGroup]
     }
 
     /// The spec as given.

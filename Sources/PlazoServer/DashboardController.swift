@@ -157,8 +157,10 @@ struct DashboardController: Sendable {
                     query.comparison = (dimension, codes)
                 }
             } else if k == "cohort" {
-                guard Quarter(canonical: v) != nil else {
-                    throw APIError(.badRequest, "invalid_filter", text.invalidValue(echo(v), parameter: "cohort", valid: ["2024Q1", "2024Q2", "…"]))
+                // A quarter (`2025Q1`), or a report year (`2025`) answered by tables pooled by year.
+                let year = v.count == 4 && v.allSatisfy(\.isASCII) && v.allSatisfy(\.isNumber) && (2000...2255).contains(Int(v) ?? 0)
+                guard Quarter(canonical: v) != nil || year else {
+                    throw APIError(.badRequest, "invalid_filter", text.invalidValue(echo(v), parameter: "cohort", valid: ["2024Q1", "2024Q2", "…", "2024", "…"]))
                 }
                 query.cohort = v
             } else if k == "release" {
@@ -238,7 +240,10 @@ struct DashboardController: Sendable {
 
     /// Whether `release` can answer every filter of `query` for `board`.
     static func canAnswer(_ release: Release, _ board: DashboardBoard, _ query: Query) -> Bool {
-        if let cohort = query.cohort, !release.metadata.cohorts.contains(cohort) { return false }
+        if let cohort = query.cohort, !release.metadata.cohorts.contains(cohort),
+            !release.tables.indices.contains(where: { t in release.cohortGroups(table: t).contains { $0.label == cohort } }) {
+            return false
+        }
         return board.series.contains { Dashboard.canAnswer(release, metric: $0, dimensions: query.dimensions) }
     }
 
@@ -356,9 +361,11 @@ struct DashboardController: Sendable {
             for metric in board.series {
                 do {
                     let points = try Dashboard.series(release, metric: metric, filter: group, cohort: query.cohort)
+                    let pooling = Dashboard.pooling(release, metric: metric, filter: group, cohort: query.cohort)
                     series.append(DashboardSeriesJSON(
                         name: metric.rawValue, title: text.title(metric), unit: metric.unit, xAxis: metric.xAxis,
-                        group: groupEcho, groupLabel: groupLabel,
+                        group: groupEcho, groupLabel: groupLabel, cohortPooling: pooling?.rawValue,
+                        poolingNote: pooling.map { _ in text.pooledByYear() },
                         points: points.map { point($0, metric: metric, level: level, text: text) }))
                 } catch {
                     problem = error.description

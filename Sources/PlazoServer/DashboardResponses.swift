@@ -162,8 +162,28 @@ struct DashboardSeriesJSON: Encodable, Sendable {
     /// For a comparison (`state=09,14`): the value this series is for, e.g. `{"state": "09"}`.
     var group: [String: String]?
     var groupLabel: String?
+    /// `year` when the figures pool the cohorts of each report year (state figures by default),
+    /// absent for quarterly cohorts; ``poolingNote`` says it in words.
+    var cohortPooling: String? = nil
+    var poolingNote: String? = nil
     var points: [DashboardPointJSON]
-    enum CodingKeys: String, CodingKey { case name, title, unit, xAxis = "x_axis", group, groupLabel = "group_label", points }
+    enum CodingKeys: String, CodingKey {
+        case name, title, unit, xAxis = "x_axis", group, groupLabel = "group_label", cohortPooling = "cohort_pooling"
+        case poolingNote = "pooling_note", points
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(title, forKey: .title)
+        try c.encode(unit, forKey: .unit)
+        try c.encode(xAxis, forKey: .xAxis)
+        try c.encodeIfPresent(group, forKey: .group)
+        try c.encodeIfPresent(groupLabel, forKey: .groupLabel)
+        try c.encodeIfPresent(cohortPooling, forKey: .cohortPooling)
+        try c.encodeIfPresent(poolingNote, forKey: .poolingNote)
+        try c.encode(points, forKey: .points)
+    }
 }
 
 /// `GET /v1/dashboards/{metric}`.

@@ -136,6 +136,9 @@ struct DashboardText: Sendable {
         case .notReached:
             observedUntil.map { pick("No alcanzado al día \($0).", "Not reached by day \($0).") } ?? pick("No alcanzado.", "Not reached.")
         case .undefined: pick("Sin valor: no hay casos suficientes.", "No value: not enough cases.")
+        case .insufficientData:
+            pick("Sin datos suficientes: el número de casos detrás de esta proporción podría ser cero, así que no se publica un valor.",
+                 "Insufficient data: the number of cases behind this share could be zero, so no value is published.")
         }
     }
 
@@ -145,6 +148,13 @@ struct DashboardText: Sendable {
         return pick(
             "Cada cifra lleva ruido de privacidad diferencial. El intervalo del \(percent) contiene el valor real en \(percent) de las publicaciones; en gris, las cifras cuyo intervalo es demasiado ancho para leerlas.",
             "Every figure carries differential-privacy noise. The \(percent) interval contains the true value in \(percent) of releases; greyed out are figures whose interval is too wide to read.")
+    }
+
+    /// Why a series reads by report year (a table pooled by year).
+    func pooledByYear() -> String {
+        pick(
+            "Cifras por año de la denuncia: los cuatro trimestres de cada año se suman, porque un trimestre tiene muy pocos casos por entidad para leerlos con el ruido de privacidad.",
+            "Figures by year of the report: the four quarters of each year are pooled, because a quarter holds too few cases per state to read through the privacy noise.")
     }
 
     func unreliable() -> String {

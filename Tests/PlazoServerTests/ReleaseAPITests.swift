@@ -176,7 +176,7 @@ struct ReleaseAPITests {
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("text/csv") == true)
                 let text = String(buffer: response.body)
-                #expect(text.hasPrefix("cohort,furthest_stage,noisy_count,count,ci_low,ci_high\n"))
+                #expect(text.hasPrefix("cohort,furthest_stage,noisy_count,count,ci_low,ci_high,reconciled_count,std_dev\n"))
                 #expect(text.split(separator: "\n").count == 1 + 6)
             }
             try await client.execute(uri: "/v1/releases/1/tables/t7-attrition-by-state-estimates.csv", method: .get, headers: researcher) { response in
@@ -417,7 +417,11 @@ struct ReleaseAPITests {
             for (uri, status, code) in [
                 ("/v1/dashboards/funnel?offence=online_grooming", 422, "unanswerable_query"),
                 ("/v1/dashboards/funnel?state=99", 400, "invalid_filter"),
-                ("/v1/dashboards/funnel?cohort=2025", 400, "invalid_filter"),
+                ("/v1/dashboards/funnel?cohort=2025Q5", 400, "invalid_filter"),
+                ("/v1/dashboards/funnel?cohort=25", 400, "invalid_filter"),
+                // A report year is a valid cohort, answered only by tables pooled by year: this
+                // release has none.
+                ("/v1/dashboards/funnel?cohort=2025", 422, "unanswerable_query"),
                 ("/v1/dashboards/funnel?stat=14", 400, "unknown_parameter"),
                 ("/v1/dashboards/funnel?release=9", 404, "release_not_found"),
                 ("/v1/dashboards/conviction-rate", 404, "unknown_metric"),

@@ -94,6 +94,8 @@
       about3: "Las curvas se cortan al final del seguimiento: más allá, ningún caso de la cohorte se ha observado tanto tiempo y no se publica nada.",
       about4: "Antes de comparar dos entidades, mire si sus intervalos se traslapan: si lo hacen, la diferencia puede deberse al ruido.",
       about5: "Las mismas cifras están disponibles como datos: JSON en /v1/dashboards, CSV con format=csv y estas gráficas como SVG con format=svg, para incluirlas en informes.",
+      about6: "«Sin datos suficientes»: cuando el número de casos detrás de una proporción podría ser cero, no se publica ningún valor; una proporción de nada no es un cero.",
+      about7: "Las cifras por entidad se leen por año de la denuncia: un trimestre tiene muy pocos casos por entidad para verlos a través del ruido, así que se suman los cuatro trimestres del año. Cada caso sigue contando una sola vez.",
       footer: "Plazo publica solo cifras agregadas con ruido; ningún nombre, identificador de caso ni texto libre sale de las instituciones.",
       navLabel: "Tableros",
     },
@@ -175,6 +177,8 @@
       about3: "Curves stop at the end of follow-up: beyond it, no case of the cohort has been observed that long, and nothing is published.",
       about4: "Before comparing two states, check whether their intervals overlap: if they do, the difference may be noise.",
       about5: "The same figures are available as data: JSON at /v1/dashboards, CSV with format=csv, and these charts as SVG with format=svg, to put in reports.",
+      about6: "“Insufficient data”: when the number of cases behind a share could be zero, no value is published; a share of nothing is not a zero.",
+      about7: "State figures read by year of the report: a quarter holds too few cases per state to see through the noise, so the four quarters of the year are pooled. Each case still counts once.",
       footer: "Plazo publishes only noisy aggregate figures; no name, case identifier or free text leaves the agencies.",
       navLabel: "Dashboards",
     },
@@ -497,6 +501,9 @@
     }
     figure.append(holder, el("figcaption", { text: answer.interval_note || "" }));
     body.append(figure);
+    // Series pooled by report year say so (state figures by default).
+    const pooling = [...new Set((answer.series || []).map((s) => s.pooling_note).filter(Boolean))];
+    for (const note of pooling) body.append(el("p", { className: "meta pooling", text: note }));
     const tableId = "table-" + key;
     const open = view.tablesOpen.has(key);
     const toggle = el("button", { type: "button", className: "table-toggle", "aria-expanded": open ? "true" : "false", "aria-controls": tableId, text: open ? t("hideTable") : t("showTable") });
