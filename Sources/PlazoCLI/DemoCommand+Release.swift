@@ -32,6 +32,11 @@ extension DemoCommand {
                 TableRequest(table: .victimUpdateRecency, rho: "1/100"),
                 TableRequest(table: .timeToFirstDecision, breakdown: [.state], rho: "1/50"),
                 TableRequest(table: .attrition, breakdown: [.offence], rho: "1/50"),
+                // Time to charge counted directly at 90/180/365/730 days, and state figures pooled
+                // by report year (a state's quarter is too small to read): docs/metrics.md §2, §5.1.
+                TableRequest(table: .chargeByHorizon, rho: "1/100"),
+                TableRequest(table: .chargeByHorizon, breakdown: [.state], rho: "1/50", poolCohorts: .year),
+                TableRequest(table: .attrition, breakdown: [.state], rho: "1/50", poolCohorts: .year),
             ]
         )
         let specData = try PlazoJSON.encoder(pretty: true, snakeCase: true).encode(spec)
@@ -55,7 +60,7 @@ extension DemoCommand {
         let headlineCohort = cohorts[max(0, cohorts.count - 5)].description
         say("== 8. headline figures for the \(headlineCohort) cohort (differentially private, 95 % intervals)")
         func show(_ kind: TableKind, _ name: String, _ x: String, _ text: String, percent: Bool) {
-            guard let t = release.tables.firstIndex(where: { $0.info.kind == kind && $0.info.breakdown.isEmpty }),
+            guard let t = release.tables.firstIndex(where: { $0.info.kind == kind && $0.info.breakdown.isEmpty && $0.info.pooling == nil }),
                 let g = release.metadata.cohorts.firstIndex(of: headlineCohort),
                 let e = release.tables[t].info.estimates.firstIndex(where: { $0.name == name && $0.x == x })
             else { return }
@@ -63,7 +68,8 @@ extension DemoCommand {
             say("   \(text): " + v.text(unit: release.tables[t].info.estimates[e].unit, percent: percent))
         }
         show(.timeToFirstDecision, "cases", "", "cases reported", percent: false)
-        show(.timeToFirstDecision, "cumulative_incidence_charge", "365", "charged within 365 days", percent: true)
+        show(.timeToFirstDecision, "cumulative_incidence_charge", "365", "charged within 365 days (life table)", percent: true)
+        show(.chargeByHorizon, "charged_within", "365", "charged within 365 days (counted directly)", percent: true)
         show(.timeToFirstDecision, "cumulative_incidence_closure", "365", "closed without charge within 365 days", percent: true)
         show(.timeToFirstDecision, "median_days_to_first_decision", "", "median days to a first decision", percent: false)
         show(.attrition, "reached_share", "charged", "reached a charge by the cutoff", percent: true)

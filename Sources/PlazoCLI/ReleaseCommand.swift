@@ -250,8 +250,9 @@ struct ReleaseCommand: ParsableCommand {
                 case .backlog: [("open_cases", ""), ("suspended_share", "")]
                 case .victimUpdateTime: [("updated_by", "90"), ("median_days_to_first_update", "")]
                 case .victimUpdateRecency: [("open_cases", ""), ("share_no_update_90d", "")]
+                case .chargeByHorizon: [("cases", ""), ("charged_within", "90"), ("charged_within", "180"), ("charged_within", "365")]
                 }
-                for (g, cohort) in m.cohorts.enumerated() {
+                for (g, cohort) in release.cohortGroups(table: t).map(\.label).enumerated() {
                     let parts = headline.compactMap { name, x -> String? in
                         guard let e = i.estimates.firstIndex(where: { $0.name == name && $0.x == x }) else { return nil }
                         let v = release.estimate(table: t, group: g, estimate: e)

@@ -82,6 +82,7 @@ public struct CaseProjection: Sendable {
             case .backlog: (43, 4)
             case .victimUpdateTime: (47, 6)
             case .victimUpdateRecency: (53, 2)
+            case .chargeByHorizon: (55, 3)
             }
         }
     }
@@ -162,6 +163,13 @@ public struct CaseProjection: Sendable {
         }
         // Table 5b: open cases only, with or without contact in the last 90 days.
         if s.isOpen { put(s.noUpdateInLast90Days ? 1 : 2, Layout.table(.victimUpdateRecency)) }
+        // Table 6: days to the first decision when it is a charge (the charge incidence's event:
+        // a closure first competes and is not a charge), by headline band.
+        if let decision = s.firstDecision, decision.kind == .charge {
+            put(ChargeHorizons.cell(s.firstReportDay.days(to: decision.day)), Layout.table(.chargeByHorizon))
+        } else {
+            put(ChargeHorizons.cell(nil), Layout.table(.chargeByHorizon))
+        }
         return w
     }
 }

@@ -36,6 +36,10 @@ public enum DashboardMetric: String, CaseIterable, Sendable, Codable {
     /// (x = share), read off the charge incidence curve and its band; absent ("not reached by
     /// day X") where the curve does not reach the share within follow-up.
     case daysToChargedShare = "days_to_charged_share"
+    /// Time to charge, counted directly: the share of the cohort charged within 90, 180, 365 and
+    /// 730 days (x = day), from the `charge_by_horizon` table, published only at horizons every case
+    /// of the cohort has been followed. Far less noise than ``chargeIncidenceAt`` at small volumes.
+    case chargedWithin = "charged_within"
 
     /// The table kind the metric is derived from, and the estimate name.
     var source: (kind: TableKind, estimate: String, xIsCohort: Bool) {
@@ -54,6 +58,7 @@ public enum DashboardMetric: String, CaseIterable, Sendable, Codable {
         case .noUpdate90dShare: (.victimUpdateRecency, "share_no_update_90d", true)
         case .chargeIncidenceAt: (.timeToFirstDecision, "cumulative_incidence_charge", false)
         case .daysToChargedShare: (.timeToFirstDecision, "cumulative_incidence_charge", false)
+        case .chargedWithin: (.chargeByHorizon, "charged_within", false)
         }
     }
 
@@ -70,7 +75,7 @@ public enum DashboardMetric: String, CaseIterable, Sendable, Codable {
     public var xAxis: String {
         if xIsCohort { return "cohort" }
         switch self {
-        case .noDecisionCurve, .chargeIncidenceCurve, .closureIncidenceCurve, .updatedByCurve, .chargeIncidenceAt: return "day"
+        case .noDecisionCurve, .chargeIncidenceCurve, .closureIncidenceCurve, .updatedByCurve, .chargeIncidenceAt, .chargedWithin: return "day"
         case .funnelShare, .stageConversion: return "stage"
         case .dispositionShare: return "outcome"
         case .backlogByAge: return "age_band"
@@ -271,6 +276,7 @@ public enum Dashboard {
         case .attrition: count(index("reached_count", CaseStage.reported.label))
         case .dispositions: count(index("charged_cases"))
         case .backlog, .victimUpdateRecency: count(index("open_cases"))
+        case .chargeByHorizon: count(index("cases"))
         }
         let source = metric.source
         switch metric {

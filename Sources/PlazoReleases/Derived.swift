@@ -31,6 +31,10 @@ extension EstimateDescriptor {
 
     /// Whether the estimate is a median time (days), published only when reached within follow-up.
     public var isMedian: Bool { name.hasPrefix("median_days_") }
+
+    /// For a share at a horizon that needs every case of the group followed that long
+    /// (`charged_within`, a share of the cohort with no censoring), the horizon; nil otherwise.
+    public var completeFollowUpHorizon: Int? { name == "charged_within" ? Int(x) : nil }
 }
 
 /// Post-processing of noisy tables into derived estimates (`docs/metrics.md` §3). Everything here
@@ -86,6 +90,9 @@ public enum Derivation {
         case .victimUpdateRecency:
             return [EstimateDescriptor(name: "open_cases", x: "", unit: "cases"),
                     EstimateDescriptor(name: "share_no_update_90d", x: "", unit: "proportion")]
+        case .chargeByHorizon:
+            return [EstimateDescriptor(name: "cases", x: "", unit: "cases")]
+                + ChargeHorizons.horizons.map { EstimateDescriptor(name: "charged_within", x: "\($0)", unit: "proportion") }
         }
     }
 
@@ -96,7 +103,7 @@ public enum Derivation {
     /// denominator.
     public static func denominatorIndex(_ kind: TableKind, estimate e: Int) -> Int? {
         switch kind {
-        case .timeToFirstDecision, .victimUpdateTime, .dispositions:
+        case .timeToFirstDecision, .victimUpdateTime, .dispositions, .chargeByHorizon:
             return e == 0 ? nil : 0
         case .attrition:
             let n = CaseStage.allCases.count
@@ -208,6 +215,16 @@ public enum Derivation {
             let total = c(0) + c(1)
             out[0] = total
             out[1] = total >= minimumRiskSet ? c(0) / total : .nan
+        case .chargeByHorizon:
+            // charged_within h = (cells of the bands below h) / (all five cells): unbiased sums.
+            var total = 0.0
+            for i in 0..<ChargeHorizons.labels.count { total += c(i) }
+            out[0] = total
+            var charged = 0.0
+            for k in 0..<ChargeHorizons.horizons.count {
+                charged += c(k)
+                out[1 + k] = total >= minimumRiskSet ? charged / total : .nan
+            }
         }
     }
 
@@ -283,6 +300,19 @@ public enum Derivation {
         case .victimUpdateRecency:
             out[0] = max(0, raw[0])
             out[1] = raw[1].isNaN || out[0] <= 0 ? .nan : min(1, max(0, raw[1]))
+        case .chargeByHorizon:
+            out[0] = max(0, raw[0])
+            // Only horizons every case has been followed; there the shares are non-decreasing in
+            // h (isotonic fit of the raw shares) and in [0, 1].
+            let complete = ChargeHorizons.horizons.filter { followUp.coversEveryCase(horizon: $0) }.count
+            var shares = Array(raw[1..<(1 + complete)])
+            if out[0] > 0, !shares.contains(where: \.isNaN) {
+                isotonicIncreasing(&shares)
+                for k in 0..<complete { out[1 + k] = min(1, max(0, shares[k])) }
+            } else {
+                for k in 0..<complete { out[1 + k] = .nan }
+            }
+            for k in complete..<ChargeHorizons.horizons.count { out[1 + k] = .nan }
         }
     }
 

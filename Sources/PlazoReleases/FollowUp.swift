@@ -43,6 +43,17 @@ public struct FollowUp: Sendable, Hashable {
     /// The longest possible follow-up in days (−1 when no case is possible).
     public var longest: Int { spans.map(\.upperBound).max() ?? -1 }
 
+    /// The shortest possible follow-up in days: every case of the group has been followed at least
+    /// this long (−1 when no case is possible).
+    public var shortest: Int { spans.map(\.lowerBound).min() ?? -1 }
+
+    /// Whether every case of the group has been followed `h` days (`h ≤ shortest`), so that
+    /// "within h days" is known for each case and a share of the cohort needs no censoring.
+    public func coversEveryCase(horizon h: Int) -> Bool { !spans.isEmpty && h <= shortest }
+
+    /// The last headline horizon (90, 180, 365, 730) that every case has been followed, or nil.
+    public var lastCompleteHorizon: Int? { ChargeHorizons.horizons.last { coversEveryCase(horizon: $0) } }
+
     /// The last horizon (a bin edge, in days) at which curves are published: the largest edge
     /// `e ≤ min(longest, 730)` among the life tables' closed-bin ends, or nil when even the first
     /// (day 30) lies past the follow-up.
@@ -86,6 +97,9 @@ public struct FollowUp: Sendable, Hashable {
             return bands.flatMap { b in [overlaps(b.0, b.1), overlaps(b.0, b.1)] }
         case .attrition, .dispositions, .victimUpdateRecency:
             return [Bool](repeating: true, count: kind.cellsPerGroup)
+        case .chargeByHorizon:
+            // A charge at t needs t ≤ follow-up ≤ longest; the last cell is always possible.
+            return [0, 90, 180, 365].map { $0 <= longest } + [true]
         }
     }
 }

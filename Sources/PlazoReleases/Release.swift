@@ -232,6 +232,19 @@ public struct Estimate: Sendable, Hashable {
     /// (release JSON, CSVs, dashboards, the CLI, the demo) reads estimates through this one function.
     public static func assess(_ descriptor: EstimateDescriptor, value: Double, low: Double, high: Double, followUp: FollowUp) -> Estimate {
         let absent = Estimate(value: .nan, low: .nan, high: .nan, status: .undefined)
+        if let h = descriptor.completeFollowUpHorizon {
+            // A share of the cohort at h needs every case followed h days (no censoring).
+            guard followUp.coversEveryCase(horizon: h) else {
+                var e = absent
+                e.status = .beyondFollowUp
+                e.observedUntil = followUp.lastCompleteHorizon
+                return e
+            }
+            guard value.isFinite else { return absent }
+            return Estimate(
+                value: value, low: low, high: high, status: .ok, observedUntil: followUp.lastCompleteHorizon,
+                reliable: Reliability.isReliable(unit: descriptor.unit, value: value, low: low, high: high))
+        }
         if let h = descriptor.horizon {
             guard followUp.covers(horizon: h) else {
                 var e = absent

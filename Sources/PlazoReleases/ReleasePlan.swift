@@ -152,6 +152,7 @@ extension ReleaseEngine {
         case .backlog: return [("suspended_share", "", "open cases", BacklogBands.count)]
         case .victimUpdateTime: return [("updated_by", "90", "cohort cases", binsBy(90))]
         case .victimUpdateRecency: return [("share_no_update_90d", "", "open cases", 1)]
+        case .chargeByHorizon: return [("charged_within", "365", "cohort cases", 3)]
         }
     }
 

@@ -91,6 +91,14 @@ public enum TableKind: String, CaseIterable, Sendable, Codable, Hashable {
     /// Table 5b: open cases by whether the victim heard nothing in the 90 days before the cutoff
     /// (`no_update_90d`, `contact_within_90d`). Closed and disposed cases are in no cell.
     case victimUpdateRecency = "victim_update_recency"
+    /// Table 6: time from report to charge at the headline horizons, directly: cases by the band
+    /// of days to their first decision when it is a charge (0–89, 90–179, 180–364, 365–729), or
+    /// `not_by_730` (not charged by day 730 or not by the cutoff, or closed first). Every case is in
+    /// exactly one cell. "Charged within h days" is a sum of at most four cells over the cohort's
+    /// total of five, read only where every case of the cohort has been followed h days: far less
+    /// noise than the life table's curve, whose point at day h sums about h/30 bins and whose
+    /// total sums 75 cells (`docs/metrics.md` §2).
+    case chargeByHorizon = "charge_by_horizon"
 
     /// The cell labels within one breakdown group, in storage order.
     public var cellLabels: [String] {
@@ -102,6 +110,7 @@ public enum TableKind: String, CaseIterable, Sendable, Codable, Hashable {
         case .backlog: BacklogBands.labels.flatMap { b in ["active", "suspended"].map { "\(b)|\($0)" } }
         case .victimUpdateTime: TimeBins.labels.flatMap { b in ["updated", "censored"].map { "\(b)|\($0)" } }
         case .victimUpdateRecency: ["no_update_90d", "contact_within_90d"]
+        case .chargeByHorizon: ChargeHorizons.labels
         }
     }
 
@@ -114,6 +123,7 @@ public enum TableKind: String, CaseIterable, Sendable, Codable, Hashable {
         case .backlog: BacklogBands.count * 2
         case .victimUpdateTime: TimeBins.count * 2
         case .victimUpdateRecency: 2
+        case .chargeByHorizon: ChargeHorizons.labels.count
         }
     }
 
@@ -129,6 +139,7 @@ public enum TableKind: String, CaseIterable, Sendable, Codable, Hashable {
         case .backlog: ["age_band", "status"]
         case .victimUpdateTime: ["time_bin", "outcome"]
         case .victimUpdateRecency: ["contact"]
+        case .chargeByHorizon: ["days_to_charge"]
         }
     }
 
@@ -144,6 +155,8 @@ public enum TableKind: String, CaseIterable, Sendable, Codable, Hashable {
             "Cases by the time bin of the first update given to the victim; cases without an update by the cutoff are censored in the bin of their follow-up time."
         case .victimUpdateRecency:
             "Open cases at the cutoff by whether the victim heard nothing in the last 90 days (the report counts as the first contact)."
+        case .chargeByHorizon:
+            "Cases by the days from first report to their first decision when it is a charge, in the bands 0-89, 90-179, 180-364 and 365-729; not_by_730 holds cases not charged by day 730 or by the cutoff (including those closed first). Charged within h days is read only where every case of the cohort has been followed h days."
         }
     }
 
@@ -156,6 +169,7 @@ public enum TableKind: String, CaseIterable, Sendable, Codable, Hashable {
         case .backlog: 4
         case .victimUpdateTime: 6
         case .victimUpdateRecency: 2
+        case .chargeByHorizon: 3
         }
     }
 
@@ -163,7 +177,7 @@ public enum TableKind: String, CaseIterable, Sendable, Codable, Hashable {
     var hasNoneCode: Bool {
         switch self {
         case .dispositions, .backlog, .victimUpdateRecency: true
-        case .timeToFirstDecision, .attrition, .victimUpdateTime: false
+        case .timeToFirstDecision, .attrition, .victimUpdateTime, .chargeByHorizon: false
         }
     }
 }
@@ -209,6 +223,20 @@ public enum TimeBins {
 
     /// Horizons (days) at which the headline cumulative incidences are reported.
     public static let horizons: [Int] = [90, 180, 365, 730]
+}
+
+/// The headline horizons of ``TableKind/chargeByHorizon``: 90, 180, 365 and 730 days, the same as
+/// ``TimeBins/horizons``. Band k holds first charges at t days with `edges[k] ≤ t < edges[k + 1]`.
+public enum ChargeHorizons {
+    /// The horizons (days), in order.
+    public static let horizons: [Int] = [90, 180, 365, 730]
+    /// Cell labels: the four bands, then `not_by_730`.
+    public static let labels: [String] = ["0-89", "90-179", "180-364", "365-729", "not_by_730"]
+    /// The cell of a case charged (first decision) at `t` days, or of a case not charged (nil).
+    @inline(__always) static func cell(_ t: Int?) -> Int {
+        guard let t else { return 4 }
+        return t < 90 ? 0 : t < 180 ? 1 : t < 365 ? 2 : t < 730 ? 3 : 4
+    }
 }
 
 /// Backlog age bands (days from first report to the cutoff): 0–90, 91–180, 181–365, 366–730, over 730.

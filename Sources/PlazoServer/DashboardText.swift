@@ -81,6 +81,7 @@ struct DashboardText: Sendable {
         case .noUpdate90dShare: pick("Casos abiertos sin contacto en 90 días", "Open cases with no contact in 90 days")
         case .chargeIncidenceAt: pick("Imputados a los … días", "Charged by day …")
         case .daysToChargedShare: pick("Días hasta imputar a esta proporción de la cohorte", "Days until this share of the cohort was charged")
+        case .chargedWithin: pick("Imputados en … días (conteo directo, cohortes con seguimiento completo)", "Charged within … days (counted directly, cohorts followed that long)")
         }
     }
 
@@ -249,7 +250,7 @@ enum DashboardBoard: String, CaseIterable, Sendable {
     var series: [DashboardMetric] {
         switch self {
         case .timeToDecision: [.noDecisionCurve, .chargeIncidenceCurve, .closureIncidenceCurve, .medianDaysToFirstDecision]
-        case .timeToCharge: [.chargeIncidenceAt, .daysToChargedShare]
+        case .timeToCharge: [.chargeIncidenceAt, .daysToChargedShare, .chargedWithin]
         case .funnel: [.funnelShare, .stageConversion]
         case .dispositions: [.dispositionShare]
         case .backlog: [.backlogByAge, .suspendedShare]

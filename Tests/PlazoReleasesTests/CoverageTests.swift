@@ -56,7 +56,7 @@ import Testing
     ]
     static let costs: [TableKind: String] = [
         .timeToFirstDecision: "1/50", .attrition: "1/50", .dispositions: "1/100",
-        .backlog: "1/100", .victimUpdateTime: "1/100", .victimUpdateRecency: "1/100",
+        .backlog: "1/100", .victimUpdateTime: "1/100", .victimUpdateRecency: "1/100", .chargeByHorizon: "1/100",
     ]
 
     /// The family an estimate belongs to, or nil for estimates not watched.
@@ -72,6 +72,7 @@ import Testing
         case "conversion_from_previous": "conversions"
         case "share_of_charged": "disposition shares"
         case "suspended_share", "share_no_update_90d": "other shares"
+        case "charged_within": "charged within (direct)"
         case "cases", "open_cases", "charged_cases", "reached_count", "open_by_age": "counts"
         default: nil
         }
@@ -199,7 +200,7 @@ import Testing
                           f, 100 * t.coverage, 100 * t.standardError, t.total, 100 * t.worstBias, t.worstBiasAt)
         }
         print("coverage over \(n) releases: " + report.joined(separator: "; "))
-        #expect(tallies.count == 12, "every family was observed")
+        #expect(tallies.count == 13, "every family was observed")
         for (family, t) in tallies {
             #expect(abs(t.coverage - 0.95) <= 0.015, "\(family): coverage \(t.coverage) ± \(t.standardError) (\(t.total) intervals)")
             #expect(t.worstBias <= 0.4, "\(family): bias \(t.worstBias) of the half-width at \(t.worstBiasAt)")

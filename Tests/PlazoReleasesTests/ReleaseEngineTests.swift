@@ -167,7 +167,7 @@ func estimateIndex(_ kind: TableKind, _ name: String, _ x: String = "") -> Int {
         let e = ReleaseEngine(database: db)
         let cases = Synthetic.summaries(count: 500, cohorts: [Quarter("2024Q1")!, Quarter("2024Q2")!], cutoff: Self.cutoff, seed: 3)
         let projection = CaseProjection(summaries: cases, cutoff: Self.cutoff)
-        // Six tables at ρ = 1/50 cost 6/50 = 0.12 > 0.1 for 2024Q2 (2024Q1 alone could afford it).
+        // One table of each kind (seven) at ρ = 1/50 cost 7/50 = 0.14 > 0.1 for 2024Q2 (2024Q1 alone could afford it).
         let s = spec(cutoff: "2026-06-30", cohorts: ["2024Q1", "2024Q2"], rho: "1/50", replicates: 20)
         let before = try ledger.entries()
         #expect(throws: ReleaseError.self) { try e.create(spec: s, requester: "t", projection: projection, randomness: seeded(4)) }
@@ -179,8 +179,8 @@ func estimateIndex(_ kind: TableKind, _ name: String, _ x: String = "") -> Int {
             _ = try ReleaseStore(db).create(spend: spend, title: "x", cutoff: "2026-06-30", cohorts: ["2024Q1"], totalRho: "6/50", codeVersion: "v", at: Date()) { _, _ in [1] }
         }
         #expect(try ledger.entries() == before)
-        // Within budget: admitted, and each cohort is charged Σρ = 6/50 once.
-        let ok = spec(cutoff: "2026-06-30", cohorts: ["2024Q1", "2024Q2"], rho: "1/60", replicates: 20)
+        // Within budget: admitted, and each cohort is charged Σρ = 1/10 once (one table of each kind at 1/(10·kinds)).
+        let ok = spec(cutoff: "2026-06-30", cohorts: ["2024Q1", "2024Q2"], rho: "1/\(10 * allKinds.count)", replicates: 20)
         let r = try e.create(spec: ok, requester: "t", projection: projection, randomness: seeded(5))
         #expect(r.metadata.totalRho == "1/10")
         #expect(try ledger.balance(for: Quarter(scope: "2024Q2")).remainingUnits == 0)
@@ -233,7 +233,7 @@ func estimateIndex(_ kind: TableKind, _ name: String, _ x: String = "") -> Int {
         bad = good
         bad.cutoff = "June"
         #expect(throws: ReleaseError.self) { try bad.validated() }
-        #expect(try good.validated().totalRho == Rational(parsing: "6/10"))
+        #expect(try good.validated().totalRho == Rational(parsing: "\(allKinds.count)/10"))
         // The committed example spec parses and validates.
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/examples/quarterly-release.json")
         let example = try ReleaseSpec.decode(json: Data(contentsOf: url))
