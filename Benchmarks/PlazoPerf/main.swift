@@ -566,7 +566,11 @@ case "dashboard":
         "requests_per_s": Double(latencies.count) / seconds, "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": sorted.last ?? 0,
     ])
 
+case "realistic":
+    // Issue 21's scenario: 10,000 cases, eight quarterly releases by the old and the new spec.
+    try runRealistic()
+
 default:
-    FileHandle.standardError.write(Data("usage: plazo-perf ingest-memory|ingest-durable|memory|release|projection|dashboard [--cases N] [--batches N] [--repeat N] [--snapshot-tail N]\n".utf8))
+    FileHandle.standardError.write(Data("usage: plazo-perf ingest-memory|ingest-durable|memory|release|projection|dashboard|realistic [--cases N] [--batches N] [--repeat N] [--snapshot-tail N]\n".utf8))
     exit(2)
 }
