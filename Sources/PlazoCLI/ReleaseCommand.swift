@@ -10,7 +10,7 @@ struct ReleaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
         abstract: "Create, list, show and export differentially private releases.",
-        subcommands: [Create.self, List.self, Show.self, Export.self, Drafts.self, Publish.self, Withdraw.self]
+        subcommands: [Create.self, Plan.self, List.self, Show.self, Export.self, Drafts.self, Publish.self, Withdraw.self]
     )
 
     /// `plazo release create --spec FILE --requester NAME`.
