@@ -137,18 +137,37 @@ public enum Dashboard {
     /// The breakdowns a release can answer `metric` for: each is the dimension set of one of its
     /// tables of the metric's kind; any subset of one of them can be filtered on. Empty when the
     /// release has no such table.
+    ///
+    /// Quarterly tables only: these answer a quarter as `cohort`, and all cohorts together. Tables
+    /// pooled by report year are in ``yearBreakdowns(_:metric:)``.
     public static func breakdowns(_ release: Release, metric: DashboardMetric) -> [[BreakdownDimension]] {
+        breakdowns(release, metric: metric, pooled: false)
+    }
+
+    /// The breakdowns of `metric`'s tables pooled by report year in `release` (they answer a
+    /// breakdown filter without `cohort`, by default, and a year as `cohort`).
+    public static func yearBreakdowns(_ release: Release, metric: DashboardMetric) -> [[BreakdownDimension]] {
+        breakdowns(release, metric: metric, pooled: true)
+    }
+
+    static func breakdowns(_ release: Release, metric: DashboardMetric, pooled: Bool) -> [[BreakdownDimension]] {
         var seen = Set<[BreakdownDimension]>()
         return release.tables.compactMap { t in
-            guard t.info.kind == metric.tableKind else { return nil }
+            guard t.info.kind == metric.tableKind, (t.info.pooling != nil) == pooled else { return nil }
             let dims = t.info.breakdown.sorted()
             return seen.insert(dims).inserted ? dims : nil
         }
     }
 
-    /// Whether `release` has a table of `metric`'s kind broken down by (at least) `dimensions`.
-    public static func canAnswer(_ release: Release, metric: DashboardMetric, dimensions: Set<BreakdownDimension>) -> Bool {
-        breakdowns(release, metric: metric).contains { dimensions.isSubset(of: Set($0)) }
+    /// Whether `release` can answer `metric` broken down by (at least) `dimensions`, for `cohort`
+    /// (a quarter, a year, or nil for all cohorts): exactly when ``table(_:metric:filter:cohort:)``
+    /// finds a table.
+    public static func canAnswer(
+        _ release: Release, metric: DashboardMetric, dimensions: Set<BreakdownDimension>, cohort: String? = nil
+    ) -> Bool {
+        var filter: [BreakdownDimension: String] = [:]
+        for d in dimensions { filter[d] = d.codes[0] }
+        return (try? table(release, metric: metric, filter: filter, cohort: cohort)) != nil
     }
 
     /// The series of `metric` for the cases matching `filter` (breakdown dimension → code label,

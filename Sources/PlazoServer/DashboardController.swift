@@ -244,7 +244,7 @@ struct DashboardController: Sendable {
             !release.tables.indices.contains(where: { t in release.cohortGroups(table: t).contains { $0.label == cohort } }) {
             return false
         }
-        return board.series.contains { Dashboard.canAnswer(release, metric: $0, dimensions: query.dimensions) }
+        return board.series.contains { Dashboard.canAnswer(release, metric: $0, dimensions: query.dimensions, cohort: query.cohort) }
     }
 
     /// The release to answer from: the one named, or the default (the newest readable release
@@ -269,18 +269,23 @@ struct DashboardController: Sendable {
             throw APIError(.notFound, "no_release", text.noRelease())
         }
         guard let hit = releases.first(where: { Self.canAnswer($0.release, board, query) }) else {
-            throw APIError(.unprocessableContent, "unanswerable_query", text.unanswerable(breakdowns: Self.breakdownChoices(board, releases.map(\.release))))
+            throw APIError(.unprocessableContent, "unanswerable_query", text.unanswerable(breakdowns: Self.breakdownChoices(board, releases.map(\.release), text: text)))
         }
         return (hit.release, hit.isPublic, "default")
     }
 
     /// The breakdowns the releases offer for `board`, as `release 3: state+offence, …`.
-    static func breakdownChoices(_ board: DashboardBoard, _ releases: [Release]) -> [String] {
+    static func breakdownChoices(_ board: DashboardBoard, _ releases: [Release], text: DashboardText) -> [String] {
         releases.prefix(5).map { r in
             let dims = board.series.flatMap { Dashboard.breakdowns(r, metric: $0) }
             var unique: [String] = []
             for d in dims {
                 let s = d.isEmpty ? "—" : d.map(parameterName).joined(separator: "+")
+                if !unique.contains(s) { unique.append(s) }
+            }
+            // Breakdowns pooled by report year, marked so: they answer without a quarter as cohort.
+            for d in board.series.flatMap({ Dashboard.yearBreakdowns(r, metric: $0) }) {
+                let s = (d.isEmpty ? "—" : d.map(parameterName).joined(separator: "+")) + " (\(text.byYear()))"
                 if !unique.contains(s) { unique.append(s) }
             }
             return "release \(r.metadata.id) (\(r.metadata.cohorts.joined(separator: ","))): " + unique.joined(separator: ", ")
@@ -296,7 +301,9 @@ struct DashboardController: Sendable {
         let text = query.text
         let releases = try readable(context.readAccess)
         let boards = DashboardBoard.allCases.map { b in
-            let choices = releases.filter { r in b.series.contains { !Dashboard.breakdowns(r.release, metric: $0).isEmpty } }
+            let choices = releases.filter { r in
+                b.series.contains { !Dashboard.breakdowns(r.release, metric: $0).isEmpty || !Dashboard.yearBreakdowns(r.release, metric: $0).isEmpty }
+            }
             return DashboardIndexResponse.Board(
                 metric: b.rawValue, title: text.title(b), description: text.description(b), href: "/v1/dashboards/\(b.rawValue)",
                 series: b.series.map { DashboardIndexResponse.Series(name: $0.rawValue, title: text.title($0), unit: $0.unit, xAxis: $0.xAxis) },
@@ -304,9 +311,12 @@ struct DashboardController: Sendable {
                     let dims = b.series.flatMap { Dashboard.breakdowns(r.release, metric: $0) }
                     var unique: [[String]] = []
                     for d in dims.map({ $0.map(Self.parameterName) }) where !unique.contains(d) { unique.append(d) }
+                    var byYear: [[String]] = []
+                    for d in b.series.flatMap({ Dashboard.yearBreakdowns(r.release, metric: $0) }).map({ $0.map(Self.parameterName) })
+                    where !byYear.contains(d) { byYear.append(d) }
                     return DashboardIndexResponse.ReleaseChoice(
                         id: r.release.metadata.id, title: r.release.metadata.title, cutoff: r.release.metadata.cutoff,
-                        cohorts: r.release.metadata.cohorts, isPublic: r.isPublic, breakdowns: unique,
+                        cohorts: r.release.metadata.cohorts, isPublic: r.isPublic, breakdowns: unique, breakdownsByYear: byYear,
                         links: Self.links(r.release.metadata.id, isPublic: r.isPublic, context: context))
                 },
                 defaultRelease: choices.first?.release.metadata.id)
@@ -375,7 +385,7 @@ struct DashboardController: Sendable {
         if series.isEmpty {
             throw APIError(
                 .unprocessableContent, "unanswerable_query",
-                text.unanswerable(breakdowns: breakdownChoices(board, [release])), cause: problem)
+                text.unanswerable(breakdowns: breakdownChoices(board, [release], text: text)), cause: problem)
         }
         return DashboardResponse(
             metric: board.rawValue, title: text.title(board), description: text.description(board), lang: query.lang.rawValue,
@@ -434,7 +444,7 @@ struct DashboardController: Sendable {
                 }
                 throw APIError(.notFound, query.releaseID == nil ? "no_release" : "release_not_found", text.noRelease())
             }
-            throw APIError(.unprocessableContent, "unanswerable_query", text.unanswerable(breakdowns: Self.breakdownChoices(board, releases.map(\.release))))
+            throw APIError(.unprocessableContent, "unanswerable_query", text.unanswerable(breakdowns: Self.breakdownChoices(board, releases.map(\.release), text: text)))
         }
         let key = "trend|\(answering.map { "\($0.release.metadata.id)" }.joined(separator: ","))|\(context.token?.role.rawValue ?? "")|\(board.rawValue)|\(query.key)"
         if let body = answers.get(key) { return Self.respond(body, query, name: "plazo-\(board.rawValue)-trend") }

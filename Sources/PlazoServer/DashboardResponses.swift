@@ -54,8 +54,11 @@ struct DashboardIndexResponse: Encodable, Sendable {
         var isPublic: Bool
         /// Each is one table's dimension set: any subset of one of them can be filtered on.
         var breakdowns: [[String]]
+        /// Breakdowns of tables pooled by report year: they answer these filters without a
+        /// quarter as `cohort` (by default) and with a year (`2025`).
+        var breakdownsByYear: [[String]] = []
         var links: DashboardLinks
-        enum CodingKeys: String, CodingKey { case id, title, cutoff, cohorts, isPublic = "public", breakdowns, links }
+        enum CodingKeys: String, CodingKey { case id, title, cutoff, cohorts, isPublic = "public", breakdowns, breakdownsByYear = "breakdowns_by_year", links }
     }
 
     struct Board: Encodable, Sendable {

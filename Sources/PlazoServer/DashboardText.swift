@@ -151,6 +151,9 @@ struct DashboardText: Sendable {
             "Every figure carries differential-privacy noise. The \(percent) interval contains the true value in \(percent) of releases; greyed out are figures whose interval is too wide to read.")
     }
 
+    /// How a breakdown pooled by report year is named in the list of choices.
+    func byYear() -> String { pick("por año", "by year") }
+
     /// Why a series reads by report year (a table pooled by year).
     func pooledByYear() -> String {
         pick(

@@ -59,6 +59,7 @@ struct ReleasesController: Sendable {
     /// `POST /v1/releases` (mounted behind the steward role).
     func addStewardRoutes(to group: RouterGroup<PlazoRequestContext>) {
         group.post("releases", use: create)
+        group.post("release-plans", use: plan)
         group.post("releases/{id}/withdraw", use: withdraw)
         group.post("releases/{id}/public", use: makePublic)
         group.get("release-drafts", use: listDrafts)

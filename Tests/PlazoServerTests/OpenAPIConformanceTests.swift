@@ -103,6 +103,8 @@ struct OpenAPIConformanceTests {
         let draft = jsonBody(draftObject)
         let reason = jsonBody(["reason": "conformance test"])
         let newKey = Hex.encode(try SigningKeyPair.generate().publicKey.bytes)
+        // The planner's example targets (docs/examples/quarterly-targets.json), without the ledger read.
+        let planTargets = #"{"releases_per_cohort": 8, "lifetime_rho": "1", "targets": [{"table": "charge_by_horizon", "half_width": 0.02, "expected_cases": 600}, {"table": "attrition", "breakdown": ["state"], "pool_cohorts": "year", "half_width": 0.1, "expected_cases": 73}]}"#
         let rotated = Hex.encode(try SigningKeyPair.generate().publicKey.bytes)
         let scenarios: [Scenario] = [
             Scenario(specPath: "/healthz", method: .get, uri: "/healthz"),
@@ -264,6 +266,13 @@ struct OpenAPIConformanceTests {
             Scenario(specPath: "/v1/releases", method: .post, uri: "/v1/releases?dry_run=true", headers: S, body: spec),
             Scenario(specPath: "/v1/releases", method: .post, uri: "/v1/releases", headers: S, body: draft),  // draft 1
             Scenario(specPath: "/v1/releases", method: .post, uri: "/v1/releases", headers: S, body: draft),  // draft 2
+            Scenario(specPath: "/v1/release-plans", method: .post, uri: "/v1/release-plans", headers: S, body: Array(planTargets.utf8)),
+            Scenario(specPath: "/v1/release-plans", method: .post, uri: "/v1/release-plans", headers: S, body: jsonBody(["releases_per_cohort": 8])),
+            Scenario(specPath: "/v1/release-plans", method: .post, uri: "/v1/release-plans", headers: S,
+                     body: Array(#"{"releases_per_cohort": 8, "lifetime_rho": "1", "targets": [{"table": "time_to_first_decision", "half_width": 0.1, "expected_cases": 600}]}"#.utf8)),
+            Scenario(specPath: "/v1/release-plans", method: .post, uri: "/v1/release-plans", body: Array(planTargets.utf8)),
+            Scenario(specPath: "/v1/release-plans", method: .post, uri: "/v1/release-plans", headers: O, body: Array(planTargets.utf8)),
+            Scenario(specPath: "/v1/release-plans", method: .post, uri: "/v1/release-plans", headers: S, body: [UInt8](repeating: 32, count: 300_000)),
             Scenario(specPath: "/v1/release-drafts", method: .get, uri: "/v1/release-drafts", headers: S),
             Scenario(specPath: "/v1/release-drafts", method: .get, uri: "/v1/release-drafts"),
             Scenario(specPath: "/v1/release-drafts", method: .get, uri: "/v1/release-drafts", headers: R),

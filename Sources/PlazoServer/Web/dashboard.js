@@ -371,7 +371,9 @@
 
   function releaseCanAnswer(release, dims) {
     if (view.cohort && !release.cohorts.includes(view.cohort)) return false;
-    return release.breakdowns.some((b) => dims.every((d) => b.includes(d)));
+    // Tables pooled by report year answer a breakdown when no quarter is chosen (by default).
+    const sets = view.cohort ? release.breakdowns : release.breakdowns.concat(release.breakdowns_by_year || []);
+    return sets.some((b) => dims.every((d) => b.includes(d)));
   }
 
   /** Whether some release answers `metric` with the current filters (the one chosen, if any). */
