@@ -221,6 +221,23 @@ public enum Dashboard {
             }
         }
         let selected = cohortIndices.flatMap(groups(cohort:))
+        if info.kind == .chargeByHorizon, cohortIndices.count > 1 {
+            // "Charged within h days" over several cohorts is a share of the cohorts every case of
+            // which has been followed h days: each horizon pools its own cohorts (the most recent
+            // ones drop out of the longer horizons), and says so through its denominator.
+            return ChargeHorizons.horizons.map { h in
+                let complete = cohortIndices.filter { c in release.followUp(table: t, groups: groups(cohort: c)).coversEveryCase(horizon: h) }
+                guard !complete.isEmpty else {
+                    return DashboardPoint(
+                        x: "\(h)", day: h, value: nil, ciLow: nil, ciHigh: nil, releaseID: release.metadata.id, status: .beyondFollowUp,
+                        observedUntil: release.followUp(table: t, groups: selected).lastCompleteHorizon, reliable: false, denominator: nil)
+                }
+                let subset = complete.flatMap(groups(cohort:))
+                let e = combined(release, table: t, groups: subset, query: query + "|\(complete)")
+                let all = points(metric, info: info, estimates: e, release: release, followUp: release.followUp(table: t, groups: subset))
+                return all.first { $0.x == "\(h)" }!
+            }
+        }
         // The seed of a pooled selection depends on the table kind and the groups only, not on the
         // metric: every series of one selection is read off the same simulated estimates.
         let e = combined(release, table: t, groups: selected, query: query + "|\(cohortIndices)")

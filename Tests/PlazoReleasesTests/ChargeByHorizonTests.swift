@@ -44,6 +44,31 @@ import Testing
         #expect(published >= 12)
     }
 
+    /// The dashboard over all cohorts: each horizon pools the cohorts every case of which has been
+    /// followed that long (noise off: the exact share of those cohorts' cases).
+    @Test func dashboardPoolsTheCohortsFollowedEachHorizon() throws {
+        let quarters = Self.cohorts.map { Quarter($0)! }
+        let cases = Synthetic.summaries(count: 4000, cohorts: quarters, cutoff: Self.cutoff, seed: 10)
+        let r = try engine().create(
+            spec: ReleaseSpec(title: "t", cutoff: Self.cutoff.iso, cohorts: Self.cohorts, simulationReplicates: 20,
+                              tables: [TableRequest(table: .chargeByHorizon, rho: "1000")]),
+            requester: "tester", projection: CaseProjection(summaries: cases, cutoff: Self.cutoff), randomness: seeded(10))
+        let points = try Dashboard.series(r, metric: .chargedWithin)
+        #expect(points.map(\.x) == ["90", "180", "365", "730"])
+        for p in points {
+            let h = p.day!
+            let mine = cases.filter { $0.cohort.lastDay!.days(to: Self.cutoff) >= h }
+            if mine.isEmpty { #expect(p.status == .beyondFollowUp && p.value == nil); continue }
+            let charged = mine.filter { s in
+                guard let d = s.firstDecision, d.kind == .charge else { return false }
+                return s.firstReportDay.days(to: d.day) < h
+            }.count
+            #expect(abs(p.value! - Double(charged) / Double(mine.count)) < 1e-9, "day \(h)")
+            #expect(abs(p.denominator!.value - Double(mine.count)) < 1e-9)
+        }
+        #expect(points.filter { $0.value != nil }.count >= 3)
+    }
+
     /// At realistic volumes (600 cases in a cohort) and equal ρ per table, "charged within 365 days"
     /// counted directly has a narrower interval than the life table's cumulative incidence at 365:
     /// three noisy cells over five, against about twelve bins of hazards over 75 cells.
