@@ -82,14 +82,15 @@ public struct RowError: Error, Hashable, Sendable, CustomStringConvertible {
 public struct ExportOptions: Sendable {
     /// The field separator; nil detects `,`, `;` or tab from the header line.
     public var delimiter: UInt8?
-    /// UTF-8 (the default; a byte-order mark is skipped) or Windows-1252 (`"windows-1252"`).
-    public var encoding: String
+    /// `"utf-8"` (a byte-order mark is skipped) or `"windows-1252"`; nil (the default) detects
+    /// it: UTF-8 when the export is valid UTF-8, otherwise Windows-1252.
+    public var encoding: String?
     /// Seal the other rows of a case whose report row was rejected (default: hold the case back).
     public var allowPartialCases: Bool
     /// The office's mapping of columns, values and date formats, if any.
     public var mapping: ExportMapping?
 
-    public init(delimiter: UInt8? = nil, encoding: String = "utf-8", allowPartialCases: Bool = false, mapping: ExportMapping? = nil) {
+    public init(delimiter: UInt8? = nil, encoding: String? = nil, allowPartialCases: Bool = false, mapping: ExportMapping? = nil) {
         self.delimiter = delimiter
         self.encoding = encoding
         self.allowPartialCases = allowPartialCases
@@ -98,6 +99,13 @@ public struct ExportOptions: Sendable {
 
     /// The encodings accepted.
     public static let encodings = ["utf-8", "windows-1252"]
+
+    /// The reader's encoding: nil to detect it.
+    func readerEncoding() throws(ExportError) -> CSVRowReader.Encoding? {
+        guard let encoding else { return nil }
+        guard let e = CSVRowReader.Encoding(rawValue: encoding.lowercased()) else { throw .unknownEncoding(encoding) }
+        return e
+    }
 }
 
 /// Errors that stop the reading of a whole export.
@@ -108,6 +116,8 @@ public enum ExportError: Error, Equatable, Sendable, CustomStringConvertible {
     case duplicateColumn(String)
     case malformedCSV(line: Int, reason: String)
     case unknownEncoding(String)
+    /// A byte that cannot be read in the export's encoding: nothing is sealed.
+    case undecodable(line: Int, byte: UInt8, encoding: String)
 
     public var description: String {
         switch self {
@@ -117,6 +127,9 @@ public enum ExportError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .duplicateColumn(name): "column \(name) appears twice in the header"
         case let .malformedCSV(line, reason): "the CSV is malformed at line \(line): \(reason)"
         case let .unknownEncoding(name): "unknown encoding '\(name)'; use one of \(ExportOptions.encodings.joined(separator: ", "))"
+        case let .undecodable(line, byte, encoding):
+            "line \(line) has a byte (0x\(String(byte, radix: 16, uppercase: true))) that cannot be read as \(encoding): the export mixes "
+                + "encodings or uses another one, and nothing was sealed; save it again as UTF-8, or give its encoding with --encoding"
         }
     }
 }
@@ -136,6 +149,8 @@ public struct ExportSummary: Sendable {
     public var heldBackCases = 0
     /// The separator that was used (`,`, `;` or tab).
     public var delimiter: String = ","
+    /// The encoding the export was read in (`utf-8` or `windows-1252`), given or detected.
+    public var encoding: String = "utf-8"
     /// Values the mapping file translated, per Plazo column: export value → (Plazo value, rows).
     public var mappedValues: [String: [String: (to: String, rows: Int)]] = [:]
     /// Columns found in the export that are not in the documented set, dropped.

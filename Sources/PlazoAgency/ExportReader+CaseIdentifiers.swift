@@ -9,16 +9,9 @@ extension ExportReader {
         guard let stream = InputStream(fileAtPath: path), FileManager.default.isReadableFile(atPath: path) else {
             throw ExportError.unreadable(path: path, reason: "no such file")
         }
-        guard let encoding = CSVRowReader.Encoding(rawValue: options.encoding.lowercased()) else {
-            throw ExportError.unknownEncoding(options.encoding)
-        }
-        var reader = CSVRowReader(stream: stream, delimiter: options.delimiter, encoding: encoding)
+        var reader = CSVRowReader(stream: stream, delimiter: options.delimiter, encoding: try options.readerEncoding())
         defer { stream.close() }
-        func next() throws -> [String]? {
-            do { return try reader.next()?.fields } catch {
-                throw ExportError.malformedCSV(line: 0, reason: "\(error)")
-            }
-        }
+        func next() throws(ExportError) -> [String]? { try reader.nextRecord()?.fields }
         guard let header = try next() else { throw ExportError.noHeader }
         guard let column = header.firstIndex(where: {
             (options.mapping?.plazoColumn(forHeader: $0) ?? ExportColumn(rawValue: $0.lowercased())) == .caseID

@@ -101,20 +101,9 @@ public struct ExportReader: Sendable {
     func pass(
         stream: InputStream, options: ExportOptions, emit: (Int, CaseEvent) throws -> Void
     ) throws -> (summary: ExportSummary, withoutReport: [CasePseudonym: LostReport]) {
-        guard let encoding = CSVRowReader.Encoding(rawValue: options.encoding.lowercased()) else {
-            throw ExportError.unknownEncoding(options.encoding)
-        }
-        var reader = CSVRowReader(stream: stream, delimiter: options.delimiter, encoding: encoding)
+        var reader = CSVRowReader(stream: stream, delimiter: options.delimiter, encoding: try options.readerEncoding())
         defer { stream.close() }
-        func nextRow() throws -> (line: Int, fields: [String])? {
-            do { return try reader.next() } catch {
-                switch error {
-                case let .unterminatedQuote(line): throw ExportError.malformedCSV(line: line, reason: "a quoted field is never closed")
-                case let .strayQuote(line): throw ExportError.malformedCSV(line: line, reason: "a quote character inside an unquoted field")
-                case .readError: throw ExportError.unreadable(path: "export", reason: "read error")
-                }
-            }
-        }
+        func nextRow() throws(ExportError) -> (line: Int, fields: [String])? { try reader.nextRecord() }
         guard let (_, header) = try nextRow(), !(header.count == 1 && header[0].isEmpty) else { throw ExportError.noHeader }
         var summary = ExportSummary()
         summary.delimiter = reader.separator == 0x09 ? "tab" : String(UnicodeScalar(reader.separator))
@@ -206,6 +195,7 @@ public struct ExportReader: Sendable {
             }
         }
         summary.cases = cases.count
+        summary.encoding = reader.encodingUsed.rawValue
         for (c, counts) in mappedCounts { summary.mappedValues[c.rawValue] = counts }
         summary.rejectedRows = rejectedLines.count
         return (summary, withoutReport)

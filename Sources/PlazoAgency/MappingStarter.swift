@@ -41,20 +41,9 @@ public enum MappingStarter {
 
     /// The starter mapping for an export, as YAML text.
     public static func yaml(stream: InputStream, options: ExportOptions = ExportOptions()) throws -> String {
-        guard let encoding = CSVRowReader.Encoding(rawValue: options.encoding.lowercased()) else {
-            throw ExportError.unknownEncoding(options.encoding)
-        }
-        var reader = CSVRowReader(stream: stream, delimiter: options.delimiter, encoding: encoding)
+        var reader = CSVRowReader(stream: stream, delimiter: options.delimiter, encoding: try options.readerEncoding())
         defer { stream.close() }
-        func next() throws -> (line: Int, fields: [String])? {
-            do { return try reader.next() } catch {
-                switch error {
-                case let .unterminatedQuote(line): throw ExportError.malformedCSV(line: line, reason: "a quoted field is never closed")
-                case let .strayQuote(line): throw ExportError.malformedCSV(line: line, reason: "a quote character inside an unquoted field")
-                case .readError: throw ExportError.unreadable(path: "export", reason: "read error")
-                }
-            }
-        }
+        func next() throws(ExportError) -> (line: Int, fields: [String])? { try reader.nextRecord() }
         guard let (_, header) = try next(), !(header.count == 1 && header[0].isEmpty) else { throw ExportError.noHeader }
         var columns: [(header: String, column: ExportColumn?)] = []
         var taken = Set<ExportColumn>()
@@ -120,7 +109,7 @@ public enum MappingStarter {
         if options.delimiter == nil, reader.separator != 0x2C {
             out += "delimiter: \(reader.separator == 0x09 ? "tab" : "semicolon")\n"
         }
-        if encoding != .utf8 { out += "encoding: \(encoding.rawValue)\n" }
+        if reader.encodingUsed != .utf8 { out += "encoding: \(reader.encodingUsed.rawValue)\n" }
         return out
     }
 

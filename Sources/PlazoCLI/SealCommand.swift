@@ -18,8 +18,9 @@ struct SealCommand: ParsableCommand {
             are not sealed.
 
             The separator (comma, semicolon or tab) is detected from the header unless given; \
-            the export is read as UTF-8 (with or without a byte-order mark) unless --encoding \
-            windows-1252 is given. Labels may be the machine labels, the code numbers or the \
+            the encoding is detected (UTF-8, with or without a byte-order mark, when the export \
+            is valid UTF-8; otherwise Windows-1252) unless --encoding is given, and an export with \
+            a byte that cannot be read is refused naming its line. Labels may be the machine labels, the code numbers or the \
             Spanish labels of `plazo vocabulary --lang es`. Every problem of a row is reported, \
             then a summary grouped by column and value with suggestions; --report writes them all \
             as CSV. A row with more or fewer fields than the header is rejected whole. A case \
@@ -61,8 +62,8 @@ struct SealCommand: ParsableCommand {
     @Option(name: .long, help: "Field separator: comma, semicolon or tab (default: detected from the header).")
     var delimiter: String?
 
-    @Option(name: .long, help: "Text encoding of the export: utf-8 (default) or windows-1252.")
-    var encoding: String = "utf-8"
+    @Option(name: .long, help: "Text encoding of the export: utf-8 or windows-1252 (default: detected; UTF-8 if the export is valid UTF-8).")
+    var encoding: String?
 
     @Flag(name: .long, help: "Seal the other rows of a case whose report row was rejected (default: hold the case back).")
     var allowPartialCases = false
@@ -95,7 +96,7 @@ struct SealCommand: ParsableCommand {
         if let delimiter, Self.separator(delimiter) == nil {
             throw ValidationError("--delimiter takes comma, semicolon or tab (or the character itself)")
         }
-        guard ExportOptions.encodings.contains(encoding.lowercased()) else {
+        if let encoding, !ExportOptions.encodings.contains(encoding.lowercased()) {
             throw ValidationError("--encoding takes \(ExportOptions.encodings.joined(separator: " or "))")
         }
     }
@@ -116,7 +117,7 @@ struct SealCommand: ParsableCommand {
         }
         let options = ExportOptions(
             delimiter: (delimiter ?? fileMapping?.delimiter).flatMap(Self.separator),
-            encoding: encoding != "utf-8" ? encoding : (fileMapping?.encoding ?? encoding),
+            encoding: encoding ?? fileMapping?.encoding,
             allowPartialCases: allowPartialCases, mapping: fileMapping)
         if initMapping {
             guard let stream = InputStream(fileAtPath: export), FileManager.default.isReadableFile(atPath: export) else {
@@ -191,6 +192,7 @@ struct SealCommand: ParsableCommand {
             print("dropped columns  \(s.droppedColumns.joined(separator: ", ")) (not in the documented set; never sealed)")
         }
         print("separator        \(s.delimiter)")
+        print("encoding         \(s.encoding)")
         if !s.mappedValues.isEmpty {
             print("mapped values    (mapping file)")
             for column in s.mappedValues.keys.sorted() {
@@ -225,7 +227,7 @@ struct SealCommand: ParsableCommand {
         struct Summary: Encodable {
             var mapped_values: [Mapped]
             var rows: Int; var events: Int; var cases: Int; var events_by_type: [String: Int]; var dropped_columns: [String]
-            var separator: String; var rejected_rows: Int; var held_back_cases: Int
+            var separator: String; var encoding: String; var rejected_rows: Int; var held_back_cases: Int
             var rejected: [Problem]; var problems_by_value: [Group]; var dry_run: Bool; var batches: [Batch]
         }
         var byType: [String: Int] = [:]
@@ -235,7 +237,7 @@ struct SealCommand: ParsableCommand {
         }
         let summary = Summary(
             mapped_values: mapped, rows: s.rows, events: s.events, cases: s.cases, events_by_type: byType, dropped_columns: s.droppedColumns,
-            separator: s.delimiter, rejected_rows: s.rejectedRows, held_back_cases: s.heldBackCases,
+            separator: s.delimiter, encoding: s.encoding, rejected_rows: s.rejectedRows, held_back_cases: s.heldBackCases,
             rejected: s.rejected.map { Problem(line: $0.line, column: $0.column, reason: $0.code, value: $0.value, suggestion: $0.suggestion, message: $0.message) },
             problems_by_value: Self.grouped(s.rejected).map {
                 Group(column: $0.column, reason: $0.code, value: $0.value, suggestion: $0.suggestion, count: $0.count, first_line: $0.firstLine)

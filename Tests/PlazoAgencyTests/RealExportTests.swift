@@ -73,7 +73,7 @@ struct RealExportTests {
         #expect(tabs.summary.delimiter == "tab" && tabs.events.count == 4)
     }
 
-    @Test("Windows-1252 exports read when asked; the byte-order mark of UTF-8 is skipped")
+    @Test("Windows-1252 exports read when asked or detected; the byte-order mark of UTF-8 is skipped")
     func windows1252() throws {
         var bytes = Array("case_id,event,date,offence_category,state\nA-1,Denuncia recibida,2025-01-10,Pornograf".utf8)
         bytes.append(0xED)  // í in Windows-1252
@@ -85,8 +85,10 @@ struct RealExportTests {
         let (events, summary, _) = try read(data: Data(bytes), ExportOptions(encoding: "windows-1252"))
         #expect(summary.rejected.isEmpty, "\(summary.rejected)")
         #expect(events.first?.attributes.offence == .csamDistribution && events.first?.attributes.state.rawValue == 22)
-        // Read as UTF-8, the same bytes do not pass (invalid UTF-8 becomes U+FFFD).
-        #expect(try read(data: Data(bytes)).summary.rejected.isEmpty == false)
+        // Detected without the flag; read as UTF-8 when asked, the same bytes are refused whole,
+        // never sealed with garbled labels.
+        #expect(try read(data: Data(bytes)).summary.encoding == "windows-1252")
+        #expect(throws: ExportError.undecodable(line: 2, byte: 0xED, encoding: "UTF-8")) { try read(data: Data(bytes), ExportOptions(encoding: "utf-8")) }
         let bom = try read(data: Data([0xEF, 0xBB, 0xBF] + Array("case_id,event,date\nA-1,report_received,2025-01-10\n".utf8)))
         #expect(bom.events.count == 1)
     }
