@@ -165,25 +165,28 @@ struct MappingTests {
         #expect(yaml.contains("\"sexo\": victim_sex") && yaml.contains("\"edad\": victim_age") && yaml.contains("\"entidad\": state"))
         #expect(yaml.contains("# \"notas\": not a Plazo column"))
         #expect(yaml.contains("\"Jalisco\": \"14\"") && yaml.contains("\"H\": \"male\""))
-        #expect(yaml.contains("\"M\": \"\"  # TODO") && yaml.contains("ambiguous"))
+        // M beside H can only be mujer: mapped, with a note to check. Alone, M stays a TODO.
+        #expect(yaml.contains("\"M\": \"female\"  # 1 rows; M read as mujer: the column also has H (hombre)"))
+        let alone = try MappingStarter.yaml(stream: InputStream(data: Data("carpeta,evento,fecha,sexo\nA-1,Denuncia,2025-01-10,M\n".utf8)))
+        #expect(alone.contains("\"M\": \"\"  # TODO") && alone.contains("ambiguous"))
         #expect(yaml.contains("all: \"DD/MM/YYYY HH:MM:SS\""))
         #expect(yaml.contains("delimiter: semicolon"))
         // The notes column's text and the case identifiers never appear in the file.
         #expect(!yaml.contains("llamó") && !yaml.contains("FGE/JAL"))
     }
 
-    @Test("a mapping round trip: the starter, one edit (M means mujer here), and every row passes")
+    @Test("a mapping round trip: the starter's file as written passes every row; a value left empty is refused, never unknown")
     func roundTrip() throws {
         var yaml = try MappingStarter.yaml(stream: InputStream(data: Data(Self.export.utf8)))
-        // Without the edit, M is still refused (an empty target is a TODO, never 'unknown').
         let path = NSTemporaryDirectory() + "plazo-mapping-\(UUID().uuidString).yaml"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try Data(yaml.utf8).write(to: URL(fileURLWithPath: path))
+        // With M emptied (a TODO left in the file), M is refused: an empty target is never 'unknown'.
+        try Data(yaml.replacingOccurrences(of: "\"M\": \"female\"", with: "\"M\": \"\"").utf8).write(to: URL(fileURLWithPath: path))
         var mapping = try ExportMapping.load(path: path)
         var events: [CaseEvent] = []
         var summary = try reader().read(string: Self.export, options: ExportOptions(delimiter: 0x3B, mapping: mapping)) { events.append($0) }
         #expect(summary.rejected.contains { $0.code == "ambiguous_code" && $0.column == "victim_sex" })
-        yaml = yaml.replacingOccurrences(of: "\"M\": \"\"", with: "\"M\": \"female\"")
+        yaml = try MappingStarter.yaml(stream: InputStream(data: Data(Self.export.utf8)))
         try Data(yaml.utf8).write(to: URL(fileURLWithPath: path))
         mapping = try ExportMapping.load(path: path)
         events = []
