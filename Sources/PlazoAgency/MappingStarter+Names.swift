@@ -52,17 +52,20 @@ extension MappingStarter {
 
     /// Words of a header, in the order they are judged: the first group with a word in the name wins.
     static let kindWords: [(ExportColumn, Set<String>)] = [
-        (.date, ["fecha", "date", "fec", "datetime", "timestamp", "dia"]),
+        (.date, ["fecha", "date", "fec", "datetime", "timestamp", "dia", "received", "reported", "created", "when"]),
         (.caseID, ["carpeta", "expediente", "folio", "caso", "nuc", "nic", "averiguacion", "case", "ticket"]),
         (.victimAgeBand, []),  // edad with rango, grupo or banda: judged below
         (.victimAge, ["edad", "age", "anos"]),
         (.victimSex, ["sexo", "genero", "sex", "gender"]),
-        (.offenceCategory, ["delito", "delitos", "contenido", "clasificacion", "conducta", "ilicito", "offence", "offense", "crime", "modalidad"]),
-        (.detail, ["detalle", "motivo", "resultado", "destino", "canalizado", "canalizada", "razon", "causa", "sentido", "detail", "reason", "subtipo"]),
+        (.offenceCategory, ["delito", "delitos", "contenido", "clasificacion", "conducta", "ilicito", "offence", "offense", "crime", "modalidad",
+                            "content", "category", "abuse"]),
+        (.detail, ["detalle", "motivo", "resultado", "destino", "canalizado", "canalizada", "razon", "causa", "sentido", "detail", "reason", "subtipo",
+                   "resolucion", "determinacion", "referred", "referral", "destination", "outcome", "result"]),
         (.reportChannel, ["canal", "medio", "via", "origen", "fuente", "channel", "source", "procedencia"]),
         (.agencyType, ["institucion", "agencia", "dependencia", "agency"]),
         (.state, ["entidad", "estado", "state", "edo"]),
-        (.event, ["evento", "tipo", "actuacion", "accion", "etapa", "movimiento", "diligencia", "estatus", "status", "event", "action", "suceso", "acto", "tramite"]),
+        (.event, ["evento", "tipo", "actuacion", "accion", "etapa", "movimiento", "diligencia", "estatus", "status", "event", "action", "suceso", "acto", "tramite",
+                  "type", "step", "stage"]),
     ]
 
     /// A header's words: camelCase split, then ``Swift/String/vocabularyKey``.

@@ -32,16 +32,21 @@ extension MappingStarter {
             "victima_informada": "victim_informed", "notificacion_a_victima": "victim_informed", "victima_notificada": "victim_informed",
             "informe_a_victima": "victim_informed", "anulacion": "void", "anulado": "void", "anulada": "void", "anular": "void",
             "cancelacion": "void", "cancelado": "void",
+            "new_report": "report_received", "report": "report_received", "closed": "closed_without_charge", "charged": "charge_filed",
+            "charge": "charge_filed", "suspect_identified": "suspect_identified", "reopened": "reopened", "victim_updated": "victim_informed",
         ],
         OffenceCategory.attributeName: [
             "ley_olimpia": "non_consensual_sharing", "contenido_intimo_sin_consentimiento": "non_consensual_sharing",
             "difusion_de_contenido_intimo": "non_consensual_sharing", "violacion_a_la_intimidad_sexual": "non_consensual_sharing",
             "enganche": "online_grooming", "ciberacoso_sexual": "online_grooming", "transmision_en_vivo": "live_streaming",
-            "extorsion_sexual": "sexual_extortion", "otro": "other", "otros": "other",
+            "extorsion_sexual": "sexual_extortion", "otro": "other", "otros": "other", "intimo": "non_consensual_sharing",
+            "intima": "non_consensual_sharing", "olimpia": "non_consensual_sharing", "non_consensual": "non_consensual_sharing",
+            "intimate_image": "non_consensual_sharing", "livestream": "live_streaming", "live_streaming": "live_streaming",
         ],
         VictimSex.attributeName: [
             "nina": "female", "nino": "male", "fem": "female", "masc": "male", "no_especificado": "unknown", "sin_dato": "unknown",
-            "se_desconoce": "unknown", "desconocido": "unknown", "no_binario": "other",
+            "se_desconoce": "unknown", "desconocido": "unknown", "no_binario": "other", "girl": "female", "boy": "male",
+            "non_binary": "other",
         ],
         ReportChannel.attributeName: [
             "victima": "victim_or_family", "familia": "victim_or_family", "familiar": "victim_or_family", "madre": "victim_or_family",
@@ -49,6 +54,8 @@ extension MappingStarter {
             "linea": "hotline", "hotline": "hotline", "plataforma": "platform_referral", "ncmec": "platform_referral",
             "cybertipline": "platform_referral", "de_oficio": "proactive_investigation", "oficio": "proactive_investigation",
             "patrullaje_cibernetico": "proactive_investigation", "investigacion_de_oficio": "proactive_investigation",
+            "victim": "victim_or_family", "family": "victim_or_family", "parent": "victim_or_family", "public": "third_party",
+            "public_report": "third_party", "esp": "platform_referral", "provider": "platform_referral", "proactive": "proactive_investigation",
         ],
         AgencyType.attributeName: [
             "fiscalia": "state_prosecutor", "fge": "state_prosecutor", "fiscalia_del_estado": "state_prosecutor",
@@ -57,7 +64,8 @@ extension MappingStarter {
         ],
         ClosureReason.attributeName: [
             "no_constitutivo_de_delito": "not_an_offence", "sin_probable_responsable": "no_suspect_identified",
-            "desistimiento": "victim_withdrew", "incompetencia": "transferred_out",
+            "desistimiento": "victim_withdrew", "incompetencia": "transferred_out", "falta_de_pruebas": "insufficient_evidence",
+            "not_illegal": "not_an_offence",
         ],
         SuspensionReason.attributeName: ["en_espera_de_dictamen": "awaiting_evidence", "no_localizado": "suspect_not_located"],
         Disposition.attributeName: [
@@ -66,6 +74,9 @@ extension MappingStarter {
         ],
         UpdateKind.attributeName: ["audiencia": "hearing_scheduled", "notificacion": "decision_notified"],
     ]
+
+    /// Words left aside when comparing a value with a spelling.
+    static let stopWords: Set<String> = ["de", "del", "la", "el", "los", "las", "a", "al", "se", "en", "por", "the", "of", "to", "by"]
 
     /// Words of a value that name a report channel wherever they stand (`Reporte NCMEC`).
     static let channelWords: [String: String] = [
@@ -131,6 +142,28 @@ extension MappingStarter {
                 return .mapped(label, note: "read as part of a longer label: check")
             }
         }
+        // Small words (de, la, a …) aside: `Notificación a la víctima` meets `notificación a víctima`.
+        let content = words.filter { !stopWords.contains($0) }
+        if !content.isEmpty {
+            var same = Set<String>()
+            for (spelling, code) in table where spelling.split(separator: "_").filter({ !stopWords.contains(String($0)) }).map(String.init) == content {
+                same.insert(code.label)
+            }
+            if same.count == 1, let label = same.first { return .mapped(label, note: nil) }
+        }
+        // A spelling inside the value (`Se formuló imputación`, `SSPC Policía Cibernética`), when
+        // the spellings found all name one code.
+        var inside = Set<String>()
+        var word = ""
+        for (spelling, code) in table {
+            let s = spelling.split(separator: "_").map(String.init).filter { !stopWords.contains($0) }
+            guard !s.isEmpty, s.count < content.count || (s.count == content.count && s != content), s.joined().count >= 3 else { continue }
+            for start in 0...max(0, content.count - s.count) where start + s.count <= content.count && Array(content[start..<(start + s.count)]) == s {
+                inside.insert(code.label)
+                word = s.joined(separator: " ")
+            }
+        }
+        if inside.count == 1, let label = inside.first { return .mapped(label, note: "read from the words '\(word)': check") }
         if key.count >= 8 {
             var best: (distance: Int, label: String)?
             var tie = false
@@ -179,11 +212,13 @@ extension MappingStarter {
         case .offenceCategory:
             let key = singularKey(value.vocabularyKey)
             // Child sexual abuse material named as such, with what was done with it.
-            if key.hasPrefix("material_de_abuso_sexual_infantil") || key.hasPrefix("masi") || key.hasPrefix("csam") {
-                let rest = key.split(separator: "_").suffix(1).first.map(String.init) ?? ""
-                return guess("pornografia infantil \(rest)", as: OffenceCategory.self)
+            let direct = guess(value, as: OffenceCategory.self)
+            if direct == .unknown, key.hasPrefix("material_de_abuso_sexual_infantil") || key.hasPrefix("masi") || key.hasPrefix("csam") {
+                let english = ["distribution": "difusion", "production": "produccion", "possession": "posesion"]
+                let rest = key.split(separator: "_").last.map(String.init) ?? ""
+                return guess("pornografia infantil \(english[rest] ?? rest)", as: OffenceCategory.self)
             }
-            return guess(value, as: OffenceCategory.self)
+            return direct
         case .victimAgeBand: return guess(value, as: AgeBand.self)
         case .victimSex:
             if value.vocabularyKey == "m" {

@@ -136,12 +136,17 @@ public enum MappingStarter {
                 continue
             }
             strength.append(1)
+            // Nothing in the name: the values decide, and anything that points to a Plazo column
+            // makes it a TODO rather than a silent drop.
+            let some = valueKinds.filter { rates[$0]! >= 0.3 }.sorted { rates[$0]! > rates[$1]! }
             if strong.count == 1 {
                 decisions.append(.mapped(strong[0], note: "guessed from its values: check"))
             } else if !strong.isEmpty {
                 decisions.append(.todo(strong, why: "its values read as labels of several columns"))
             } else if dateRate >= 0.8 {
                 decisions.append(.todo([.date, .targetDate], why: "its values are dates"))
+            } else if !some.isEmpty {
+                decisions.append(.todo(some, why: "some of its values read as labels"))
             } else if ageRate >= 0.9, p.distinct != nil {
                 decisions.append(.todo([.victimAge, .state], why: "its values are small numbers"))
             } else {
@@ -159,7 +164,10 @@ public enum MappingStarter {
                 decisions[i] = .todo([column], why: "\(others) also looks like \(column.rawValue); a Plazo column takes one export column")
             }
         }
-        // A required column no name gave: offer the columns whose values fit it.
+        // The event's date when no name gave one: the only column of dates.
+        let named = decisions.contains { if case .mapped(.date, _) = $0 { return true } else { return false } }
+        let dateTodos = decisions.indices.filter { if case .todo([.date, .targetDate], _) = decisions[$0] { return true } else { return false } }
+        if !named, dateTodos.count == 1 { decisions[dateTodos[0]] = .mapped(.date, note: "the only column of dates: check") }
         return decisions
     }
 }
