@@ -89,6 +89,8 @@ public struct ExportOptions: Sendable {
     public var allowPartialCases: Bool
     /// The office's mapping of columns, values and date formats, if any.
     public var mapping: ExportMapping?
+    /// Keep a few values of each mapped column for ``ExportSummary/columns`` (the dry run's preview).
+    public var preview = false
 
     public init(delimiter: UInt8? = nil, encoding: String? = nil, allowPartialCases: Bool = false, mapping: ExportMapping? = nil) {
         self.delimiter = delimiter
@@ -155,6 +157,9 @@ public struct ExportSummary: Sendable {
     public var mappedValues: [String: [String: (to: String, rows: Int)]] = [:]
     /// Columns found in the export that are not in the documented set, dropped.
     public var droppedColumns: [String] = []
+    /// Every column with a few values before and after the mapping, when ``ExportOptions/preview``
+    /// asked for them (dropped columns without values).
+    public var columns: [ColumnPreview] = []
     /// Distinct pseudonymous cases among the events.
     public var cases = 0
     /// Events by type.

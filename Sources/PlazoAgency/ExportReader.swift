@@ -130,6 +130,9 @@ public struct ExportReader: Sendable {
         var position = [Int](repeating: -1, count: ExportColumn.allCases.count)
         for (c, i) in index { position[c.ordinal] = i }
         let mapsValues = !valueMaps.isEmpty
+        // The preview: a few distinct raw values per kept column (dropped columns keep none).
+        let kept: [(i: Int, column: ExportColumn)] = options.preview ? index.map { ($0.value, $0.key) }.sorted { $0.i < $1.i } : []
+        var samples = [[String]](repeating: [], count: options.preview ? header.count : 0)
         let missing = ExportColumn.required.filter { index[$0] == nil }.map(\.rawValue)
         if !missing.isEmpty {
             if header.count == 1, header[0].contains(";") || header[0].contains("\t") {
@@ -164,6 +167,9 @@ public struct ExportReader: Sendable {
                 }
                 continue
             }
+            for (i, _) in kept where samples[i].count < Self.previewSamples && !row[i].isEmpty && !samples[i].contains(row[i]) {
+                samples[i].append(row[i])
+            }
             func field(_ c: ExportColumn) -> String {
                 let i = position[c.ordinal]
                 guard i >= 0 else { return "" }
@@ -196,6 +202,15 @@ public struct ExportReader: Sendable {
         }
         summary.cases = cases.count
         summary.encoding = reader.encodingUsed.rawValue
+        if options.preview {
+            let byIndex = Dictionary(uniqueKeysWithValues: kept.map { ($0.i, $0.column) })
+            summary.columns = header.indices.map { i in
+                guard let c = byIndex[i] else { return ColumnPreview(header: header[i], column: nil, samples: []) }
+                return ColumnPreview(header: header[i], column: c.rawValue, samples: samples[i].map {
+                    preview($0, column: c, valueMap: valueMaps[c], format: dateFormats[c])
+                })
+            }
+        }
         for (c, counts) in mappedCounts { summary.mappedValues[c.rawValue] = counts }
         summary.rejectedRows = rejectedLines.count
         return (summary, withoutReport)

@@ -115,10 +115,11 @@ struct SealCommand: ParsableCommand {
         do { fileMapping = try mapping.map { path throws(MappingError) in try ExportMapping.load(path: path) } } catch {
             throw ValidationError(error.description)
         }
-        let options = ExportOptions(
+        var options = ExportOptions(
             delimiter: (delimiter ?? fileMapping?.delimiter).flatMap(Self.separator),
             encoding: encoding ?? fileMapping?.encoding,
             allowPartialCases: allowPartialCases, mapping: fileMapping)
+        options.preview = dryRun
         if initMapping {
             guard let stream = InputStream(fileAtPath: export), FileManager.default.isReadableFile(atPath: export) else {
                 throw ValidationError("cannot read \(export)")
@@ -151,9 +152,9 @@ struct SealCommand: ParsableCommand {
         let batches = writer?.written ?? []
         if let report { try Self.writeReport(summary.rejected, to: report) }
         if json {
-            try printJSON(summary, batches: batches)
+            try printJSON(summary, batches: batches, mapping: fileMapping)
         } else {
-            printText(summary, batches: batches)
+            printText(summary, batches: batches, mapping: fileMapping)
         }
         if !summary.rejected.isEmpty { throw ExitCode(3) }
     }
@@ -182,7 +183,7 @@ struct SealCommand: ParsableCommand {
             .sorted { ($0.count, -$0.firstLine) > ($1.count, -$1.firstLine) }
     }
 
-    private func printText(_ s: ExportSummary, batches: [(path: String, batchID: BatchID, records: Int)]) {
+    private func printText(_ s: ExportSummary, batches: [(path: String, batchID: BatchID, records: Int)], mapping: ExportMapping?) {
         print("rows read        \(s.rows)")
         print("events           \(s.events) in \(s.cases) case(s)\(s.firstDay.map { ", \($0) ... \(s.lastDay!)" } ?? "")")
         for type in EventType.allCases where s.eventsByType[type] != nil {
@@ -193,6 +194,15 @@ struct SealCommand: ParsableCommand {
         }
         print("separator        \(s.delimiter)")
         print("encoding         \(s.encoding)")
+        if !s.columns.isEmpty {
+            print("columns          a few values, as written → as read (case identifiers masked; dropped columns not shown)")
+            let width = min(34, s.columns.map { $0.header.count + ($0.column.map { $0.count + 3 } ?? 0) }.max() ?? 0)
+            for c in s.columns {
+                let name = c.column.map { "\(c.header) → \($0)" } ?? c.header
+                let values = c.column == nil ? "dropped, never sealed" : c.samples.isEmpty ? "(empty)" : c.samples.map { "\($0.before) → \($0.after)" }.joined(separator: "; ")
+                print("  \(name.padding(toLength: max(width, name.count), withPad: " ", startingAt: 0))  \(values)")
+            }
+        }
         if !s.mappedValues.isEmpty {
             print("mapped values    (mapping file)")
             for column in s.mappedValues.keys.sorted() {
@@ -212,6 +222,11 @@ struct SealCommand: ParsableCommand {
             }
         }
         if dryRun {
+            let open = s.openDecisions(mapping: mapping)
+            if !open.isEmpty {
+                print("open decisions")
+                for line in open { print("  - \(line)") }
+            }
             print("dry run: no batch written")
         } else {
             print("batches written  \(batches.count)")
@@ -219,7 +234,9 @@ struct SealCommand: ParsableCommand {
         }
     }
 
-    private func printJSON(_ s: ExportSummary, batches: [(path: String, batchID: BatchID, records: Int)]) throws {
+    private func printJSON(_ s: ExportSummary, batches: [(path: String, batchID: BatchID, records: Int)], mapping: ExportMapping?) throws {
+        struct Sample: Encodable { var before: String; var after: String }
+        struct Column: Encodable { var header: String; var column: String?; var samples: [Sample] }
         struct Problem: Encodable { var line: Int; var column: String?; var reason: String; var value: String?; var suggestion: String?; var message: String }
         struct Group: Encodable { var column: String; var reason: String; var value: String?; var suggestion: String?; var count: Int; var first_line: Int }
         struct Batch: Encodable { var path: String; var batch_id: String; var records: Int }
@@ -227,6 +244,7 @@ struct SealCommand: ParsableCommand {
         struct Summary: Encodable {
             var mapped_values: [Mapped]
             var rows: Int; var events: Int; var cases: Int; var events_by_type: [String: Int]; var dropped_columns: [String]
+            var columns: [Column]; var open_decisions: [String]
             var separator: String; var encoding: String; var rejected_rows: Int; var held_back_cases: Int
             var rejected: [Problem]; var problems_by_value: [Group]; var dry_run: Bool; var batches: [Batch]
         }
@@ -237,6 +255,8 @@ struct SealCommand: ParsableCommand {
         }
         let summary = Summary(
             mapped_values: mapped, rows: s.rows, events: s.events, cases: s.cases, events_by_type: byType, dropped_columns: s.droppedColumns,
+            columns: s.columns.map { c in Column(header: c.header, column: c.column, samples: c.samples.map { Sample(before: $0.before, after: $0.after) }) },
+            open_decisions: dryRun ? s.openDecisions(mapping: mapping) : [],
             separator: s.delimiter, encoding: s.encoding, rejected_rows: s.rejectedRows, held_back_cases: s.heldBackCases,
             rejected: s.rejected.map { Problem(line: $0.line, column: $0.column, reason: $0.code, value: $0.value, suggestion: $0.suggestion, message: $0.message) },
             problems_by_value: Self.grouped(s.rejected).map {
