@@ -39,6 +39,10 @@ struct CSVRowReader {
     private var firstChunk = true
     /// The line the next character is on.
     private var line = 1
+    /// The widest record so far (capacity to reserve for the next one).
+    private var lastFieldCount = 8
+    /// The bytes of the field being read, kept between records for their capacity.
+    private var fieldBuffer: [UInt8] = []
 
     /// - Parameter encoding: the export's encoding; nil detects it (see the type's notes).
     init(stream: InputStream, delimiter: UInt8? = nil, encoding: Encoding? = nil) {
@@ -169,12 +173,32 @@ struct CSVRowReader {
         return buffer[position]
     }
 
+    /// The first position at or after `from` in the buffered bytes holding one of the four bytes
+    /// (or the end of the buffered bytes): how plain runs are copied at once rather than byte by byte.
+    private func runEnd(from: Int, stoppingAt a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) -> Int {
+        buffer.withUnsafeBufferPointer { p in
+            var i = from
+            let n = count
+            while i < n {
+                let x = p[i]
+                if x == a || x == b || x == c || x == d { break }
+                i += 1
+            }
+            return i
+        }
+    }
+
     /// The next record and the line it starts on, or nil at the end of the input.
     mutating func next() throws(Failure) -> (line: Int, fields: [String])? {
         guard try peek() != nil else { return nil }
         let startLine = line
         var fields: [String] = []
+        fields.reserveCapacity(lastFieldCount)
+        defer { lastFieldCount = max(lastFieldCount, fields.count) }
         var field: [UInt8] = []
+        swap(&field, &fieldBuffer)
+        field.removeAll(keepingCapacity: true)
+        defer { swap(&field, &fieldBuffer) }
         var quoted = false
         var inQuotes = false
         var afterQuote = false
@@ -207,6 +231,12 @@ struct CSVRowReader {
                 } else {
                     if c == 0x0A { line += 1 }
                     field.append(c)
+                    // The rest of a run without quotes or line ends, at once.
+                    let end = runEnd(from: position, stoppingAt: 0x22, 0x22, 0x0A, 0x0A)
+                    if end > position {
+                        field.append(contentsOf: buffer[position..<end])
+                        position = end
+                    }
                 }
                 continue
             }
@@ -234,6 +264,12 @@ struct CSVRowReader {
                     throw .strayQuote(line: line)
                 }
                 field.append(c)
+                // The rest of the field's plain bytes in this buffer, at once.
+                let end = runEnd(from: position, stoppingAt: separator, 0x0A, 0x0D, 0x22)
+                if end > position {
+                    field.append(contentsOf: buffer[position..<end])
+                    position = end
+                }
             }
         }
         if inQuotes { throw .unterminatedQuote(line: startLine) }

@@ -7,6 +7,13 @@ extension ExportReader {
     struct ParseCache {
         /// Per column (``ExportColumn`` ordinal): text → code, or −1 for a value that does not parse.
         var codes = [[String: Int16]](repeating: [:], count: ExportColumn.allCases.count)
+        /// Per date column (``ExportColumn`` ordinal): text → day, for the texts that read as one
+        /// (an export holds a few thousand distinct days; emptied if it ever holds more than
+        /// ``maxDays``, so memory stays bounded).
+        var days = [[String: Day]](repeating: [:], count: ExportColumn.allCases.count)
+        /// Per event type (raw value): detail text → detail code, or −1 for a text that does not parse.
+        var details = [[String: Int16]](repeating: [:], count: 256)
+        static let maxDays = 100_000
         /// The last case identifier and its pseudonym.
         var lastCaseID = ""
         var lastPseudonym: CasePseudonym?
@@ -50,7 +57,9 @@ extension ExportReader {
                 return nil
             }
             let format = dateFormats[column]
-            guard let d = format.map({ $0.day(text) }) ?? Day(iso: text) else {
+            let slot = column.ordinal
+            let known = cache.days[slot][text]
+            guard let d = known ?? format.map({ $0.day(text) }) ?? Day(iso: text) else {
                 if format == nil, let y = Int(text.prefix(4)), text.count == 10, y < 2000 {
                     fail(column, "date_before_2000", "\(column.rawValue) \(text) is before 2000-01-01", value: text)
                 } else {
@@ -59,6 +68,10 @@ extension ExportReader {
                          "\(column.rawValue) '\(text.prefix(20))' is not a date in \(format?.pattern ?? "YYYY-MM-DD") form\(hint)", value: text)
                 }
                 return nil
+            }
+            if known == nil {
+                if cache.days[slot].count >= ParseCache.maxDays { cache.days[slot].removeAll(keepingCapacity: true) }
+                cache.days[slot][text] = d
             }
             if d < Day(year: 2000, month: 1, day: 1)! {
                 fail(column, "date_before_2000", "\(column.rawValue) \(text) is before 2000-01-01", value: text)
@@ -100,8 +113,17 @@ extension ExportReader {
         let detailText = field(.detail)
         if typeKnown, let vocabulary = type.detailAttribute {
             if !detailText.isEmpty {
-                do { detail = try vocabulary.parseRaw(detailText) } catch {
-                    fail(.detail, "invalid_code", error.description, value: detailText, suggestion: vocabulary.suggestion(for: detailText))
+                let slot = Int(type.rawValue)
+                if let cached = cache.details[slot][detailText], cached >= 0 {
+                    detail = UInt8(cached)
+                } else {
+                    do {
+                        detail = try vocabulary.parseRaw(detailText)
+                        cache.details[slot][detailText] = Int16(detail)
+                    } catch {
+                        cache.details[slot][detailText] = -1
+                        fail(.detail, "invalid_code", error.description, value: detailText, suggestion: vocabulary.suggestion(for: detailText))
+                    }
                 }
             }
         } else if typeKnown, !detailText.isEmpty, detailText != "0" {

@@ -62,11 +62,7 @@ public struct ExportReader: Sendable {
             return summary
         }
         // Emit all but the held-back cases, recounting what is emitted and listing the rows held back.
-        summary.events = 0
-        summary.eventsByType = [:]
-        summary.firstDay = nil
-        summary.lastDay = nil
-        var cases = Set<CasePseudonym>()
+        var tally = EventTally()
         // A case counts as held back when its report row was surely rejected, or when a row of it
         // was held back for a wrong-width row that may have been its report.
         var heldCases = Set(held.filter(\.value.certain).keys)
@@ -84,13 +80,9 @@ public struct ExportReader: Sendable {
                 return
             }
             try emit(event)
-            summary.events += 1
-            summary.eventsByType[event.type, default: 0] += 1
-            cases.insert(event.pseudonym)
-            summary.firstDay = min(summary.firstDay ?? event.day, event.day)
-            summary.lastDay = max(summary.lastDay ?? event.day, event.day)
+            tally.add(event)
         }
-        summary.cases = cases.count
+        tally.write(into: &summary)
         summary.rejected.sort { $0.line < $1.line }
         summary.rejectedRows = lines.count
         summary.heldBackCases = heldCases.count
@@ -142,7 +134,7 @@ public struct ExportReader: Sendable {
         }
 
         let latestDay = today.adding(days: 1)
-        var cases = Set<CasePseudonym>()
+        var tally = EventTally()
         var withoutReport: [CasePseudonym: LostReport] = [:]
         var rejectedLines = Set<Int>()
         var cache = ParseCache()
@@ -193,14 +185,10 @@ public struct ExportReader: Sendable {
                 if let p = problems.reportOf, withoutReport[p]?.certain != true { withoutReport[p] = LostReport(line: line, certain: true) }
             case let .success(event):
                 try emit(line, event)
-                summary.events += 1
-                summary.eventsByType[event.type, default: 0] += 1
-                cases.insert(event.pseudonym)
-                summary.firstDay = min(summary.firstDay ?? event.day, event.day)
-                summary.lastDay = max(summary.lastDay ?? event.day, event.day)
+                tally.add(event)
             }
         }
-        summary.cases = cases.count
+        tally.write(into: &summary)
         summary.encoding = reader.encodingUsed.rawValue
         if options.preview {
             let byIndex = Dictionary(uniqueKeysWithValues: kept.map { ($0.i, $0.column) })
@@ -214,5 +202,36 @@ public struct ExportReader: Sendable {
         for (c, counts) in mappedCounts { summary.mappedValues[c.rawValue] = counts }
         summary.rejectedRows = rejectedLines.count
         return (summary, withoutReport)
+    }
+}
+
+/// Counts of the events emitted, kept cheaply per event: a fixed array by type, and the set of
+/// cases touched only when the case changes (a case's events usually come together).
+struct EventTally {
+    var events = 0
+    var byType = [Int](repeating: 0, count: 256)
+    var cases = Set<CasePseudonym>()
+    var last: CasePseudonym?
+    var firstDay: Day?
+    var lastDay: Day?
+
+    mutating func add(_ event: CaseEvent) {
+        events += 1
+        byType[Int(event.type.rawValue)] += 1
+        if event.pseudonym != last {
+            cases.insert(event.pseudonym)
+            last = event.pseudonym
+        }
+        if firstDay == nil || event.day < firstDay! { firstDay = event.day }
+        if lastDay == nil || event.day > lastDay! { lastDay = event.day }
+    }
+
+    func write(into summary: inout ExportSummary) {
+        summary.events = events
+        summary.eventsByType = [:]
+        for type in EventType.allCases where byType[Int(type.rawValue)] > 0 { summary.eventsByType[type] = byType[Int(type.rawValue)] }
+        summary.cases = cases.count
+        summary.firstDay = firstDay
+        summary.lastDay = lastDay
     }
 }
