@@ -19,8 +19,13 @@ struct EventSpool {
 
     mutating func append(line: Int, _ event: CaseEvent) throws {
         let l = UInt32(clamping: line)
-        for i in 0..<4 { buffer.append(UInt8(truncatingIfNeeded: l >> (8 * UInt32(i)))) }
-        buffer += EventRecord.encode(event)
+        let at = buffer.count
+        // Written in place: no array per event.
+        buffer.append(contentsOf: repeatElement(0, count: Self.recordBytes))
+        buffer.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: l.littleEndian, toByteOffset: at, as: UInt32.self)
+            EventRecord.encode(event, into: raw, at: at + 4)
+        }
         if buffer.count >= 1 << 16 { try flush() }
     }
 

@@ -53,12 +53,18 @@ public struct ExportReader: Sendable {
         }
         var spool = try EventSpool()
         defer { spool.remove() }
-        let first = try pass(stream: stream, options: options) { line, event in try spool.append(line: line, event) }
+        // The events are counted once, as they leave the spool.
+        let first = try pass(stream: stream, options: options, tally: false) { line, event in try spool.append(line: line, event) }
         try spool.finishWriting()
         let held = first.withoutReport
         var summary = first.summary
         guard !held.isEmpty else {
-            try spool.forEach(latestDay: today.adding(days: 1)) { _, event in try emit(event) }
+            var tally = EventTally()
+            try spool.forEach(latestDay: today.adding(days: 1)) { _, event in
+                try emit(event)
+                tally.add(event)
+            }
+            tally.write(into: &summary)
             return summary
         }
         // Emit all but the held-back cases, recounting what is emitted and listing the rows held back.
@@ -91,7 +97,7 @@ public struct ExportReader: Sendable {
 
     /// One pass over the export. Returns the summary and the cases whose report row was rejected.
     func pass(
-        stream: InputStream, options: ExportOptions, emit: (Int, CaseEvent) throws -> Void
+        stream: InputStream, options: ExportOptions, tally counting: Bool = true, emit: (Int, CaseEvent) throws -> Void
     ) throws -> (summary: ExportSummary, withoutReport: [CasePseudonym: LostReport]) {
         var reader = CSVRowReader(stream: stream, delimiter: options.delimiter, encoding: try options.readerEncoding())
         defer { stream.close() }
@@ -185,10 +191,10 @@ public struct ExportReader: Sendable {
                 if let p = problems.reportOf, withoutReport[p]?.certain != true { withoutReport[p] = LostReport(line: line, certain: true) }
             case let .success(event):
                 try emit(line, event)
-                tally.add(event)
+                if counting { tally.add(event) }
             }
         }
-        tally.write(into: &summary)
+        if counting { tally.write(into: &summary) }
         summary.encoding = reader.encodingUsed.rawValue
         if options.preview {
             let byIndex = Dictionary(uniqueKeysWithValues: kept.map { ($0.i, $0.column) })
