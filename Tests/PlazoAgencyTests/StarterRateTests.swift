@@ -137,6 +137,22 @@ struct StarterRateTests {
         }
     }
 
+    @Test("no starter file holds a case identifier, nor a value of a column that is not a Plazo column")
+    func nothingIdentifying() throws {
+        for export in StarterCorpus.all + StarterCorpus.heldOut {
+            let yaml = try MappingStarter.yaml(stream: InputStream(data: Data(export.bytes)))
+            var reader = CSVRowReader(stream: InputStream(data: Data(export.bytes)))
+            let header = try #require(try reader.nextRecord()?.fields)
+            let secret = export.columns.enumerated().filter { $0.element.column == nil || $0.element.column == "case_id" }.map(\.offset)
+            while let row = try reader.nextRecord()?.fields {
+                guard row.count == header.count else { continue }
+                for i in secret where row[i].count > 3 {
+                    #expect(!yaml.contains(row[i]), "\(export.name): '\(header[i])' value in the starter file")
+                }
+            }
+        }
+    }
+
     @Test("date-time formats are detected from values, and the mapping reads them")
     func dateTimes() throws {
         #expect(MappingStarter.guessDateFormat(["2025-01-10 14:22:05", "2025-01-11 09:00:00"]) == "YYYY-MM-DD HH:MM:SS")
