@@ -56,7 +56,7 @@ struct SealCommand: ParsableCommand {
     @Option(name: .long, help: "Records per batch (1...\(BatchFormat.maxRecords)).")
     var recordsPerBatch: Int = 10_000
 
-    @Flag(name: .long, help: "Validate and print the summary without writing any batch.")
+    @Flag(name: .long, help: "Validate and print the summary without writing any batch, with a few values of each column as written and as read (case identifiers masked, dropped columns without values) and the decisions still open.")
     var dryRun = false
 
     @Option(name: .long, help: "Field separator: comma, semicolon or tab (default: detected from the header).")
