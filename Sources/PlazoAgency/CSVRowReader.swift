@@ -12,6 +12,13 @@ import Foundation
 /// field written `""`, separators and line ends inside quotes kept; line ends LF or CRLF; UTF-8 (a
 /// leading byte-order mark is skipped) or Windows-1252. Unquoted fields are trimmed of spaces and
 /// tabs.
+///
+/// Encoding: given, or detected without a second pass. While every byte read is ASCII the two
+/// encodings read alike; the first field with a byte over 0x7F decides: UTF-8 if it is valid UTF-8
+/// (or the file starts with a byte-order mark), otherwise Windows-1252. A later field that cannot
+/// be read in the encoding in use (invalid UTF-8; a byte Windows-1252 leaves undefined) stops the
+/// reading with ``Failure/undecodable(line:byte:encoding:)``, naming the line of that byte: an
+/// export is never read with garbled labels.
 struct CSVRowReader {
     /// The text encodings an export may be in.
     enum Encoding: String, Sendable, CaseIterable {
@@ -21,7 +28,10 @@ struct CSVRowReader {
 
     private let source: InputStream
     private var delimiter: UInt8?
-    private let encoding: Encoding
+    /// The encoding in use: given, or decided by the first non-ASCII field (nil until then).
+    private(set) var encoding: Encoding?
+    /// Whether the encoding was given rather than detected.
+    let encodingGiven: Bool
     private var buffer = [UInt8](repeating: 0, count: 1 << 16)
     private var count = 0
     private var position = 0
@@ -29,13 +39,22 @@ struct CSVRowReader {
     private var firstChunk = true
     /// The line the next character is on.
     private var line = 1
+    /// The widest record so far (capacity to reserve for the next one).
+    private var lastFieldCount = 8
+    /// The bytes of the field being read, kept between records for their capacity.
+    private var fieldBuffer: [UInt8] = []
 
-    init(stream: InputStream, delimiter: UInt8? = nil, encoding: Encoding = .utf8) {
+    /// - Parameter encoding: the export's encoding; nil detects it (see the type's notes).
+    init(stream: InputStream, delimiter: UInt8? = nil, encoding: Encoding? = nil) {
         self.source = stream
         self.delimiter = delimiter
         self.encoding = encoding
+        self.encodingGiven = encoding != nil
         stream.open()
     }
+
+    /// The encoding the export was read in so far (UTF-8 while everything was ASCII).
+    var encodingUsed: Encoding { encoding ?? .utf8 }
 
     /// The separator in use (after the header has been read, the detected one).
     var separator: UInt8 { delimiter ?? 0x2C }
@@ -58,15 +77,58 @@ struct CSVRowReader {
         delimiter = best.value > 0 ? best.key : 0x2C
     }
 
-    /// Decodes a field's bytes in the export's encoding.
-    private func decode(_ bytes: ArraySlice<UInt8>) -> String {
-        switch encoding {
-        case .utf8: return String(decoding: bytes, as: UTF8.self)
+    /// Decodes a field's bytes in the export's encoding, deciding it on the first non-ASCII field
+    /// when it was not given. `lastLine` is the line of the field's last byte.
+    private mutating func decode(_ bytes: ArraySlice<UInt8>, lastLine: Int) throws(Failure) -> String {
+        guard let firstHigh = bytes.firstIndex(where: { $0 >= 0x80 }) else { return String(decoding: bytes, as: UTF8.self) }
+        func lineOf(_ index: Int) -> Int { lastLine - bytes[index...].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+        if encoding == nil {
+            encoding = Self.firstInvalidUTF8(bytes, from: firstHigh) == nil ? .utf8 : .windows1252
+        }
+        switch encoding! {
+        case .utf8:
+            if let bad = Self.firstInvalidUTF8(bytes, from: firstHigh) {
+                throw .undecodable(line: lineOf(bad), byte: bytes[bad], encoding: encodingGiven ? "UTF-8" : "UTF-8 (as detected earlier in the file)")
+            }
+            return String(decoding: bytes, as: UTF8.self)
         case .windows1252:
             var scalars = String.UnicodeScalarView()
-            for b in bytes { scalars.append(Self.windows1252[Int(b)]) }
+            for i in bytes.indices {
+                let scalar = Self.windows1252[Int(bytes[i])]
+                if scalar == "\u{FFFD}" {
+                    throw .undecodable(line: lineOf(i), byte: bytes[i], encoding: encodingGiven ? "Windows-1252" : "Windows-1252 (detected: it is not UTF-8)")
+                }
+                scalars.append(scalar)
+            }
             return String(scalars)
         }
+    }
+
+    /// The index of the first byte that breaks UTF-8 at or after `from` (which starts a sequence), or nil.
+    static func firstInvalidUTF8(_ bytes: ArraySlice<UInt8>, from: Int) -> Int? {
+        var i = from
+        let end = bytes.endIndex
+        while i < end {
+            let b = bytes[i]
+            if b < 0x80 { i += 1; continue }
+            let (length, low, high): (Int, UInt8, UInt8)
+            switch b {
+            case 0xC2...0xDF: (length, low, high) = (2, 0x80, 0xBF)
+            case 0xE0: (length, low, high) = (3, 0xA0, 0xBF)
+            case 0xE1...0xEC, 0xEE...0xEF: (length, low, high) = (3, 0x80, 0xBF)
+            case 0xED: (length, low, high) = (3, 0x80, 0x9F)
+            case 0xF0: (length, low, high) = (4, 0x90, 0xBF)
+            case 0xF1...0xF3: (length, low, high) = (4, 0x80, 0xBF)
+            case 0xF4: (length, low, high) = (4, 0x80, 0x8F)
+            default: return i
+            }
+            guard i + length <= end else { return i }
+            let second = bytes[i + 1]
+            guard second >= low, second <= high else { return i }
+            for k in 2..<length where bytes[i + k] & 0xC0 != 0x80 { return i }
+            i += length
+        }
+        return nil
     }
 
     /// Windows-1252 to Unicode: Latin-1 except 0x80–0x9F (undefined bytes map to U+FFFD).
@@ -81,6 +143,8 @@ struct CSVRowReader {
     enum Failure: Error {
         case unterminatedQuote(line: Int)
         case strayQuote(line: Int)
+        /// A byte that cannot be read in the encoding in use, on `line`.
+        case undecodable(line: Int, byte: UInt8, encoding: String)
         case readError
     }
 
@@ -93,7 +157,10 @@ struct CSVRowReader {
         position = 0
         if firstChunk {
             firstChunk = false
-            if count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { position = 3 }
+            if count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF {
+                position = 3
+                if encoding == nil { encoding = .utf8 }
+            }
             if delimiter == nil { detectDelimiter() }
         }
     }
@@ -106,24 +173,44 @@ struct CSVRowReader {
         return buffer[position]
     }
 
+    /// The first position at or after `from` in the buffered bytes holding one of the four bytes
+    /// (or the end of the buffered bytes): how plain runs are copied at once rather than byte by byte.
+    private func runEnd(from: Int, stoppingAt a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) -> Int {
+        buffer.withUnsafeBufferPointer { p in
+            var i = from
+            let n = count
+            while i < n {
+                let x = p[i]
+                if x == a || x == b || x == c || x == d { break }
+                i += 1
+            }
+            return i
+        }
+    }
+
     /// The next record and the line it starts on, or nil at the end of the input.
     mutating func next() throws(Failure) -> (line: Int, fields: [String])? {
         guard try peek() != nil else { return nil }
         let startLine = line
         var fields: [String] = []
+        fields.reserveCapacity(lastFieldCount)
+        defer { lastFieldCount = max(lastFieldCount, fields.count) }
         var field: [UInt8] = []
+        swap(&field, &fieldBuffer)
+        field.removeAll(keepingCapacity: true)
+        defer { swap(&field, &fieldBuffer) }
         var quoted = false
         var inQuotes = false
         var afterQuote = false
-        func finishField() {
+        func finishField() throws(Failure) {
             if quoted {
-                fields.append(decode(field[...]))
+                fields.append(try decode(field[...], lastLine: line))
             } else {
                 var lo = 0
                 var hi = field.count
                 while lo < hi, field[lo] == 0x20 || field[lo] == 0x09 { lo += 1 }
                 while hi > lo, field[hi - 1] == 0x20 || field[hi - 1] == 0x09 { hi -= 1 }
-                fields.append(decode(field[lo..<hi]))
+                fields.append(try decode(field[lo..<hi], lastLine: line))
             }
             field.removeAll(keepingCapacity: true)
             quoted = false
@@ -144,15 +231,21 @@ struct CSVRowReader {
                 } else {
                     if c == 0x0A { line += 1 }
                     field.append(c)
+                    // The rest of a run without quotes or line ends, at once.
+                    let end = runEnd(from: position, stoppingAt: 0x22, 0x22, 0x0A, 0x0A)
+                    if end > position {
+                        field.append(contentsOf: buffer[position..<end])
+                        position = end
+                    }
                 }
                 continue
             }
             switch c {
             case separator:
-                finishField()
+                try finishField()
             case 0x0A:  // LF ends the record
+                try finishField()
                 line += 1
-                finishField()
                 return (startLine, fields)
             case 0x0D:  // CR: part of CRLF, otherwise ignored
                 break
@@ -171,10 +264,30 @@ struct CSVRowReader {
                     throw .strayQuote(line: line)
                 }
                 field.append(c)
+                // The rest of the field's plain bytes in this buffer, at once.
+                let end = runEnd(from: position, stoppingAt: separator, 0x0A, 0x0D, 0x22)
+                if end > position {
+                    field.append(contentsOf: buffer[position..<end])
+                    position = end
+                }
             }
         }
         if inQuotes { throw .unterminatedQuote(line: startLine) }
-        finishField()
+        try finishField()
         return (startLine, fields)
+    }
+}
+
+extension CSVRowReader {
+    /// The next record, with reading failures as the ``ExportError`` an agency is shown.
+    mutating func nextRecord() throws(ExportError) -> (line: Int, fields: [String])? {
+        do { return try next() } catch {
+            switch error {
+            case let .unterminatedQuote(line): throw .malformedCSV(line: line, reason: "a quoted field is never closed")
+            case let .strayQuote(line): throw .malformedCSV(line: line, reason: "a quote character inside an unquoted field")
+            case let .undecodable(line, byte, encoding): throw .undecodable(line: line, byte: byte, encoding: encoding)
+            case .readError: throw .unreadable(path: "export", reason: "read error")
+            }
+        }
     }
 }

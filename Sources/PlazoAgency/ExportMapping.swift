@@ -30,8 +30,11 @@ public struct ExportMapping: Sendable, Decodable, Equatable {
     public var dates: [String: String]
     /// Optional separator (`comma`, `semicolon`, `tab`).
     public var delimiter: String?
-    /// Optional encoding (`utf-8`, `windows-1252`).
+    /// Optional encoding (`utf-8`, `windows-1252`); without it the export's is detected.
     public var encoding: String?
+    /// The line of each entry in the file the mapping was loaded from (see ``lineKey(_:)``), so
+    /// that a refusal names it; empty for a mapping built in code.
+    var sourceLines: [String: Int] = [:]
 
     public init(
         columns: [String: String] = [:], values: [String: [String: String]] = [:], dates: [String: String] = [:],
@@ -63,8 +66,10 @@ public struct ExportMapping: Sendable, Decodable, Equatable {
         do { mapping = try YAMLDecoder().decode(ExportMapping.self, from: text) } catch {
             throw .invalid("\(path) is not a mapping file: \(Self.explain(error))")
         }
-        try mapping.validate()
-        return mapping
+        var located = mapping
+        located.sourceLines = try entryLines(of: text)
+        try located.validate()
+        return located
     }
 
     static func explain(_ error: any Error) -> String {
@@ -77,30 +82,6 @@ public struct ExportMapping: Sendable, Decodable, Equatable {
             }
         }
         return "not valid YAML"
-    }
-
-    /// Refuses targets that are not Plazo columns, value maps for unknown columns, and date formats
-    /// that cannot be read.
-    public func validate() throws(MappingError) {
-        let known = Set(ExportColumn.allCases.map(\.rawValue))
-        for (from, to) in columns where !known.contains(to) {
-            throw .invalid("columns: '\(from)' maps to '\(to)', which is not a Plazo column (\(ExportColumn.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        for column in values.keys where !known.contains(column) {
-            throw .invalid("values: '\(column)' is not a Plazo column")
-        }
-        if values[ExportColumn.caseID.rawValue] != nil { throw .invalid("values: case identifiers are never mapped") }
-        for (column, format) in dates {
-            guard column == "all" || column == "date" || column == "target_date" else {
-                throw .invalid("dates: '\(column)' is not a date column (date, target_date or all)")
-            }
-            guard DateFormat(format) != nil else {
-                throw .invalid("dates: '\(format)' is not a date format (for example DD/MM/YYYY, YYYY-MM-DD HH:MM:SS)")
-            }
-        }
-        if let d = delimiter, !["comma", "semicolon", "tab", ",", ";"].contains(d.lowercased()) {
-            throw .invalid("delimiter: '\(d)' (comma, semicolon or tab)")
-        }
     }
 
     /// The Plazo column an export header names: the mapping's, else the header itself if it is one.
@@ -134,63 +115,20 @@ public struct ExportMapping: Sendable, Decodable, Equatable {
 public enum MappingError: Error, Equatable, Sendable, CustomStringConvertible {
     case unreadable(String)
     case invalid(String)
+    /// A refusal at a line of the mapping file.
+    case invalidAt(line: Int, String)
 
     public var description: String {
         switch self {
         case let .unreadable(path): "cannot read the mapping file \(path)"
         case let .invalid(why): "mapping file: \(why)"
+        case let .invalidAt(line, why): "mapping file, line \(line): \(why)"
         }
     }
-}
 
-/// A day written as in an office's export: the tokens `YYYY`, `MM` (or `M`), `DD` (or `D`) in any
-/// order with any separators (`DD/MM/YYYY`, `D-M-YYYY`, `MM/DD/YYYY`, `YYYY-MM-DD`). A time after a
-/// space or `T` (`YYYY-MM-DD HH:MM:SS`) is ignored: Plazo records days.
-public struct DateFormat: Sendable, Equatable {
-    enum Part: Equatable { case year, month, day }
-    let parts: [Part]
-    /// The pattern as written.
-    public let pattern: String
-
-    /// Parses a pattern; nil if it is not a date pattern.
-    public init?(_ pattern: String) {
-        let datePart = pattern.split(whereSeparator: { $0 == " " || $0 == "T" }).first.map(String.init) ?? ""
-        var parts: [Part] = []
-        var token = ""
-        func flush() -> Bool {
-            defer { token = "" }
-            switch token.uppercased() {
-            case "": return true
-            case "YYYY": parts.append(.year)
-            case "MM", "M": parts.append(.month)
-            case "DD", "D": parts.append(.day)
-            default: return false
-            }
-            return true
-        }
-        for ch in datePart {
-            if ch.isLetter { token.append(ch) } else if !flush() { return nil }
-        }
-        if !flush() { return nil }
-        guard Set(parts).count == 3, parts.count == 3 else { return nil }
-        self.parts = parts
-        self.pattern = pattern
-    }
-
-    /// The day a value names, or nil.
-    public func day(_ text: String) -> Day? {
-        let datePart = text.split(whereSeparator: { $0 == " " || $0 == "T" }).first.map(String.init) ?? ""
-        let numbers = datePart.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
-        guard numbers.count == 3 else { return nil }
-        var y = 0, m = 0, d = 0
-        for (part, n) in zip(parts, numbers) {
-            switch part {
-            case .year: y = n
-            case .month: m = n
-            case .day: d = n
-            }
-        }
-        guard y >= 1000 else { return nil }
-        return Day(year: y, month: m, day: d)
+    /// The line of the mapping file the refusal names, if any.
+    public var line: Int? {
+        if case let .invalidAt(line, _) = self { return line }
+        return nil
     }
 }

@@ -1,179 +1,173 @@
 import Foundation
 import PlazoModel
 
-/// Writes a starter mapping file from an export's header and distinct values (`plazo seal
-/// --init-mapping export.csv`): it guesses each column from common Spanish and English header
-/// names, each coded value from the vocabulary's labels (machine, Spanish, aliases), and the date
-/// format from the dates it sees, and marks with `# TODO` what it could not map.
+/// Writes a starter mapping file from an export (`plazo seal --init-mapping export.csv`).
 ///
-/// Only the values of columns it maps to coded Plazo columns are written out; the case identifier
-/// and every column it does not recognise (names, notes) are never read beyond the header, so the
-/// file holds nothing that identifies a person.
+/// Each column is judged by its header (Spanish and English names and words, accents, case,
+/// abbreviations, correction columns such as `anula_*`, `*_corregido`, `ref_*`) and by its values
+/// (dates and date-times, vocabulary labels with accent, case and plural variants, state names,
+/// event codes). A column is written as mapped when name and values agree, as a `# TODO` listing
+/// its candidates when they do not settle it, and as dropped only when nothing in it points to a
+/// Plazo column: a real column is never dropped in silence. Each coded value is guessed from the
+/// vocabulary; the date format and the encoding are read from the export.
+///
+/// Only the distinct values of columns mapped to coded Plazo columns are written out; case
+/// identifiers, names, notes and every other column's values are read on this machine to judge
+/// the column, and never written.
 public enum MappingStarter {
-    /// Common header names of each Plazo column, as ``Swift/String/vocabularyKey``.
-    static let headerNames: [String: ExportColumn] = {
-        var out: [String: ExportColumn] = [:]
-        func add(_ c: ExportColumn, _ names: String...) { for n in names { out[n] = c } }
-        add(.caseID, "case_id", "carpeta", "carpeta_de_investigacion", "expediente", "folio", "caso", "numero_de_caso", "nuc", "id_caso", "case", "case_number")
-        add(.event, "event", "evento", "tipo_evento", "tipo_de_evento", "actuacion", "event_type")
-        add(.date, "date", "fecha", "fecha_evento", "fecha_del_evento", "event_date")
-        add(.detail, "detail", "detalle", "motivo", "resultado")
-        add(.offenceCategory, "offence_category", "delito", "tipo_delito", "tipo_de_delito", "offence", "offense")
-        add(.victimAge, "victim_age", "edad", "edad_victima", "edad_de_la_victima", "age")
-        add(.victimAgeBand, "victim_age_band", "rango_edad", "rango_de_edad", "grupo_de_edad")
-        add(.victimSex, "victim_sex", "sexo", "sexo_victima", "sexo_de_la_victima", "genero", "sex", "gender")
-        add(.state, "state", "entidad", "estado", "entidad_federativa")
-        add(.reportChannel, "report_channel", "canal", "medio_de_denuncia", "via_de_denuncia", "channel")
-        add(.agencyType, "agency_type", "tipo_institucion", "tipo_de_institucion", "institucion")
-        add(.targetEvent, "target_event", "evento_anulado")
-        add(.targetDetail, "target_detail", "detalle_anulado")
-        add(.targetDate, "target_date", "fecha_anulada")
-        return out
-    }()
-
     /// Columns whose values are codes (their distinct values go into `values:`).
     static let coded: Set<ExportColumn> = [
         .event, .detail, .offenceCategory, .victimAgeBand, .victimSex, .state, .reportChannel, .agencyType, .targetEvent, .targetDetail,
     ]
 
-    /// At most this many distinct values of one column are written (more suggests a free-text column).
+    /// At most this many distinct values of one column are kept (more suggests free text or identifiers).
     static let maxDistinct = 300
+
+    /// What the starter found in one column.
+    struct Profile {
+        var header: String
+        var name: NameGuess
+        /// Distinct non-empty values and their rows (nil once over ``maxDistinct``).
+        var distinct: [String: Int]? = [:]
+        var nonEmpty = 0
+        var dateLike = 0
+        var ageLike = 0
+        var dateSamples: [String] = []
+    }
+
+    /// The decision for one column.
+    enum Decision: Equatable {
+        /// Mapped; `note` says when the guess is to be checked.
+        case mapped(ExportColumn, note: String?)
+        /// Undecided between these Plazo columns.
+        case todo([ExportColumn], why: String)
+        case dropped
+    }
 
     /// The starter mapping for an export, as YAML text.
     public static func yaml(stream: InputStream, options: ExportOptions = ExportOptions()) throws -> String {
-        guard let encoding = CSVRowReader.Encoding(rawValue: options.encoding.lowercased()) else {
-            throw ExportError.unknownEncoding(options.encoding)
-        }
-        var reader = CSVRowReader(stream: stream, delimiter: options.delimiter, encoding: encoding)
+        var reader = CSVRowReader(stream: stream, delimiter: options.delimiter, encoding: try options.readerEncoding())
         defer { stream.close() }
-        func next() throws -> (line: Int, fields: [String])? {
-            do { return try reader.next() } catch {
-                switch error {
-                case let .unterminatedQuote(line): throw ExportError.malformedCSV(line: line, reason: "a quoted field is never closed")
-                case let .strayQuote(line): throw ExportError.malformedCSV(line: line, reason: "a quote character inside an unquoted field")
-                case .readError: throw ExportError.unreadable(path: "export", reason: "read error")
+        guard let (_, header) = try reader.nextRecord(), !(header.count == 1 && header[0].isEmpty) else { throw ExportError.noHeader }
+        var profiles = header.map { Profile(header: $0, name: judgeName($0)) }
+        // The event columns by name, for reading details in the list of their event type.
+        let eventIndex = profiles.firstIndex { $0.name.column == .event }
+        let targetEventIndex = profiles.firstIndex { $0.name.column == .targetEvent }
+        var withEvent: [Int: [String: Set<String>]] = [:]
+        while let (_, row) = try reader.nextRecord() {
+            if row.count != header.count || row.allSatisfy(\.isEmpty) { continue }
+            for i in row.indices where !row[i].isEmpty {
+                let value = row[i]
+                profiles[i].nonEmpty += 1
+                if profiles[i].distinct != nil {
+                    profiles[i].distinct![value, default: 0] += 1
+                    if profiles[i].distinct!.count > maxDistinct { profiles[i].distinct = nil }
+                }
+                if isDateLike(value) {
+                    profiles[i].dateLike += 1
+                    if profiles[i].dateSamples.count < 500 { profiles[i].dateSamples.append(value) }
+                }
+                let whole = value.hasSuffix(".0") ? String(value.dropLast(2)) : value
+                if let n = Int(whole), (0...17).contains(n) { profiles[i].ageLike += 1 }
+                let name = profiles[i].name.column
+                if name == .detail || name == .targetDetail, let e = name == .detail ? eventIndex : targetEventIndex, !row[e].isEmpty,
+                   (withEvent[i]?[value]?.count ?? 0) < 20 {
+                    withEvent[i, default: [:]][value, default: []].insert(row[e])
                 }
             }
         }
-        guard let (_, header) = try next(), !(header.count == 1 && header[0].isEmpty) else { throw ExportError.noHeader }
-        var columns: [(header: String, column: ExportColumn?)] = []
-        var taken = Set<ExportColumn>()
-        for h in header {
-            var guess = headerNames[h.vocabularyKey]
-            if let g = guess, taken.contains(g) { guess = nil }
-            if let g = guess { taken.insert(g) }
-            columns.append((h, guess))
-        }
-        var distinct: [Int: [String: Int]] = [:]
-        var overflow = Set<Int>()
-        var dateSamples: [String] = []
-        let dateIndex = columns.firstIndex { $0.column == .date }
-        while let (_, row) = try next() {
-            if row.allSatisfy(\.isEmpty) || row.count != header.count { continue }
-            for (i, c) in columns.enumerated() {
-                guard let column = c.column, coded.contains(column), !overflow.contains(i), !row[i].isEmpty else { continue }
-                distinct[i, default: [:]][row[i], default: 0] += 1
-                if distinct[i]!.count > maxDistinct {
-                    overflow.insert(i)
-                    distinct[i] = nil
-                }
-            }
-            if let d = dateIndex, dateSamples.count < 500, !row[d].isEmpty { dateSamples.append(row[d]) }
-        }
+        let decisions = decide(profiles)
+        return render(profiles, decisions, withEvent: withEvent, reader: reader, options: options)
+    }
 
-        func q(_ s: String) -> String {
-            "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    /// Rows of a column whose value reads as a label of `column` (numbers excluded: a column of
+    /// numbers is judged by its name), over its non-empty rows.
+    static func labelRate(_ p: Profile, _ column: ExportColumn) -> Double {
+        guard let distinct = p.distinct, p.nonEmpty > 0 else { return 0 }
+        var hits = 0
+        for (value, rows) in distinct where !value.allSatisfy(\.isNumber) {
+            if case .mapped = guessCode(value, for: column, others: Set(distinct.keys)) { hits += rows }
         }
-        var out = "# Plazo mapping file (docs/agency-guide.md §2.1). Check every line marked TODO.\n"
-        out += "# Written by plazo seal --init-mapping from the header and the distinct values of coded columns.\n"
-        out += "columns:\n"
-        for c in columns {
-            if let column = c.column {
-                out += "  \(q(c.header)): \(column.rawValue)\n"
-            } else {
-                out += "  # \(q(c.header)): not a Plazo column: dropped, never sealed (map it here if it is one)\n"
-            }
-        }
-        for required in ExportColumn.required where !taken.contains(required) {
-            out += "  # TODO: no column was recognised as \(required.rawValue) (required): add \"your header\": \(required.rawValue)\n"
-        }
-        out += "values:\n"
-        for (i, c) in columns.enumerated() {
-            guard let column = c.column, coded.contains(column) else { continue }
-            if overflow.contains(i) {
-                out += "  # \(column.rawValue): more than \(maxDistinct) distinct values; not listed\n"
+        return Double(hits) / Double(p.nonEmpty)
+    }
+
+    /// Judges every column by name and values, then settles two columns claiming one Plazo column.
+    static func decide(_ profiles: [Profile]) -> [Decision] {
+        let valueKinds: [ExportColumn] = [.event, .offenceCategory, .victimSex, .state, .reportChannel, .victimAgeBand, .detail]
+        var decisions: [Decision] = []
+        var strength: [Int] = []
+        for p in profiles {
+            let rates = Dictionary(uniqueKeysWithValues: valueKinds.map { ($0, labelRate(p, $0)) })
+            let dateRate = p.nonEmpty > 0 ? Double(p.dateLike) / Double(p.nonEmpty) : 0
+            let ageRate = p.nonEmpty > 0 ? Double(p.ageLike) / Double(p.nonEmpty) : 0
+            // Coded columns the values point to, best first (detail values also read as agency types).
+            let strong = valueKinds.filter { rates[$0]! >= 0.7 }.sorted { rates[$0]! > rates[$1]! }
+            if p.name.excluded {
+                let labelled = valueKinds.filter { rates[$0]! >= 0.8 }
+                decisions.append(labelled.isEmpty ? .dropped : .todo(labelled, why: "its name looks like free text, but its values read as labels"))
+                strength.append(0)
                 continue
             }
-            guard let values = distinct[i], !values.isEmpty else { continue }
-            out += "  \(column.rawValue):\n"
-            for (value, rows) in values.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
-                switch guessCode(value, for: column) {
-                case let .mapped(label): out += "    \(q(value)): \(q(label))  # \(rows) rows\n"
-                case let .ambiguous(why): out += "    \(q(value)): \"\"  # TODO \(rows) rows: \(why)\n"
-                case .unknown: out += "    \(q(value)): \"\"  # TODO \(rows) rows: not recognised; write a label of plazo vocabulary \(vocabularyName(column))\n"
+            if let named = p.name.column {
+                strength.append(p.name.strength)
+                switch named {
+                case .date, .targetDate:
+                    decisions.append(dateRate >= 0.5 || p.nonEmpty == 0 ? .mapped(named, note: nil)
+                        : .todo([named], why: "its name says a date, but its values are not dates"))
+                case .victimAge:
+                    if ageRate >= 0.5 || p.nonEmpty == 0 {
+                        decisions.append(.mapped(.victimAge, note: nil))
+                    } else if rates[.victimAgeBand]! >= 0.5 {
+                        decisions.append(.mapped(.victimAgeBand, note: "its values are age bands"))
+                    } else {
+                        decisions.append(.todo([.victimAge, .victimAgeBand], why: "its values are neither ages (0-17) nor age bands"))
+                    }
+                case .caseID, .targetEvent, .targetDetail, .agencyType:
+                    decisions.append(.mapped(named, note: p.name.strength < 2 ? "guessed from its name: check" : nil))
+                default:
+                    let own = rates[named] ?? 0
+                    let numbers = p.distinct.map { d in d.keys.allSatisfy { $0.allSatisfy(\.isNumber) } } ?? false
+                    if let other = strong.first, other != named, own < 0.3, !numbers, !(named == .detail) {
+                        decisions.append(.todo([named, other], why: "its name says \(named.rawValue), its values read as \(other.rawValue)"))
+                    } else {
+                        decisions.append(.mapped(named, note: p.name.strength < 2 ? "guessed from its name: check" : nil))
+                    }
                 }
+                continue
+            }
+            strength.append(1)
+            // Nothing in the name: the values decide, and anything that points to a Plazo column
+            // makes it a TODO rather than a silent drop.
+            let some = valueKinds.filter { rates[$0]! >= 0.3 }.sorted { rates[$0]! > rates[$1]! }
+            if strong.count == 1 {
+                decisions.append(.mapped(strong[0], note: "guessed from its values: check"))
+            } else if !strong.isEmpty {
+                decisions.append(.todo(strong, why: "its values read as labels of several columns"))
+            } else if dateRate >= 0.8 {
+                decisions.append(.todo([.date, .targetDate], why: "its values are dates"))
+            } else if !some.isEmpty {
+                decisions.append(.todo(some, why: "some of its values read as labels"))
+            } else if ageRate >= 0.9, p.distinct != nil {
+                decisions.append(.todo([.victimAge, .state], why: "its values are small numbers"))
+            } else {
+                decisions.append(.dropped)
             }
         }
-        if let format = guessDateFormat(dateSamples) {
-            out += "dates:\n  all: \(q(format))\n"
-        }
-        if options.delimiter == nil, reader.separator != 0x2C {
-            out += "delimiter: \(reader.separator == 0x09 ? "tab" : "semicolon")\n"
-        }
-        if encoding != .utf8 { out += "encoding: \(encoding.rawValue)\n" }
-        return out
-    }
-
-    enum Guess { case mapped(String), ambiguous(String), unknown }
-
-    static func vocabularyName(_ column: ExportColumn) -> String {
-        switch column {
-        case .event, .targetEvent: "event_type"
-        case .detail, .targetDetail: "(the detail list of the event type)"
-        default: column.rawValue
-        }
-    }
-
-    static func guessCode(_ value: String, for column: ExportColumn) -> Guess {
-        func attempt<C: VocabularyCode>(_: C.Type) -> Guess {
-            do { return .mapped(try C.parse(value).label) } catch {
-                if case let .ambiguous(_, _, advice) = error { return .ambiguous(advice) }
-                return .unknown
+        // One export column per Plazo column: the stronger name keeps it; a tie leaves both to the clerk.
+        for column in ExportColumn.allCases {
+            let claims = decisions.indices.filter { if case .mapped(column, _) = decisions[$0] { return true } else { return false } }
+            guard claims.count > 1 else { continue }
+            let best = claims.map { strength[$0] }.max()!
+            let winners = claims.filter { strength[$0] == best }
+            for i in claims where winners.count > 1 || strength[i] < best {
+                let others = claims.filter { $0 != i }.map { "'\(profiles[$0].header)'" }.joined(separator: ", ")
+                decisions[i] = .todo([column], why: "\(others) also looks like \(column.rawValue); a Plazo column takes one export column")
             }
         }
-        switch column {
-        case .event, .targetEvent: return attempt(EventType.self)
-        case .offenceCategory: return attempt(OffenceCategory.self)
-        case .victimAgeBand: return attempt(AgeBand.self)
-        case .victimSex: return attempt(VictimSex.self)
-        case .state: return attempt(MexicanState.self)
-        case .reportChannel: return attempt(ReportChannel.self)
-        case .agencyType: return attempt(AgencyType.self)
-        case .detail, .targetDetail:
-            // The detail's list depends on the event type: keep the value as written when some
-            // detail list reads it.
-            for guess in [attempt(SuspensionReason.self), attempt(ClosureReason.self), attempt(Disposition.self),
-                          attempt(UpdateKind.self), attempt(AgencyType.self)] {
-                if case .mapped = guess { return guess }
-            }
-            return .unknown
-        default: return .unknown
-        }
-    }
-
-    /// The date format of sample values: ISO needs none; `a/b/YYYY` is DD/MM/YYYY unless a second
-    /// number over 12 shows MM/DD/YYYY; a time after the day adds ` HH:MM:SS`.
-    static func guessDateFormat(_ samples: [String]) -> String? {
-        guard !samples.isEmpty else { return nil }
-        let withTime = samples.contains { $0.contains(" ") || $0.contains("T") }
-        let dates = samples.map { $0.split(whereSeparator: { $0 == " " || $0 == "T" }).first.map(String.init) ?? "" }
-        if dates.allSatisfy({ Day(iso: $0) != nil }) { return withTime ? "YYYY-MM-DD HH:MM:SS" : nil }
-        let groups = dates.map { $0.split(whereSeparator: { !$0.isNumber }).map(String.init) }
-        guard let first = groups.first, first.count == 3 else { return nil }
-        let separator = dates[0].first { !$0.isNumber }.map(String.init) ?? "/"
-        let time = withTime ? " HH:MM:SS" : ""
-        if first[0].count == 4 { return "YYYY\(separator)MM\(separator)DD\(time)" }
-        let secondOver12 = groups.contains { $0.count == 3 && (Int($0[1]) ?? 0) > 12 }
-        return (secondOver12 ? "MM\(separator)DD\(separator)YYYY" : "DD\(separator)MM\(separator)YYYY") + time
+        // The event's date when no name gave one: the only column of dates.
+        let named = decisions.contains { if case .mapped(.date, _) = $0 { return true } else { return false } }
+        let dateTodos = decisions.indices.filter { if case .todo([.date, .targetDate], _) = decisions[$0] { return true } else { return false } }
+        if !named, dateTodos.count == 1 { decisions[dateTodos[0]] = .mapped(.date, note: "the only column of dates: check") }
+        return decisions
     }
 }

@@ -18,8 +18,9 @@ struct SealCommand: ParsableCommand {
             are not sealed.
 
             The separator (comma, semicolon or tab) is detected from the header unless given; \
-            the export is read as UTF-8 (with or without a byte-order mark) unless --encoding \
-            windows-1252 is given. Labels may be the machine labels, the code numbers or the \
+            the encoding is detected (UTF-8, with or without a byte-order mark, when the export \
+            is valid UTF-8; otherwise Windows-1252) unless --encoding is given, and an export with \
+            a byte that cannot be read is refused naming its line. Labels may be the machine labels, the code numbers or the \
             Spanish labels of `plazo vocabulary --lang es`. Every problem of a row is reported, \
             then a summary grouped by column and value with suggestions; --report writes them all \
             as CSV. A row with more or fewer fields than the header is rejected whole. A case \
@@ -55,14 +56,14 @@ struct SealCommand: ParsableCommand {
     @Option(name: .long, help: "Records per batch (1...\(BatchFormat.maxRecords)).")
     var recordsPerBatch: Int = 10_000
 
-    @Flag(name: .long, help: "Validate and print the summary without writing any batch.")
+    @Flag(name: .long, help: "Validate and print the summary without writing any batch, with a few values of each column as written and as read (case identifiers masked, dropped columns without values) and the decisions still open.")
     var dryRun = false
 
     @Option(name: .long, help: "Field separator: comma, semicolon or tab (default: detected from the header).")
     var delimiter: String?
 
-    @Option(name: .long, help: "Text encoding of the export: utf-8 (default) or windows-1252.")
-    var encoding: String = "utf-8"
+    @Option(name: .long, help: "Text encoding of the export: utf-8 or windows-1252 (default: detected; UTF-8 if the export is valid UTF-8).")
+    var encoding: String?
 
     @Flag(name: .long, help: "Seal the other rows of a case whose report row was rejected (default: hold the case back).")
     var allowPartialCases = false
@@ -95,7 +96,7 @@ struct SealCommand: ParsableCommand {
         if let delimiter, Self.separator(delimiter) == nil {
             throw ValidationError("--delimiter takes comma, semicolon or tab (or the character itself)")
         }
-        guard ExportOptions.encodings.contains(encoding.lowercased()) else {
+        if let encoding, !ExportOptions.encodings.contains(encoding.lowercased()) {
             throw ValidationError("--encoding takes \(ExportOptions.encodings.joined(separator: " or "))")
         }
     }
@@ -114,10 +115,11 @@ struct SealCommand: ParsableCommand {
         do { fileMapping = try mapping.map { path throws(MappingError) in try ExportMapping.load(path: path) } } catch {
             throw ValidationError(error.description)
         }
-        let options = ExportOptions(
+        var options = ExportOptions(
             delimiter: (delimiter ?? fileMapping?.delimiter).flatMap(Self.separator),
-            encoding: encoding != "utf-8" ? encoding : (fileMapping?.encoding ?? encoding),
+            encoding: encoding ?? fileMapping?.encoding,
             allowPartialCases: allowPartialCases, mapping: fileMapping)
+        options.preview = dryRun
         if initMapping {
             guard let stream = InputStream(fileAtPath: export), FileManager.default.isReadableFile(atPath: export) else {
                 throw ValidationError("cannot read \(export)")
@@ -150,9 +152,9 @@ struct SealCommand: ParsableCommand {
         let batches = writer?.written ?? []
         if let report { try Self.writeReport(summary.rejected, to: report) }
         if json {
-            try printJSON(summary, batches: batches)
+            try printJSON(summary, batches: batches, mapping: fileMapping)
         } else {
-            printText(summary, batches: batches)
+            printText(summary, batches: batches, mapping: fileMapping)
         }
         if !summary.rejected.isEmpty { throw ExitCode(3) }
     }
@@ -181,7 +183,7 @@ struct SealCommand: ParsableCommand {
             .sorted { ($0.count, -$0.firstLine) > ($1.count, -$1.firstLine) }
     }
 
-    private func printText(_ s: ExportSummary, batches: [(path: String, batchID: BatchID, records: Int)]) {
+    private func printText(_ s: ExportSummary, batches: [(path: String, batchID: BatchID, records: Int)], mapping: ExportMapping?) {
         print("rows read        \(s.rows)")
         print("events           \(s.events) in \(s.cases) case(s)\(s.firstDay.map { ", \($0) ... \(s.lastDay!)" } ?? "")")
         for type in EventType.allCases where s.eventsByType[type] != nil {
@@ -191,6 +193,16 @@ struct SealCommand: ParsableCommand {
             print("dropped columns  \(s.droppedColumns.joined(separator: ", ")) (not in the documented set; never sealed)")
         }
         print("separator        \(s.delimiter)")
+        print("encoding         \(s.encoding)")
+        if !s.columns.isEmpty {
+            print("columns          a few values, as written → as read (case identifiers masked; dropped columns not shown)")
+            let width = min(34, s.columns.map { $0.header.count + ($0.column.map { $0.count + 3 } ?? 0) }.max() ?? 0)
+            for c in s.columns {
+                let name = c.column.map { "\(c.header) → \($0)" } ?? c.header
+                let values = c.column == nil ? "dropped, never sealed" : c.samples.isEmpty ? "(empty)" : c.samples.map { "\($0.before) → \($0.after)" }.joined(separator: "; ")
+                print("  \(name.padding(toLength: max(width, name.count), withPad: " ", startingAt: 0))  \(values)")
+            }
+        }
         if !s.mappedValues.isEmpty {
             print("mapped values    (mapping file)")
             for column in s.mappedValues.keys.sorted() {
@@ -210,6 +222,11 @@ struct SealCommand: ParsableCommand {
             }
         }
         if dryRun {
+            let open = s.openDecisions(mapping: mapping)
+            if !open.isEmpty {
+                print("open decisions")
+                for line in open { print("  - \(line)") }
+            }
             print("dry run: no batch written")
         } else {
             print("batches written  \(batches.count)")
@@ -217,7 +234,9 @@ struct SealCommand: ParsableCommand {
         }
     }
 
-    private func printJSON(_ s: ExportSummary, batches: [(path: String, batchID: BatchID, records: Int)]) throws {
+    private func printJSON(_ s: ExportSummary, batches: [(path: String, batchID: BatchID, records: Int)], mapping: ExportMapping?) throws {
+        struct Sample: Encodable { var before: String; var after: String }
+        struct Column: Encodable { var header: String; var column: String?; var samples: [Sample] }
         struct Problem: Encodable { var line: Int; var column: String?; var reason: String; var value: String?; var suggestion: String?; var message: String }
         struct Group: Encodable { var column: String; var reason: String; var value: String?; var suggestion: String?; var count: Int; var first_line: Int }
         struct Batch: Encodable { var path: String; var batch_id: String; var records: Int }
@@ -225,7 +244,8 @@ struct SealCommand: ParsableCommand {
         struct Summary: Encodable {
             var mapped_values: [Mapped]
             var rows: Int; var events: Int; var cases: Int; var events_by_type: [String: Int]; var dropped_columns: [String]
-            var separator: String; var rejected_rows: Int; var held_back_cases: Int
+            var columns: [Column]; var open_decisions: [String]
+            var separator: String; var encoding: String; var rejected_rows: Int; var held_back_cases: Int
             var rejected: [Problem]; var problems_by_value: [Group]; var dry_run: Bool; var batches: [Batch]
         }
         var byType: [String: Int] = [:]
@@ -235,7 +255,9 @@ struct SealCommand: ParsableCommand {
         }
         let summary = Summary(
             mapped_values: mapped, rows: s.rows, events: s.events, cases: s.cases, events_by_type: byType, dropped_columns: s.droppedColumns,
-            separator: s.delimiter, rejected_rows: s.rejectedRows, held_back_cases: s.heldBackCases,
+            columns: s.columns.map { c in Column(header: c.header, column: c.column, samples: c.samples.map { Sample(before: $0.before, after: $0.after) }) },
+            open_decisions: dryRun ? s.openDecisions(mapping: mapping) : [],
+            separator: s.delimiter, encoding: s.encoding, rejected_rows: s.rejectedRows, held_back_cases: s.heldBackCases,
             rejected: s.rejected.map { Problem(line: $0.line, column: $0.column, reason: $0.code, value: $0.value, suggestion: $0.suggestion, message: $0.message) },
             problems_by_value: Self.grouped(s.rejected).map {
                 Group(column: $0.column, reason: $0.code, value: $0.value, suggestion: $0.suggestion, count: $0.count, first_line: $0.firstLine)
