@@ -86,6 +86,9 @@ python3 Benchmarks/seal_bench.py "$PLAZO" "$OUT/export-1m.csv" "$OUT/seal" | tee
 echo "== dashboard reads under concurrent load (context: no reference tool)"
 run "$PERF" dashboard --cases 200000 --requests 4000 --concurrency 16
 
+echo "== readable figures at realistic volume: 10,000 cases, eight quarterly releases, old and new spec (issue 21)"
+run "$PERF" realistic --cases 10000 --repeat 5
+
 echo "== resident memory per tracked case"
 run "$PERF" memory --cases 1000000
 run "$PERF" memory --cases "$BIG"

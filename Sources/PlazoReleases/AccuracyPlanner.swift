@@ -19,9 +19,11 @@ import PlazoPrivacy
 ///     Var p̂ ≈ σ² · ((1 − p)²·k + p²·(m − k)) / N²,   half-width = z · √Var p̂.
 ///
 /// For a target half-width w the table needs σ² ≤ (w·N/z)² / c with c = (1 − p)²k + p²(m − k),
-/// i.e. ρ ≥ c·z² / (2·(w·N)²) per release. The planning share p defaults to ½, which is close to the
-/// worst case for most figures (the exact worst case, p ∈ {0, 1}, would size every table for a share
-/// nobody publishes). `AccuracyPlannerTests` checks the prediction against realised half-widths.
+/// i.e. ρ ≥ c·z² / (2·(w·N)²) per release. The noise is additive, so a share near 0 is not easier:
+/// its numerator's k noisy cells remain (c → k as p → 0, c → m − k as p → 1). Without an expected
+/// share the planner takes the worst case over p, c = max(k, m − k), so a plan never promises more
+/// than it can hold; a steward who knows the share is, say, about 0.3 gives it. `AccuracyPlannerTests`
+/// checks the prediction against realised half-widths.
 public enum AccuracyPlanner {
     /// One accuracy target: a table (kind, breakdown, pooling), the share it is judged by, the
     /// half-width wanted and the planning assumptions for its groups.
@@ -40,7 +42,7 @@ public enum AccuracyPlanner {
         public var halfWidth: Double
         /// Planning assumption: the cases in one group (a national quarterly cohort, a state-year).
         public var expectedCases: Double
-        /// Planning assumption: the share's value (default ½).
+        /// Planning assumption: the share's value (default: the worst case over all shares).
         public var expectedShare: Double? = nil
 
         /// A target.
@@ -271,7 +273,8 @@ public enum AccuracyPlanner {
             }
             guard t.halfWidth > 0, t.halfWidth < 1 else { throw .invalidSpec("targets[\(i)].half_width must be a proportion between 0 and 1 (0.10 = ±10 points)") }
             guard t.expectedCases >= 1 else { throw .invalidSpec("targets[\(i)].expected_cases must be at least 1") }
-            let p = t.expectedShare ?? 0.5
+            // Without an expected share, the worst case over p ∈ [0, 1]: the convex c(p) peaks at an end.
+            let p = t.expectedShare ?? (k >= m - k ? 0.0 : 1.0)
             guard (0...1).contains(p) else { throw .invalidSpec("targets[\(i)].expected_share must be between 0 and 1") }
             let c = (1 - p) * (1 - p) * Double(k) + p * p * Double(m - k)
             let rho = c * z * z / (2 * t.halfWidth * t.halfWidth * t.expectedCases * t.expectedCases)
