@@ -174,19 +174,6 @@ struct DashboardSeriesJSON: Encodable, Sendable {
         case name, title, unit, xAxis = "x_axis", group, groupLabel = "group_label", cohortPooling = "cohort_pooling"
         case poolingNote = "pooling_note", points
     }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(title, forKey: .title)
-        try c.encode(unit, forKey: .unit)
-        try c.encode(xAxis, forKey: .xAxis)
-        try c.encodeIfPresent(group, forKey: .group)
-        try c.encodeIfPresent(groupLabel, forKey: .groupLabel)
-        try c.encodeIfPresent(cohortPooling, forKey: .cohortPooling)
-        try c.encodeIfPresent(poolingNote, forKey: .poolingNote)
-        try c.encode(points, forKey: .points)
-    }
 }
 
 /// `GET /v1/dashboards/{metric}`.
