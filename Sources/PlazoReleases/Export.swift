@@ -133,7 +133,12 @@ public enum ReleaseExport {
             let privacy = DataPackageJSON.Privacy(
                 mechanism: m.mechanism.rawValue, sensitivity: i.sensitivity, rho: i.rho, epsilon: i.epsilon, noise: i.noise,
                 noiseSD: i.noiseStandardDeviation, ciHalfWidth: i.halfWidth, confidenceLevel: m.confidenceLevel)
-            var dims: [Field] = [Field("cohort", "string", "Quarter of the case's first report", codes: m.cohorts)]
+            var dims: [Field] = [
+                i.pooling == .year
+                    ? Field("cohort", "string", "Year of the case's first report (the table pools the four quarters of each complete year)",
+                            codes: release.cohortGroups(table: t).map(\.label))
+                    : Field("cohort", "string", "Quarter of the case's first report", codes: m.cohorts)
+            ]
             dims += i.breakdown.map { Field($0.rawValue, "string", "Breakdown code (public code list)", codes: $0.codes) }
             var countFields = dims
             for column in i.kind.cellColumns {

@@ -261,9 +261,18 @@ struct ReleaseAPITests {
         try f.submitCases(80, state: 9)
         let steward = APIFixture.bearer(f.steward)
         let researcher = APIFixture.bearer(f.researcher)
+        // The fixture's spec, with a complete year among the cohorts, time to charge counted
+        // directly and a state table pooled by year: their CSVs must validate too.
+        var spec = APIFixture.spec()
+        spec["cohorts"] = ["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1"]
+        spec["tables"] = (spec["tables"] as! [[String: Any]]) + [
+            ["table": "charge_by_horizon", "breakdown": [String](), "rho": "1/100"],
+            ["table": "attrition", "breakdown": ["state"], "rho": "1/100", "pool_cohorts": "year"],
+        ]
+        let specBody = jsonBody(spec)
         let download = try await f.app().test(.router) { client in
             var download: [UInt8] = []
-            try await client.execute(uri: "/v1/releases", method: .post, headers: steward, body: ByteBuffer(bytes: jsonBody(APIFixture.spec()))) { response in
+            try await client.execute(uri: "/v1/releases", method: .post, headers: steward, body: ByteBuffer(bytes: specBody)) { response in
                 #expect(response.status == .created)
             }
             try await client.execute(uri: "/v1/releases/1/datapackage", method: .get, headers: researcher) { response in
@@ -281,9 +290,9 @@ struct ReleaseAPITests {
         #expect(result.status == 0, "frictionless validate rejects the download:\n\(result.output.prefix(4000))")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         #expect(report["valid"] as? Bool == true)
-        // Every resource of the package was validated (14 tables' CSVs), not an empty package.
+        // Every resource of the package was validated (9 tables' CSVs, two each), not an empty package.
         let tasks = report["tasks"] as? [[String: Any]] ?? []
-        #expect(tasks.count == 14, "\(tasks.count) resources validated")
+        #expect(tasks.count == 18, "\(tasks.count) resources validated")
         #expect(tasks.allSatisfy { $0["valid"] as? Bool == true })
     }
 
