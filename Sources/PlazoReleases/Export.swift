@@ -101,11 +101,18 @@ public enum ReleaseExport {
         s += "covering the noise only, not sampling variation. Nothing is estimated past a cohort's longest possible follow-up (status beyond_follow_up); "
         s += "a median not reached within it reads not_reached. A share whose noisy denominator is 0 or less, or whose denominator's interval reaches 0, has no value "
         s += "(status insufficient_data). `reliable` is false when the interval is too wide to read. See docs/researcher-guide.md.\n\n"
+        let pairs = Reconciliation.pairs(release)
+        if !pairs.isEmpty {
+            s += "## Reconciled counts\n\nIn every counts file, `reconciled_count` and `std_dev` are least-squares counts that make "
+            s += pairs.map { "\(tableName(release, table: $0.child)) add up exactly to \(tableName(release, table: $0.parent))" }.joined(separator: "; ")
+            s += " (unbiased, with their standard deviation); in the other tables they are the noisy count and the noise's SD.\n\n"
+        }
         s += "## Tables\n\n"
         for (t, table) in release.tables.enumerated() {
             let i = table.info
             s += "### \(tableName(release, table: t))\n\n\(i.kind.definition)\n\n"
-            s += "- breakdown: cohort" + i.breakdown.map { " × \($0.rawValue) (\($0.cardinality) codes)" }.joined() + "\n"
+            s += "- breakdown: " + (i.pooling == .year ? "report year (" + release.cohortGroups(table: t).map(\.label).joined(separator: ", ") + "; complete years only)" : "cohort")
+                + i.breakdown.map { " × \($0.rawValue) (\($0.cardinality) codes)" }.joined() + "\n"
             s += "- noise: \(i.noise), SD \(String(format: "%.4g", i.noiseStandardDeviation)), ρ = \(i.rho)\(i.epsilon.map { ", ε = \($0)" } ?? ""); "
             s += "count interval half-width h = \(i.halfWidth)\n"
             s += "- cells per group: " + i.cellLabels.joined(separator: ", ") + "\n"
