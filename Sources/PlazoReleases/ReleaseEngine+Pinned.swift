@@ -138,7 +138,9 @@ extension ReleaseEngine {
             throw .store("the batch log changed while the case state was being rebuilt (batch \(inputs.batchWatermark) is stored, the rebuild saw \(expected)); is a service running on this store? Create releases through it: POST /v1/releases")
         }
 
-        // 1. Fail fast, before touching the data: every cohort must have room for Σρ.
+        // 1. Fail fast, before touching the data: every cohort must have room for Σρ (and for its
+        //    whole schedule, when the spec names one).
+        try Self.checkSchedule(plan) { q in before.first { $0.scope == q }!.budget }
         let short = before.filter { $0.remainingUnits < charge.units }
         if !short.isEmpty {
             throw .budgetExceeded("privacy budget exceeded: " + short.map { "\($0.scope): budget ρ=\($0.budget), spent ρ=\($0.spent), requested ρ=\(charge)" }.joined(separator: "; "))

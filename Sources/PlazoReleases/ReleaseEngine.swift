@@ -70,6 +70,7 @@ public struct ReleaseEngine: Sendable {
 
         // 1. Fail fast, before touching the data: every cohort must have room for Σρ. (Checked again,
         //    atomically, when the spend is recorded.)
+        try Self.checkSchedule(plan) { q in try BudgetLedger(database: database).balance(for: q).budget }
         try preflight(spend)
 
         // 2–4. Exact counts, noise, post-processing.
@@ -153,6 +154,36 @@ public struct ReleaseEngine: Sendable {
             noisy, infos: infos, replicates: plan.replicates, level: plan.confidenceLevel, seed: seed,
             cohorts: plan.cohorts, cutoff: plan.cutoff)
         return (infos, noisy, derived, seed)
+    }
+
+    /// When the spec names its schedule (`releases_per_cohort`), refuses a release whose ρ over the
+    /// whole schedule exceeds some cohort's lifetime budget, saying what fits per release; nothing
+    /// is spent. Budgets are read by the caller (`budget(scope)`).
+    static func checkSchedule(_ plan: ValidatedSpec, budget: (Quarter) throws -> RhoUnits) throws(ReleaseError) {
+        guard let n = plan.spec.releasesPerCohort else { return }
+        let perRelease: RhoUnits, schedule: RhoUnits
+        do {
+            perRelease = try RhoUnits.charging(plan.totalRho)
+            schedule = try RhoUnits.charging(plan.totalRho.multiplied(by: Rational(integer: Int64(n))))
+        } catch { throw .invalidSpec("\(error)") }
+        // Cohorts over budget, grouped by their budget so that one sentence covers a whole window.
+        var over: [(budget: RhoUnits, cohorts: [Quarter])] = []
+        for q in plan.cohorts {
+            let b: RhoUnits
+            do { b = try budget(q) } catch { throw .store("\(error)") }
+            guard schedule.units > b.units else { continue }
+            if let i = over.firstIndex(where: { $0.budget.units == b.units }) { over[i].cohorts.append(q) } else { over.append((b, [q])) }
+        }
+        let sentences = over.map { group in
+            let fits = (try? group.budget.rho.divided(by: Rational(integer: Int64(n)))) ?? .zero
+            let names = group.cohorts.count > 2 ? "\(group.cohorts.first!) … \(group.cohorts.last!)" : group.cohorts.map(\.description).joined(separator: ", ")
+            return "\(names): lifetime budget ρ=\(group.budget.rho), so at most ρ=\(fits) per release fits"
+        }
+        if !sentences.isEmpty {
+            throw .budgetExceeded(
+                "the release costs ρ=\(perRelease.rho) per cohort; over releases_per_cohort=\(n) releases that is ρ=\(schedule.rho), more than "
+                    + sentences.joined(separator: "; "))
+        }
     }
 
     /// Refuses a spend that some scope cannot afford, without writing anything.

@@ -102,6 +102,7 @@ extension ReleaseEngine {
     /// Plans `spec` without reading case data and without spending: the ledger is only read.
     public func dryRun(spec: ReleaseSpec) throws(ReleaseError) -> ReleaseDryRun {
         let plan = try spec.validated()
+        try Self.checkSchedule(plan) { q in try BudgetLedger(database: database).balance(for: q).budget }
         let charge: RhoUnits
         do { charge = try RhoUnits.charging(plan.totalRho) } catch { throw .invalidSpec("\(error)") }
         let ledger = BudgetLedger(database: database)

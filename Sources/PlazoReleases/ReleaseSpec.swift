@@ -74,6 +74,11 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
     public var simulationReplicates: Int?
     /// The tables.
     public var tables: [TableRequest]
+    /// The schedule this release belongs to: how many releases will count each of its cohorts
+    /// (eight quarterly releases: 8). When given, a release whose ρ times this number exceeds a
+    /// cohort's lifetime budget is refused before anything is spent, with the ρ per release that
+    /// fits: a schedule must not spend a cohort's budget before its last release. Optional.
+    public var releasesPerCohort: Int? = nil
 
     /// A spec.
     public init(
@@ -87,6 +92,11 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
         self.confidenceLevel = confidenceLevel
         self.simulationReplicates = simulationReplicates
         self.tables = tables
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case title, cutoff, cohorts, mechanism, confidenceLevel, simulationReplicates, tables
+        case releasesPerCohort = "releases_per_cohort"
     }
 
     /// Decodes a spec from JSON bytes. Every refusal is a sentence a steward can act on: the field
@@ -133,10 +143,12 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
             }
             tables.append(TableRequest(table: kind, breakdown: breakdown, rho: t.rho, epsilon: t.epsilon, poolCohorts: pooling))
         }
-        return ReleaseSpec(
+        var spec = ReleaseSpec(
             title: try required(raw.title, "title"), cutoff: try required(raw.cutoff, "cutoff"),
             cohorts: try required(raw.cohorts, "cohorts"), mechanism: mechanism, confidenceLevel: raw.confidenceLevel,
             simulationReplicates: raw.simulationReplicates, tables: tables)
+        spec.releasesPerCohort = raw.releasesPerCohort
+        return spec
     }
 
     /// The spec as it arrives: names as strings, so that an unknown one gets a sentence with the
@@ -161,6 +173,7 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
         var confidenceLevel: Double?
         var simulationReplicates: Int?
         var tables: [Table]?
+        var releasesPerCohort: Int?
 
         /// Each two-word field in snake_case (`confidence_level`, the API's convention) or in the
         /// camelCase of the first spec files (`confidenceLevel`); not both.
@@ -168,6 +181,7 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
             case title, cutoff, cohorts, mechanism, tables
             case confidenceLevel = "confidence_level", confidenceLevelCamel = "confidenceLevel"
             case simulationReplicates = "simulation_replicates", simulationReplicatesCamel = "simulationReplicates"
+            case releasesPerCohort = "releases_per_cohort"
         }
 
         init(from decoder: any Decoder) throws {
@@ -186,6 +200,7 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
             tables = try c.decodeIfPresent([Table].self, forKey: .tables)
             confidenceLevel = try either(.confidenceLevel, .confidenceLevelCamel)
             simulationReplicates = try either(.simulationReplicates, .simulationReplicatesCamel)
+            releasesPerCohort = try c.decodeIfPresent(Int.self, forKey: .releasesPerCohort)
         }
     }
 
@@ -247,6 +262,9 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
             throw .invalidSpec("simulation_replicates must be a whole number from 20 to 5000 (default 200), not \(replicates)")
         }
         if tables.isEmpty { throw .invalidSpec("name at least one table") }
+        if let n = releasesPerCohort, !(1...64).contains(n) {
+            throw .invalidSpec("releases_per_cohort must be a whole number from 1 to 64, not \(n)")
+        }
         var resolved: [ValidatedSpec.Table] = []
         for (i, t) in tables.enumerated() {
             if t.breakdown.count > 2 { throw .invalidSpec("table \(i + 1) (\(t.table.rawValue)): at most two breakdown dimensions besides the cohort") }

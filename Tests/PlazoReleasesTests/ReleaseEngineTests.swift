@@ -189,6 +189,33 @@ func estimateIndex(_ kind: TableKind, _ name: String, _ x: String = "") -> Int {
         #expect(throws: ReleaseError.self) { try e.create(spec: ok, requester: "t", projection: projection, randomness: seeded(6)) }
     }
 
+    /// A spec that names its schedule may not spend a cohort's lifetime budget before the last
+    /// release: refused whole, saying what fits, with the ledger unchanged; the fitting one passes.
+    @Test func scheduleThatWouldOverspendIsRefusedSayingWhatFits() throws {
+        let e = try engine(budget: "1")
+        let cases = Synthetic.summaries(count: 300, cohorts: [Quarter("2025Q1")!], cutoff: Self.cutoff, seed: 12)
+        let projection = CaseProjection(summaries: cases, cutoff: Self.cutoff)
+        func spec(_ rho: String) -> ReleaseSpec {
+            var s = ReleaseSpec(title: "q", cutoff: "2026-06-30", cohorts: ["2025Q1"], simulationReplicates: 20,
+                                tables: [TableRequest(table: .attrition, rho: rho)])
+            s.releasesPerCohort = 8
+            return s
+        }
+        func saysWhatFits(_ error: any Error) -> Bool {
+            guard case let .budgetExceeded(text) = error as? ReleaseError else { return false }
+            return text.contains("releases_per_cohort=8") && text.contains("at most ρ=1/8 per release")
+        }
+        let before = try BudgetLedger(database: e.database).entries()
+        let tooMuch = spec("1/5")
+        #expect { _ = try e.dryRun(spec: tooMuch) } throws: { saysWhatFits($0) }
+        #expect { _ = try e.create(spec: tooMuch, requester: "t", projection: projection, randomness: seeded(12)) } throws: { saysWhatFits($0) }
+        #expect(try BudgetLedger(database: e.database).entries() == before)
+        #expect(try e.create(spec: spec("1/8"), requester: "t", projection: projection, randomness: seeded(13)).metadata.totalRho == "1/8")
+        // The spec field round-trips through the JSON decoder.
+        let json = #"{"title":"q","cutoff":"2026-06-30","cohorts":["2025Q1"],"releases_per_cohort":8,"tables":[{"table":"attrition","rho":"1/8"}]}"#
+        #expect(try ReleaseSpec.decode(json: Array(json.utf8)).releasesPerCohort == 8)
+    }
+
     @Test func storedReleaseReadsBackIdenticallyAndIsImmutable() throws {
         let e = try engine()
         let cases = Synthetic.summaries(count: 2000, cohorts: [Quarter("2025Q1")!, Quarter("2025Q2")!], cutoff: Self.cutoff, seed: 9)
