@@ -91,6 +91,9 @@ public struct ExportOptions: Sendable {
     public var mapping: ExportMapping?
     /// Keep a few values of each mapped column for ``ExportSummary/columns`` (the dry run's preview).
     public var preview = false
+    /// Whether plainly valid rows are read from their bytes (``ExportReader/fastEvent(_:encoding:position:latestDay:cache:)``);
+    /// off only in tests, to compare with the String path.
+    var byteFastPath = true
 
     public init(delimiter: UInt8? = nil, encoding: String? = nil, allowPartialCases: Bool = false, mapping: ExportMapping? = nil) {
         self.delimiter = delimiter

@@ -279,6 +279,219 @@ struct CSVRowReader {
 }
 
 extension CSVRowReader {
+    /// One record as bytes: each field's bytes (unquoted, `""` unescaped, unquoted fields trimmed)
+    /// one after another in `bytes`, with each field's bounds. Reused from record to record, so that
+    /// reading a record makes no String and, once warm, allocates nothing.
+    struct RawRecord {
+        /// The line the record starts on.
+        var line = 0
+        var bytes: [UInt8] = []
+        var starts: [Int] = []
+        var ends: [Int] = []
+
+        var count: Int { starts.count }
+
+        /// Whether every field is empty (a blank line).
+        var isBlank: Bool {
+            for i in starts.indices where ends[i] > starts[i] { return false }
+            return true
+        }
+
+        mutating func reset() {
+            bytes.removeAll(keepingCapacity: true)
+            starts.removeAll(keepingCapacity: true)
+            ends.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Reads the next record into `record` as bytes, with exactly the rules (and failures) of
+    /// ``next()``: a field with a byte over 0x7F is checked (and the encoding decided) as it ends.
+    /// Returns false at the end of the input.
+    mutating func next(into record: inout RawRecord) throws(Failure) -> Bool {
+        guard try peek() != nil else { return false }
+        record.reset()
+        record.line = line
+        if try quickRecord(into: &record) { return true }
+        var fieldStart = 0
+        var quoted = false
+        var inQuotes = false
+        var afterQuote = false
+        func finishField() throws(Failure) {
+            var lo = fieldStart
+            var hi = record.bytes.count
+            if !quoted {
+                while lo < hi, record.bytes[lo] == 0x20 || record.bytes[lo] == 0x09 { lo += 1 }
+                while hi > lo, record.bytes[hi - 1] == 0x20 || record.bytes[hi - 1] == 0x09 { hi -= 1 }
+            }
+            var high = false
+            record.bytes.withUnsafeBufferPointer { p in
+                var i = lo
+                while i < hi { if p[i] >= 0x80 { high = true; break }; i += 1 }
+            }
+            if high { _ = try decode(record.bytes[lo..<hi], lastLine: line) }
+            record.starts.append(lo)
+            record.ends.append(hi)
+            fieldStart = record.bytes.count
+            quoted = false
+            afterQuote = false
+        }
+        let separator = self.separator
+        while let c = try peek() {
+            position += 1
+            if inQuotes {
+                if c == 0x22 {
+                    if try peek() == 0x22 {
+                        position += 1
+                        record.bytes.append(0x22)
+                    } else {
+                        inQuotes = false
+                        afterQuote = true
+                    }
+                } else {
+                    if c == 0x0A { line += 1 }
+                    record.bytes.append(c)
+                    let end = runEnd(from: position, stoppingAt: 0x22, 0x22, 0x0A, 0x0A)
+                    if end > position {
+                        record.bytes.append(contentsOf: buffer[position..<end])
+                        position = end
+                    }
+                }
+                continue
+            }
+            switch c {
+            case separator:
+                try finishField()
+            case 0x0A:
+                try finishField()
+                line += 1
+                return true
+            case 0x0D:
+                break
+            case 0x22:
+                var onlySpaces = true
+                for k in fieldStart..<record.bytes.count where record.bytes[k] != 0x20 && record.bytes[k] != 0x09 { onlySpaces = false; break }
+                if !quoted, onlySpaces {
+                    record.bytes.removeSubrange(fieldStart...)
+                    quoted = true
+                    inQuotes = true
+                } else {
+                    throw .strayQuote(line: line)
+                }
+            default:
+                if afterQuote {
+                    if c == 0x20 || (c == 0x09 && separator != 0x09) { continue }
+                    throw .strayQuote(line: line)
+                }
+                record.bytes.append(c)
+                let end = runEnd(from: position, stoppingAt: separator, 0x0A, 0x0D, 0x22)
+                if end > position {
+                    record.bytes.append(contentsOf: buffer[position..<end])
+                    position = end
+                }
+            }
+        }
+        if inQuotes { throw .unterminatedQuote(line: record.line) }
+        try finishField()
+        return true
+    }
+
+    /// The common record, read at once: one whole line in the buffer without quotes (and without a
+    /// carriage return other than the one of CRLF). Split at the separators with the rules of the
+    /// byte-by-byte reading (unquoted fields trimmed of spaces and tabs; fields with a byte over
+    /// 0x7F checked in order). Returns false, having consumed nothing, for any other record.
+    private mutating func quickRecord(into record: inout RawRecord) throws(Failure) -> Bool {
+        let start = position
+        let n = count
+        let lf: Int? = buffer.withUnsafeBufferPointer { p in
+            var i = start
+            while i < n {
+                let x = p[i]
+                if x == 0x0A { return i }
+                if x == 0x22 { return nil }
+                if x == 0x0D { return i + 1 < n && p[i + 1] == 0x0A ? i + 1 : nil }
+                i += 1
+            }
+            return nil
+        }
+        guard let lf else { return false }
+        let end = lf > start && buffer[lf - 1] == 0x0D ? lf - 1 : lf
+        record.bytes.append(contentsOf: buffer[start..<end])
+        let separator = self.separator
+        var high = false
+        // Split over the buffer (the record's bytes are the same, from offset `start`).
+        buffer.withUnsafeBufferPointer { p in
+            let m = end
+            var fieldStart = start
+            var acc: UInt8 = 0
+            var i = start
+            while true {
+                if i == m || p[i] == separator {
+                    var lo = fieldStart
+                    var hi = i
+                    while lo < hi, p[lo] == 0x20 || p[lo] == 0x09 { lo += 1 }
+                    while hi > lo, p[hi - 1] == 0x20 || p[hi - 1] == 0x09 { hi -= 1 }
+                    record.starts.append(lo - start)
+                    record.ends.append(hi - start)
+                    if acc >= 0x80 { high = true }
+                    if i == m { break }
+                    fieldStart = i + 1
+                    acc = 0
+                } else {
+                    acc |= p[i]
+                }
+                i += 1
+            }
+        }
+        if high {
+            for k in 0..<record.count where record.bytes[record.starts[k]..<record.ends[k]].contains(where: { $0 >= 0x80 }) {
+                _ = try decode(record.bytes[record.starts[k]..<record.ends[k]], lastLine: line)
+            }
+        }
+        position = lf + 1
+        line += 1
+        return true
+    }
+
+    /// Field `i` of a record read by ``next(into:)`` as text, in the encoding in use (the field was
+    /// checked as it was read, so this cannot fail).
+    func string(_ record: RawRecord, _ i: Int) -> String {
+        Self.string(record, i, encoding: encoding)
+    }
+
+    /// Field `i` of a checked record as text in `encoding`.
+    static func string(_ record: RawRecord, _ i: Int, encoding: Encoding?) -> String {
+        record.bytes.withUnsafeBufferPointer { p in
+            let field = UnsafeBufferPointer(rebasing: p[record.starts[i]..<record.ends[i]])
+            if encoding == .windows1252, field.contains(where: { $0 >= 0x80 }) {
+                var scalars = String.UnicodeScalarView()
+                for b in field { scalars.append(windows1252[Int(b)]) }
+                return String(scalars)
+            }
+            return String(decoding: field, as: UTF8.self)
+        }
+    }
+
+    /// Every field of a record read by ``next(into:)`` as text.
+    func strings(_ record: RawRecord) -> [String] {
+        (0..<record.count).map { string(record, $0) }
+    }
+
+    /// The next record as bytes, with reading failures as the ``ExportError`` an agency is shown.
+    mutating func nextRecord(into record: inout RawRecord) throws(ExportError) -> Bool {
+        do { return try next(into: &record) } catch { throw Self.exportError(error) }
+    }
+
+    static func exportError(_ error: Failure) -> ExportError {
+        switch error {
+        case let .unterminatedQuote(line): .malformedCSV(line: line, reason: "a quoted field is never closed")
+        case let .strayQuote(line): .malformedCSV(line: line, reason: "a quote character inside an unquoted field")
+        case let .undecodable(line, byte, encoding): .undecodable(line: line, byte: byte, encoding: encoding)
+        case .readError: .unreadable(path: "export", reason: "read error")
+        }
+    }
+}
+
+extension CSVRowReader {
     /// The next record, with reading failures as the ``ExportError`` an agency is shown.
     mutating func nextRecord() throws(ExportError) -> (line: Int, fields: [String])? {
         do { return try next() } catch {

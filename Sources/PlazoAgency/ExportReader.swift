@@ -144,9 +144,28 @@ public struct ExportReader: Sendable {
         var withoutReport: [CasePseudonym: LostReport] = [:]
         var rejectedLines = Set<Int>()
         var cache = ParseCache()
-        while let (line, row) = try nextRow() {
-            if row.allSatisfy({ $0.isEmpty }) { continue }  // blank line
+        // Rows are read as bytes; in the common case (no mapping, a plainly valid row) the event is
+        // made from the bytes through byte-keyed caches, with no String per field. Any other row
+        // is turned into Strings and read as always.
+        let fast = options.mapping == nil && options.byteFastPath
+        var fastCache = FastCache()
+        var record = CSVRowReader.RawRecord()
+        while try reader.nextRecord(into: &record) {
+            let line = record.line
+            if record.isBlank { continue }  // blank line
             summary.rows += 1
+            if record.count == header.count {
+                for (i, _) in kept where samples[i].count < Self.previewSamples && record.ends[i] > record.starts[i] {
+                    let value = reader.string(record, i)
+                    if !samples[i].contains(value) { samples[i].append(value) }
+                }
+                if fast, let event = fastEvent(record, encoding: reader.encoding, position: position, latestDay: latestDay, cache: &fastCache) {
+                    try emit(line, event)
+                    if counting { tally.add(event) }
+                    continue
+                }
+            }
+            let row = reader.strings(record)
             // Strict shape: a row with more or fewer fields than the header (an unquoted separator
             // in a notes column shifts every value after it) is rejected whole, and none of its
             // values is echoed.
@@ -164,9 +183,6 @@ public struct ExportReader: Sendable {
                     withoutReport[p] = LostReport(line: line, certain: false)
                 }
                 continue
-            }
-            for (i, _) in kept where samples[i].count < Self.previewSamples && !row[i].isEmpty && !samples[i].contains(row[i]) {
-                samples[i].append(row[i])
             }
             func field(_ c: ExportColumn) -> String {
                 let i = position[c.ordinal]
