@@ -7,13 +7,15 @@ import PlazoModel
 /// the time it takes to read it (the service's start-up snapshot, `docs/operations.md`):
 ///
 /// ```
-/// "PLZCIMG1"
+/// "PLZCIMG2"
 /// UInt32 agency count, UInt32 0
 /// UInt64 case count, UInt64 event count, UInt64 pinned count, UInt64 arena words
 /// agency count × UInt32 agency id, in slot order
 /// per case, in case-number order:
 ///     UInt64 pseudonym low, UInt64 pseudonym high, UInt16 words used, UInt16 pin,
 ///     that many UInt64 words: the case's chunk chain in order, padding included, links left out
+/// UInt64 stream entry count s (≤ case count), then s × UInt32: the continual-release stream
+///     entries of cases 0 … s − 1 (``StreamEntry``; version 2 of the image)
 /// ```
 /// (little-endian). Unlike ``CaseIndex/snapshot()`` it is not canonical: it keeps the case
 /// numbers, the agency slots and each case's padding, so that a reloaded index is the same index,
@@ -26,7 +28,7 @@ import PlazoModel
 /// each case's layout (a void and its target in one chunk, at most ``maxWordsPerCase`` words of
 /// events, at least one event), no event twice in a case, no pseudonym twice, and every count.
 extension CaseIndex {
-    static let imageMagic: [UInt8] = Array("PLZCIMG1".utf8)
+    static let imageMagic: [UInt8] = Array("PLZCIMG2".utf8)
     static let imageHeaderBytes = 48
     static let imageCaseHeaderBytes = 20
 
@@ -34,7 +36,7 @@ extension CaseIndex {
     public var imageByteCount: Int {
         var n = Self.imageHeaderBytes + 4 * agencyIDs.count + Self.imageCaseHeaderBytes * records.count
         for r in records { n += 8 * Int((r.meta >> 40) & 0xFFFF) }
-        return n
+        return n + 8 + 4 * streams.count
     }
 
     /// The image (see above) in memory: ``imageByteCount`` bytes.
@@ -85,6 +87,13 @@ extension CaseIndex {
                     }
                 }
             }
+        }
+        // Version 2: the continual-release stream entries.
+        if out.room < 8 { try out.flush(sink) }
+        out.put(UInt64(streams.count))
+        for raw in streams {
+            if out.room < 4 { try out.flush(sink) }
+            out.put(raw)
         }
         try out.flush(sink)
     }
@@ -173,12 +182,24 @@ extension CaseIndex {
                 }
             }
         }
+        try input.ensure(8, source)
+        let streamCount = input.load(0, UInt64.self)
+        input.advance(8)
+        guard streamCount <= caseCount else { throw CaseIndexError.malformedSnapshot("stream entry count") }
+        var loadedStreams = [UInt32]()
+        loadedStreams.reserveCapacity(Int(streamCount))
+        for _ in 0..<Int(streamCount) {
+            try input.ensure(4, source)
+            loadedStreams.append(input.load(0, UInt32.self))
+            input.advance(4)
+        }
         guard input.finished else { throw CaseIndexError.malformedSnapshot("trailing bytes") }
         guard events == eventTotal, pinned == pinnedTotal, next == arenaWords else {
             throw CaseIndexError.malformedSnapshot("image totals")
         }
         records = loadedRecords
         pins = loadedPins
+        streams = loadedStreams
         words = arena
         eventCount = events
         pinnedCount = pinned

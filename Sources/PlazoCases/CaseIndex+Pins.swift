@@ -31,6 +31,20 @@ extension CaseIndex {
         }
     }
 
+    /// Like ``forEachPinnedSummary(asOf:part:of:_:)`` over the whole index, with each case's
+    /// pseudonym: for the continual release's per-case stream state (`docs/privacy-model.md` §4a),
+    /// which is keyed by pseudonym so that it survives restarts and is shared by replicas.
+    public func forEachPinnedCase(asOf cutoff: Day, _ body: (CasePseudonym, CaseSummary, _ pinnedCohort: Int?) throws -> Void) rethrows {
+        try pins.withUnsafeBufferPointer { pins in
+            try records.withUnsafeBufferPointer { records in
+                try forEachNumberedSummary(asOf: cutoff, part: 0, of: 1) { c, summary in
+                    let p = pins[c]
+                    try body(CasePseudonym(low: records[c].low, high: records[c].high), summary, p == 0 ? nil : Int(p) - 1)
+                }
+            }
+        }
+    }
+
     /// Pins every case that a release with `cutoff` and `cohorts` (cohort numbers, quarters since
     /// 2000Q1) counted and that is not pinned yet, to the cohort the release counted it in: its
     /// current first report's quarter. Returns the number of cases pinned now.

@@ -84,6 +84,10 @@ public struct CaseIndex: Sendable {
     /// quarter number + 1 (`docs/privacy-model.md` §4; the "Pinned cohorts" extension below). Derived
     /// state: not part of ``snapshot()``, re-applied from the stored releases after a restart.
     var pins: [UInt16] = []
+    /// Per case (parallel to `records`, but only as long as the last case that has one), its
+    /// continual-release stream entry (``StreamEntry``): derived state like the pins. Empty until
+    /// the first continual release, so a service that never makes one spends no memory on it.
+    var streams: [UInt32] = []
     /// Number of pinned cases. Pins are only ever added, so this also versions them.
     public internal(set) var pinnedCount = 0
 
@@ -108,7 +112,7 @@ public struct CaseIndex: Sendable {
     /// Bytes held by the index's buffers (capacity, not just use): a lower bound of its resident
     /// memory, to compare with the process's RSS.
     public var allocatedBytes: Int {
-        table.capacity * 4 + records.capacity * MemoryLayout<CaseRecord>.stride + words.capacity * 8 + pins.capacity * 2
+        table.capacity * 4 + records.capacity * MemoryLayout<CaseRecord>.stride + words.capacity * 8 + pins.capacity * 2 + streams.capacity * 4
             + agencyIDs.capacity * 4 + agencySlots.capacity * 16
     }
 

@@ -127,10 +127,15 @@ extension BatchLogReplay {
         return (index, last, use)
     }
 
-    /// Re-applies one release's pinning.
+    /// Re-applies one release's pinning, then its continual-release stream steps
+    /// (``CaseIndex/enterStreams(asOf:steps:)``), in the order the release path applies them.
     static func apply(_ point: ReleasePinPoint, to index: inout CaseIndex) {
         guard let cutoff = Day(iso: point.cutoff) else { return }
-        let cohorts = point.cohorts.compactMap { Quarter($0) }.map { ($0.year - 2000) * 4 + $0.quarter - 1 }
+        func number(_ q: Quarter) -> Int { (q.year - 2000) * 4 + q.quarter - 1 }
+        let cohorts = point.cohorts.compactMap { Quarter($0) }.map(number)
         index.pin(asOf: cutoff, cohorts: cohorts)
+        var steps: [Int: Int] = [:]
+        for (c, step) in point.continualSteps { if let q = Quarter(c) { steps[number(q)] = step } }
+        index.enterStreams(asOf: cutoff, steps: steps)
     }
 }

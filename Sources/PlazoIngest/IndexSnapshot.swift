@@ -325,6 +325,11 @@ public enum IndexSnapshot {
             put(p.batchWatermark)
             put(p.cutoff)
             put(p.cohorts.joined(separator: ","))
+            // The continual-release steps (issue 21), only where a release made some, so that the
+            // digest of pin points without any is what it was.
+            if !p.continualSteps.isEmpty {
+                put(p.continualSteps.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ","))
+            }
         }
         return try GenericHash.hash(message)
     }

@@ -103,26 +103,10 @@ public struct CaseProjection: Sendable {
     /// otherwise reach, and its times stay defined whatever its reports become.
     static func code(of s: CaseSummary, pinnedCohort: Int?) -> UInt64? {
         guard let q = pinnedCohort else { return code(of: s) }
-        guard let quarter = Quarter(year: 2000 + q / 4, quarter: q % 4 + 1), let start = quarter.firstDay, let end = quarter.lastDay,
-            start <= s.cutoff
-        else { return nil }
-        var s = s
-        if s.firstReportDay > end {
-            // Every other day of the case is on or after its first report, hence after `end`.
-            s.firstReportDay = end
-        } else if s.firstReportDay < start {
-            func clamp(_ d: Day?) -> Day? { d.map { max($0, start) } }
-            s.firstReportDay = start
-            s.firstReferralDay = clamp(s.firstReferralDay)
-            s.investigationDay = clamp(s.investigationDay)
-            s.suspectIdentifiedDay = clamp(s.suspectIdentifiedDay)
-            s.chargeDay = clamp(s.chargeDay)
-            s.dispositionDay = clamp(s.dispositionDay)
-            s.closureDay = clamp(s.closureDay)
-            s.firstUpdateDay = clamp(s.firstUpdateDay)
-            s.lastUpdateDay = clamp(s.lastUpdateDay)
-        }
-        return (code(of: s) & ~UInt64(0x3FF)) | UInt64(q & 0x3FF)
+        // The clamping is defined once, in PlazoCases, where the continual-release stream entries
+        // measure a pinned case's charge the same way (``CaseSummary/asCounted(inCohort:)``).
+        guard let counted = s.asCounted(inCohort: q) else { return nil }
+        return (code(of: counted) & ~UInt64(0x3FF)) | UInt64(q & 0x3FF)
     }
 
     /// Packs one case. Each table field is the case's one cell in that table (or 0 = no cell for

@@ -376,6 +376,23 @@ public enum Dashboard {
         let cells = info.cellLabels.count
         var sum = [Int64](repeating: 0, count: cells)
         for g in groups { for c in 0..<cells { sum[c] += release.tables[t].noisyCounts[g * cells + c] } }
+        if let continual = info.continual {
+            // Each group's cohort has its own variances (its own step): they add up.
+            var bands = [Double](repeating: 0, count: ChargeHorizons.horizons.count), size = 0.0
+            for g in groups {
+                let cohort = continual.cohorts[g / info.groupsPerCohort]
+                for b in bands.indices { bands[b] += cohort.cellStandardDeviations[b] * cohort.cellStandardDeviations[b] }
+                size += cohort.sizeVariance
+            }
+            let followUp = release.followUp(table: t, groups: groups)
+            let out = ContinualDerivation.run(
+                sum, bandVariances: bands, sizeVariance: size, followUp: followUp,
+                z: normalQuantile(1 - (1 - release.metadata.confidenceLevel) / 2))
+            let assessed = (0..<n).map {
+                Estimate.assess(info.estimates[$0], value: out[3 * $0], low: out[3 * $0 + 1], high: out[3 * $0 + 2], followUp: followUp)
+            }
+            return Estimate.guarded(assessed, kind: info.kind)
+        }
         // A fixed seed per (release, query): FNV-1a of the query mixed with the release seed.
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         for b in query.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }

@@ -115,6 +115,12 @@ public enum ReleaseExport {
                 + i.breakdown.map { " × \($0.rawValue) (\($0.cardinality) codes)" }.joined() + "\n"
             s += "- noise: \(i.noise), SD \(String(format: "%.4g", i.noiseStandardDeviation)), ρ = \(i.rho)\(i.epsilon.map { ", ε = \($0)" } ?? ""); "
             s += "count interval half-width h = \(i.halfWidth)\n"
+            if let c = i.continual {
+                s += "- released continually: each cohort's bands are one stream of \(c.horizon) releases (lifetime ρ = \(c.lifetimeRho)), "
+                    + "its size measured once; this release's steps: "
+                    + c.cohorts.map { "\($0.cohort) step \($0.step) (band SD \(String(format: "%.3g", $0.bandVariance.squareRoot())))" }.joined(separator: ", ")
+                    + ". SD and h above are the least precise cohort's; `std_dev` in the counts file is each cohort's own\n"
+            }
             s += "- cells per group: " + i.cellLabels.joined(separator: ", ") + "\n"
             s += "- estimates: " + Set(i.estimates.map { "\($0.name) (\($0.unit))" }).sorted().joined(separator: ", ") + "\n\n"
         }

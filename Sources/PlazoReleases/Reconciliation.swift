@@ -63,7 +63,10 @@ public enum Reconciliation {
         var out: [(parent: Int, child: Int)] = []
         for kind in TableKind.allCases {
             // Only tables over the same cohort axis can be reconciled cell by cell.
-            let tables = release.tables.indices.filter { release.tables[$0].info.kind == kind && release.tables[$0].info.pooling == nil }
+            // Continual tables have a variance per cohort and a total measured once: left as published.
+            let tables = release.tables.indices.filter {
+                release.tables[$0].info.kind == kind && release.tables[$0].info.pooling == nil && release.tables[$0].info.continual == nil
+            }
             guard let parent = tables.first(where: { release.tables[$0].info.breakdown.isEmpty }) else { continue }
             let others = tables.filter { $0 != parent }
             guard let child = others.min(by: { release.tables[$0].info.groupsPerCohort < release.tables[$1].info.groupsPerCohort })
@@ -78,7 +81,15 @@ public enum Reconciliation {
     /// ``ReleasedTable/noisyCounts``.
     public static func cells(_ release: Release) -> [[Cell]] {
         var out = release.tables.map { t in
-            t.noisyCounts.map { Cell(value: Double($0), standardDeviation: t.info.noiseStandardDeviation) }
+            guard let continual = t.info.continual else {
+                return t.noisyCounts.map { Cell(value: Double($0), standardDeviation: t.info.noiseStandardDeviation) }
+            }
+            // A continual table's cells: each cohort's own standard deviations.
+            let cells = t.info.cellLabels.count
+            return t.noisyCounts.indices.map { i in
+                let cohort = continual.cohorts[i / cells / t.info.groupsPerCohort]
+                return Cell(value: Double(t.noisyCounts[i]), standardDeviation: cohort.cellStandardDeviations[i % cells])
+            }
         }
         for (p, c) in pairs(release) {
             let parent = release.tables[p], child = release.tables[c]

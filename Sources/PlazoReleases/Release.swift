@@ -42,6 +42,10 @@ public struct ReleasedTableInfo: Sendable, Codable, Hashable {
     /// The groups of the outermost axis when pooled (a report year and its cohorts' indices);
     /// nil: one per cohort of the release, in order.
     public var cohortGroups: [CohortGroup]? = nil
+    /// For a continual table (`"continual": true`), its streams at this release: the cells are
+    /// decoded running totals, and their variances differ by cohort (nil: fresh noise, one
+    /// variance for every cell).
+    public var continual: ContinualTableInfo? = nil
 
     /// Number of breakdown groups per cohort (per cohort group when pooled).
     public var groupsPerCohort: Int { breakdown.reduce(1) { $0 * $1.cardinality } }
@@ -51,6 +55,7 @@ public struct ReleasedTableInfo: Sendable, Codable, Hashable {
         case cellLabels, estimates
         case pooling = "pool_cohorts"
         case cohortGroups = "cohort_groups"
+        case continual
     }
 }
 
@@ -334,7 +339,13 @@ public struct Release: Sendable, Hashable {
     public func count(table t: Int, group g: Int, cell c: Int) -> NoisyCount {
         let info = tables[t].info
         let y = tables[t].noisyCounts[g * info.cellLabels.count + c]
-        return NoisyCount(noisy: y, value: max(0, y), low: max(0, y - info.halfWidth), high: max(0, y + info.halfWidth))
+        var h = info.halfWidth
+        if let continual = info.continual {
+            // A continual table's cells have their cohort's own variance (normal approximation).
+            let sd = continual.cohorts[g / info.groupsPerCohort].cellStandardDeviations[c]
+            h = Int64((normalQuantile(1 - (1 - metadata.confidenceLevel) / 2) * sd).rounded(.up))
+        }
+        return NoisyCount(noisy: y, value: max(0, y), low: max(0, y - h), high: max(0, y + h))
     }
 
     /// One derived estimate of one group, as published: assessed against the follow-up

@@ -106,7 +106,18 @@ extension ReleaseEngine {
                 // holding the writer: pin what the release counted. A crash before this line loses
                 // nothing: pins are derived state, re-applied from the stored release at start-up.
                 if case let .success(release) = outcome {
-                    live.access { index in index.pin(asOf: plan.cutoff, cohorts: cohortNumbers) }
+                    // The continual streams' entries too, right after the pins (the order the
+                    // start-up replay re-applies them in), from the steps the release stored.
+                    var steps: [Int: Int] = [:]
+                    for t in release.tables {
+                        for c in t.info.continual?.cohorts ?? [] {
+                            if let q = Quarter(c.cohort) { steps[CaseProjection.cohortNumber(q)] = c.step }
+                        }
+                    }
+                    live.access { index in
+                        index.pin(asOf: plan.cutoff, cohorts: cohortNumbers)
+                        index.enterStreams(asOf: plan.cutoff, steps: steps)
+                    }
                     live.pinned?(release.metadata.id)
                 }
             }
@@ -138,12 +149,29 @@ extension ReleaseEngine {
             throw .store("the batch log changed while the case state was being rebuilt (batch \(inputs.batchWatermark) is stored, the rebuild saw \(expected)); is a service running on this store? Create releases through it: POST /v1/releases")
         }
 
-        // 1. Fail fast, before touching the data: every cohort must have room for Σρ (and for its
-        //    whole schedule, when the spec names one).
+        // The continual streams' steps (`docs/privacy-model.md` §4a): each cohort is charged the
+        // fresh-noise tables' Σρ plus its own step's cost, which differs between cohorts.
+        var continual: ContinualStepPlan?
+        if plan.tables.contains(where: { $0.continual != nil }) {
+            let history: [ContinualStepRow]
+            do { history = try db.continualSteps(cohorts: plan.cohorts.map(\.description)) } catch { throw .store("\(error)") }
+            continual = try Self.continualStepPlan(plan, history: history)
+        }
+        var charges = [RhoUnits](repeating: charge, count: plan.cohorts.count)
+        if let continual {
+            let fresh: RhoUnits
+            do {
+                fresh = try RhoUnits.charging(PrivacyCost.totalRho(plan.tables.filter { $0.continual == nil }.map(\.cost)))
+            } catch { throw .invalidSpec("\(error)") }
+            charges = continual.charges.map { RhoUnits(units: fresh.units &+ $0) }
+        }
+
+        // 1. Fail fast, before touching the data: every cohort must have room for what it is
+        //    charged (and for its whole schedule, when the spec names one).
         try Self.checkSchedule(plan) { q in before.first { $0.scope == q }!.budget }
-        let short = before.filter { $0.remainingUnits < charge.units }
+        let short = zip(before, charges).filter { $0.0.remainingUnits < $0.1.units }
         if !short.isEmpty {
-            throw .budgetExceeded("privacy budget exceeded: " + short.map { "\($0.scope): budget ρ=\($0.budget), spent ρ=\($0.spent), requested ρ=\(charge)" }.joined(separator: "; "))
+            throw .budgetExceeded("privacy budget exceeded: " + short.map { "\($0.0.scope): budget ρ=\($0.0.budget), spent ρ=\($0.0.spent), requested ρ=\($0.1)" }.joined(separator: "; "))
         }
 
         // 2. The projection, with pins, exactly as of the watermark.
@@ -152,25 +180,51 @@ extension ReleaseEngine {
             projection = live.projections?.projection(of: index, cutoff: plan.cutoff) ?? CaseProjection(index: index, cutoff: plan.cutoff)
         }
 
-        // 3–4. Counts, noise, post-processing.
-        let (infos, noisy, derived, seed) = try computeTables(plan, projection: projection!, randomness: randomness)
+        // 3–4. Counts, noise, post-processing; the continual tables from their streams.
+        var (infos, noisy, derived, seed) = try computeTables(
+            plan, projection: projection!, skipping: Set(continual?.tables ?? []), randomness: randomness)
+        var steps: [ContinualStepRow] = []
+        if let continual {
+            var bits: RandomBits
+            do { bits = try randomness() } catch { throw .noise("\(error)") }
+            let computed = try computeContinual(plan, steps: continual, live: live, bits: &bits)
+            for c in computed.tables {
+                infos[c.index] = c.info
+                noisy[c.index] = c.noisy
+                derived[c.index] = c.derived
+            }
+            steps = computed.rows
+        }
 
-        // 5. Metadata from the same watermark, the cumulative spend per cohort, then one transaction.
+        // 5. Metadata from the same watermark, the cumulative spend per cohort, then one
+        //    transaction: one ledger spend per distinct charge (cohorts at different steps of
+        //    their streams are charged different amounts).
         let now = Date(timeIntervalSince1970: clock().timeIntervalSince1970.rounded(.down))
-        let cohortSpend = before.map { b in
-            let after = RhoUnits(units: b.spent.units &+ charge.units)
+        let cohortSpend = zip(before, charges).map { b, charged in
+            let after = RhoUnits(units: b.spent.units &+ charged.units)
             return CohortSpend(
                 cohort: b.scope.description, spentRho: after.rho.description, spentRhoValue: after.rho.doubleValue,
                 budgetRho: b.budget.rho.description, epsilonAtDelta1e6: ZCDP.epsilon(rho: after.rho.doubleValue, delta: 1e-6))
         }
+        var spends = [spend]
+        if continual != nil {
+            var byCharge: [(units: Int64, scopes: [Quarter])] = []
+            for (q, c) in zip(plan.cohorts, charges) {
+                if let i = byCharge.firstIndex(where: { $0.units == c.units }) { byCharge[i].scopes.append(q) } else { byCharge.append((c.units, [q])) }
+            }
+            spends = byCharge.map { SpendRequest(scopes: $0.scopes, cost: .zCDP(rho: RhoUnits(units: $0.units).rho), purpose: spend.purpose, requester: who) }
+        }
+        let most = charges.max() ?? charge
         return try store(
             plan, requester: who, at: now, batches: inputs.batches, agencies: inputs.agencies,
-            tables: (infos, noisy, derived, seed), batchWatermark: inputs.batchWatermark, cohortSpend: cohortSpend
+            tables: (infos, noisy, derived, seed), batchWatermark: inputs.batchWatermark, cohortSpend: cohortSpend,
+            chargedRho: continual == nil ? nil : most.rho
         ) { document in
             try db.createRelease(
-                spend: spend, title: plan.spec.title, cutoff: plan.cutoff.iso, cohorts: plan.cohorts.map(\.description),
-                totalRho: plan.totalRho.description, codeVersion: Self.codeVersion, batchWatermark: inputs.batchWatermark,
-                draftID: draftID, at: now, document: document)
+                spend: spends[0], extraSpends: Array(spends.dropFirst()), continualSteps: steps, title: plan.spec.title,
+                cutoff: plan.cutoff.iso, cohorts: plan.cohorts.map(\.description),
+                totalRho: continual == nil ? plan.totalRho.description : most.rho.description, codeVersion: Self.codeVersion,
+                batchWatermark: inputs.batchWatermark, draftID: draftID, at: now, document: document)
         }
     }
 }

@@ -63,6 +63,10 @@ public struct ReleaseEngine: Sendable {
         let plan = try spec.validated()
         let who = requester.trimmingCharacters(in: .whitespacesAndNewlines)
         if who.isEmpty { throw .invalidSpec("requester must not be empty") }
+        if let t = plan.tables.firstIndex(where: { $0.continual != nil }) {
+            throw .invalidSpec(
+                "tables[\(t)].continual: a continual table steps each cohort's stream in the service's case state; create the release through the service (POST /v1/releases) or with plazo release create")
+        }
         guard projection.cutoff == plan.cutoff else {
             throw .invalidSpec("the case projection is as of \(projection.cutoff), the spec's cutoff is \(plan.cutoff)")
         }
@@ -99,15 +103,18 @@ public struct ReleaseEngine: Sendable {
     func store(
         _ plan: ValidatedSpec, requester who: String, at now: Date, batches: Int, agencies: Int,
         tables computed: (infos: [ReleasedTableInfo], noisy: [[Int64]], derived: [[Double]], seed: UInt64),
-        batchWatermark: Int64? = nil, cohortSpend: [CohortSpend]? = nil,
+        batchWatermark: Int64? = nil, cohortSpend: [CohortSpend]? = nil, chargedRho: Rational? = nil,
         insert: (_ document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]) throws -> ReleaseRow
     ) throws(ReleaseError) -> Release {
         let (infos, noisy, derived, seed) = computed
+        // What one cohort was charged: Σρ of the tables, or, for a release with continual tables
+        // (whose cohorts are charged by their streams' steps), the most any cohort was charged.
+        let rho = chargedRho ?? plan.totalRho
         var metadata = ReleaseMetadata(
             id: 0, title: plan.spec.title, requester: who, createdAt: now, codeVersion: Self.codeVersion,
             cutoff: plan.cutoff.iso, cohorts: plan.cohorts.map(\.description), mechanism: plan.mechanism,
-            confidenceLevel: plan.confidenceLevel, totalRho: plan.totalRho.description, totalRhoValue: plan.totalRho.doubleValue,
-            epsilonDelta: [1e-6, 1e-9].map { EpsilonDelta(delta: $0, epsilon: ZCDP.epsilon(rho: plan.totalRho.doubleValue, delta: $0)) },
+            confidenceLevel: plan.confidenceLevel, totalRho: rho.description, totalRhoValue: rho.doubleValue,
+            epsilonDelta: [1e-6, 1e-9].map { EpsilonDelta(delta: $0, epsilon: ZCDP.epsilon(rho: rho.doubleValue, delta: $0)) },
             ledgerSpendID: 0, batchesIncluded: batches, agenciesIncluded: agencies,
             simulationSeed: String(seed), simulationReplicates: plan.replicates, spec: plan.spec, tables: infos,
             batchWatermark: batchWatermark, cohortSpend: cohortSpend)
@@ -129,8 +136,12 @@ public struct ReleaseEngine: Sendable {
 
     /// Steps 2–4 of a release, shared by every path that creates one: exact counts from the
     /// projection (internal only), noise on every cell, then derived estimates (post-processing).
+    ///
+    /// Tables in `skipping` (the continual ones, computed by ``computeContinual(_:steps:live:bits:)``)
+    /// get no noise and no cells here: their slots are filled by the caller.
     func computeTables(
-        _ plan: ValidatedSpec, projection: CaseProjection, randomness: @Sendable () throws(PrivacyError) -> RandomBits
+        _ plan: ValidatedSpec, projection: CaseProjection, skipping: Set<Int> = [],
+        randomness: @Sendable () throws(PrivacyError) -> RandomBits
     ) throws(ReleaseError) -> (infos: [ReleasedTableInfo], noisy: [[Int64]], derived: [[Double]], seed: UInt64) {
         // 2. Exact counts (internal only), one vector per table over public cells.
         var slots = [Int16](repeating: -1, count: 1024)
@@ -138,7 +149,8 @@ public struct ReleaseEngine: Sendable {
         let plans = plan.tables.map {
             TabulationPlan(kind: $0.kind, dimensions: $0.breakdown, cohortCount: $0.cohortGroups.count, cohortGroups: $0.cohortGroups)
         }
-        let exact = projection.tabulate(plans, cohortSlots: slots)
+        var exact = projection.tabulate(plans, cohortSlots: slots)
+        for t in skipping { exact[t] = [] }
 
         // 3. Noise on every cell. Sensitivity 1 per table (each case in at most one cell), so table i
         //    is ρᵢ-zCDP; the tables compose to Σρᵢ within each cohort.

@@ -117,7 +117,7 @@ extension ReleaseEngine {
                 costRho: charge.rho.description, remainingAfterRho: afterRho,
                 remainingAfterRhoValue: Double(after) / Double(RhoUnits.unitsPerRho), affordable: after >= 0))
         }
-        let z = Self.normalQuantile(0.5 + plan.confidenceLevel / 2)
+        let z = normalQuantile(0.5 + plan.confidenceLevel / 2)
         var tables: [ReleaseDryRun.Table] = []
         for t in plan.tables {
             let info = try Self.info(t, level: plan.confidenceLevel)
@@ -155,16 +155,6 @@ extension ReleaseEngine {
         case .victimUpdateRecency: return [("share_no_update_90d", "", "open cases", 1)]
         case .chargeByHorizon: return [("charged_within", "365", "cohort cases", 3)]
         }
-    }
-
-    /// The standard normal quantile (bisection on erfc; reporting only).
-    static func normalQuantile(_ p: Double) -> Double {
-        var lo = 0.0, hi = 10.0
-        for _ in 0..<100 {
-            let mid = (lo + hi) / 2
-            if 1 - 0.5 * erfc(mid / 2.0.squareRoot()) < p { lo = mid } else { hi = mid }
-        }
-        return (lo + hi) / 2
     }
 }
 

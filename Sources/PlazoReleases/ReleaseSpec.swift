@@ -33,20 +33,29 @@ public struct TableRequest: Sendable, Codable, Hashable {
     /// read (state figures at realistic volumes). A public choice made before looking at the data:
     /// each case is still in one cell and is charged to its own quarter's budget. Nil = by quarter.
     public var poolCohorts: CohortPooling?
+    /// Release the table **continually** (`"continual": true`, `charge_by_horizon` only): each
+    /// cohort's charge bands are one stream over its `releases_per_cohort` releases, with noise
+    /// correlated across releases by the square-root factorization, and its size measured once
+    /// (`docs/privacy-model.md` §4a). `rho` is then the average per release: the cohort's lifetime
+    /// ρ for the table is `rho × releases_per_cohort`, spent front-loaded. Nil or false: every
+    /// release draws fresh noise from `rho`.
+    public var continual: Bool?
 
     /// A table request.
     public init(
-        table: TableKind, breakdown: [BreakdownDimension] = [], rho: String? = nil, epsilon: String? = nil, poolCohorts: CohortPooling? = nil
+        table: TableKind, breakdown: [BreakdownDimension] = [], rho: String? = nil, epsilon: String? = nil, poolCohorts: CohortPooling? = nil,
+        continual: Bool? = nil
     ) {
         self.table = table
         self.breakdown = breakdown
         self.rho = rho
         self.epsilon = epsilon
         self.poolCohorts = poolCohorts
+        self.continual = continual
     }
 
     enum CodingKeys: String, CodingKey {
-        case table, breakdown, rho, epsilon
+        case table, breakdown, rho, epsilon, continual
         case poolCohorts = "pool_cohorts"
     }
 }
@@ -141,7 +150,7 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
                 }
                 pooling = known
             }
-            tables.append(TableRequest(table: kind, breakdown: breakdown, rho: t.rho, epsilon: t.epsilon, poolCohorts: pooling))
+            tables.append(TableRequest(table: kind, breakdown: breakdown, rho: t.rho, epsilon: t.epsilon, poolCohorts: pooling, continual: t.continual))
         }
         var spec = ReleaseSpec(
             title: try required(raw.title, "title"), cutoff: try required(raw.cutoff, "cutoff"),
@@ -160,9 +169,10 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
             var rho: String?
             var epsilon: String?
             var poolCohorts: String?
+            var continual: Bool?
 
             enum CodingKeys: String, CodingKey {
-                case table, breakdown, rho, epsilon
+                case table, breakdown, rho, epsilon, continual
                 case poolCohorts = "pool_cohorts"
             }
         }
@@ -298,8 +308,13 @@ public struct ReleaseSpec: Sendable, Codable, Hashable {
             if resolved.contains(where: { $0.kind == t.table && $0.breakdown == t.breakdown && $0.pooling == t.poolCohorts }) {
                 throw .invalidSpec("table \(i + 1): the same table, breakdown and pooling are requested twice")
             }
+            var schedule: ContinualSchedule?
+            if t.continual == true {
+                schedule = try continualSchedule(t, index: i, cost: cost, quarters: quarters, cutoff: cutoffDay, mechanism: mechanism)
+            }
             resolved.append(.init(
-                kind: t.table, breakdown: t.breakdown, cost: cost, mechanism: noise, pooling: t.poolCohorts, cohortGroups: groups))
+                kind: t.table, breakdown: t.breakdown, cost: cost, mechanism: noise, pooling: t.poolCohorts, cohortGroups: groups,
+                continual: schedule))
         }
         let total: Rational
         do { total = try PrivacyCost.totalRho(resolved.map(\.cost)) } catch { throw .invalidSpec("total cost: \(error)") }
@@ -366,6 +381,11 @@ public struct ValidatedSpec: Sendable {
         public var pooling: CohortPooling?
         /// The groups of its outermost axis, in order.
         public var cohortGroups: [CohortGroup]
+        /// For a continual table, its stream's schedule (nil: fresh noise from ``cost``).
+        public var continual: ContinualSchedule? = nil
+
+        /// The key naming its streams in the store: kind, then breakdown dimensions.
+        public var streamKey: String { ([kind.rawValue] + breakdown.map(\.rawValue)).joined(separator: "|") }
     }
 
     /// The spec as given.

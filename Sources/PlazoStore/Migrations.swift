@@ -17,13 +17,14 @@ extension AppDatabase {
         "2026-12-releases-v2-pins-status",
         "2026-12-privacy-budget-reasons",
         "2026-12-releases-public",
+        "2026-12-continual-streams",
     ]
 
     /// Every feature's migrations, wherever they are defined (order irrelevant here).
     static let featureMigrations: [StoreMigration] =
         BudgetLedger.migrations + AgencyRegistry.migrations + BatchLog.migrations + TokenStore.migrations
         + ReleaseStore.migrations + ReleaseStore.pinMigrations + BudgetLedger.historyMigrations
-        + ReleaseStore.visibilityMigrations
+        + ReleaseStore.visibilityMigrations + ReleaseStore.continualMigrations
 
     /// Every migration of the store, in ``migrationOrder``.
     public static let migrations: [StoreMigration] = migrationOrder.map { id in

@@ -158,13 +158,29 @@ public enum PostgresSchema {
             CREATE TRIGGER release_public_one_way BEFORE UPDATE OR DELETE ON release_public
                 FOR EACH ROW EXECUTE FUNCTION plazo_refuse('a public release stays public; withdraw it instead');
             """#),
+        Step(identifier: "pg-2026-12-continual-streams", sql: #"""
+            CREATE TABLE continual_step (
+                cohort TEXT NOT NULL,
+                table_key TEXT NOT NULL,
+                step BIGINT NOT NULL CHECK (step BETWEEN 1 AND 31),
+                release_id BIGINT NOT NULL REFERENCES release(id),
+                horizon BIGINT NOT NULL CHECK (horizon BETWEEN 1 AND 31),
+                lifetime_rho TEXT NOT NULL,
+                encoded TEXT NOT NULL,
+                sizes TEXT,
+                PRIMARY KEY (cohort, table_key, step)
+            );
+            CREATE INDEX continual_step_by_release ON continual_step(release_id);
+            CREATE TRIGGER continual_step_immutable BEFORE UPDATE OR DELETE ON continual_step
+                FOR EACH ROW EXECUTE FUNCTION plazo_refuse('continual release steps are immutable');
+            """#),
     ]
 
     /// The identifiers of every step, in order.
     public static var stepIdentifiers: [String] { steps.map(\.identifier) }
 
     /// The SQLite migration a PostgreSQL store's schema corresponds to (for `plazo store copy`).
-    public static let equivalentSQLiteMigration = "2026-12-releases-public"
+    public static let equivalentSQLiteMigration = "2026-12-continual-streams"
 
     /// Applies the steps this store lacks; refuses a store with steps this binary does not know.
     static func migrate(_ engine: PostgresEngine) throws {

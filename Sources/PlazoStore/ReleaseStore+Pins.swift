@@ -14,13 +14,17 @@ public struct ReleasePinPoint: Sendable, Hashable {
     public var cutoff: String
     /// The cohorts released (`2024Q1`, …).
     public var cohorts: [String]
+    /// The cohorts whose continual-release stream this release stepped, with the step
+    /// (`docs/privacy-model.md` §4a): re-applied to the case index after the pins.
+    public var continualSteps: [String: Int]
 
     /// A pin point as ``ReleaseStore/pinPoints()`` reads it.
-    public init(releaseID: Int64, batchWatermark: Int64, cutoff: String, cohorts: [String]) {
+    public init(releaseID: Int64, batchWatermark: Int64, cutoff: String, cohorts: [String], continualSteps: [String: Int] = [:]) {
         self.releaseID = releaseID
         self.batchWatermark = batchWatermark
         self.cutoff = cutoff
         self.cohorts = cohorts
+        self.continualSteps = continualSteps
     }
 }
 
@@ -88,17 +92,20 @@ extension ReleaseStore {
     /// the release's first status in the same transaction; `draftID` links it to the draft it
     /// publishes.
     public static func create(
-        in db: any SQLConnection, spend: SpendRequest, title: String, cutoff: String, cohorts: [String], totalRho: String,
+        in db: any SQLConnection, spend: SpendRequest, extraSpends: [SpendRequest] = [], continualSteps: [ContinualStepRow] = [],
+        title: String, cutoff: String, cohorts: [String], totalRho: String,
         codeVersion: String, batchWatermark: Int64, draftID: Int64? = nil, at date: Date,
         document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]
     ) throws -> ReleaseRow {
         try db.transaction {
+            for extra in extraSpends { _ = try BudgetLedger.spend(extra, in: db, at: date) }
             let inserted = try insert(
                 in: db, spend: spend, title: title, cutoff: cutoff, cohorts: cohorts, totalRho: totalRho,
                 codeVersion: codeVersion, batchWatermark: batchWatermark, at: date, document: document)
             try db.execute(
                 "INSERT INTO release_status (release_id, draft_id, status, changed_at, changed_by) VALUES (?, ?, 'published', ?, ?)",
                 inserted.id, draftID, date, spend.requester)
+            try insertContinualSteps(continualSteps, releaseID: inserted.id, in: db)
             return inserted
         }
     }
@@ -110,13 +117,15 @@ extension ReleaseStore {
 
     /// The same on a connection the caller holds; with `afterRelease`, only releases with a larger id.
     public static func pinPoints(in db: any SQLConnection, afterRelease: Int64 = 0) throws -> [ReleasePinPoint] {
-        try db.rows(
+        let steps = try continualStepsByRelease(in: db)
+        return try db.rows(
             "SELECT id, batch_seq, cutoff, cohorts FROM release WHERE batch_seq IS NOT NULL AND id > ? ORDER BY batch_seq, id", afterRelease
         ).map { r in
             let cohorts: String = try r["cohorts"]
+            let id: Int64 = try r["id"]
             return ReleasePinPoint(
-                releaseID: try r["id"], batchWatermark: try r["batch_seq"], cutoff: try r["cutoff"],
-                cohorts: cohorts.split(separator: ",").map(String.init))
+                releaseID: id, batchWatermark: try r["batch_seq"], cutoff: try r["cutoff"],
+                cohorts: cohorts.split(separator: ",").map(String.init), continualSteps: steps[id] ?? [:])
         }
     }
 }
@@ -138,14 +147,24 @@ public struct HeldWriter {
     public func balance(_ scope: Quarter) throws -> ScopeBalance { try BudgetLedger.balance(db, scope) }
 
     /// ``ReleaseStore/create(in:spend:title:cutoff:cohorts:totalRho:codeVersion:batchWatermark:draftID:at:document:)`` on this connection.
+    ///
+    /// A continual release charges its cohorts different amounts (each is at its own step of its
+    /// stream): `extraSpends` are debited in the same transaction (each refused like `spend`), and
+    /// `continualSteps` (the encoded values it drew) are stored with it.
     public func createRelease(
-        spend: SpendRequest, title: String, cutoff: String, cohorts: [String], totalRho: String,
-        codeVersion: String, batchWatermark: Int64, draftID: Int64?, at date: Date,
+        spend: SpendRequest, extraSpends: [SpendRequest] = [], continualSteps: [ContinualStepRow] = [], title: String, cutoff: String,
+        cohorts: [String], totalRho: String, codeVersion: String, batchWatermark: Int64, draftID: Int64?, at date: Date,
         document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]
     ) throws -> ReleaseRow {
         try ReleaseStore.create(
-            in: db, spend: spend, title: title, cutoff: cutoff, cohorts: cohorts, totalRho: totalRho, codeVersion: codeVersion,
-            batchWatermark: batchWatermark, draftID: draftID, at: date, document: document)
+            in: db, spend: spend, extraSpends: extraSpends, continualSteps: continualSteps, title: title, cutoff: cutoff,
+            cohorts: cohorts, totalRho: totalRho, codeVersion: codeVersion, batchWatermark: batchWatermark, draftID: draftID,
+            at: date, document: document)
+    }
+
+    /// Every stored step of the continual-release streams of `cohorts`.
+    public func continualSteps(cohorts: [String]) throws -> [ContinualStepRow] {
+        try ReleaseStore.continualSteps(in: db, cohorts: cohorts)
     }
 }
 

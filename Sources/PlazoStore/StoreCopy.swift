@@ -15,6 +15,7 @@ public enum StoreCopy {
         ("privacy_spend", "id"), ("privacy_spend_scope", "spend_id, scope"),
         ("batch", "seq"), ("api_token", "id"),
         ("release", "id"), ("release_draft", "id"), ("release_status", "id"), ("release_public", "release_id"),
+        ("continual_step", "cohort, table_key, step"),
     ]
 
     /// Tables whose ids come from a sequence on PostgreSQL (set past the copied rows afterwards).

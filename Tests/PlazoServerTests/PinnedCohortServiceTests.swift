@@ -144,6 +144,53 @@ struct PinnedCohortServiceTests {
         #expect(Self.totals(r4) == ["2024Q1": 3, "2024Q2": 2, "2024Q3": 0])
     }
 
+    @Test("a restart, by full replay or from the snapshot, gives the continual-release stream entries the live service held, and the next step follows on")
+    func restartRestoresStreamEntries() throws {
+        let f = try ServerFixture()
+        let store = AppDatabase.testLocation(in: f.directory)
+        let snapshotPath: String? = AppDatabase.testEngine == .sqlite ? IndexSnapshot.path(forStore: f.directory + "/plazo.sqlite") : nil
+        func start(snapshot: Bool) throws -> IngestService {
+            try IngestService(
+                database: AppDatabase.open(location: store), serviceKeys: [f.service], receiptKey: f.receiptKey,
+                snapshotPath: snapshot ? snapshotPath : nil)
+        }
+        let service = try start(snapshot: true)
+        let engine = ReleaseEngine(database: service.database)
+        try BudgetLedger(database: service.database).changeBudget(Rational(integer: 100_000), scope: nil, by: "t", reason: "exact test releases", confirmRaise: true)
+        func spec(_ cutoff: String) -> ReleaseSpec {
+            // ρ = 100 per release: the decoded totals are exact after rounding.
+            var s = ReleaseSpec(title: "continual", cutoff: cutoff, cohorts: ["2024Q1"], simulationReplicates: 20,
+                                tables: [TableRequest(table: .chargeByHorizon, rho: "100", continual: true)])
+            s.releasesPerCohort = 8
+            return s
+        }
+        func charge(_ p: CasePseudonym, _ day: String) -> CaseEvent {
+            CaseEvent(pseudonym: p, type: .chargeFiled, day: Day(iso: day)!, agencyType: .stateProsecutor)
+        }
+        let cases = (1...6).map { CasePseudonym(low: UInt64($0), high: 21) }
+        try Self.submit(f, to: service, cases.map { Self.report($0, "2024-01-15") } + [charge(cases[0], "2024-02-01")])
+        _ = try engine.create(spec: spec("2024-03-31"), requester: "t", live: Self.live(service))
+        // Step 2: one charge in band 90-179, and a late report (not a member of the stream).
+        try Self.submit(f, to: service, [charge(cases[1], "2024-05-01"), Self.report(CasePseudonym(low: 99, high: 21), "2024-02-02")], other: true)
+        _ = try engine.create(spec: spec("2024-06-30"), requester: "t", live: Self.live(service))
+        if snapshotPath != nil { #expect(try service.writeSnapshot()?.pinPointsApplied == 2) }
+        try Self.submit(f, to: service, [charge(cases[2], "2024-08-01")])
+        func entries(_ s: IngestService) -> [String] {
+            s.withCaseIndex { $0.streamEntries().map { "\($0.pseudonym.low)=\($0.entry.raw)" } }
+        }
+        let live = entries(service)
+        #expect(live.count == 6)
+
+        for fromSnapshot in snapshotPath == nil ? [false] : [false, true] {
+            let restarted = try start(snapshot: fromSnapshot)
+            #expect(entries(restarted) == live, "from snapshot: \(fromSnapshot)")
+        }
+        let restarted = try start(snapshot: snapshotPath != nil)
+        let r3 = try ReleaseEngine(database: restarted.database).create(spec: spec("2024-09-30"), requester: "t", live: Self.live(restarted))
+        #expect(Array(r3.tables[0].noisyCounts) == [1, 1, 1, 0, 3], "bands 0-89, 90-179 (held from steps 1 and 2) and 180-364 (199 days)")
+        #expect(r3.tables[0].info.continual?.cohorts[0].step == 3)
+    }
+
     @Test("under concurrent ingest, each release's batches, agencies and cases come from one watermark")
     func metadataUnderConcurrentIngest() async throws {
         let f = try ServerFixture()
