@@ -105,9 +105,23 @@ extension ReleaseEngine {
         try Self.checkSchedule(plan) { q in try BudgetLedger(database: database).balance(for: q).budget }
         let charge: RhoUnits
         do { charge = try RhoUnits.charging(plan.totalRho) } catch { throw .invalidSpec("\(error)") }
+        // With continual tables each cohort is charged its own stream step's cost (and a spec a
+        // live release would refuse, for a complete stream or a changed schedule, is refused here).
+        var charges = [RhoUnits](repeating: charge, count: plan.cohorts.count)
+        var continual: ContinualStepPlan?
+        if plan.tables.contains(where: { $0.continual != nil }) {
+            let history: [ContinualStepRow]
+            do { history = try ReleaseStore(database).continualSteps(cohorts: plan.cohorts.map(\.description)) } catch { throw .store("\(error)") }
+            continual = try Self.continualStepPlan(plan, history: history)
+            let fresh: RhoUnits
+            do { fresh = try RhoUnits.charging(PrivacyCost.totalRho(plan.tables.filter { $0.continual == nil }.map(\.cost))) } catch {
+                throw .invalidSpec("\(error)")
+            }
+            charges = continual!.charges.map { RhoUnits(units: fresh.units &+ $0) }
+        }
         let ledger = BudgetLedger(database: database)
         var cohorts: [ReleaseDryRun.Cohort] = []
-        for q in plan.cohorts {
+        for (q, charge) in zip(plan.cohorts, charges) {
             let b: ScopeBalance
             do { b = try ledger.balance(for: q) } catch { throw .store("\(error)") }
             let after = b.budget.units &- b.spent.units &- charge.units
@@ -120,7 +134,14 @@ extension ReleaseEngine {
         let z = normalQuantile(0.5 + plan.confidenceLevel / 2)
         var tables: [ReleaseDryRun.Table] = []
         for t in plan.tables {
-            let info = try Self.info(t, level: plan.confidenceLevel)
+            var info = try Self.info(t, level: plan.confidenceLevel)
+            if let schedule = t.continual, let steps = continual?.steps {
+                // The least precise cohort's band cells at its step.
+                let worst = steps.map { schedule.bandVariance(step: $0) + 1.0 / 12 }.max() ?? 0
+                info.noise = "continual discrete Gaussian (square-root factorization, \(schedule.horizon) releases, lifetime ρ = \(schedule.lifetimeRho))"
+                info.noiseStandardDeviation = worst.squareRoot()
+                info.halfWidth = Int64((z * worst.squareRoot()).rounded(.up))
+            }
             let sd = info.noiseStandardDeviation
             let cells = t.kind.cellsPerGroup
             let headlines = Self.headlineCells(t.kind).map { name, x, denominator, k in

@@ -158,7 +158,7 @@ public enum PostgresSchema {
             CREATE TRIGGER release_public_one_way BEFORE UPDATE OR DELETE ON release_public
                 FOR EACH ROW EXECUTE FUNCTION plazo_refuse('a public release stays public; withdraw it instead');
             """#),
-        Step(identifier: "pg-2026-12-continual-streams", sql: #"""
+        Step(identifier: "pg-v2-2026-12-continual-streams", sql: #"""
             CREATE TABLE continual_step (
                 cohort TEXT NOT NULL,
                 table_key TEXT NOT NULL,

@@ -66,6 +66,11 @@ extension ReleaseStore {
         }
     ]
 
+    /// Every stored step of the streams of `cohorts` (a read: dry runs and drafts).
+    public func continualSteps(cohorts: [String]) throws -> [ContinualStepRow] {
+        try database.read { db in try Self.continualSteps(in: db, cohorts: cohorts) }
+    }
+
     /// Every stored step of the streams of `cohorts`, by cohort, table and step.
     static func continualSteps(in db: any SQLConnection, cohorts: [String]) throws -> [ContinualStepRow] {
         guard !cohorts.isEmpty else { return [] }

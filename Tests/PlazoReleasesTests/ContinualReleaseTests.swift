@@ -72,7 +72,12 @@ import Testing
             live.access { $0.apply(cohort.arrivals[k - 1], from: AgencyID(1)) }
             // ρ = 1,000 per release: the decoded totals' noise has variance ≈ 2·10⁻⁴, so rounding
             // gives the exact counts.
-            let r = try e.create(spec: Self.spec(step: k, rho: "1000", extra: [TableRequest(table: .attrition, rho: "1")]), requester: "t", live: live, randomness: seeded(UInt64(k)))
+            let spec = Self.spec(step: k, rho: "1000", extra: [TableRequest(table: .attrition, rho: "1")])
+            // The dry run charges what the release will: this step's cost plus the fresh table's.
+            let stepCost = try ContinualSchedule(horizon: 8, perRelease: Rational(integer: 1000)).charge(step: k).rho
+            #expect(try e.dryRun(spec: spec).cohorts[0].costRho == stepCost.adding(Rational(integer: 1)).description)
+            let r = try e.create(spec: spec, requester: "t", live: live, randomness: seeded(UInt64(k)))
+            #expect(r.metadata.cohortSpend?.first?.spentRho != nil)
             let t = table(r, .chargeByHorizon)
             let cells = r.tables[t].noisyCounts
             let possible = FollowUp(cohort: Quarter("2024Q1")!, cutoff: Self.cutoffs[k - 1]).possibleCells(.chargeByHorizon)
@@ -96,6 +101,7 @@ import Testing
             guard case let ReleaseError.budgetExceeded(why) = error else { return false }
             return why.contains("all 8 releases") && why.contains("2024Q1")
         }
+        #expect(throws: ReleaseError.self) { try e.dryRun(spec: ninth) }
         #expect(try BudgetLedger(database: e.database).balance(for: Quarter("2024Q1")!).spent.rho.description == "8008")
     }
 
