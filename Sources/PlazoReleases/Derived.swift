@@ -385,6 +385,19 @@ public enum Derivation {
     static func range(_ unit: String) -> ClosedRange<Double> {
         unit == "proportion" ? 0...1 : 0...Double.greatestFiniteMagnitude
     }
+
+    /// The published interval of one estimate (`GroupSimulator`, `ContinualDerivation`): raw ± z·SD
+    /// of the unclipped raw estimator, clipped to the unit's feasible range and widened, if ever
+    /// needed, to contain the published (fitted) value. NaN bounds when the estimate is not
+    /// published or has no finite spread.
+    @inline(__always)
+    static func interval(fitted v: Double, raw: Double, spread: Double, unit: String, z: Double) -> (low: Double, high: Double) {
+        guard !v.isNaN, !raw.isNaN, spread.isFinite else { return (.nan, .nan) }
+        let range = range(unit)
+        let lo = min(max(raw - z * spread, range.lowerBound), range.upperBound)
+        let hi = min(max(raw + z * spread, range.lowerBound), range.upperBound)
+        return (min(lo, v), max(hi, v))
+    }
 }
 
 extension Derivation {

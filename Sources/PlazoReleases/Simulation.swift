@@ -164,16 +164,8 @@ struct GroupSimulator {
             simulate(zeroed: zeroed, possible: possible, fitted: fitted, raw: raw, horizons: horizons, rng: &rng, spread: &spread)
         }
         for j in 0..<e {
-            let v = fitted[j]
-            var lo = Double.nan, hi = Double.nan
-            if !v.isNaN, !raw[j].isNaN, spread[j].isFinite {
-                let range = Derivation.range(layout[j].unit)
-                lo = min(max(raw[j] - z * spread[j], range.lowerBound), range.upperBound)
-                hi = min(max(raw[j] + z * spread[j], range.lowerBound), range.upperBound)
-                lo = min(lo, v)
-                hi = max(hi, v)
-            }
-            out[3 * j] = v
+            let (lo, hi) = Derivation.interval(fitted: fitted[j], raw: raw[j], spread: spread[j], unit: layout[j].unit, z: z)
+            out[3 * j] = fitted[j]
             out[3 * j + 1] = lo
             out[3 * j + 2] = hi
         }
