@@ -58,22 +58,31 @@ extension ReleaseEngine {
 
     /// Publishes draft `id`: computes, charges, stores and pins the release now (as
     /// ``create(spec:requester:live:draftID:)``). Refused when the draft is not in status draft.
+    ///
+    /// - Throws: ``ReleaseError/draftNotFound(_:)``; ``ReleaseError/draftNotPublishable(_:)`` when
+    ///   the draft is not in status draft or its spec is refused now (a stream's schedule, say);
+    ///   otherwise what ``create(spec:requester:live:draftID:)`` throws.
     public func publishDraft(id: Int64, requester: String, live: LiveCaseState) throws(ReleaseError) -> Release {
-        guard let d = try draft(id: id) else { throw .invalidQuery("no draft \(id)") }
-        return try create(spec: d.spec, requester: requester, live: live, draftID: id)
+        guard let d = try draft(id: id) else { throw .draftNotFound(id) }
+        do { return try create(spec: d.spec, requester: requester, live: live, draftID: id) } catch {
+            if case let .invalidSpec(why) = error { throw .draftNotPublishable(why) }
+            throw error
+        }
     }
 
     /// Withdraws a published release. It keeps its spend and its pins (the noise was drawn and
     /// seen); researchers and dashboards no longer see it.
+    /// Throws ``ReleaseError/notFound(_:)`` or ``ReleaseError/invalidTransition(_:)``.
     public func withdraw(releaseID: Int64, by who: String, reason: String) throws(ReleaseError) {
         try Self.requireReason(who: who, reason: reason)
-        try status { store, now in try store.withdraw(releaseID: releaseID, by: who, reason: reason, at: now) }
+        try status(missing: .notFound(releaseID)) { store, now in try store.withdraw(releaseID: releaseID, by: who, reason: reason, at: now) }
     }
 
-    /// Withdraws a draft that was not published (nothing was spent for it).
+    /// Withdraws a draft that was not published (nothing was spent for it). Throws
+    /// ``ReleaseError/draftNotFound(_:)`` or ``ReleaseError/invalidTransition(_:)``.
     public func withdrawDraft(id: Int64, by who: String, reason: String) throws(ReleaseError) {
         try Self.requireReason(who: who, reason: reason)
-        try status { store, now in try store.withdrawDraft(id: id, by: who, reason: reason, at: now) }
+        try status(missing: .draftNotFound(id)) { store, now in try store.withdrawDraft(id: id, by: who, reason: reason, at: now) }
     }
 
     static func requireReason(who: String, reason: String) throws(ReleaseError) {
@@ -81,12 +90,14 @@ extension ReleaseEngine {
         if reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw .invalidQuery("a withdrawal needs a reason") }
     }
 
-    private func status(_ body: (ReleaseStore, Date) throws -> Void) throws(ReleaseError) {
+    /// Runs a status change; the store's refusals become precise release errors (`missing` when
+    /// there is no such release or draft).
+    private func status(missing: ReleaseError, _ body: (ReleaseStore, Date) throws -> Void) throws(ReleaseError) {
         do { try body(ReleaseStore(database), Date(timeIntervalSince1970: clock().timeIntervalSince1970.rounded(.down))) }
         catch let e as ReleaseStatusError {
             switch e {
-            case let .notFound(s): throw .invalidQuery(s)
-            case let .invalidTransition(s): throw .invalidSpec(s)
+            case .notFound: throw missing
+            case let .invalidTransition(s): throw .invalidTransition(s)
             }
         } catch { throw .store("\(error)") }
     }
@@ -106,7 +117,7 @@ extension ReleaseEngine {
     /// Opens a published release to everyone (``ReleaseStore/makePublic(releaseID:by:at:)``):
     /// its dashboards and Data Package become readable without a token. One-way.
     public func makePublic(releaseID: Int64, by who: String) throws(ReleaseError) {
-        try status { store, now in try store.makePublic(releaseID: releaseID, by: who, at: now) }
+        try status(missing: .notFound(releaseID)) { store, now in try store.makePublic(releaseID: releaseID, by: who, at: now) }
     }
 
     /// The ids of the public releases (published or withdrawn; see ``status(releaseID:)``).

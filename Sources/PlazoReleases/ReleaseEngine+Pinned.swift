@@ -142,8 +142,8 @@ extension ReleaseEngine {
         if let draftID {
             let status: ReleaseStatus?
             do { status = try db.draftStatus(draftID) } catch { throw .store("\(error)") }
-            guard let status else { throw .invalidSpec("no draft \(draftID)") }
-            guard status == .draft else { throw .invalidSpec("draft \(draftID) is \(status.rawValue); only a draft can be published") }
+            guard let status else { throw .draftNotFound(draftID) }
+            guard status == .draft else { throw .draftNotPublishable("draft \(draftID) is \(status.rawValue); only a draft can be published") }
         }
         if let expected = live.expectedWatermark, expected != inputs.batchWatermark {
             throw .store("the batch log changed while the case state was being rebuilt (batch \(inputs.batchWatermark) is stored, the rebuild saw \(expected)); is a service running on this store? Create releases through it: POST /v1/releases")

@@ -414,6 +414,14 @@ public enum ReleaseError: Error, Sendable, Equatable, CustomStringConvertible {
     case budgetExceeded(String)
     /// No release with this id.
     case notFound(Int64)
+    /// No draft with this id.
+    case draftNotFound(Int64)
+    /// A draft that cannot be published (already published or withdrawn, or its spec is refused
+    /// now); the sentence says why.
+    case draftNotPublishable(String)
+    /// A status change that does not apply to the current status (withdrawing a withdrawn release,
+    /// opening a withdrawn one to the public, withdrawing a published draft).
+    case invalidTransition(String)
     /// Noise could not be drawn (libsodium unavailable, parameter limits).
     case noise(String)
     /// The store failed.
@@ -429,6 +437,9 @@ public enum ReleaseError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidSpec: "invalid_spec"
         case .budgetExceeded: "budget_exceeded"
         case .notFound: "release_not_found"
+        case .draftNotFound: "draft_not_found"
+        case .draftNotPublishable: "draft_not_publishable"
+        case .invalidTransition: "invalid_transition"
         case .noise: "noise_failure"
         case .store: "store_failure"
         case .corruptDocument: "corrupt_release"
@@ -442,6 +453,9 @@ public enum ReleaseError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .invalidSpec(s): "invalid release spec: \(s)"
         case let .budgetExceeded(s): "release refused, \(s)"
         case let .notFound(id): "no release \(id)"
+        case let .draftNotFound(id): "no draft \(id)"
+        case let .draftNotPublishable(s): "the draft cannot be published: \(s)"
+        case let .invalidTransition(s): s
         case let .noise(s): "noise could not be drawn: \(s)"
         case let .store(s): "release store error: \(s)"
         case let .corruptDocument(s): "stored release unreadable: \(s)"

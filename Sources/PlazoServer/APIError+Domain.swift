@@ -33,7 +33,8 @@ extension ReleaseError {
         switch self {
         case .invalidSpec: APIError(.unprocessableContent, code, description)
         case .budgetExceeded: APIError(.conflict, code, description)
-        case .notFound: APIError(.notFound, code, description)
+        case .notFound, .draftNotFound: APIError(.notFound, code, description)
+        case .draftNotPublishable, .invalidTransition: APIError(.conflict, code, description)
         case .invalidQuery: APIError(.badRequest, code, description)
         case .noise, .store, .corruptDocument:
             APIError(

@@ -81,7 +81,6 @@ extension ReleasesController {
         }
         switch outcome {
         case let .failure(error):
-            if case .invalidSpec = error { throw APIError(.conflict, "draft_not_publishable", error.description) }
             throw error.apiError
         case let .success(release):
             context.logger.info("release draft published", metadata: ["draft.id": "\(id)", "release.id": "\(release.metadata.id)"])
@@ -95,8 +94,7 @@ extension ReleasesController {
         guard let id = Int64(pathParameter(context, "id")), id > 0 else {
             throw APIError(.badRequest, "bad_release_id", "a release id is a positive integer")
         }
-        return try await statusChange(request, context, kind: "release") { engine, who, reason throws(ReleaseError) in
-            guard try engine.status(releaseID: id) != nil else { throw .notFound(id) }
+        return try await statusChange(request, context) { engine, who, reason throws(ReleaseError) in
             try engine.withdraw(releaseID: id, by: who, reason: reason)
         }
     }
@@ -104,8 +102,7 @@ extension ReleasesController {
     /// `POST /v1/release-drafts/{id}/withdraw` with `{"reason": "..."}`.
     @Sendable func withdrawDraft(request: Request, context: PlazoRequestContext) async throws -> Response {
         let id = try draftID(context)
-        return try await statusChange(request, context, kind: "draft") { engine, who, reason throws(ReleaseError) in
-            guard try engine.draft(id: id) != nil else { throw .invalidQuery("no draft \(id)") }
+        return try await statusChange(request, context) { engine, who, reason throws(ReleaseError) in
             try engine.withdrawDraft(id: id, by: who, reason: reason)
         }
     }
@@ -114,7 +111,7 @@ extension ReleasesController {
     struct WithdrawalRequest: Decodable { var reason: String? }
 
     private func statusChange(
-        _ request: Request, _ context: PlazoRequestContext, kind: String,
+        _ request: Request, _ context: PlazoRequestContext,
         _ body: (ReleaseEngine, String, String) throws(ReleaseError) -> Void
     ) async throws(APIError) -> Response {
         let bytes: ByteBuffer
@@ -126,15 +123,7 @@ extension ReleasesController {
         else {
             throw APIError(.badRequest, "reason_required", "give the reason for the withdrawal: {\"reason\": \"...\"}")
         }
-        do {
-            try body(cache.engine, context.token?.name ?? "steward", reason)
-        } catch {
-            switch error {
-            case let .invalidQuery(s): throw APIError(.notFound, "\(kind)_not_found", s)
-            case let .invalidSpec(s): throw APIError(.conflict, "invalid_transition", s)
-            default: throw error.apiError
-            }
-        }
+        do { try body(cache.engine, context.token?.name ?? "steward", reason) } catch { throw error.apiError }
         return try jsonResponse(.ok, WithdrawalResult(reason: reason))
     }
 }

@@ -75,13 +75,7 @@ struct ReleasesController: Sendable {
         guard let id = Int64(text), id > 0 else {
             throw APIError(.badRequest, "bad_release_id", "a release id is a positive integer")
         }
-        do { try cache.engine.makePublic(releaseID: id, by: context.token?.name ?? "steward") } catch {
-            switch error {
-            case let .invalidQuery(s): throw APIError(.notFound, "release_not_found", s)
-            case let .invalidSpec(s): throw APIError(.conflict, "invalid_transition", s)
-            default: throw APIError(.serviceUnavailable, "store_unavailable", "the release could not be changed", cause: "\(error)")
-            }
-        }
+        do { try cache.engine.makePublic(releaseID: id, by: context.token?.name ?? "steward") } catch { throw error.apiError }
         context.logger.info("release made public", metadata: ["release.id": "\(id)"])
         return try jsonResponse(.ok, ReleasePublicResponse(releaseID: id, isPublic: true))
     }
@@ -259,7 +253,7 @@ struct ReleasesController: Sendable {
         }
         let release: Release
         do { release = try cache.publishedRelease(id) } catch {
-            if case .notFound = error { throw APIError(.notFound, error.code, error.description) }
+            if case .notFound = error { throw error.apiError }
             throw APIError(.serviceUnavailable, "store_unavailable", "the release could not be read", cause: "\(error)")
         }
         return release
