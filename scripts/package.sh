@@ -70,7 +70,26 @@ sed "s|^Libs:.*|Libs: -L$staticlibs -lsodium|" "$system_pc/libsodium.pc" > "$sta
 sed 's|^Libs:.*|Libs: -lz|' "$system_pc/zlib.pc" > "$staticlibs/pkgconfig/zlib.pc"
 export PKG_CONFIG_PATH=$staticlibs/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
 
-build_flags=(-c "$configuration" --scratch-path "$scratch" --product plazo --static-swift-stdlib)
+work=$(mktemp -d /tmp/plazo-package.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+# The static Foundation's own libraries, named on the link line. Compiled with -static-stdlib, an
+# object records CoreFoundation, _FoundationICU and the other libraries the static Foundation needs
+# (autolink entries); compiled without, only Foundation. SwiftPM does not compile again for
+# --static-swift-stdlib, so objects of an earlier plain build (the tests' debug build in CI, a
+# `swift build -c release`) would link without them: undefined CF and ICU symbols. So the link gets
+# them all, as one group, from a probe compiled here with -static-stdlib.
+mkdir -p "$work/probe"
+printf 'import Foundation\nimport Dispatch\nimport Synchronization\n' > "$work/probe/probe.swift"
+swiftc -static-stdlib -parse-as-library -c "$work/probe/probe.swift" -o "$work/probe/probe.o"
+autolink_extract=$(command -v swift-autolink-extract || echo "$(dirname "$(readlink -f "$(command -v swiftc)")")/swift-autolink-extract")
+static_libs=$("$autolink_extract" "$work/probe/probe.o" -o - | sort -u)
+grep -qx -- -lCoreFoundation <<<"$static_libs" || { echo "package.sh: the static Foundation names no CoreFoundation: $static_libs" >&2; exit 1; }
+link_group=(-Xlinker --start-group)
+for lib in $static_libs; do link_group+=(-Xlinker "$lib"); done
+link_group+=(-Xlinker --end-group)
+
+build_flags=(-c "$configuration" --scratch-path "$scratch" --product plazo --static-swift-stdlib "${link_group[@]}")
 echo "== swift build ${build_flags[*]}"
 swift build "${build_flags[@]}"
 bin="$(swift build "${build_flags[@]}" --show-bin-path)/plazo"
@@ -92,8 +111,6 @@ debversion=$version
 arch=$(dpkg --print-architecture)
 machine=$(uname -m)
 
-work=$(mktemp -d /tmp/plazo-package.XXXXXX)
-trap 'rm -rf "$work"' EXIT
 root=$work/plazo_${debversion}_$arch
 doc=$root/usr/share/doc/plazo
 mkdir -p "$root/DEBIAN" "$root/usr/bin" "$doc/help" "$doc/licenses" "$root/usr/share/man/man1"
