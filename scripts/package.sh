@@ -182,8 +182,10 @@ The Plazo repository does not state a licence yet; ask the service steward befor
 /usr/bin/plazo also contains, linked statically, software under its own licences, each in
 /usr/share/doc/plazo/licenses/:
 
-  swift-toolchain/   the Swift runtime and standard library, Foundation, Dispatch
-                     (Apache License 2.0 with Runtime Library Exception)
+  swift-toolchain/   the Swift runtime and standard library, Foundation, CoreFoundation, Dispatch
+                     (Apache License 2.0 with Runtime Library Exception). Foundation includes ICU
+                     (swift-foundation-icu, under the Unicode License); the toolchain ships no
+                     separate text of that licence: https://github.com/swiftlang/swift-foundation-icu
   libsodium/         libsodium $(dpkg-query -W -f '${Version}' libsodium-dev) (ISC licence)
 $(for p in "${packages[@]}"; do printf '  %s/\n' "$p"; done)
 EOF
