@@ -132,7 +132,8 @@ manual_date=$(git log -1 --format=%cs 2>/dev/null || date +%F)
     "$root/usr/bin/plazo" --multi-page --date "$manual_date" --output-directory "$work/man"
 for page in "$work"/man/*.1; do
     name=$(basename "$page" .1)                       # plazo.keys.agency
-    gzip -9n < "$page" > "$root/usr/share/man/man1/$name.1.gz"
+    # generate-manual leaves the blank lines of a discussion as they are; mdoc wants .Pp there.
+    sed 's/^$/.Pp/' "$page" | gzip -9n > "$root/usr/share/man/man1/$name.1.gz"
     words=${name#plazo}; words=${words//./ }          # " keys agency"
     # shellcheck disable=SC2086 # the words are the subcommand path
     "$root/usr/bin/plazo" help $words > "$doc/help/$name.txt"
