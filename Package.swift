@@ -230,7 +230,7 @@ if ProcessInfo.processInfo.environment["PLAZO_BENCHMARKS"] == "1" {
             name: "plazo-perf",
             dependencies: [
                 "PlazoSodium", "PlazoModel", "PlazoWire", "PlazoCases", "PlazoStore", "PlazoIngest", "PlazoServer", "PlazoSynth",
-                "PlazoPrivacy", "PlazoReleases",
+                "PlazoPrivacy", "PlazoReleases", "PlazoRandom",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
