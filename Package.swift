@@ -190,6 +190,19 @@ var targets: [Target] = [
         ],
         swiftSettings: strict
     ),
+    // The tests that run the `plazo` executable (end to end, operations, tokens, replicas). They
+    // depend on PlazoCLI so that SwiftPM builds the binary before them, and find it beside the
+    // test bundle under the name the command declares.
+    .testTarget(
+        name: "PlazoCLITests",
+        dependencies: [
+            "PlazoCLI", "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases", "PlazoReleases",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ],
+        swiftSettings: strict
+    ),
 ]
 
 // Benchmarks are compiled only when asked for (PLAZO_BENCHMARKS=1), so `swift test` never builds them.
@@ -217,7 +230,7 @@ if ProcessInfo.processInfo.environment["PLAZO_BENCHMARKS"] == "1" {
             name: "plazo-perf",
             dependencies: [
                 "PlazoSodium", "PlazoModel", "PlazoWire", "PlazoCases", "PlazoStore", "PlazoIngest", "PlazoServer", "PlazoSynth",
-                "PlazoPrivacy", "PlazoReleases",
+                "PlazoPrivacy", "PlazoReleases", "PlazoRandom",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

@@ -2,7 +2,8 @@
 # Installs the Frictionless Data validator (PyPI package `frictionless`) into .venv-frictionless/
 # (gitignored) when it is not there yet, and prints the path of its `frictionless` command.
 # The Data Package test (ReleaseAPITests) validates the default download with it; scripts/test.sh
-# runs this first, and the test runs it itself when the command is missing. Needs python3 and PyPI.
+# runs this first. The test installs nothing: without the venv it is skipped, saying so. Needs
+# python3 and PyPI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.venv-frictionless

@@ -566,11 +566,17 @@ case "dashboard":
         "requests_per_s": Double(latencies.count) / seconds, "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": sorted.last ?? 0,
     ])
 
+case "hot-index":
+    // The case index's apply throughput when its cases fit in cache (HotIndex.swift).
+    let cases = option("cases", 20_000)
+    let (perSecond, events) = hotIndexThroughput(cases: cases, runs: option("repeat", 5))
+    report(["metric": "hot_index", "cases": cases, "events": events, "events_per_s": perSecond])
+
 case "realistic":
     // Issue 21's scenario: 10,000 cases, eight quarterly releases by the old and the new spec.
     try runRealistic()
 
 default:
-    FileHandle.standardError.write(Data("usage: plazo-perf ingest-memory|ingest-durable|memory|release|projection|dashboard|realistic [--cases N] [--batches N] [--repeat N] [--snapshot-tail N]\n".utf8))
+    FileHandle.standardError.write(Data("usage: plazo-perf ingest-memory|ingest-durable|memory|hot-index|release|projection|dashboard|realistic [--cases N] [--batches N] [--repeat N] [--snapshot-tail N]\n".utf8))
     exit(2)
 }

@@ -1,144 +1,6 @@
-import Synchronization
-
-/// A coded attribute of the event vocabulary v1 (`specs/events.md`).
-///
-/// Every code has a stable number (its raw value, one byte on the wire), a stable machine label
-/// (snake_case, accepted in agency CSV exports) and a documented meaning. Code 0 is "unknown" for
-/// every attribute that can be unknown; a number that is not in the list is an error, never
-/// silently mapped to unknown.
-public protocol VocabularyCode: RawRepresentable, CaseIterable, Hashable, Sendable, CustomStringConvertible
-where RawValue == UInt8 {
-    /// The attribute's name as used in specs, CSV headers and error messages (`offence_category`).
-    static var attributeName: String { get }
-    /// The stable machine label of this code (`online_grooming`).
-    var label: String { get }
-    /// A short human meaning of this code.
-    var meaning: String { get }
-    /// The Spanish label (`specs/events.md`, "etiqueta (es)"), accepted in exports.
-    var spanishLabel: String { get }
-    /// Other accepted spellings, by ``Swift/String/vocabularyKey`` (synonyms, short forms).
-    static var aliases: [String: Self] { get }
-    /// Values that mean different codes to different offices, by key, with the sentence that says
-    /// why they are refused (a mapping file must say what the agency means).
-    static var ambiguous: [String: String] { get }
-}
-
-extension VocabularyCode {
-    public static var aliases: [String: Self] { [:] }
-    public static var ambiguous: [String: String] { [:] }
-}
-
-/// Per-type lookup tables from ``Swift/String/vocabularyKey`` to code number, built once.
-private let keyTables = Mutex<[ObjectIdentifier: [String: UInt8]]>([:])
-
-extension VocabularyCode {
-    /// Every accepted spelling of every code, by key: machine labels, Spanish labels, aliases.
-    static var keyTable: [String: UInt8] {
-        if let table = keyTables.withLock({ $0[ObjectIdentifier(Self.self)] }) { return table }
-        var table: [String: UInt8] = [:]
-        for (key, code) in aliases { table[key] = code.rawValue }
-        for code in allCases {
-            table[code.spanishLabel.vocabularyKey] = code.rawValue
-            table[code.label.vocabularyKey] = code.rawValue
-        }
-        keyTables.withLock { $0[ObjectIdentifier(Self.self)] = table }
-        return table
-    }
-}
-
-extension VocabularyCode {
-    public var description: String { label }
-
-    /// Looks a code up by its number, or throws ``VocabularyError/codeOutOfRange(attribute:value:)``.
-    public static func decode(_ raw: UInt8) throws(VocabularyError) -> Self {
-        guard let code = Self(rawValue: raw) else {
-            throw .codeOutOfRange(attribute: attributeName, value: Int(raw))
-        }
-        return code
-    }
-
-    /// Parses an agency's value: a machine label (`"online_grooming"`, `"13-15"`, `"09"`;
-    /// case-insensitive), a decimal code number (`"4"`, `"04"`), or a label with `-` and spaces
-    /// read as `_` (`"Online Grooming"`). Labels are tried first, so a state label `"09"` and
-    /// an age-band label `"13-15"` read as labels. An empty value is
-    /// not accepted here; callers decide whether an empty cell means unknown.
-    public static func parse(_ text: String) throws(VocabularyError) -> Self {
-        let trimmed = text.trimmingASCIIWhitespace()
-        let lowered = trimmed.lowercased()
-        if let code = allCases.first(where: { $0.label == lowered }) { return code }
-        if !trimmed.isEmpty, trimmed.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
-            guard trimmed.utf8.count <= 3, let number = Int(trimmed), number <= 255,
-                let code = Self(rawValue: UInt8(number))
-            else { throw .codeOutOfRange(attribute: attributeName, value: Int(trimmed.prefix(9)) ?? Int.max) }
-            return code
-        }
-        let normalised = String(
-            lowered.map { ($0 == "-" || $0 == " ") ? "_" : $0 }
-        )
-        if let code = allCases.first(where: { $0.label == normalised }) { return code }
-        // Spanish labels, aliases, any case, accents or punctuation.
-        let key = trimmed.vocabularyKey
-        if let advice = ambiguous[key] { throw .ambiguous(attribute: attributeName, label: String(trimmed.prefix(40)), advice: advice) }
-        if let raw = keyTable[key], let code = Self(rawValue: raw) { return code }
-        throw .unknownLabel(attribute: attributeName, label: String(trimmed.prefix(40)))
-    }
-
-    /// The closest accepted spelling to `text` (edit distance on keys, at most a third of its
-    /// length), for "did you mean" hints; nil when nothing is close.
-    public static func suggestion(for text: String) -> String? {
-        let key = text.vocabularyKey
-        guard !key.isEmpty else { return nil }
-        var best: (distance: Int, code: Self)?
-        for (candidate, raw) in keyTable {
-            let d = editDistance(key, candidate)
-            if d <= max(1, key.count / 3), best == nil || d < best!.distance, let code = Self(rawValue: raw) { best = (d, code) }
-        }
-        return best.map { "\($0.code.label) (\($0.code.spanishLabel))" }
-    }
-}
-
-/// Errors in coded values.
-public enum VocabularyError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// A number that is not a code of this attribute.
-    case codeOutOfRange(attribute: String, value: Int)
-    /// A label that is not a code of this attribute.
-    case unknownLabel(attribute: String, label: String)
-    /// A value that means different codes to different offices (e.g. `M`); `advice` says what to do.
-    case ambiguous(attribute: String, label: String, advice: String)
-
-    public var description: String {
-        switch self {
-        case let .codeOutOfRange(attribute, value): "\(value) is not a valid \(attribute) code"
-        case let .unknownLabel(attribute, label): "'\(label)' is not a valid \(attribute) label"
-        case let .ambiguous(_, _, advice): advice
-        }
-    }
-}
-
-/// Levenshtein distance between two short strings (for suggestions).
-func editDistance(_ a: String, _ b: String) -> Int {
-    let x = Array(a.utf8), y = Array(b.utf8)
-    if x.isEmpty { return y.count }
-    if y.isEmpty { return x.count }
-    var previous = Array(0...y.count), current = previous
-    for i in 1...x.count {
-        current[0] = i
-        for j in 1...y.count {
-            current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-        }
-        swap(&previous, &current)
-    }
-    return previous[y.count]
-}
-
-extension String {
-    func trimmingASCIIWhitespace() -> String {
-        var view = Substring(self)
-        while let first = view.first, first == " " || first == "\t" || first == "\r" || first == "\n" { view.removeFirst() }
-        while let last = view.last, last == " " || last == "\t" || last == "\r" || last == "\n" { view.removeLast() }
-        return String(view)
-    }
-}
+// The codes of the event vocabulary v1 (`specs/events.md`), each type with its table: one row per
+// code with its machine label, meaning and Spanish label. The protocol, the table type and the
+// parsing rules are in Vocabulary.swift; accepted aliases in VocabularyAliases.swift.
 
 // MARK: - Event types
 
@@ -169,37 +31,20 @@ public enum EventType: UInt8, VocabularyCode {
 
     public static let attributeName = "event_type"
 
-    public var label: String {
-        switch self {
-        case .reportReceived: "report_received"
-        case .referred: "referred"
-        case .investigationOpened: "investigation_opened"
-        case .suspectIdentified: "suspect_identified"
-        case .chargeFiled: "charge_filed"
-        case .suspended: "suspended"
-        case .reopened: "reopened"
-        case .closedWithoutCharge: "closed_without_charge"
-        case .disposed: "disposed"
-        case .victimInformed: "victim_informed"
-        case .void: "void"
-        }
-    }
-
-    public var meaning: String {
-        switch self {
-        case .reportReceived: "a report of the offence was received"
-        case .referred: "the case was referred to another agency"
-        case .investigationOpened: "a formal investigation was opened"
-        case .suspectIdentified: "a suspect was identified"
-        case .chargeFiled: "a charge was filed"
-        case .suspended: "the case was suspended (not terminal)"
-        case .reopened: "a suspended or closed case was reopened"
-        case .closedWithoutCharge: "the case was closed without a charge"
-        case .disposed: "the case was disposed"
-        case .victimInformed: "the victim or family was given an update"
-        case .void: "earlier events of the case are retracted"
-        }
-    }
+    /// One row per code: machine label, meaning and Spanish label (`specs/events.md`).
+    public static let vocabulary = VocabularyTable<EventType>([
+        .init(.reportReceived, "report_received", meaning: "a report of the offence was received", es: "Denuncia recibida"),
+        .init(.referred, "referred", meaning: "the case was referred to another agency", es: "Canalización a otra institución"),
+        .init(.investigationOpened, "investigation_opened", meaning: "a formal investigation was opened", es: "Carpeta de investigación iniciada"),
+        .init(.suspectIdentified, "suspect_identified", meaning: "a suspect was identified", es: "Probable responsable identificado"),
+        .init(.chargeFiled, "charge_filed", meaning: "a charge was filed", es: "Imputación formulada"),
+        .init(.suspended, "suspended", meaning: "the case was suspended (not terminal)", es: "Suspensión"),
+        .init(.reopened, "reopened", meaning: "a suspended or closed case was reopened", es: "Reapertura"),
+        .init(.closedWithoutCharge, "closed_without_charge", meaning: "the case was closed without a charge", es: "Cierre sin imputación"),
+        .init(.disposed, "disposed", meaning: "the case was disposed", es: "Resolución"),
+        .init(.victimInformed, "victim_informed", meaning: "the victim or family was given an update", es: "Víctima informada"),
+        .init(.void, "void", meaning: "earlier events of the case are retracted", es: "Anulación"),
+    ])
 
     /// The detail vocabulary this event type uses, or nil when its detail must be 0.
     public var detailAttribute: (any VocabularyCode.Type)? {
@@ -245,24 +90,15 @@ public enum SuspensionReason: UInt8, VocabularyCode {
     case other = 4
 
     public static let attributeName = "suspension_reason"
-    public var label: String {
-        switch self {
-        case .unknown: "unknown"
-        case .temporaryArchive: "temporary_archive"
-        case .suspectNotLocated: "suspect_not_located"
-        case .awaitingEvidence: "awaiting_evidence"
-        case .other: "other"
-        }
-    }
-    public var meaning: String {
-        switch self {
-        case .unknown: "reason not recorded"
-        case .temporaryArchive: "temporary archive (archivo temporal)"
-        case .suspectNotLocated: "suspect identified but not located"
-        case .awaitingEvidence: "awaiting expert reports, platform data or international cooperation"
-        case .other: "another reason"
-        }
-    }
+
+    /// One row per code: machine label, meaning and Spanish label (`specs/events.md`).
+    public static let vocabulary = VocabularyTable<SuspensionReason>([
+        .init(.unknown, "unknown", meaning: "reason not recorded", es: "Desconocido"),
+        .init(.temporaryArchive, "temporary_archive", meaning: "temporary archive (archivo temporal)", es: "Archivo temporal"),
+        .init(.suspectNotLocated, "suspect_not_located", meaning: "suspect identified but not located", es: "Probable responsable no localizado"),
+        .init(.awaitingEvidence, "awaiting_evidence", meaning: "awaiting expert reports, platform data or international cooperation", es: "En espera de pruebas"),
+        .init(.other, "other", meaning: "another reason", es: "Otro"),
+    ])
 }
 
 /// Why a case was closed without a charge (detail of ``EventType/closedWithoutCharge``).
@@ -288,34 +124,20 @@ public enum ClosureReason: UInt8, VocabularyCode {
     case other = 9
 
     public static let attributeName = "closure_reason"
-    public var label: String {
-        switch self {
-        case .unknown: "unknown"
-        case .insufficientEvidence: "insufficient_evidence"
-        case .noSuspectIdentified: "no_suspect_identified"
-        case .notAnOffence: "not_an_offence"
-        case .victimWithdrew: "victim_withdrew"
-        case .childProtectionResponse: "child_protection_response"
-        case .transferredOut: "transferred_out"
-        case .actionExtinguished: "action_extinguished"
-        case .discretionaryDecision: "discretionary_decision"
-        case .other: "other"
-        }
-    }
-    public var meaning: String {
-        switch self {
-        case .unknown: "reason not recorded"
-        case .insufficientEvidence: "evidence insufficient to charge"
-        case .noSuspectIdentified: "no suspect could be identified"
-        case .notAnOffence: "the facts do not constitute an offence"
-        case .victimWithdrew: "the victim or family withdrew or declined to proceed"
-        case .childProtectionResponse: "handled by child protection and support instead of prosecution (not a failure)"
-        case .transferredOut: "transferred outside the jurisdiction"
-        case .actionExtinguished: "criminal action extinguished (death, limitation)"
-        case .discretionaryDecision: "discretionary decision not to prosecute"
-        case .other: "another reason"
-        }
-    }
+
+    /// One row per code: machine label, meaning and Spanish label (`specs/events.md`).
+    public static let vocabulary = VocabularyTable<ClosureReason>([
+        .init(.unknown, "unknown", meaning: "reason not recorded", es: "Desconocido"),
+        .init(.insufficientEvidence, "insufficient_evidence", meaning: "evidence insufficient to charge", es: "Pruebas insuficientes"),
+        .init(.noSuspectIdentified, "no_suspect_identified", meaning: "no suspect could be identified", es: "Sin probable responsable identificado"),
+        .init(.notAnOffence, "not_an_offence", meaning: "the facts do not constitute an offence", es: "Hechos no constitutivos de delito"),
+        .init(.victimWithdrew, "victim_withdrew", meaning: "the victim or family withdrew or declined to proceed", es: "Desistimiento de la víctima"),
+        .init(.childProtectionResponse, "child_protection_response", meaning: "handled by child protection and support instead of prosecution (not a failure)", es: "Atención por protección de la infancia"),
+        .init(.transferredOut, "transferred_out", meaning: "transferred outside the jurisdiction", es: "Remitido fuera de la jurisdicción"),
+        .init(.actionExtinguished, "action_extinguished", meaning: "criminal action extinguished (death, limitation)", es: "Extinción de la acción penal"),
+        .init(.discretionaryDecision, "discretionary_decision", meaning: "discretionary decision not to prosecute", es: "Criterio de oportunidad"),
+        .init(.other, "other", meaning: "another reason", es: "Otro"),
+    ])
 }
 
 /// How a charged case was disposed (detail of ``EventType/disposed``).
@@ -330,28 +152,18 @@ public enum Disposition: UInt8, VocabularyCode {
     case other = 6
 
     public static let attributeName = "disposition"
-    public var label: String {
-        switch self {
-        case .unknown: "unknown"
-        case .convictionByPlea: "conviction_by_plea"
-        case .convictionAtTrial: "conviction_at_trial"
-        case .acquittal: "acquittal"
-        case .dismissal: "dismissal"
-        case .diversion: "diversion"
-        case .other: "other"
-        }
-    }
-    public var meaning: String {
-        switch self {
-        case .unknown: "disposition not recorded"
-        case .convictionByPlea: "conviction by plea (procedimiento abreviado)"
-        case .convictionAtTrial: "conviction at trial"
-        case .acquittal: "acquittal"
-        case .dismissal: "dismissal (sobreseimiento)"
-        case .diversion: "diversion, conditional suspension or restorative agreement"
-        case .other: "another disposition"
-        }
-    }
+
+    /// One row per code: machine label, meaning and Spanish label (`specs/events.md`).
+    public static let vocabulary = VocabularyTable<Disposition>([
+        .init(.unknown, "unknown", meaning: "disposition not recorded", es: "Desconocido"),
+        .init(.convictionByPlea, "conviction_by_plea", meaning: "conviction by plea (procedimiento abreviado)", es: "Condena en procedimiento abreviado"),
+        .init(.convictionAtTrial, "conviction_at_trial", meaning: "conviction at trial", es: "Condena en juicio oral"),
+        .init(.acquittal, "acquittal", meaning: "acquittal", es: "Absolución"),
+        .init(.dismissal, "dismissal", meaning: "dismissal (sobreseimiento)", es: "Sobreseimiento"),
+        .init(.diversion, "diversion", meaning: "diversion, conditional suspension or restorative agreement", es: "Salida alterna"),
+        .init(.other, "other", meaning: "another disposition", es: "Otro"),
+    ])
+
     /// Whether the disposition is a conviction.
     public var isConviction: Bool { self == .convictionByPlea || self == .convictionAtTrial }
 }
@@ -370,26 +182,16 @@ public enum UpdateKind: UInt8, VocabularyCode {
     case other = 5
 
     public static let attributeName = "update_kind"
-    public var label: String {
-        switch self {
-        case .unspecified: "unspecified"
-        case .progress: "progress"
-        case .decisionNotified: "decision_notified"
-        case .hearingScheduled: "hearing_scheduled"
-        case .supportReferral: "support_referral"
-        case .other: "other"
-        }
-    }
-    public var meaning: String {
-        switch self {
-        case .unspecified: "kind of update not recorded"
-        case .progress: "progress of the investigation"
-        case .decisionNotified: "a decision was notified"
-        case .hearingScheduled: "a hearing or court date was communicated"
-        case .supportReferral: "referral to support services"
-        case .other: "another kind of update"
-        }
-    }
+
+    /// One row per code: machine label, meaning and Spanish label (`specs/events.md`).
+    public static let vocabulary = VocabularyTable<UpdateKind>([
+        .init(.unspecified, "unspecified", meaning: "kind of update not recorded", es: "Sin especificar"),
+        .init(.progress, "progress", meaning: "progress of the investigation", es: "Avance"),
+        .init(.decisionNotified, "decision_notified", meaning: "a decision was notified", es: "Notificación de resolución"),
+        .init(.hearingScheduled, "hearing_scheduled", meaning: "a hearing or court date was communicated", es: "Audiencia programada"),
+        .init(.supportReferral, "support_referral", meaning: "referral to support services", es: "Canalización a servicios de apoyo"),
+        .init(.other, "other", meaning: "another kind of update", es: "Otro"),
+    ])
 }
 
 // MARK: - Case attributes
@@ -408,34 +210,20 @@ public enum OffenceCategory: UInt8, VocabularyCode {
     case other = 9
 
     public static let attributeName = "offence_category"
-    public var label: String {
-        switch self {
-        case .unknown: "unknown"
-        case .csamProduction: "csam_production"
-        case .csamDistribution: "csam_distribution"
-        case .csamPossession: "csam_possession"
-        case .onlineGrooming: "online_grooming"
-        case .liveStreaming: "live_streaming"
-        case .sexualExtortion: "sexual_extortion"
-        case .nonConsensualSharing: "non_consensual_sharing"
-        case .unwantedExposure: "unwanted_exposure"
-        case .other: "other"
-        }
-    }
-    public var meaning: String {
-        switch self {
-        case .unknown: "offence category not recorded"
-        case .csamProduction: "producing child sexual abuse material"
-        case .csamDistribution: "distributing child sexual abuse material"
-        case .csamPossession: "possessing child sexual abuse material"
-        case .onlineGrooming: "online grooming or enticement"
-        case .liveStreaming: "live streaming of child sexual abuse"
-        case .sexualExtortion: "sexual extortion (sextortion)"
-        case .nonConsensualSharing: "non-consensual sharing of self-generated sexual content"
-        case .unwantedExposure: "unwanted exposure to sexualised content"
-        case .other: "another online CSEA offence"
-        }
-    }
+
+    /// One row per code: machine label, meaning and Spanish label (`specs/events.md`).
+    public static let vocabulary = VocabularyTable<OffenceCategory>([
+        .init(.unknown, "unknown", meaning: "offence category not recorded", es: "Desconocido"),
+        .init(.csamProduction, "csam_production", meaning: "producing child sexual abuse material", es: "Pornografía infantil - producción"),
+        .init(.csamDistribution, "csam_distribution", meaning: "distributing child sexual abuse material", es: "Pornografía infantil - difusión"),
+        .init(.csamPossession, "csam_possession", meaning: "possessing child sexual abuse material", es: "Pornografía infantil - posesión"),
+        .init(.onlineGrooming, "online_grooming", meaning: "online grooming or enticement", es: "Enganche en línea (grooming)"),
+        .init(.liveStreaming, "live_streaming", meaning: "live streaming of child sexual abuse", es: "Transmisión en vivo de abuso sexual"),
+        .init(.sexualExtortion, "sexual_extortion", meaning: "sexual extortion (sextortion)", es: "Sextorsión"),
+        .init(.nonConsensualSharing, "non_consensual_sharing", meaning: "non-consensual sharing of self-generated sexual content", es: "Difusión no consentida de contenido íntimo"),
+        .init(.unwantedExposure, "unwanted_exposure", meaning: "unwanted exposure to sexualised content", es: "Exposición a contenido sexual no deseado"),
+        .init(.other, "other", meaning: "another online CSEA offence", es: "Otro"),
+    ])
 }
 
 /// The victim's age band at the report.
@@ -447,24 +235,15 @@ public enum AgeBand: UInt8, VocabularyCode {
     case age16to17 = 4
 
     public static let attributeName = "victim_age_band"
-    public var label: String {
-        switch self {
-        case .unknown: "unknown"
-        case .age0to9: "0-9"
-        case .age10to12: "10-12"
-        case .age13to15: "13-15"
-        case .age16to17: "16-17"
-        }
-    }
-    public var meaning: String {
-        switch self {
-        case .unknown: "age not recorded"
-        case .age0to9: "0 to 9 years"
-        case .age10to12: "10 to 12 years"
-        case .age13to15: "13 to 15 years"
-        case .age16to17: "16 to 17 years"
-        }
-    }
+
+    /// One row per code: machine label, meaning and Spanish label (`specs/events.md`).
+    public static let vocabulary = VocabularyTable<AgeBand>([
+        .init(.unknown, "unknown", meaning: "age not recorded", es: "Desconocido"),
+        .init(.age0to9, "0-9", meaning: "0 to 9 years", es: "0 a 9 años"),
+        .init(.age10to12, "10-12", meaning: "10 to 12 years", es: "10 a 12 años"),
+        .init(.age13to15, "13-15", meaning: "13 to 15 years", es: "13 a 15 años"),
+        .init(.age16to17, "16-17", meaning: "16 to 17 years", es: "16 a 17 años"),
+    ])
 
     /// The band of an age in whole years. Plazo measures offences against children: ages of 18
     /// and over, and negative ages, are errors (the row is rejected, not banded as unknown).
@@ -487,22 +266,14 @@ public enum VictimSex: UInt8, VocabularyCode {
     case other = 3
 
     public static let attributeName = "victim_sex"
-    public var label: String {
-        switch self {
-        case .unknown: "unknown"
-        case .female: "female"
-        case .male: "male"
-        case .other: "other"
-        }
-    }
-    public var meaning: String {
-        switch self {
-        case .unknown: "not recorded"
-        case .female: "female"
-        case .male: "male"
-        case .other: "another recorded sex or gender"
-        }
-    }
+
+    /// One row per code: machine label, meaning and Spanish label (`specs/events.md`).
+    public static let vocabulary = VocabularyTable<VictimSex>([
+        .init(.unknown, "unknown", meaning: "not recorded", es: "No registrado"),
+        .init(.female, "female", meaning: "female", es: "Mujer"),
+        .init(.male, "male", meaning: "male", es: "Hombre"),
+        .init(.other, "other", meaning: "another recorded sex or gender", es: "Otro"),
+    ])
 }
 
 /// How the report reached the authorities.
@@ -516,26 +287,16 @@ public enum ReportChannel: UInt8, VocabularyCode {
     case proactiveInvestigation = 5
 
     public static let attributeName = "report_channel"
-    public var label: String {
-        switch self {
-        case .unknown: "unknown"
-        case .victimOrFamily: "victim_or_family"
-        case .thirdParty: "third_party"
-        case .hotline: "hotline"
-        case .platformReferral: "platform_referral"
-        case .proactiveInvestigation: "proactive_investigation"
-        }
-    }
-    public var meaning: String {
-        switch self {
-        case .unknown: "channel not recorded"
-        case .victimOrFamily: "the victim or their family"
-        case .thirdParty: "a third party (school, health worker, member of the public)"
-        case .hotline: "a reporting hotline"
-        case .platformReferral: "a platform report or NCMEC CyberTipline referral"
-        case .proactiveInvestigation: "a proactive investigation by the authorities"
-        }
-    }
+
+    /// One row per code: machine label, meaning and Spanish label (`specs/events.md`).
+    public static let vocabulary = VocabularyTable<ReportChannel>([
+        .init(.unknown, "unknown", meaning: "channel not recorded", es: "Desconocido"),
+        .init(.victimOrFamily, "victim_or_family", meaning: "the victim or their family", es: "Víctima o familia"),
+        .init(.thirdParty, "third_party", meaning: "a third party (school, health worker, member of the public)", es: "Tercera persona"),
+        .init(.hotline, "hotline", meaning: "a reporting hotline", es: "Línea de denuncia"),
+        .init(.platformReferral, "platform_referral", meaning: "a platform report or NCMEC CyberTipline referral", es: "Reporte de plataforma"),
+        .init(.proactiveInvestigation, "proactive_investigation", meaning: "a proactive investigation by the authorities", es: "Investigación proactiva"),
+    ])
 }
 
 /// The kind of agency that recorded an event (and, for referrals, the kind it was referred to).
@@ -552,32 +313,19 @@ public enum AgencyType: UInt8, VocabularyCode {
     case other = 8
 
     public static let attributeName = "agency_type"
-    public var label: String {
-        switch self {
-        case .unknown: "unknown"
-        case .policeCyberUnit: "police_cyber_unit"
-        case .hotline: "hotline"
-        case .stateProsecutor: "state_prosecutor"
-        case .federalProsecutor: "federal_prosecutor"
-        case .nationalCentre: "national_centre"
-        case .childProtection: "child_protection"
-        case .court: "court"
-        case .other: "other"
-        }
-    }
-    public var meaning: String {
-        switch self {
-        case .unknown: "agency type not recorded"
-        case .policeCyberUnit: "police cyber unit"
-        case .hotline: "reporting hotline"
-        case .stateProsecutor: "state prosecutor's office (fiscalía estatal)"
-        case .federalProsecutor: "federal prosecutor's office (FGR)"
-        case .nationalCentre: "national specialised centre for crimes against minors"
-        case .childProtection: "child protection authority (procuraduría de protección)"
-        case .court: "court or judiciary"
-        case .other: "another kind of agency"
-        }
-    }
+
+    /// One row per code: machine label, meaning and Spanish label (`specs/events.md`).
+    public static let vocabulary = VocabularyTable<AgencyType>([
+        .init(.unknown, "unknown", meaning: "agency type not recorded", es: "Desconocido"),
+        .init(.policeCyberUnit, "police_cyber_unit", meaning: "police cyber unit", es: "Policía cibernética"),
+        .init(.hotline, "hotline", meaning: "reporting hotline", es: "Línea de denuncia"),
+        .init(.stateProsecutor, "state_prosecutor", meaning: "state prosecutor's office (fiscalía estatal)", es: "Fiscalía estatal"),
+        .init(.federalProsecutor, "federal_prosecutor", meaning: "federal prosecutor's office (FGR)", es: "Fiscalía General de la República"),
+        .init(.nationalCentre, "national_centre", meaning: "national specialised centre for crimes against minors", es: "Centro nacional especializado"),
+        .init(.childProtection, "child_protection", meaning: "child protection authority (procuraduría de protección)", es: "Procuraduría de protección"),
+        .init(.court, "court", meaning: "court or judiciary", es: "Poder judicial"),
+        .init(.other, "other", meaning: "another kind of agency", es: "Otro"),
+    ])
 }
 
 /// Mexico's 32 federal entities by INEGI code (01–32), and 0 for unknown.
@@ -603,8 +351,13 @@ public struct MexicanState: RawRepresentable, Hashable, Sendable, Comparable, Vo
         "Yucatán", "Zacatecas",
     ]
 
-    /// The label is the two-digit INEGI code (`"09"`), or `unknown`.
-    public var label: String { rawValue == 0 ? "unknown" : (rawValue < 10 ? "0\(rawValue)" : "\(rawValue)") }
-    public var meaning: String { Self.names[Int(rawValue)] }
+    /// One row per federal entity: the label is the two-digit INEGI code (`"09"`), or `unknown`;
+    /// the meaning and the Spanish label are INEGI's name.
+    public static let vocabulary = VocabularyTable<MexicanState>(
+        names.indices.map { code in
+            VocabularyRow(
+                MexicanState(rawValue: UInt8(code))!, code == 0 ? "unknown" : (code < 10 ? "0\(code)" : "\(code)"),
+                meaning: names[code], es: names[code])
+        })
     public static func < (a: MexicanState, b: MexicanState) -> Bool { a.rawValue < b.rawValue }
 }

@@ -85,6 +85,12 @@ public struct BatchLog: Sendable {
         StoreMigration("v2-drop-case-event") { db in
             try db.execute(sql: "DROP TABLE case_event")
         },
+        // The quality report reads an agency's receipts in order (`rejectedRecordCounts(agencyID:)`):
+        // the index the PostgreSQL schema has had from its first step, which SQLite lacked (found
+        // by SchemaParityTests).
+        StoreMigration("2026-12-batch-by-agency") { db in
+            try db.execute(sql: "CREATE INDEX batch_by_agency ON batch(agency_id, seq)")
+        },
     ]
 
     /// Looks a batch id up: unknown, the same bytes (a replay), or different bytes.

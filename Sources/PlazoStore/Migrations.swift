@@ -18,6 +18,7 @@ extension AppDatabase {
         "2026-12-privacy-budget-reasons",
         "2026-12-releases-public",
         "2026-12-continual-streams",
+        "2026-12-batch-by-agency",
     ]
 
     /// Every feature's migrations, wherever they are defined (order irrelevant here).

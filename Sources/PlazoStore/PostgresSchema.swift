@@ -180,7 +180,7 @@ public enum PostgresSchema {
     public static var stepIdentifiers: [String] { steps.map(\.identifier) }
 
     /// The SQLite migration a PostgreSQL store's schema corresponds to (for `plazo store copy`).
-    public static let equivalentSQLiteMigration = "2026-12-continual-streams"
+    public static let equivalentSQLiteMigration = "2026-12-batch-by-agency"
 
     /// Applies the steps this store lacks; refuses a store with steps this binary does not know.
     static func migrate(_ engine: PostgresEngine) throws {

@@ -99,24 +99,4 @@ struct CaseIndexFootprintTests {
         print("evaluate: \(caseCount) summaries in \(evalSeconds) s = \(Int(Double(caseCount) / evalSeconds)) cases/s (\(open) open)")
         #expect(index.caseCount == caseCount)
     }
-
-    @Test("a small hot index: apply throughput when cases fit in cache")
-    func hotIndex() {
-        let caseCount = 20_000
-        var events: [CaseEvent] = []
-        for k in 0..<12 { for c in 0..<caseCount { if let e = Self.syntheticEvent(case: c, k) { events.append(e) } } }
-        var best = 0.0
-        for _ in 0..<5 {
-            var index = CaseIndex()
-            let start = ContinuousClock.now
-            var i = 0
-            while i < events.count {
-                index.apply(events[i..<min(i + 10_000, events.count)], from: AgencyID(1))
-                i += 10_000
-            }
-            let seconds = (ContinuousClock.now - start) / .seconds(1)
-            best = max(best, Double(events.count) / seconds)
-        }
-        print("hot index (\(caseCount) cases, \(events.count) events): \(Int(best)) events/s")
-    }
 }

@@ -280,6 +280,34 @@ struct DashboardChartTests {
         #expect(svg.elements.contains { $0.name == "text" && $0.text.hasPrefix("No hay cifras publicables") })
     }
 
+    @Test("a bar panel where no figure has a value (every median not reached) draws no axis, and says so and why")
+    func noValueDrawsNoAxis() throws {
+        func median(_ x: String, _ label: String, _ value: Double?) -> DashboardPointJSON {
+            var p = Self.point(x, value, value.map { $0 - 5 }, value.map { $0 + 5 }, status: value == nil ? "not_reached" : "ok", label: label)
+            if value == nil { p.statusText = "No alcanzado al día 365." }
+            return p
+        }
+        func series(_ points: [DashboardPointJSON]) -> DashboardSeriesJSON {
+            DashboardSeriesJSON(
+                name: "median_days_to_first_decision", title: "Mediana de días a la primera decisión", unit: "days", xAxis: "cohort",
+                group: nil, groupLabel: nil, points: points)
+        }
+        let svg = try Self.draw(Self.answer([series([median("2025Q3", "2025T3", nil), median("2025Q4", "2025T4", nil)])]))
+        let texts = svg.elements.filter { $0.name == "text" }.map(\.text)
+        #expect(texts.contains("Ninguna cifra de este panel tiene valor; cada fila dice por qué."))
+        #expect(texts.filter { $0.contains("No alcanzado al día 365.") }.count == 2, "\(texts)")
+        // No tick labels, axis title, grid or whisker legend: nothing suggests figures near zero.
+        #expect(!texts.contains("0") && !texts.contains("1") && !texts.contains("Días"), "\(texts)")
+        #expect(!texts.contains { $0.hasPrefix("Bigote") })
+        #expect(!svg.elements.contains { $0.name == "line" && $0.attributes["stroke"] == DashboardChart.gridColour })
+
+        // One value is enough for the axis to come back.
+        let drawn = try Self.draw(Self.answer([series([median("2025Q3", "2025T3", 120), median("2025Q4", "2025T4", nil)])]))
+        let drawnTexts = drawn.elements.filter { $0.name == "text" }.map(\.text)
+        #expect(drawnTexts.contains("Días") && drawnTexts.contains("0"))
+        #expect(!drawnTexts.contains("Ninguna cifra de este panel tiene valor; cada fila dice por qué."))
+    }
+
     // MARK: - Through the router
 
     @Test("format=svg answers image/svg+xml with the JSON's figures, a sandboxing CSP and nosniff; refusals stay JSON")

@@ -14,78 +14,6 @@ import Testing
 import FoundationNetworking
 #endif
 
-/// Runs the real `plazo` binary (built beside the test bundle by `swift build --build-tests`).
-struct PlazoProcess {
-    static let binary: String = {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [dir.appendingPathComponent("plazo").path, dir.deletingLastPathComponent().appendingPathComponent("plazo").path]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
-    }()
-
-    /// Runs `plazo args...` to completion; returns exit status and output.
-    @discardableResult
-    static func run(_ args: [String], in directory: String) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-}
-
-/// A running `plazo serve`.
-final class ServerProcess: @unchecked Sendable {
-    let process = Process()
-    let port: Int
-
-    /// Starts the server and waits for its "listening" line; `stderr` receives its log if given.
-    init(directory: String, port: Int = 0, extra: [String] = [], logLevel: String = "warning", stderr: FileHandle? = nil) throws {
-        process.executableURL = URL(fileURLWithPath: PlazoProcess.binary)
-        process.arguments = ["serve", "--port", "\(port)", "--log-level", logLevel] + extra
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = stderr ?? FileHandle.nullDevice
-        try process.run()
-        let handle = out.fileHandleForReading
-        var text = ""
-        let deadline = Date().addingTimeInterval(60)
-        while !text.contains("\n"), Date() < deadline {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        guard let range = text.range(of: #"listening on https?://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
-            let bound = Int(text[range].split(separator: ":").last!)
-        else {
-            process.terminate()
-            throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "server did not start: \(text)"])
-        }
-        self.port = bound
-    }
-
-    var url: String { "http://127.0.0.1:\(port)" }
-
-    /// SIGKILL: no chance to flush or clean up.
-    func kill9() {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-
-    func stop() {
-        process.terminate()
-        process.waitUntilExit()
-    }
-}
-
 @Suite("End to end through the plazo binary", .serialized)
 struct EndToEndTests {
     func workspace() throws -> String {
@@ -371,8 +299,7 @@ struct EndToEndTests {
         #expect(backup.out.contains("OK: the copy is consistent"))
         let copyMode = (try FileManager.default.attributesOfItem(atPath: dir + "/copy.sqlite")[.posixPermissions] as? Int) ?? 0
         #expect(copyMode == 0o600)
-        while submit.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(submit.terminationStatus == 0)
+        #expect(await submit.exitStatus(within: 240) == 0, "plazo submit failed or did not finish")
         server.stop()
 
         // Keys escrow: an archive under a passphrase, restored into a fresh directory.
@@ -485,10 +412,7 @@ struct EndToEndTests {
         }
         // The kills must have landed mid-stream for the test to mean anything.
         #expect(countsAtKill.allSatisfy { $0 > 0 && $0 < files.count }, "batches stored at each kill: \(countsAtKill)")
-        let deadline = Date().addingTimeInterval(240)
-        while submit.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
-        #expect(!submit.isRunning)
-        #expect(submit.terminationStatus == 0)
+        #expect(await submit.exitStatus(within: 240) == 0, "plazo submit failed or did not finish")
         #expect(await postRelease(server.url) == 201)
         server.stop()
 
