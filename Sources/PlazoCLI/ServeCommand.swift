@@ -161,12 +161,22 @@ struct ServeCommand: AsyncParsableCommand {
             timestampPolicy: TimestampPolicy(maxFutureSkew: 300, maxAge: Int64(maxBatchAgeDays) * 86_400),
             logger: logger, snapshotPath: noSnapshot ? nil : store.snapshotPath
         )
-        logger.info(
-            "store opened",
-            metadata: [
-                "db": "\(store.displayName)", "engine": "\(database.kind.rawValue)",
-                "replay.seconds": "\(String(format: "%.2f", Date().timeIntervalSince(replayStarted)))",
-            ])
+        // The start-up line: how the case index was rebuilt (from the snapshot and the batches
+        // after it, or the whole log) and how long that took. Exact counts of events and cases are
+        // data: in the same line only at debug level (docs/api-guide.md, "Logs"); /metrics gives
+        // them to the steward at any level (plazo_index_cases, plazo_index_events).
+        var started: Logger.Metadata = [
+            "db": "\(store.displayName)", "engine": "\(database.kind.rawValue)",
+            "index.from": "\(Self.startupSource(ingest.startupSnapshot))",
+            "replay.seconds": "\(String(format: "%.2f", Date().timeIntervalSince(replayStarted)))",
+        ]
+        if logger.logLevel <= .debug {
+            let counts = try ingest.counts()
+            started["batches"] = "\(counts.batches)"
+            started["events"] = "\(counts.events)"
+            started["cases"] = "\(counts.cases)"
+        }
+        logger.info("store opened", metadata: started)
         // Several replicas: apply what the others store, every `followInterval` (the staleness bound
         // of dashboards and quality reports; ingest and releases catch up under the writer lock).
         let follower = database.kind == .postgres
@@ -183,11 +193,6 @@ struct ServeCommand: AsyncParsableCommand {
                     : SnapshotPolicy(
                         everyEvents: snapshotEvents == 0 ? .max : snapshotEvents,
                         interval: snapshotMinutes == 0 ? .seconds(Int64.max / 2) : .seconds(snapshotMinutes * 60)))
-        // Exact counts of events and cases are data: only at debug level (docs/api-guide.md, "Logs").
-        if logger.logLevel <= .debug {
-            let counts = try ingest.counts()
-            logger.debug("store contents", metadata: ["batches": "\(counts.batches)", "events": "\(counts.events)", "cases": "\(counts.cases)"])
-        }
         var tls: ServerTLS?
         if let tlsCert, let tlsKey {
             do { tls = try ServerTLS.load(certificateChain: tlsCert, privateKey: tlsKey) } catch { throw ValidationError("\(error)") }
@@ -212,6 +217,18 @@ struct ServeCommand: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         withExtendedLifetime(lock) {}
+    }
+}
+
+extension ServeCommand {
+    /// Where the start-up took the case index from, for the start-up line.
+    static func startupSource(_ use: BatchLogReplay.SnapshotUse) -> String {
+        switch use {
+        case .none: "the whole batch log (no snapshot kept)"
+        case .missing: "the whole batch log (no snapshot file yet)"
+        case .refused: "the whole batch log (the snapshot was not usable)"
+        case .loaded: "\(use)"
+        }
     }
 }
 

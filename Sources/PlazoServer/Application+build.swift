@@ -191,6 +191,8 @@ public func buildRouter(ingest: IngestService, metrics: PlazoMetrics, database: 
 
     @Sendable func metricsText(_ request: Request, _ context: PlazoRequestContext) -> Response {
         metrics.setAppliedBatch(ingest.appliedBatch)
+        let size = ingest.indexSize
+        metrics.setIndexSize(cases: size.cases, events: size.events)
         return Response(
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
