@@ -16,6 +16,7 @@ public final class PlazoMetrics: Sendable {
     let appliedBatch: Gauge
     let indexCases: Gauge
     let indexEvents: Gauge
+    let connectionsShed: Counter
 
     /// `plazo_batches_total`.
     static var batches: MetricNameDescriptor { MetricNameDescriptor(
@@ -31,6 +32,9 @@ public final class PlazoMetrics: Sendable {
             namespace: "plazo", metricName: "index_cases", helpText: "Distinct cases in this replica's in-memory case index"))
         indexEvents = registry.makeGauge(descriptor: MetricNameDescriptor(
             namespace: "plazo", metricName: "index_events", helpText: "Distinct events in this replica's in-memory case index"))
+        connectionsShed = registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "plazo", metricName: "connections_shed", unitName: "total",
+            helpText: "Idle connections closed at the connection cap to accept a new one"))
         accepted = registry.makeCounter(descriptor: Self.batches, labels: [("outcome", "accepted")])
         replayed = registry.makeCounter(descriptor: Self.batches, labels: [("outcome", "replayed")])
         eventsNew = registry.makeCounter(descriptor: Self.events, labels: [("outcome", "new")])
@@ -63,6 +67,8 @@ public final class PlazoMetrics: Sendable {
         }
         counter.increment()
     }
+
+    func connectionShed() { connectionsShed.increment() }
 
     func observeIngest(_ duration: Duration) { latency.record(duration) }
 
