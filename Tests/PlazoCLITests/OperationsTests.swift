@@ -100,19 +100,31 @@ struct OperationsTests {
         #expect((shed ?? 0) > 0, "\(text.prefix(300))")
     }
 
+    /// Whether `fd` has something to read (or its end) within `milliseconds`. Looks without
+    /// blocking and sleeps between looks: a blocking poll would hold one of the test process's
+    /// few concurrency threads, which the suites running beside this one need (a replica test's
+    /// connection killer starved that way).
+    static func readable(_ fd: Int32, within milliseconds: Int) async -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(milliseconds)
+        while true {
+            var probe = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&probe, 1, 0) > 0 { return true }
+            if ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     /// Whether the peer has closed `fd` (end of file or reset) within `milliseconds`.
-    static func closedByPeer(_ fd: Int32, within milliseconds: Int32) -> Bool {
-        var probe = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&probe, 1, milliseconds) > 0 else { return false }
+    static func closedByPeer(_ fd: Int32, within milliseconds: Int) async -> Bool {
+        guard await readable(fd, within: milliseconds) else { return false }
         var buffer = [UInt8](repeating: 0, count: 4096)
         return read(fd, &buffer, buffer.count) <= 0
     }
 
     /// One request on a raw socket, its response read (the connection stays open: keep-alive).
-    static func request(_ fd: Int32, _ path: String) -> String {
+    static func request(_ fd: Int32, _ path: String) async -> String {
         _ = "GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n".withCString { write(fd, $0, strlen($0)) }
-        var probe = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&probe, 1, 5000) > 0 else { return "" }
+        guard await readable(fd, within: 5000) else { return "" }
         var buffer = [UInt8](repeating: 0, count: 4096)
         let n = read(fd, &buffer, buffer.count)
         return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
@@ -131,15 +143,15 @@ struct OperationsTests {
         try await Task.sleep(for: .milliseconds(100))
         let keptAlive = try #require(Self.connect(server.port))
         sockets.append(keptAlive)
-        #expect(Self.request(keptAlive, "/healthz").hasPrefix("HTTP/1.1 200"))
+        #expect(await Self.request(keptAlive, "/healthz").hasPrefix("HTTP/1.1 200"))
         for _ in 0..<2 { sockets.append(try #require(Self.connect(server.port))) }
         try await Task.sleep(for: .milliseconds(200))
         // The fifth: answered at once; the kept-alive connection gave way, the older silent one did not.
         let fifth = try #require(Self.connect(server.port))
         sockets.append(fifth)
-        #expect(Self.request(fifth, "/healthz").hasPrefix("HTTP/1.1 200"))
-        #expect(Self.closedByPeer(keptAlive, within: 2000), "the kept-alive idle connection was not shed")
-        #expect(!Self.closedByPeer(silent, within: 200), "an older silent connection was shed before the kept-alive one")
+        #expect(await Self.request(fifth, "/healthz").hasPrefix("HTTP/1.1 200"))
+        #expect(await Self.closedByPeer(keptAlive, within: 2000), "the kept-alive idle connection was not shed")
+        #expect(await Self.closedByPeer(silent, within: 200) == false, "an older silent connection was shed before the kept-alive one")
     }
 
     /// When every connection at the cap is in the middle of a request, a new one waits in the
@@ -164,15 +176,13 @@ struct OperationsTests {
         let waiting = try #require(Self.connect(server.port))
         sockets.append(waiting)
         _ = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".withCString { write(waiting, $0, strlen($0)) }
-        var probe = pollfd(fd: waiting, events: Int16(POLLIN), revents: 0)
-        let servedAtOnce = poll(&probe, 1, 500) > 0
+        let servedAtOnce = await Self.readable(waiting, within: 500)
         print("with both connections at the cap busy, a third was \(servedAtOnce ? "served at once (overshoot)" : "left waiting")")
         // The first upload ends (a malformed batch: refused, and its connection kept alive).
         _ = "garbage!".withCString { write(sockets[0], $0, 8) }
         let started = Date()
-        probe = pollfd(fd: waiting, events: Int16(POLLIN), revents: 0)
         var buffer = [UInt8](repeating: 0, count: 4096)
-        let answered = poll(&probe, 1, 5000) > 0 && read(waiting, &buffer, buffer.count) > 0
+        let answered = await Self.readable(waiting, within: 5000) && read(waiting, &buffer, buffer.count) > 0
         let seconds = Date().timeIntervalSince(started)
         print("the waiting client was answered \(String(format: "%.3f", seconds)) s after a connection went idle")
         #expect(answered && String(decoding: buffer.prefix(12), as: UTF8.self) == "HTTP/1.1 200")
@@ -187,10 +197,9 @@ struct OperationsTests {
         let fd = try #require(Self.connect(server.port))
         defer { close(fd) }
         let started = Date()
-        var probe = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         var closedAfter: Double?
         while Date().timeIntervalSince(started) < 8 {
-            if poll(&probe, 1, 200) > 0 {
+            if await Self.readable(fd, within: 200) {
                 var buffer = [UInt8](repeating: 0, count: 64)
                 if read(fd, &buffer, 64) <= 0 { closedAfter = Date().timeIntervalSince(started); break }
             }
