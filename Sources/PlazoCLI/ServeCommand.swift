@@ -7,6 +7,8 @@ import PlazoServer
 import PlazoSodium
 import PlazoStore
 import PlazoWire
+import ServiceLifecycle
+import UnixSignals
 
 /// Options shared by the commands that open the service's store.
 struct StoreOptions: ParsableArguments {
@@ -159,30 +161,38 @@ struct ServeCommand: AsyncParsableCommand {
             timestampPolicy: TimestampPolicy(maxFutureSkew: 300, maxAge: Int64(maxBatchAgeDays) * 86_400),
             logger: logger, snapshotPath: noSnapshot ? nil : store.snapshotPath
         )
-        logger.info(
-            "store opened",
-            metadata: [
-                "db": "\(store.displayName)", "engine": "\(database.kind.rawValue)",
-                "replay.seconds": "\(String(format: "%.2f", Date().timeIntervalSince(replayStarted)))",
-            ])
+        // The start-up line: how the case index was rebuilt (from the snapshot and the batches
+        // after it, or the whole log) and how long that took. Exact counts of events and cases are
+        // data: in the same line only at debug level (docs/api-guide.md, "Logs"); /metrics gives
+        // them to the steward at any level (plazo_index_cases, plazo_index_events).
+        var started: Logger.Metadata = [
+            "db": "\(store.displayName)", "engine": "\(database.kind.rawValue)",
+            "index.from": "\(Self.startupSource(ingest.startupSnapshot))",
+            "replay.seconds": "\(String(format: "%.2f", Date().timeIntervalSince(replayStarted)))",
+        ]
+        if logger.logLevel <= .debug {
+            let counts = try ingest.counts()
+            started["batches"] = "\(counts.batches)"
+            started["events"] = "\(counts.events)"
+            started["cases"] = "\(counts.cases)"
+        }
+        logger.info("store opened", metadata: started)
         // Several replicas: apply what the others store, every `followInterval` (the staleness bound
         // of dashboards and quality reports; ingest and releases catch up under the writer lock).
         let follower = database.kind == .postgres
             ? StoreFollower(service: ingest, interval: .milliseconds(followIntervalMilliseconds), logger: logger) : nil
-        // The snapshot is written in the background while serving, and once more at a clean stop.
-        let schedule: SnapshotSchedule? =
-            noSnapshot || ingest.snapshotPath == nil || (snapshotEvents == 0 && snapshotMinutes == 0)
+        // The snapshot is written in the background while serving (unless both thresholds are 0),
+        // and once more at a clean stop.
+        let snapshots: SnapshotSchedule? =
+            noSnapshot || ingest.snapshotPath == nil
             ? nil
             : SnapshotSchedule(
                 service: ingest,
-                policy: SnapshotPolicy(
-                    everyEvents: snapshotEvents == 0 ? .max : snapshotEvents,
-                    interval: snapshotMinutes == 0 ? .seconds(Int64.max / 2) : .seconds(snapshotMinutes * 60)))
-        // Exact counts of events and cases are data: only at debug level (docs/api-guide.md, "Logs").
-        if logger.logLevel <= .debug {
-            let counts = try ingest.counts()
-            logger.debug("store contents", metadata: ["batches": "\(counts.batches)", "events": "\(counts.events)", "cases": "\(counts.cases)"])
-        }
+                policy: snapshotEvents == 0 && snapshotMinutes == 0
+                    ? nil
+                    : SnapshotPolicy(
+                        everyEvents: snapshotEvents == 0 ? .max : snapshotEvents,
+                        interval: snapshotMinutes == 0 ? .seconds(Int64.max / 2) : .seconds(snapshotMinutes * 60)))
         var tls: ServerTLS?
         if let tlsCert, let tlsKey {
             do { tls = try ServerTLS.load(certificateChain: tlsCert, privateKey: tlsKey) } catch { throw ValidationError("\(error)") }
@@ -197,18 +207,53 @@ struct ServeCommand: AsyncParsableCommand {
             // A line scripts and tests can wait for.
             FileHandle.standardOutput.write(Data("plazo listening on \(scheme)://\(host):\(boundPort)\n".utf8))
         }
-        try await app.runService()
-        schedule?.stop()
-        follower?.stop()
-        // After the server has stopped the state is final. A failure only makes the next start
-        // replay more of the log.
-        if ingest.snapshotPath != nil {
-            do {
-                if try ingest.writeSnapshot() == nil { logger.info("case-index snapshot up to date") }
-            } catch {
-                logger.warning("case-index snapshot not written at shutdown", metadata: ["error": "\(error)"])
-            }
-        }
+        // One ServiceGroup runs everything and stops it on SIGINT or SIGTERM, in the reverse of
+        // this order: the HTTP server first (in-flight requests finish), then the follower, then
+        // the snapshot's last write, of a state that no request changes any more.
+        var services: [any Service] = []
+        if let snapshots { services.append(SnapshotService(schedule: snapshots)) }
+        if let follower { services.append(FollowerService(follower: follower)) }
+        services.append(app)
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
         withExtendedLifetime(lock) {}
+    }
+}
+
+extension ServeCommand {
+    /// Where the start-up took the case index from, for the start-up line.
+    static func startupSource(_ use: BatchLogReplay.SnapshotUse) -> String {
+        switch use {
+        case .none: "the whole batch log (no snapshot kept)"
+        case .missing: "the whole batch log (no snapshot file yet)"
+        case .refused: "the whole batch log (the snapshot was not usable)"
+        case .loaded: "\(use)"
+        }
+    }
+}
+
+/// The store follower (PostgreSQL replicas) as a service of `plazo serve`'s group: follows until
+/// the graceful shutdown reaches it, after the HTTP server has stopped.
+struct FollowerService: Service, CustomStringConvertible {
+    let follower: StoreFollower
+    var description: String { "store follower" }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await follower.run() }
+    }
+}
+
+/// The case-index snapshot schedule as a service of `plazo serve`'s group: background writes while
+/// serving, and at a graceful shutdown (which reaches it last, once the HTTP server and the
+/// follower have stopped) the write of the final state. A group cancelled on an error writes
+/// nothing more, as a crash would not: the next start replays what the last snapshot lacks.
+struct SnapshotService: Service, CustomStringConvertible {
+    let schedule: SnapshotSchedule
+    var description: String { "case-index snapshot" }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await schedule.run() }
+        guard !Task.isCancelled else { return }
+        await schedule.writeAtStop()
     }
 }

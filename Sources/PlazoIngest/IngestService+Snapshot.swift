@@ -107,30 +107,66 @@ extension IngestService {
     }
 }
 
-/// Writes the service's snapshot in the background when ``SnapshotPolicy`` says one is due,
-/// checking every `checkEvery`, on a queue of its own (never on a request's thread). A failed
-/// write is logged and tried again at the next check.
-public final class SnapshotSchedule: @unchecked Sendable {  // the timer is set up in init, and DispatchSource is thread-safe
+/// The service's snapshot while it runs and at its stop: writes in the background when
+/// ``SnapshotPolicy`` says one is due, checking every `checkEvery`, and once more at a clean stop.
+///
+/// **Lifecycle.** ``run()`` checks until its task is cancelled; ``writeAtStop()`` is the write at a
+/// clean stop. `plazo serve` runs both as one service of the server's `ServiceGroup`, after the
+/// HTTP server has stopped at a graceful shutdown, so that the state written is final. Writes
+/// block for their length (seconds at millions of cases), so they run on a serial queue of their
+/// own, never on a request's thread or the Swift concurrency pool; a check waits for a write in
+/// progress, so two never overlap. A failed write is logged and tried again at the next check.
+public final class SnapshotSchedule: Sendable {
+    let service: IngestService
+    /// nil: no background writes, only the one at the stop.
+    let policy: SnapshotPolicy?
+    let checkEvery: Duration
     private let queue = DispatchQueue(label: "plazo.index-snapshot", qos: .utility)
-    private let timer: any DispatchSourceTimer
 
-    /// Starts checking.
-    public init(service: IngestService, policy: SnapshotPolicy, checkEvery: Duration = .seconds(30)) {
-        let timer = DispatchSource.makeTimerSource(queue: queue)
-        let seconds = Double(checkEvery.components.seconds) + Double(checkEvery.components.attoseconds) / 1e18
-        timer.schedule(deadline: .now() + seconds, repeating: seconds, leeway: .seconds(1))
-        timer.setEventHandler {
-            do { try service.writeSnapshotIfDue(policy) } catch {
-                service.logger.warning("case-index snapshot not written", metadata: ["error": "\(error)"])
-            }
-        }
-        self.timer = timer
-        timer.resume()
+    /// A schedule for `service`'s snapshot (``IngestService/snapshotPath``); nothing is written
+    /// until ``run()`` or ``writeAtStop()``.
+    ///
+    /// - Parameter policy: when to write while serving; nil writes only at the stop.
+    public init(service: IngestService, policy: SnapshotPolicy?, checkEvery: Duration = .seconds(30)) {
+        self.service = service
+        self.policy = policy
+        self.checkEvery = checkEvery
     }
 
-    /// Stops checking, and waits for a write in progress to end.
-    public func stop() {
-        timer.cancel()
-        queue.sync {}
+    /// Checks every `checkEvery` whether a snapshot is due and writes it, until the calling task is
+    /// cancelled (a write in progress then finishes first). Without a policy, waits for the
+    /// cancellation only.
+    public func run() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: policy == nil ? .seconds(3600) : checkEvery) } catch { return }
+            guard let policy else { continue }
+            await onQueue { service in
+                do { try service.writeSnapshotIfDue(policy) } catch {
+                    service.logger.warning("case-index snapshot not written", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// The write at a clean stop, if anything changed since the last snapshot written or loaded.
+    /// Call it once nothing else changes the index (the server has stopped). A failure only makes
+    /// the next start replay more of the log: it is logged, not thrown.
+    public func writeAtStop() async {
+        await onQueue { service in
+            do {
+                if try service.writeSnapshot() == nil { service.logger.info("case-index snapshot up to date") }
+            } catch {
+                service.logger.warning("case-index snapshot not written at shutdown", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func onQueue(_ body: @escaping @Sendable (IngestService) -> Void) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async { [service] in
+                body(service)
+                continuation.resume()
+            }
+        }
     }
 }

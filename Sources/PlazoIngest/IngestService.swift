@@ -79,6 +79,10 @@ public final class IngestService: Sendable {
     let follow: Mutex<FollowState>
     /// Re-opens stored batches (no signature check: they were checked before they were stored).
     let storedOpener: BatchOpener
+    /// The index's distinct cases and events as of its last change, set under its lock and read
+    /// without it (``indexSize``), so that a metrics scrape never waits for a release's projection.
+    let indexedCases = Atomic<Int>(0)
+    let indexedEvents = Atomic<Int>(0)
 
     /// Opens the pipeline over a migrated store and rebuilds the case index from its batch log.
     ///
@@ -133,6 +137,8 @@ public final class IngestService: Sendable {
         }
         self.follow = Mutex(FollowState(appliedSeq: replayed.lastBatch, lastReleaseID: pinPoints.map(\.releaseID).max() ?? 0))
         self.index = Mutex(replayed.index)
+        indexedCases.store(replayed.index.caseCount, ordering: .relaxed)
+        indexedEvents.store(replayed.index.eventCount, ordering: .relaxed)
         self.snapshotPath = snapshotPath
         self.startupSnapshot = replayed.snapshot
         self.snapshotKey = serviceKeys.first
@@ -155,6 +161,18 @@ public final class IngestService: Sendable {
     public func counts() throws -> (batches: Int, events: Int, cases: Int) {
         let (events, cases) = index.withLock { ($0.eventCount, $0.caseCount) }
         return (try log.batchCount(), events, cases)
+    }
+
+    /// Distinct cases and events in the case index, as of its last change; never waits for the
+    /// index lock (`plazo_index_cases` and `plazo_index_events` on `/metrics`).
+    public var indexSize: (cases: Int, events: Int) {
+        (indexedCases.load(ordering: .relaxed), indexedEvents.load(ordering: .relaxed))
+    }
+
+    /// Records the index's size; called holding its lock, after every change.
+    func noteSize(of index: CaseIndex) {
+        indexedCases.store(index.caseCount, ordering: .relaxed)
+        indexedEvents.store(index.eventCount, ordering: .relaxed)
     }
 
     /// Receives one batch.
@@ -210,7 +228,10 @@ public final class IngestService: Sendable {
                     // Every accepted event is applied, not only the new ones: a duplicate from a
                     // smaller agency id moves the attribution, as a replay of the log does.
                     follow.withLock { state in
-                        _ = index.withLock { index in index.apply(events, from: agency) }
+                        index.withLock { index in
+                            _ = index.apply(events, from: agency)
+                            noteSize(of: index)
+                        }
                         state.appliedSeq = seq
                     }
                 }
@@ -253,7 +274,10 @@ public final class IngestService: Sendable {
     /// (a batch is applied inside the writer, after its commit), so that no batch is applied
     /// between the release's projection and its pinning.
     public func withMutableCaseIndex(_ body: (inout CaseIndex) -> Void) {
-        index.withLock { index in body(&index) }
+        index.withLock { index in
+            body(&index)
+            noteSize(of: index)
+        }
     }
 
     /// The quality report and worklists of one agency (``AgencyQualityReport``): its own events
@@ -315,7 +339,10 @@ extension IngestService {
                     do { opened = try storedOpener.openStored(batch.bytes, receivedAt: batch.receivedAt) } catch {
                         throw BatchLogReplay.Failure.batchUnreadable(seq: batch.seq, reason: "\(error)")
                     }
-                    _ = index.withLock { index in index.apply(opened.events, from: batch.agencyID) }
+                    index.withLock { index in
+                        _ = index.apply(opened.events, from: batch.agencyID)
+                        noteSize(of: index)
+                    }
                     state.appliedSeq = batch.seq
                     applied += 1
                     pinThrough(batch.seq, &state)

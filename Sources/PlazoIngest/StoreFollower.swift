@@ -1,7 +1,7 @@
+import Dispatch
 import Foundation
 import Logging
 import PlazoStore
-import Synchronization
 
 /// Keeps a replica's case index following the shared store (PostgreSQL, several replicas): every
 /// `interval`, applies the batches and release pins the other replicas stored
@@ -13,41 +13,44 @@ import Synchronization
 /// lock before they count or project (``IngestService/catchUp(on:)``), so a receipt's count of new
 /// events and a release's data are those of the whole log.
 ///
-/// Runs on a thread of its own: a store call blocks its thread, and it must not take one of the
-/// Swift concurrency pool's few threads from the request handlers.
+/// **Lifecycle.** ``run()`` follows until its task is cancelled; `plazo serve` runs it as a
+/// service of the server's `ServiceGroup`, which cancels it at a graceful shutdown once the HTTP
+/// server has stopped. Each look is a blocking store call, so it runs on a serial queue of its own
+/// (never on one of the Swift concurrency pool's few threads, which the request handlers need);
+/// the task only waits for it and sleeps between looks.
 public final class StoreFollower: Sendable {
-    let stopped: Atomic<Bool>
-    let done: DispatchSemaphore
+    let service: IngestService
+    let interval: Duration
+    let logger: Logger
+    private let queue = DispatchQueue(label: "plazo.store-follower", qos: .utility)
 
-    /// Starts following at once.
+    /// A follower of `service`'s store; nothing happens until ``run()``.
     public init(service: IngestService, interval: Duration, logger: Logger) {
-        self.stopped = Atomic(false)
-        self.done = DispatchSemaphore(value: 0)
-        let micros = UInt32(clamping: interval.components.seconds * 1_000_000 + interval.components.attoseconds / 1_000_000_000_000)
-        let thread = Thread { [self] in
-            var failing = false
-            while !stopped.load(ordering: .relaxed) {
-                do {
-                    let applied = try service.followStore()
-                    if failing { logger.notice("following the store again") }
-                    failing = false
-                    if applied > 0 { logger.debug("applied batches stored by other replicas", metadata: ["batches": "\(applied)"]) }
-                } catch {
-                    // Logged once per outage; the next look retries.
-                    if !failing { logger.warning("cannot follow the store", metadata: ["error": "\(error)"]) }
-                    failing = true
-                }
-                usleep(micros)
-            }
-            done.signal()
-        }
-        thread.name = "plazo-follower"
-        thread.start()
+        self.service = service
+        self.interval = interval
+        self.logger = logger
     }
 
-    /// Stops following and waits for the last look to end.
-    public func stop() {
-        if stopped.exchange(true, ordering: .relaxed) { return }
-        done.wait()
+    /// Looks for batches and releases other replicas stored every `interval`, until the calling
+    /// task is cancelled. A look in progress when it is cancelled is finished first (it holds the
+    /// index lock while it applies a batch). A failed look is logged once per outage and retried
+    /// at the next one.
+    public func run() async {
+        var failing = false
+        while !Task.isCancelled {
+            let outcome: Result<Int, any Error> = await withCheckedContinuation { continuation in
+                queue.async { [service] in continuation.resume(returning: Result { try service.followStore() }) }
+            }
+            switch outcome {
+            case let .success(applied):
+                if failing { logger.notice("following the store again") }
+                failing = false
+                if applied > 0 { logger.debug("applied batches stored by other replicas", metadata: ["batches": "\(applied)"]) }
+            case let .failure(error):
+                if !failing { logger.warning("cannot follow the store", metadata: ["error": "\(error)"]) }
+                failing = true
+            }
+            do { try await Task.sleep(for: interval) } catch { return }
+        }
     }
 }

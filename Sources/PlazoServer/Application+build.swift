@@ -49,10 +49,12 @@ public struct PlazoRequestContext: RequestContext {
 ///
 /// The connection limits keep one client from starving the others (`docs/operations.md` §3): a
 /// connection that sends nothing for `idleTimeout` is closed; a request head must arrive whole
-/// within `headerTimeout` and its body within `bodyTimeout` (``RequestDeadlineHandler``: an idle
-/// timeout alone does not stop a client that trickles a byte every few seconds); and at most
-/// `maxConnections` are open at once, kept below the process's open-file limit so that the store
-/// and the log can always open files.
+/// within `headerTimeout` of the accept (or of the previous response) and its body within
+/// `bodyTimeout` (``RequestDeadlineHandler``: an idle timeout alone does not stop a client that
+/// trickles a byte every few seconds); and at most `maxConnections` are open at once, kept below
+/// the process's open-file limit so that the store and the log can always open files. At that cap
+/// a new connection is still accepted when an open one is idle: the longest-idle one is closed
+/// for it, kept-alive connections first (``ConnectionRoster``).
 public struct ServerConfiguration: Sendable {
     /// Address to bind (default loopback only).
     public var host: String = "127.0.0.1"
@@ -144,8 +146,10 @@ public func buildApplication(
     let metrics = PlazoMetrics()
     let router = buildRouter(ingest: ingest, metrics: metrics, database: database)
     let head = configuration.headerTimeout.timeAmount, body = configuration.bodyTimeout.timeAmount
+    // At the cap, the longest-idle connection is shed for a new one (``ConnectionRoster``).
+    let roster = ConnectionRoster(limit: configuration.maxConnections, logger: logger) { metrics.connectionShed() }
     let http1 = HTTPServerBuilder.http1(configuration: .init(
-        additionalChannelHandlers: [RequestDeadlineHandler(head: head, body: body)],
+        additionalChannelHandlers: [RequestDeadlineHandler(head: head, body: body, roster: roster)],
         idleTimeout: configuration.idleTimeout.timeAmount))
     // Building the TLS layer only fails for a configuration NIOSSL refuses, which `ServerTLS.load`
     // has already built once; plain HTTP is never silently served instead.
@@ -159,8 +163,11 @@ public func buildApplication(
         server: server,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "plazo",
-            availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)),
-        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            availableConnectionsDelegate: SheddingConnectionLimit(roster: roster)),
+        onServerRunning: { channel in
+            roster.serverRunning(channel)
+            await onServerRunning(channel.localAddress?.port ?? configuration.port)
+        },
         logger: logger
     )
 }
@@ -191,6 +198,8 @@ public func buildRouter(ingest: IngestService, metrics: PlazoMetrics, database: 
 
     @Sendable func metricsText(_ request: Request, _ context: PlazoRequestContext) -> Response {
         metrics.setAppliedBatch(ingest.appliedBatch)
+        let size = ingest.indexSize
+        metrics.setIndexSize(cases: size.cases, events: size.events)
         return Response(
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -14,6 +14,9 @@ public final class PlazoMetrics: Sendable {
     let latency: DurationHistogram
     let rejectedByReason = Mutex<[String: Counter]>([:])
     let appliedBatch: Gauge
+    let indexCases: Gauge
+    let indexEvents: Gauge
+    let connectionsShed: Counter
 
     /// `plazo_batches_total`.
     static var batches: MetricNameDescriptor { MetricNameDescriptor(
@@ -25,6 +28,13 @@ public final class PlazoMetrics: Sendable {
         appliedBatch = registry.makeGauge(descriptor: MetricNameDescriptor(
             namespace: "plazo", metricName: "store_applied_batch",
             helpText: "Acceptance number of the last stored batch in this replica's case index (replicas converge on the log's last)"))
+        indexCases = registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "plazo", metricName: "index_cases", helpText: "Distinct cases in this replica's in-memory case index"))
+        indexEvents = registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "plazo", metricName: "index_events", helpText: "Distinct events in this replica's in-memory case index"))
+        connectionsShed = registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "plazo", metricName: "connections_shed", unitName: "total",
+            helpText: "Idle connections closed at the connection cap to accept a new one"))
         accepted = registry.makeCounter(descriptor: Self.batches, labels: [("outcome", "accepted")])
         replayed = registry.makeCounter(descriptor: Self.batches, labels: [("outcome", "replayed")])
         eventsNew = registry.makeCounter(descriptor: Self.events, labels: [("outcome", "new")])
@@ -58,10 +68,18 @@ public final class PlazoMetrics: Sendable {
         counter.increment()
     }
 
+    func connectionShed() { connectionsShed.increment() }
+
     func observeIngest(_ duration: Duration) { latency.record(duration) }
 
     /// Records how far the case index has applied the batch log (read when metrics are scraped).
     public func setAppliedBatch(_ seq: Int64) { appliedBatch.set(Double(seq)) }
+
+    /// Records the case index's size (read when metrics are scraped).
+    public func setIndexSize(cases: Int, events: Int) {
+        indexCases.set(Double(cases))
+        indexEvents.set(Double(events))
+    }
 
     /// The Prometheus text exposition.
     public func exposition() -> [UInt8] {

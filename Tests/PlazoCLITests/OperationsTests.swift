@@ -67,6 +67,148 @@ struct OperationsTests {
         #expect(answer.ok, "healthz did not answer while 400 half-open connections were held")
     }
 
+    /// Issue 23: with an open-file limit of 256 the connection cap is 192. 400 sockets that send
+    /// nothing used to fill it and keep `/healthz` out until the idle timeout; now a new
+    /// connection at the cap sheds the longest-idle one. The deadlines are set far beyond the test
+    /// (60 s), so the answer cannot come from the idle sockets' deadlines.
+    @Test("open-file limit 256, 400 idle sockets that send nothing: /healthz answers within a second")
+    func idleSocketsAtTheCap() async throws {
+        let dir = try workspace()
+        let server = try ServerProcess(
+            directory: dir, extra: ["--header-timeout", "60", "--idle-timeout", "60"], openFileLimit: 256)
+        defer { server.stop() }
+        var sockets: [Int32] = []
+        defer { for fd in sockets { close(fd) } }
+        for _ in 0..<400 {
+            guard let fd = Self.connect(server.port) else { break }
+            sockets.append(fd)
+        }
+        #expect(sockets.count == 400)
+        // Let the server accept what it will of them.
+        try await Task.sleep(for: .milliseconds(500))
+        let answer = await Self.healthz(server.url)
+        print("healthz with 400 idle sockets at open-file limit 256: \(answer.ok ? "answered" : "no answer") in \(String(format: "%.3f", answer.seconds)) s")
+        #expect(answer.ok, "healthz did not answer while 400 idle sockets were held at open-file limit 256")
+        #expect(answer.seconds < 1, "healthz took \(answer.seconds) s")
+        // The service is still whole: its own files open (the store answers a metrics scrape on loopback).
+        var metrics = URLRequest(url: URL(string: server.url + "/metrics")!)
+        metrics.timeoutInterval = 5
+        let scraped = try? await URLSession.shared.data(for: metrics)
+        let text = scraped.map { String(decoding: $0.0, as: UTF8.self) } ?? ""
+        let shed = text.split(separator: "\n").first { $0.hasPrefix("plazo_connections_shed_total ") }
+            .flatMap { Double($0.split(separator: " ").last ?? "") }
+        #expect((shed ?? 0) > 0, "\(text.prefix(300))")
+    }
+
+    /// Whether `fd` has something to read (or its end) within `milliseconds`. Looks without
+    /// blocking and sleeps between looks: a blocking poll would hold one of the test process's
+    /// few concurrency threads, which the suites running beside this one need (a replica test's
+    /// connection killer starved that way).
+    static func readable(_ fd: Int32, within milliseconds: Int) async -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(milliseconds)
+        while true {
+            var probe = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&probe, 1, 0) > 0 { return true }
+            if ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Whether the peer has closed `fd` (end of file or reset) within `milliseconds`.
+    static func closedByPeer(_ fd: Int32, within milliseconds: Int) async -> Bool {
+        guard await readable(fd, within: milliseconds) else { return false }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        return read(fd, &buffer, buffer.count) <= 0
+    }
+
+    /// One request on a raw socket, its response read (the connection stays open: keep-alive).
+    static func request(_ fd: Int32, _ path: String) async -> String {
+        _ = "GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n".withCString { write(fd, $0, strlen($0)) }
+        guard await readable(fd, within: 5000) else { return "" }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = read(fd, &buffer, buffer.count)
+        return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
+    }
+
+    @Test("at the connection cap, the kept-alive idle connection is shed first, before older silent ones")
+    func shedKeptAliveFirst() async throws {
+        let dir = try workspace()
+        let server = try ServerProcess(directory: dir, extra: ["--max-connections", "4", "--header-timeout", "60", "--idle-timeout", "60"])
+        defer { server.stop() }
+        var sockets: [Int32] = []
+        defer { for fd in sockets { close(fd) } }
+        // The oldest: silent. Then one that had its answer and is kept alive. Then two more silent ones.
+        let silent = try #require(Self.connect(server.port))
+        sockets.append(silent)
+        try await Task.sleep(for: .milliseconds(100))
+        let keptAlive = try #require(Self.connect(server.port))
+        sockets.append(keptAlive)
+        #expect(await Self.request(keptAlive, "/healthz").hasPrefix("HTTP/1.1 200"))
+        for _ in 0..<2 { sockets.append(try #require(Self.connect(server.port))) }
+        try await Task.sleep(for: .milliseconds(200))
+        // The fifth: answered at once; the kept-alive connection gave way, the older silent one did not.
+        let fifth = try #require(Self.connect(server.port))
+        sockets.append(fifth)
+        #expect(await Self.request(fifth, "/healthz").hasPrefix("HTTP/1.1 200"))
+        #expect(await Self.closedByPeer(keptAlive, within: 2000), "the kept-alive idle connection was not shed")
+        #expect(await Self.closedByPeer(silent, within: 200) == false, "an older silent connection was shed before the kept-alive one")
+    }
+
+    /// When every connection at the cap is in the middle of a request, a new one waits in the
+    /// listen queue (or is served at once within the roster's small overshoot, when a connection
+    /// was idle at the moment the server decided to accept); as soon as one of them has its answer
+    /// (idle, kept alive), a waiting client is accepted and the idle one shed for it.
+    @Test("at the cap with every connection busy, a waiting client is taken as soon as one goes idle")
+    func waitingClientTakenWhenOneGoesIdle() async throws {
+        let dir = try workspace()
+        let server = try ServerProcess(directory: dir, extra: ["--max-connections", "2", "--body-timeout", "60", "--header-timeout", "60"])
+        defer { server.stop() }
+        var sockets: [Int32] = []
+        defer { for fd in sockets { close(fd) } }
+        // Two uploads whose bodies have not arrived: both connections are busy.
+        let head = "POST /v1/batches HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 8\r\n\r\n"
+        for _ in 0..<2 {
+            let fd = try #require(Self.connect(server.port))
+            sockets.append(fd)
+            _ = head.withCString { write(fd, $0, strlen($0)) }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let waiting = try #require(Self.connect(server.port))
+        sockets.append(waiting)
+        _ = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".withCString { write(waiting, $0, strlen($0)) }
+        let servedAtOnce = await Self.readable(waiting, within: 500)
+        print("with both connections at the cap busy, a third was \(servedAtOnce ? "served at once (overshoot)" : "left waiting")")
+        // The first upload ends (a malformed batch: refused, and its connection kept alive).
+        _ = "garbage!".withCString { write(sockets[0], $0, 8) }
+        let started = Date()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let answered = await Self.readable(waiting, within: 5000) && read(waiting, &buffer, buffer.count) > 0
+        let seconds = Date().timeIntervalSince(started)
+        print("the waiting client was answered \(String(format: "%.3f", seconds)) s after a connection went idle")
+        #expect(answered && String(decoding: buffer.prefix(12), as: UTF8.self) == "HTTP/1.1 200")
+        #expect(seconds < 2, "the waiting client was not taken when a connection went idle")
+    }
+
+    @Test("a socket that sends nothing is closed at the header deadline, counted from its accept")
+    func silentSocketDeadline() async throws {
+        let dir = try workspace()
+        let server = try ServerProcess(directory: dir, extra: ["--header-timeout", "1", "--idle-timeout", "60"])
+        defer { server.stop() }
+        let fd = try #require(Self.connect(server.port))
+        defer { close(fd) }
+        let started = Date()
+        var closedAfter: Double?
+        while Date().timeIntervalSince(started) < 8 {
+            if await Self.readable(fd, within: 200) {
+                var buffer = [UInt8](repeating: 0, count: 64)
+                if read(fd, &buffer, 64) <= 0 { closedAfter = Date().timeIntervalSince(started); break }
+            }
+        }
+        print("a silent socket was closed after \(closedAfter.map { String(format: "%.2f", $0) } ?? "never") s (deadline 1 s)")
+        #expect(closedAfter != nil, "a socket that sent nothing for 8 s was still open (header deadline 1 s)")
+        #expect((closedAfter ?? 0) >= 0.9, "closed before its deadline")
+    }
+
     @Test("a trickled request head is cut off at its deadline")
     func headerDeadline() async throws {
         let dir = try workspace()

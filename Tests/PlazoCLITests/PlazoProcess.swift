@@ -41,9 +41,20 @@ final class ServerProcess: @unchecked Sendable {
     let port: Int
 
     /// Starts the server and waits for its "listening" line; `stderr` receives its log if given.
-    init(directory: String, port: Int = 0, extra: [String] = [], logLevel: String = "warning", stderr: FileHandle? = nil) throws {
-        process.executableURL = URL(fileURLWithPath: PlazoProcess.binary)
-        process.arguments = ["serve", "--port", "\(port)", "--log-level", logLevel] + extra
+    /// `openFileLimit` starts it under that open-file limit (`ulimit -n`, then `exec`: the process
+    /// is still the server's).
+    init(
+        directory: String, port: Int = 0, extra: [String] = [], logLevel: String = "warning", stderr: FileHandle? = nil,
+        openFileLimit: Int? = nil
+    ) throws {
+        let arguments = ["serve", "--port", "\(port)", "--log-level", logLevel] + extra
+        if let openFileLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(openFileLimit) && exec \"$0\" \"$@\"", PlazoProcess.binary] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: PlazoProcess.binary)
+            process.arguments = arguments
+        }
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let out = Pipe()
         process.standardOutput = out

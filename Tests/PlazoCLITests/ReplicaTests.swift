@@ -277,16 +277,22 @@ struct ReplicaTests {
         // Releases while every connection of the replica is terminated every 15 ms.
         final class Flag: Sendable { let raised = Atomic(false) }
         let stop = Flag()
-        let killer = Task.detached {
+        // On a thread of its own: its calls block, and on the test process's few concurrency
+        // threads it could be held back by the suites running beside this one until the releases
+        // were over (then no termination lands and the test means nothing).
+        let killed = DispatchSemaphore(value: 0)
+        let killer = Thread {
             while !stop.raised.load(ordering: .relaxed) {
                 try? w.db.terminateConnections()
-                try? await Task.sleep(for: .milliseconds(15))
+                usleep(15_000)
             }
+            killed.signal()
         }
+        killer.start()
         var statuses: [Int] = []
         for _ in 0..<24 { statuses.append(await ReplicaWorkspace.post(a.url + "/v1/releases", spec, token: steward, type: "application/json").status) }
         stop.raised.store(true, ordering: .relaxed)
-        await killer.value
+        killed.wait()
         // Each either stored whole (201) or refused as the store being unavailable (503): never a 500.
         #expect(statuses.allSatisfy { $0 == 201 || $0 == 503 }, "\(statuses)")
         // The terminations must land during releases for the test to mean anything (about a

@@ -198,6 +198,9 @@ struct ServerTests {
                 #expect(text.contains(#"plazo_batches_total{outcome="rejected",reason="bad_magic"} 1"#))
                 #expect(text.contains(#"plazo_events_total{outcome="new"} 3"#))
                 #expect(text.contains("plazo_ingest_duration_seconds_bucket"))
+                // The index's size (issue 23): three cases, one event each.
+                #expect(text.contains("plazo_index_cases 3.0\n"), "\(text)")
+                #expect(text.contains("plazo_index_events 3.0\n"), "\(text)")
                 // No case data: none of the submitted pseudonyms appears (a check for the digits "77"
                 // alone failed whenever a latency sum happened to contain them).
                 for c: UInt64 in 0..<3 { #expect(!text.contains(CasePseudonym(low: c, high: 77).hex)) }
