@@ -35,10 +35,10 @@ struct OperationsTests {
         return fd
     }
 
-    static func healthz(_ url: String) async -> (ok: Bool, seconds: Double) {
+    static func healthz(_ url: String, timeout: Double = 5) async -> (ok: Bool, seconds: Double) {
         let started = Date()
         var request = URLRequest(url: URL(string: url + "/healthz")!)
-        request.timeoutInterval = 5
+        request.timeoutInterval = timeout
         guard let (_, response) = try? await URLSession.shared.data(for: request) else { return (false, Date().timeIntervalSince(started)) }
         return ((response as? HTTPURLResponse)?.statusCode == 200, Date().timeIntervalSince(started))
     }
@@ -71,7 +71,12 @@ struct OperationsTests {
     /// nothing used to fill it and keep `/healthz` out until the idle timeout; now a new
     /// connection at the cap sheds the longest-idle one. The deadlines are set far beyond the test
     /// (60 s), so the answer cannot come from the idle sockets' deadlines.
-    @Test("open-file limit 256, 400 idle sockets that send nothing: /healthz answers within a second")
+    ///
+    /// On a quiet machine `/healthz` answers in 0.01–0.15 s (printed). The assertion allows 20 s:
+    /// the suites run in parallel, and under CI's load the server process first works through the
+    /// ~200 queued connections (3.4 s seen in a CI rehearsal). 20 s is still a third of the 60 s
+    /// deadlines, so the old behaviour (no answer until a deadline frees a slot) fails it.
+    @Test("open-file limit 256, 400 idle sockets that send nothing: /healthz answers long before any deadline frees a slot")
     func idleSocketsAtTheCap() async throws {
         let dir = try workspace()
         let server = try ServerProcess(
@@ -86,10 +91,10 @@ struct OperationsTests {
         #expect(sockets.count == 400)
         // Let the server accept what it will of them.
         try await Task.sleep(for: .milliseconds(500))
-        let answer = await Self.healthz(server.url)
+        let answer = await Self.healthz(server.url, timeout: 20)
         print("healthz with 400 idle sockets at open-file limit 256: \(answer.ok ? "answered" : "no answer") in \(String(format: "%.3f", answer.seconds)) s")
         #expect(answer.ok, "healthz did not answer while 400 idle sockets were held at open-file limit 256")
-        #expect(answer.seconds < 1, "healthz took \(answer.seconds) s")
+        #expect(answer.seconds < 20, "healthz took \(answer.seconds) s")
         // The service is still whole: its own files open (the store answers a metrics scrape on loopback).
         var metrics = URLRequest(url: URL(string: server.url + "/metrics")!)
         metrics.timeoutInterval = 5
@@ -150,7 +155,8 @@ struct OperationsTests {
         let fifth = try #require(Self.connect(server.port))
         sockets.append(fifth)
         #expect(await Self.request(fifth, "/healthz").hasPrefix("HTTP/1.1 200"))
-        #expect(await Self.closedByPeer(keptAlive, within: 2000), "the kept-alive idle connection was not shed")
+        // Generous under the parallel suites' load; the deadlines (60 s) cannot be what closes it.
+        #expect(await Self.closedByPeer(keptAlive, within: 10000), "the kept-alive idle connection was not shed")
         #expect(await Self.closedByPeer(silent, within: 200) == false, "an older silent connection was shed before the kept-alive one")
     }
 
@@ -182,11 +188,13 @@ struct OperationsTests {
         _ = "garbage!".withCString { write(sockets[0], $0, 8) }
         let started = Date()
         var buffer = [UInt8](repeating: 0, count: 4096)
-        let answered = await Self.readable(waiting, within: 5000) && read(waiting, &buffer, buffer.count) > 0
+        let answered = await Self.readable(waiting, within: 20000) && read(waiting, &buffer, buffer.count) > 0
         let seconds = Date().timeIntervalSince(started)
         print("the waiting client was answered \(String(format: "%.3f", seconds)) s after a connection went idle")
         #expect(answered && String(decoding: buffer.prefix(12), as: UTF8.self) == "HTTP/1.1 200")
-        #expect(seconds < 2, "the waiting client was not taken when a connection went idle")
+        // About 0.01 s on a quiet machine; the bound only has to stay below the 60 s deadlines
+        // that would otherwise free a slot, with room for the parallel suites' load.
+        #expect(seconds < 20, "the waiting client was not taken when a connection went idle")
     }
 
     @Test("a socket that sends nothing is closed at the header deadline, counted from its accept")
