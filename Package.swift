@@ -102,11 +102,22 @@ var targets: [Target] = [
         ],
         swiftSettings: strict
     ),
+    // The application layer: one service owning the store, ingest, the case index, releases and
+    // the snapshot and follower policy. The server and the CLI call it; nothing else wires them.
+    .target(
+        name: "PlazoApp",
+        dependencies: [
+            "PlazoIngest", "PlazoReleases", "PlazoStore", "PlazoCases", "PlazoModel", "PlazoWire", "PlazoSodium",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ],
+        swiftSettings: strict
+    ),
     // The HTTP service (Hummingbird 2): routes, error bodies, metrics, request logging.
     .target(
         name: "PlazoServer",
         dependencies: [
-            "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoPrivacy", "PlazoReleases", "PlazoCases",
+            "PlazoApp", "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoPrivacy", "PlazoReleases", "PlazoCases",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
@@ -131,7 +142,7 @@ var targets: [Target] = [
         name: "PlazoCLI",
         dependencies: [
             "PlazoSodium", "PlazoModel", "PlazoWire", "PlazoAgency", "PlazoCases", "PlazoPrivacy", "PlazoStore",
-            "PlazoIngest", "PlazoServer", "PlazoSynth", "PlazoReleases",
+            "PlazoIngest", "PlazoServer", "PlazoSynth", "PlazoReleases", "PlazoApp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -178,7 +189,8 @@ var targets: [Target] = [
     .testTarget(
         name: "PlazoServerTests",
         dependencies: [
-            "PlazoServer", "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoPrivacy", "PlazoCases", "PlazoReleases",
+            "PlazoServer", "PlazoApp", "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoPrivacy", "PlazoCases",
+            "PlazoReleases",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -215,7 +227,7 @@ if ProcessInfo.processInfo.environment["PLAZO_BENCHMARKS"] == "1" {
             name: "PlazoBenchmarks",
             dependencies: [
                 "PlazoSodium", "PlazoModel", "PlazoWire", "PlazoAgency", "PlazoPrivacy",
-                "PlazoCases", "PlazoStore", "PlazoIngest", "PlazoServer", "PlazoReleases",
+                "PlazoCases", "PlazoStore", "PlazoIngest", "PlazoServer", "PlazoReleases", "PlazoApp",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -230,7 +242,7 @@ if ProcessInfo.processInfo.environment["PLAZO_BENCHMARKS"] == "1" {
             name: "plazo-perf",
             dependencies: [
                 "PlazoSodium", "PlazoModel", "PlazoWire", "PlazoCases", "PlazoStore", "PlazoIngest", "PlazoServer", "PlazoSynth",
-                "PlazoPrivacy", "PlazoReleases", "PlazoRandom",
+                "PlazoPrivacy", "PlazoReleases", "PlazoRandom", "PlazoApp",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import PlazoApp
 import PlazoCases
 import PlazoIngest
 import PlazoModel
@@ -114,7 +115,7 @@ func ingestBenchmarks() {
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = buildApplication(ingest: ingest, configuration: .init(host: "127.0.0.1", port: 0), logger: logger) { port in
+        let app = buildApplication(service: PlazoService(ingest: ingest), configuration: .init(host: "127.0.0.1", port: 0), logger: logger) { port in
             portContinuation.yield(port)
         }
         let serverTask = Task { try await app.runService(gracefulShutdownSignals: []) }

@@ -76,7 +76,7 @@ func runRealistic() throws {
         // The service's path (pins, and the continual streams' held entries): every event is in
         // the index from the start, and each release reads it as of its cutoff, which is what
         // arrival at each quarter's end gives.
-        let live = LiveCaseState(replayed: index, lastBatch: 0)
+        let live = ReplayedCases(index, lastBatch: 0)
         var last: Release?
         var outcome = RealisticOutcome()
         let clock = ContinuousClock()

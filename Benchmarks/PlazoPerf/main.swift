@@ -7,6 +7,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import PlazoApp
 import PlazoCases
 import PlazoIngest
 import PlazoModel
@@ -232,7 +233,7 @@ case "ingest-durable":
     var logger = Logger(label: "perf")
     logger.logLevel = .error
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    let app = buildApplication(ingest: ingest, configuration: .init(host: "127.0.0.1", port: 0), logger: logger) { continuation.yield($0) }
+    let app = buildApplication(service: PlazoService(ingest: ingest), configuration: .init(host: "127.0.0.1", port: 0), logger: logger) { continuation.yield($0) }
     let server = Task { try await app.runService(gracefulShutdownSignals: []) }
     var iterator = ports.makeAsyncIterator()
     let port = await iterator.next()!
@@ -524,7 +525,7 @@ case "dashboard":
     var logger = Logger(label: "perf")
     logger.logLevel = .error
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    let app = buildApplication(ingest: ingest, database: database, configuration: .init(host: "127.0.0.1", port: 0), logger: logger) { continuation.yield($0) }
+    let app = buildApplication(service: PlazoService(ingest: ingest), configuration: .init(host: "127.0.0.1", port: 0), logger: logger) { continuation.yield($0) }
     let server = Task { try await app.runService(gracefulShutdownSignals: []) }
     var iterator = ports.makeAsyncIterator()
     let port = await iterator.next()!

@@ -29,7 +29,7 @@ struct BackupCommand: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        if store.isPostgres {
+        if store.isShared {
             throw CLIRefusal("a PostgreSQL store is backed up with PostgreSQL's own tools: pg_dump for a consistent copy, or base backups with WAL archiving for point-in-time recovery (docs/operations.md). Verify a restored copy with `plazo rebuild --database …`.")
         }
         let database = try store.open()

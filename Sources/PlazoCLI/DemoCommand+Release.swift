@@ -1,6 +1,6 @@
 import Foundation
+import PlazoApp
 import PlazoCases
-import PlazoIngest
 import PlazoModel
 import PlazoPrivacy
 import PlazoReleases
@@ -9,7 +9,7 @@ import PlazoStore
 extension DemoCommand {
     /// After ingest: the steward sets budgets, creates a quarterly release, issues tokens; then the
     /// summary a newcomer reads.
-    func afterIngest(root: URL, database: AppDatabase, ingest: IngestService, base: String, today: Day) async throws {
+    func afterIngest(root: URL, database: AppDatabase, service: PlazoService, base: String, today: Day) async throws {
         // 6. Budgets: ρ = 1 per cohort (zCDP), the steward's default for the demo.
         say("== 6. privacy budget: ρ = 1 (zCDP) per report-quarter cohort")
         let ledger = BudgetLedger(database: database)
@@ -43,9 +43,9 @@ extension DemoCommand {
         try specData.write(to: root.appendingPathComponent("quarterly-release.json"))
         say("== 7. quarterly release: cutoff \(cutoff.iso), cohorts \(cohorts.first!) … \(cohorts.last!), \(spec.tables.count) tables")
         let started = Date()
-        let live = LiveCaseState { body in ingest.withMutableCaseIndex(body) }
-        let engine = ReleaseEngine(database: database)
-        let release = try engine.create(spec: spec, requester: "demo steward", live: live)
+        // The service's own release path, as POST /v1/releases takes it.
+        let release = try service.releases.create(spec: spec, requester: "demo steward")
+        let engine = service.releases.engine
         // Differentially private releases are made to be published: the demo's is public, so the
         // dashboard page and the Data Package open without a token.
         try engine.makePublic(releaseID: release.metadata.id, by: "demo steward")

@@ -6,6 +6,7 @@ import UnixSignals
 import Hummingbird
 import Logging
 import PlazoAgency
+import PlazoApp
 import PlazoIngest
 import PlazoModel
 import PlazoServer
@@ -88,14 +89,14 @@ struct DemoCommand: AsyncParsableCommand {
             agencyKeys.append((record.id, key, agency))
             say("   registered agency \(record.id.rawValue): \(agency.name) [\(agency.type)] key \(KeyID.of(key.publicKey))")
         }
-        let ingest = try IngestService(database: database, serviceKeys: [serviceBox], receiptKey: serviceSigning)
+        let service = try PlazoService(database: database, serviceKeys: [serviceBox], receiptKey: serviceSigning)
         var logger = Logger(label: "plazo")
         logger.logLevel = .warning
         // A newcomer's machine may already use 8080: then take any free port rather than fail.
         let requestedPort = port != 0 && !Self.portIsFree(port) ? 0 : port
         if requestedPort != port { say("   port \(port) is in use; using a free port instead") }
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = buildApplication(ingest: ingest, configuration: ServerConfiguration(host: "127.0.0.1", port: requestedPort), logger: logger) { bound in
+        let app = buildApplication(service: service, configuration: ServerConfiguration(host: "127.0.0.1", port: requestedPort), logger: logger) { bound in
             portContinuation.yield(bound)
         }
         // A service group, so that --exit (and Ctrl-C or SIGTERM) shut the server down gracefully:
@@ -170,11 +171,11 @@ struct DemoCommand: AsyncParsableCommand {
         }
         progress.finish()
         try await client.shutdown()
-        let counts = try ingest.counts()
+        let counts = try service.counts()
         say("   \(files.count - refused) batches accepted, \(refused) refused; \(newEvents) new events, \(duplicates) duplicates counted once, \(recordRejects) records rejected")
         say("   store: \(counts.batches) batches, \(counts.events) distinct events, \(counts.cases) cases")
 
-        try await afterIngest(root: root, database: database, ingest: ingest, base: base, today: today)
+        try await afterIngest(root: root, database: database, service: service, base: base, today: today)
 
         say(String(format: "== done in %.0f s", Date().timeIntervalSince(started)))
         if exit {

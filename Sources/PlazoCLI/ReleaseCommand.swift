@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlazoApp
 import PlazoIngest
 import PlazoModel
 import PlazoReleases
@@ -56,9 +57,9 @@ struct ReleaseCommand: ParsableCommand {
             defer { withExtendedLifetime(lock) {} }
             let database = try store.open()
             let started = Date()
-            let live = try ReleaseCommand.replay(database, store, serviceKeys)
+            let desk = try ReleaseCommand.desk(database, store, serviceKeys)
             let evaluated = Date()
-            let release = try ReleaseEngine(database: database).create(spec: spec, requester: requester, live: live)
+            let release = try desk.create(spec: spec, requester: requester)
             let m = release.metadata
             print("release \(m.id) created: \(m.title)")
             print("cutoff \(m.cutoff); cohorts \(m.cohorts.joined(separator: ","))")
@@ -72,17 +73,15 @@ struct ReleaseCommand: ParsableCommand {
         }
     }
 
-    /// The case state with its pins, rebuilt from the store as the service's start does: from the
-    /// case-index snapshot and the later batches when the snapshot is usable, else from the whole
-    /// log (saying why on standard error).
-    static func replay(_ database: AppDatabase, _ store: StoreOptions, _ keys: ServiceKeyOptions) throws -> LiveCaseState {
-        let replayed = try BatchLogReplay.replay(
-            BatchLog(database), serviceKeys: keys.boxKeyPairs(), pinPoints: ReleaseStore(database).pinPoints(),
-            snapshotPath: store.snapshotPath)
-        if case .refused = replayed.snapshot {
-            FileHandle.standardError.write(Data("warning: case-index snapshot not used: \(replayed.snapshot)\n".utf8))
+    /// The release path of a stopped service (``ReleaseDesk/replaying(database:serviceKeys:snapshotPath:)``):
+    /// the case state with its pins rebuilt from the store as the service's start does, saying on
+    /// standard error why the snapshot was not used when it was refused.
+    static func desk(_ database: AppDatabase, _ store: StoreOptions, _ keys: ServiceKeyOptions) throws -> ReleaseDesk {
+        let (desk, snapshot) = try ReleaseDesk.replaying(database: database, serviceKeys: keys.boxKeyPairs(), snapshotPath: store.snapshotPath)
+        if case .refused = snapshot {
+            FileHandle.standardError.write(Data("warning: case-index snapshot not used: \(snapshot)\n".utf8))
         }
-        return LiveCaseState(replayed: replayed.index, lastBatch: replayed.lastBatch)
+        return desk
     }
 
     /// Prints a dry run's plan.
@@ -155,9 +154,9 @@ struct ReleaseCommand: ParsableCommand {
             let lock = try store.releaseLock()
             defer { withExtendedLifetime(lock) {} }
             let database = try store.open()
-            let live = try ReleaseCommand.replay(database, store, serviceKeys)
-            let engine = ReleaseEngine(database: database)
-            let published = try engine.publishDraft(id: id, requester: requester, live: live)
+            let desk = try ReleaseCommand.desk(database, store, serviceKeys)
+            let engine = desk.engine
+            let published = try desk.publishDraft(id: id, requester: requester)
             print("draft \(id) published as release \(published.metadata.id): ρ = \(published.metadata.totalRho) per cohort; ledger spend #\(published.metadata.ledgerSpendID)")
             if makePublic {
                 try engine.makePublic(releaseID: published.metadata.id, by: requester)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import PlazoApp
 import PlazoIngest
 import PlazoServer
 import PlazoSodium
@@ -23,11 +24,14 @@ struct StoreOptions: ParsableArguments {
     /// The store named: `--database` if given, else `--db`.
     var location: String { database ?? db }
 
-    /// True for a PostgreSQL store.
-    var isPostgres: Bool { PostgresEngine.isURL(location) }
+    /// The SQLite file named, or nil for a shared (PostgreSQL) store.
+    var file: String? { AppDatabase.file(at: location) }
+
+    /// True for a store several replicas share (PostgreSQL).
+    var isShared: Bool { file == nil }
 
     /// The store as messages name it (a PostgreSQL URL without its password).
-    var displayName: String { isPostgres ? PostgresEngine.redacted(location) : location }
+    var displayName: String { AppDatabase.displayName(of: location) }
 
     func open() throws -> AppDatabase {
         do { return try AppDatabase.open(location: location) } catch {
@@ -36,14 +40,14 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// The SQLite file's lock for a service (nil on PostgreSQL: replicas share the database).
-    func serviceLock() throws -> StoreLock? { isPostgres ? nil : try StoreLock.forService(db: location) }
+    func serviceLock() throws -> StoreLock? { try file.map { try StoreLock.forService(db: $0) } }
 
     /// The SQLite file's locks for a CLI release (nil on PostgreSQL: every replica follows the
     /// releases stored in the database and applies their pins at their watermark).
-    func releaseLock() throws -> StoreLock? { isPostgres ? nil : try StoreLock.forRelease(db: location) }
+    func releaseLock() throws -> StoreLock? { try file.map { try StoreLock.forRelease(db: $0) } }
 
     /// The case-index snapshot beside a SQLite store (nil on PostgreSQL: a replica replays the log).
-    var snapshotPath: String? { isPostgres ? nil : IndexSnapshot.path(forStore: location) }
+    var snapshotPath: String? { file.map(IndexSnapshot.path(forStore:)) }
 }
 
 /// Options naming the service's key directory.
@@ -155,7 +159,7 @@ struct ServeCommand: AsyncParsableCommand {
         let lock = try store.serviceLock()
         let database = try store.open()
         let replayStarted = Date()
-        let ingest = try IngestService(
+        let service = try PlazoService(
             database: database, serviceKeys: [serviceKeys.boxKeyPair()], retiredServiceKeys: serviceKeys.retiredBoxKeyPairs(),
             receiptKey: serviceKeys.receiptKey(),
             timestampPolicy: TimestampPolicy(maxFutureSkew: 300, maxAge: Int64(maxBatchAgeDays) * 86_400),
@@ -167,32 +171,27 @@ struct ServeCommand: AsyncParsableCommand {
         // them to the steward at any level (plazo_index_cases, plazo_index_events).
         var started: Logger.Metadata = [
             "db": "\(store.displayName)", "engine": "\(database.kind.rawValue)",
-            "index.from": "\(Self.startupSource(ingest.startupSnapshot))",
+            "index.from": "\(Self.startupSource(service.startupSnapshot))",
             "replay.seconds": "\(String(format: "%.2f", Date().timeIntervalSince(replayStarted)))",
         ]
         if logger.logLevel <= .debug {
-            let counts = try ingest.counts()
+            let counts = try service.counts()
             started["batches"] = "\(counts.batches)"
             started["events"] = "\(counts.events)"
             started["cases"] = "\(counts.cases)"
         }
         logger.info("store opened", metadata: started)
-        // Several replicas: apply what the others store, every `followInterval` (the staleness bound
-        // of dashboards and quality reports; ingest and releases catch up under the writer lock).
-        let follower = database.kind == .postgres
-            ? StoreFollower(service: ingest, interval: .milliseconds(followIntervalMilliseconds), logger: logger) : nil
-        // The snapshot is written in the background while serving (unless both thresholds are 0),
-        // and once more at a clean stop.
-        let snapshots: SnapshotSchedule? =
-            noSnapshot || ingest.snapshotPath == nil
-            ? nil
-            : SnapshotSchedule(
-                service: ingest,
-                policy: snapshotEvents == 0 && snapshotMinutes == 0
-                    ? nil
-                    : SnapshotPolicy(
-                        everyEvents: snapshotEvents == 0 ? .max : snapshotEvents,
-                        interval: snapshotMinutes == 0 ? .seconds(Int64.max / 2) : .seconds(snapshotMinutes * 60)))
+        // Beside the server: the snapshot written in the background (unless both thresholds are 0)
+        // and once more at a clean stop; on a shared store, the follower that applies what other
+        // replicas store every `followInterval` (the staleness bound of dashboards and quality
+        // reports; ingest and releases catch up under the writer lock).
+        let background = PlazoService.BackgroundPolicy(
+            snapshots: snapshotEvents == 0 && snapshotMinutes == 0
+                ? nil
+                : SnapshotPolicy(
+                    everyEvents: snapshotEvents == 0 ? .max : snapshotEvents,
+                    interval: snapshotMinutes == 0 ? .seconds(Int64.max / 2) : .seconds(snapshotMinutes * 60)),
+            followInterval: .milliseconds(followIntervalMilliseconds))
         var tls: ServerTLS?
         if let tlsCert, let tlsKey {
             do { tls = try ServerTLS.load(certificateChain: tlsCert, privateKey: tlsKey) } catch { throw ValidationError("\(error)") }
@@ -201,19 +200,14 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             host: host, port: port, idleTimeout: .seconds(idleTimeout), headerTimeout: .seconds(headerTimeout),
             bodyTimeout: .seconds(bodyTimeout), maxConnections: maxConnections, tls: tls)
-        let app = buildApplication(
-            ingest: ingest, database: database, configuration: configuration, logger: logger
-        ) { [host] boundPort in
+        let app = buildApplication(service: service, configuration: configuration, logger: logger) { [host] boundPort in
             // A line scripts and tests can wait for.
             FileHandle.standardOutput.write(Data("plazo listening on \(scheme)://\(host):\(boundPort)\n".utf8))
         }
         // One ServiceGroup runs everything and stops it on SIGINT or SIGTERM, in the reverse of
         // this order: the HTTP server first (in-flight requests finish), then the follower, then
         // the snapshot's last write, of a state that no request changes any more.
-        var services: [any Service] = []
-        if let snapshots { services.append(SnapshotService(schedule: snapshots)) }
-        if let follower { services.append(FollowerService(follower: follower)) }
-        services.append(app)
+        let services: [any Service] = service.backgroundServices(background, logger: logger) + [app]
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         withExtendedLifetime(lock) {}
@@ -229,31 +223,5 @@ extension ServeCommand {
         case .refused: "the whole batch log (the snapshot was not usable)"
         case .loaded: "\(use)"
         }
-    }
-}
-
-/// The store follower (PostgreSQL replicas) as a service of `plazo serve`'s group: follows until
-/// the graceful shutdown reaches it, after the HTTP server has stopped.
-struct FollowerService: Service, CustomStringConvertible {
-    let follower: StoreFollower
-    var description: String { "store follower" }
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown { await follower.run() }
-    }
-}
-
-/// The case-index snapshot schedule as a service of `plazo serve`'s group: background writes while
-/// serving, and at a graceful shutdown (which reaches it last, once the HTTP server and the
-/// follower have stopped) the write of the final state. A group cancelled on an error writes
-/// nothing more, as a crash would not: the next start replays what the last snapshot lacks.
-struct SnapshotService: Service, CustomStringConvertible {
-    let schedule: SnapshotSchedule
-    var description: String { "case-index snapshot" }
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown { await schedule.run() }
-        guard !Task.isCancelled else { return }
-        await schedule.writeAtStop()
     }
 }

@@ -23,7 +23,7 @@ struct SnapshotCommand: ParsableCommand {
     @OptionGroup var serviceKeys: ServiceKeyOptions
 
     func run() throws {
-        if store.isPostgres {
+        if store.isShared {
             throw CLIRefusal("a PostgreSQL store keeps no case-index snapshot: each replica replays the batch log when it starts and then follows it. Nothing was written.")
         }
         let lock = try StoreLock.forSnapshot(db: store.location)

@@ -36,11 +36,11 @@ struct StoreCommand: ParsableCommand {
 
         func run() throws {
             let started = Date()
-            if !PostgresEngine.isURL(from) && !FileManager.default.fileExists(atPath: from) {
+            if let file = AppDatabase.file(at: from), !FileManager.default.fileExists(atPath: file) {
                 throw CLIRefusal("no store at \(from): give the SQLite file of the service to copy")
             }
             // A SQLite source is held exclusively for the whole copy: a running service is refused.
-            let lock = PostgresEngine.isURL(from) ? nil : try StoreLock.forCopy(db: from)
+            let lock = try AppDatabase.file(at: from).map { try StoreLock.forCopy(db: $0) }
             defer { withExtendedLifetime(lock) {} }
             let source: AppDatabase
             let target: AppDatabase

@@ -128,7 +128,7 @@ public final class IngestService: Sendable {
             (try ReleaseStore.pinPoints(in: db), try BatchLog.lastSeq(db))
         }
         let replayed: (index: CaseIndex, lastBatch: Int64, snapshot: BatchLogReplay.SnapshotUse)
-        if database.kind == .sqlite {
+        if database.keepsLocalSnapshot {
             replayed = try BatchLogReplay.replay(
                 log, serviceKeys: serviceKeys + retiredServiceKeys, pinPoints: pinPoints, snapshotPath: snapshotPath)
         } else {
@@ -204,7 +204,7 @@ public final class IngestService: Sendable {
         let outcome: CommitOutcome
         var signed: Receipt?
         let agency = header.agencyID
-        let following = database.kind == .postgres
+        let following = database.isShared
         do {
             outcome = try log.commit(
                 bytes: bytes, digest: digest, header: header, receivedAt: now, accepted: events.count,
@@ -313,14 +313,8 @@ extension IngestService {
     public func catchUp(on db: any SQLConnection) throws -> Int {
         try follow.withLock { state in
             // Most looks find nothing new: one statement says so.
-            if let heads = try db.row("""
-                SELECT (SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM batch) AS last_batch,
-                       (SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM release WHERE batch_seq IS NOT NULL) AS last_release
-                """) {
-                let lastBatch: Int64 = try heads["last_batch"]
-                let lastRelease: Int64 = try heads["last_release"]
-                if lastBatch <= state.appliedSeq && lastRelease <= state.lastReleaseID { return 0 }
-            }
+            let heads = try BatchLog.heads(db)
+            if heads.lastBatch <= state.appliedSeq && heads.lastPinningRelease <= state.lastReleaseID { return 0 }
             var applied = 0
             var pending = try ReleaseStore.pinPoints(in: db, afterRelease: state.lastReleaseID)[...]
             func pinThrough(_ seq: Int64, _ state: inout FollowState) {

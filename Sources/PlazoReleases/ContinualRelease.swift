@@ -78,13 +78,13 @@ extension ReleaseEngine {
     /// - Returns: per continual table its index, info, cells and derived estimates; and the stream
     ///   steps to store with the release.
     func computeContinual(
-        _ plan: ValidatedSpec, steps cp: ContinualStepPlan, live: LiveCaseState, bits: inout RandomBits
+        _ plan: ValidatedSpec, steps cp: ContinualStepPlan, live: any LiveCases, bits: inout RandomBits
     ) throws(ReleaseError) -> (tables: [(index: Int, info: ReleasedTableInfo, noisy: [Int64], derived: [Double])], rows: [ContinualStepRow]) {
         // 1. Every member of every stepped cohort, with its entry as this release leaves it.
         var slot: [Int: Int] = [:]
         for (i, q) in plan.cohorts.enumerated() { slot[CaseProjection.cohortNumber(q)] = i }
         var members = [[StreamEntry]](repeating: [], count: plan.cohorts.count)
-        live.access { index in
+        live.withMutableCaseIndex { index in
             index.forEachStreamEntry(asOf: plan.cutoff, steps: cp.stepsByNumber) { cohort, entry in
                 if let i = slot[cohort] { members[i].append(entry) }
             }

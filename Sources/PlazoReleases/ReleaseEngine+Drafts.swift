@@ -62,7 +62,7 @@ extension ReleaseEngine {
     /// - Throws: ``ReleaseError/draftNotFound(_:)``; ``ReleaseError/draftNotPublishable(_:)`` when
     ///   the draft is not in status draft or its spec is refused now (a stream's schedule, say);
     ///   otherwise what ``create(spec:requester:live:draftID:)`` throws.
-    public func publishDraft(id: Int64, requester: String, live: LiveCaseState) throws(ReleaseError) -> Release {
+    public func publishDraft(id: Int64, requester: String, live: any LiveCases) throws(ReleaseError) -> Release {
         guard let d = try draft(id: id) else { throw .draftNotFound(id) }
         do { return try create(spec: d.spec, requester: requester, live: live, draftID: id) } catch {
             if case let .invalidSpec(why) = error { throw .draftNotPublishable(why) }

@@ -4,83 +4,20 @@ import PlazoModel
 import PlazoPrivacy
 import PlazoStore
 
-/// The live case state a release reads and pins: the service's case index behind its lock (or,
-/// for `plazo release create` on a stopped service, an index replayed from the log with its pins).
-///
-/// The release path holds the store's writer, then takes the index through ``access`` to project
-/// it, and again after its commit to pin: ingest applies a batch to the index only inside the
-/// writer, after the batch's commit, so no batch can come between the projection and the pinning.
-public struct LiveCaseState: Sendable {
-    let access: @Sendable ((inout CaseIndex) -> Void) -> Void
-    let projections: ProjectionCache?
-    let expectedWatermark: Int64?
-    let catchUp: (@Sendable (HeldWriter) throws -> Void)?
-    let pinned: (@Sendable (Int64) -> Void)?
-
-    /// The service's index: `access` runs its body under the index lock (e.g.
-    /// `IngestService.withMutableCaseIndex`). `projections` caches projections between releases.
-    ///
-    /// With several replicas on one store, `catchUp` runs first while the release holds the
-    /// writer: it applies the batches and pins other replicas stored (`IngestService.catchUp(on:)`),
-    /// so the projection holds every batch up to the watermark the release records. `pinned`
-    /// learns the id of the release whose pins were just applied (`IngestService.notePinned`).
-    public init(
-        projections: ProjectionCache? = nil, catchUp: (@Sendable (HeldWriter) throws -> Void)? = nil,
-        pinned: (@Sendable (Int64) -> Void)? = nil, access: @escaping @Sendable ((inout CaseIndex) -> Void) -> Void
-    ) {
-        self.access = access
-        self.projections = projections
-        self.expectedWatermark = nil
-        self.catchUp = catchUp
-        self.pinned = pinned
-    }
-
-    /// An index replayed from the batch log up to batch `lastBatch` (`BatchLogReplay.replay(_:serviceKeys:pinPoints:)`)
-    /// by a process that is not the service. The release is refused if the log has moved on
-    /// since (a batch stored meanwhile would be in the watermark but not in the data).
-    public init(replayed index: CaseIndex, lastBatch: Int64) {
-        let box = IndexBox(index)
-        self.access = { body in box.with(body) }
-        self.projections = nil
-        self.expectedWatermark = lastBatch
-        self.catchUp = nil
-        self.pinned = nil
-    }
-
-    /// The index as it is now (tests, and the CLI after a release).
-    public func snapshot() -> CaseIndex {
-        var copy: CaseIndex?
-        access { copy = $0 }
-        return copy!
-    }
-}
-
-/// A locked index owned by a ``LiveCaseState`` made from a replay.
-final class IndexBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var index: CaseIndex
-    init(_ index: CaseIndex) { self.index = index }
-    func with(_ body: (inout CaseIndex) -> Void) {
-        lock.lock()
-        defer { lock.unlock() }
-        body(&index)
-    }
-}
-
 extension ReleaseEngine {
     /// Creates a release over the live case state, stores it with its spend and batch watermark,
     /// and pins the cohort of every case it counted that was not pinned yet
     /// (`docs/privacy-model.md` §4). Production randomness.
     ///
     /// - Parameter draftID: the draft this release publishes, if any (recorded in its status history).
-    public func create(spec: ReleaseSpec, requester: String, live: LiveCaseState, draftID: Int64? = nil) throws(ReleaseError) -> Release {
+    public func create(spec: ReleaseSpec, requester: String, live: any LiveCases, draftID: Int64? = nil) throws(ReleaseError) -> Release {
         try create(spec: spec, requester: requester, live: live, draftID: draftID) { () throws(PrivacyError) in try RandomBits.secure() }
     }
 
     /// The same with a caller-chosen randomness source: **tests only**.
     @_spi(Testing)
     public func create(
-        spec: ReleaseSpec, requester: String, live: LiveCaseState, draftID: Int64? = nil,
+        spec: ReleaseSpec, requester: String, live: any LiveCases, draftID: Int64? = nil,
         randomness: @escaping @Sendable () throws(PrivacyError) -> RandomBits
     ) throws(ReleaseError) -> Release {
         let plan = try spec.validated()
@@ -114,11 +51,11 @@ extension ReleaseEngine {
                             if let q = Quarter(c.cohort) { steps[CaseProjection.cohortNumber(q)] = c.step }
                         }
                     }
-                    live.access { index in
+                    live.withMutableCaseIndex { index in
                         index.pin(asOf: plan.cutoff, cohorts: cohortNumbers)
                         index.enterStreams(asOf: plan.cutoff, steps: steps)
                     }
-                    live.pinned?(release.metadata.id)
+                    live.notePinned(releaseID: release.metadata.id)
                 }
             }
         } catch { throw .store("\(error)") }
@@ -127,7 +64,7 @@ extension ReleaseEngine {
 
     /// Steps 1–5 of a pinned release, on the writer connection `db`.
     private func createHoldingWriter(
-        _ db: HeldWriter, plan: ValidatedSpec, who: String, spend: SpendRequest, charge: RhoUnits, live: LiveCaseState,
+        _ db: HeldWriter, plan: ValidatedSpec, who: String, spend: SpendRequest, charge: RhoUnits, live: any LiveCases,
         draftID: Int64?, randomness: @escaping @Sendable () throws(PrivacyError) -> RandomBits
     ) throws(ReleaseError) -> Release {
         // The watermark and the input counts, read where no batch can commit until we are done:
@@ -135,7 +72,7 @@ extension ReleaseEngine {
         let inputs: ReleaseInputs
         let before: [ScopeBalance]
         do {
-            try live.catchUp?(db)
+            try live.catchUp(holding: db)
             inputs = try db.inputs()
             before = try spend.scopes.map { scope in try db.balance(scope) }
         } catch { throw .store("\(error)") }
@@ -176,7 +113,7 @@ extension ReleaseEngine {
 
         // 2. The projection, with pins, exactly as of the watermark.
         var projection: CaseProjection?
-        live.access { index in
+        live.withMutableCaseIndex { index in
             projection = live.projections?.projection(of: index, cutoff: plan.cutoff) ?? CaseProjection(index: index, cutoff: plan.cutoff)
         }
 

@@ -5,7 +5,7 @@ import HummingbirdTLS
 import NIOSSL
 import Logging
 import NIOCore
-import PlazoIngest
+import PlazoApp
 import PlazoReleases
 import PlazoStore
 import PlazoWire
@@ -132,19 +132,18 @@ extension Duration {
     }
 }
 
-/// Builds the Plazo HTTP application over an ingest pipeline.
+/// Builds the Plazo HTTP application over a service (``PlazoService``: the store, ingest, the case
+/// index and releases).
 ///
 /// - Parameters:
-///   - database: the store holding tokens, the ledger and releases (default: the ingest
-///     pipeline's own store, which is what a service wants).
 ///   - onServerRunning: called with the bound port once the server listens (used by tests and by
 ///     `plazo serve` to print the URL when port 0 was asked for).
 public func buildApplication(
-    ingest: IngestService, database: AppDatabase? = nil, configuration: ServerConfiguration = ServerConfiguration(), logger: Logger,
+    service: PlazoService, configuration: ServerConfiguration = ServerConfiguration(), logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let metrics = PlazoMetrics()
-    let router = buildRouter(ingest: ingest, metrics: metrics, database: database)
+    let router = buildRouter(service: service, metrics: metrics)
     let head = configuration.headerTimeout.timeAmount, body = configuration.bodyTimeout.timeAmount
     // At the cap, the longest-idle connection is shed for a new one (``ConnectionRoster``).
     let roster = ConnectionRoster(limit: configuration.maxConnections, logger: logger) { metrics.connectionShed() }
@@ -184,8 +183,7 @@ public func buildApplication(
 /// | `GET /metrics` | `steward` token, or loopback without credentials |
 /// | `GET /healthz` | anyone |
 /// | `GET /`, `/dashboard.js`, `/dashboard.css` (the web page) | anyone |
-public func buildRouter(ingest: IngestService, metrics: PlazoMetrics, database: AppDatabase? = nil) -> Router<PlazoRequestContext> {
-    let database = database ?? ingest.database
+public func buildRouter(service: PlazoService, metrics: PlazoMetrics) -> Router<PlazoRequestContext> {
     let router = Router(context: PlazoRequestContext.self)
     router.add(middleware: RequestLogMiddleware(level: .info))
     router.add(middleware: ErrorBodyMiddleware())
@@ -197,8 +195,8 @@ public func buildRouter(ingest: IngestService, metrics: PlazoMetrics, database: 
     WebPage.addRoutes(to: router)
 
     @Sendable func metricsText(_ request: Request, _ context: PlazoRequestContext) -> Response {
-        metrics.setAppliedBatch(ingest.appliedBatch)
-        let size = ingest.indexSize
+        metrics.setAppliedBatch(service.appliedBatch)
+        let size = service.indexSize
         metrics.setIndexSize(cases: size.cases, events: size.events)
         return Response(
             status: .ok,
@@ -207,25 +205,23 @@ public func buildRouter(ingest: IngestService, metrics: PlazoMetrics, database: 
         )
     }
 
-    BatchController(ingest: ingest, metrics: metrics).addRoutes(to: router.group("/v1/batches"))
-    let quality = QualityController(ingest: ingest)
+    BatchController(service: service, metrics: metrics).addRoutes(to: router.group("/v1/batches"))
+    let quality = QualityController(service: service)
     quality.addAgencyRoute(to: router)
 
-    let tokens = TokenStore(database)
+    let tokens = service.tokens
     let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     // Operational counters are for the operator: a steward token, or the service host itself.
     router.group().add(middleware: RequireRole([.steward], tokens: tokens, loopbackSuffices: true))
         .get("/metrics") { request, context in metricsText(request, context) }
 
     let steward = router.group("/v1").add(middleware: RequireRole([.steward], tokens: tokens))
-    StewardController(ledger: BudgetLedger(database: database), registry: ingest.registry, tokens: tokens, clock: clock)
+    StewardController(ledger: BudgetLedger(database: service.database), registry: service.registry, tokens: tokens, clock: clock)
         .addRoutes(to: steward)
     quality.addStewardRoute(to: steward)
 
-    // The ingest pipeline's own database object: a release holds its writer from projection to pinning,
-    // which blocks ingest only when both use the same connection pool.
-    let cache = ReleaseCache(engine: ReleaseEngine(database: ingest.database))
-    let releases = ReleasesController(ingest: ingest, cache: cache)
+    let cache = ReleaseCache(engine: service.releases.engine)
+    let releases = ReleasesController(desk: service.releases, cache: cache)
     releases.addStewardRoutes(to: steward)
     // Public releases are read by anyone; the others by the role (`PublicOrRole`).
     releases.addResearcherRoutes(to: router.group("/v1").add(middleware: PublicOrRole([.researcher], tokens: tokens)))

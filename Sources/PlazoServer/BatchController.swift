@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PlazoApp
 import Logging
 import NIOCore
 import PlazoIngest
@@ -10,7 +11,7 @@ import PlazoWire
 
 /// `POST /v1/batches` and `GET /v1/batches/{id}/receipt`.
 struct BatchController: Sendable {
-    let ingest: IngestService
+    let service: PlazoService
     let metrics: PlazoMetrics
 
     func addRoutes(to group: RouterGroup<PlazoRequestContext>) {
@@ -36,9 +37,9 @@ struct BatchController: Sendable {
         // Verification, decryption, the WAL sync and the index update block for milliseconds (and
         // for as long as a release's projection holds the index): off the cooperative pool, whose
         // few threads keep serving everything else meanwhile.
-        let ingest = self.ingest
+        let service = self.service
         let outcome: Result<IngestResult, IngestError> = try await offload {
-            do throws(IngestError) { return .success(try ingest.submit(bytes)) } catch { return .failure(error) }
+            do throws(IngestError) { return .success(try service.submit(bytes)) } catch { return .failure(error) }
         }
         let result: IngestResult
         switch outcome {
@@ -73,13 +74,13 @@ struct BatchController: Sendable {
         let auth: AgencyRequestSignature
         do {
             auth = try AgencyRequestSignature.verify(
-                header: request.headers[.authorization], batchID: batchID, now: Int64(Date().timeIntervalSince1970), registry: ingest.registry
+                header: request.headers[.authorization], batchID: batchID, now: Int64(Date().timeIntervalSince1970), registry: service.registry
             )
         } catch {
             throw error.apiError
         }
         // A batch of another agency is answered exactly like a missing one.
-        guard let stored = try? ingest.log.receipt(batchID: batchID), stored.agencyID == AgencyID(auth.agencyID),
+        guard let stored = try? service.storedReceipt(batchID: batchID), stored.agencyID == AgencyID(auth.agencyID),
             let receipt = try? Receipt.parse(stored.receipt)
         else {
             throw APIError(.notFound, "unknown_batch", "this agency has no batch \(batchID)")

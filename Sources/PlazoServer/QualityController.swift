@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PlazoApp
 import PlazoCases
 import PlazoIngest
 import PlazoModel
@@ -14,7 +15,7 @@ import PlazoStore
 ///
 /// Query: `cutoff=YYYY-MM-DD` (default today), `limit` (cases per worklist, 1–5,000, default 500).
 struct QualityController: Sendable {
-    let ingest: IngestService
+    let service: PlazoService
 
     func addAgencyRoute(to router: Router<PlazoRequestContext>) {
         router.get("/v1/quality", use: agencyView)
@@ -43,24 +44,24 @@ struct QualityController: Sendable {
         let auth: AgencyRequestSignature
         do {
             auth = try AgencyRequestSignature.verify(
-                header: request.headers[.authorization], now: Int64(Date().timeIntervalSince1970), registry: ingest.registry
+                header: request.headers[.authorization], now: Int64(Date().timeIntervalSince1970), registry: service.registry
             ) { agency, time in AgencyRequestSignature.qualityMessage(agencyID: agency, time: time) }
         } catch {
             throw error.apiError
         }
         let (cutoff, limit) = try Self.parameters(request)
-        let ingest = self.ingest
-        let report = try await offload { try? ingest.qualityReport(agency: AgencyID(auth.agencyID), asOf: cutoff, limit: limit) }
+        let service = self.service
+        let report = try await offload { try? service.qualityReport(agency: AgencyID(auth.agencyID), asOf: cutoff, limit: limit) }
         guard let report else { throw APIError(.serviceUnavailable, "store_unavailable", "the store could not be read") }
         return try jsonResponse(.ok, report.forAgency)
     }
 
     @Sendable func stewardView(request: Request, context: PlazoRequestContext) async throws -> Response {
         let record: AgencyRecord
-        do { record = try ingest.registry.find(pathParameter(context, "agency")) } catch { throw error.apiError }
+        do { record = try service.registry.find(pathParameter(context, "agency")) } catch { throw error.apiError }
         let (cutoff, limit) = try Self.parameters(request)
-        let ingest = self.ingest
-        let report = try await offload { try? ingest.qualityReport(agency: record.id, asOf: cutoff, limit: limit) }
+        let service = self.service
+        let report = try await offload { try? service.qualityReport(agency: record.id, asOf: cutoff, limit: limit) }
         guard let report else { throw APIError(.serviceUnavailable, "store_unavailable", "the store could not be read") }
         return try jsonResponse(.ok, report)
     }

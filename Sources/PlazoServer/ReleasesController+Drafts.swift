@@ -2,27 +2,12 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
-import PlazoCases
-import PlazoIngest
+import PlazoApp
 import PlazoReleases
 import PlazoStore
 
 /// Dry runs, drafts, publication and withdrawal (steward only; `docs/api-guide.md`).
 extension ReleasesController {
-    /// The live case state of this service: its index behind its lock, with the projection cache.
-    var liveState: LiveCaseState {
-        let ingest = self.ingest
-        let catchUp: (@Sendable (HeldWriter) throws -> Void)?
-        if ingest.database.kind == .postgres {
-            catchUp = { writer in _ = try ingest.catchUp(on: writer.db) }
-        } else {
-            catchUp = nil
-        }
-        let pinned: @Sendable (Int64) -> Void = { id in ingest.notePinned(releaseID: id) }
-        let access: @Sendable ((inout CaseIndex) -> Void) -> Void = { body in ingest.withMutableCaseIndex(body) }
-        return LiveCaseState(projections: projections, catchUp: catchUp, pinned: pinned, access: access)
-    }
-
     /// `POST /v1/releases?dry_run=true` (200, the plan; nothing read from the cases, nothing
     /// spent) or a body with `"draft": true` (201, a stored draft with its plan; nothing spent).
     func planOrDraft(body: [UInt8], requester: String, dryRun: Bool, context: PlazoRequestContext) throws(APIError) -> Response {
@@ -72,12 +57,12 @@ extension ReleasesController {
     @Sendable func publishDraft(request: Request, context: PlazoRequestContext) async throws -> Response {
         let id = try draftID(context)
         let requester = context.token?.name ?? "steward"
-        let (engine, live) = (cache.engine, liveState)
+        let (engine, desk) = (cache.engine, self.desk)
         let existing: ReleaseDraft?
         do { existing = try engine.draft(id: id) } catch { throw error.apiError }
         guard existing != nil else { throw APIError(.notFound, "draft_not_found", "no draft \(id)") }
         let outcome: Result<Release, ReleaseError> = try await offload {
-            do throws(ReleaseError) { return .success(try engine.publishDraft(id: id, requester: requester, live: live)) } catch { return .failure(error) }
+            do throws(ReleaseError) { return .success(try desk.publishDraft(id: id, requester: requester)) } catch { return .failure(error) }
         }
         switch outcome {
         case let .failure(error):

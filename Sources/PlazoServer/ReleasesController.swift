@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PlazoApp
 import Logging
 import NIOCore
 import PlazoIngest
@@ -50,11 +51,9 @@ final class ReleaseCache: Sendable {
 /// `/v1/releases/{id}/datapackage`). Everything a researcher receives was computed from noisy
 /// counts when the release was created; reading never touches case data and never re-noises.
 struct ReleasesController: Sendable {
-    let ingest: IngestService
+    /// The release path over the service's live case state (``PlazoService/releases``).
+    let desk: ReleaseDesk
     let cache: ReleaseCache
-    /// The case projection of recent cutoffs, reused while no event arrives: a steward's batch
-    /// of releases at one cutoff (or a retry after `budget_exceeded`) evaluates the cases once.
-    let projections = ProjectionCache()
 
     /// `POST /v1/releases` (mounted behind the steward role).
     func addStewardRoutes(to group: RouterGroup<PlazoRequestContext>) {
@@ -111,13 +110,12 @@ struct ReleasesController: Sendable {
         if dryRun || asDraft {
             return try planOrDraft(body: body, requester: requester, dryRun: dryRun, context: context)
         }
-        let live = liveState
-        let engine = cache.engine
+        let desk = self.desk
         // Seconds of CPU on a large store: off the cooperative pool, so other requests go on.
         let outcome: Result<Release, ReleaseError> = try await offload {
             do throws(ReleaseError) {
                 let spec = try ReleaseSpec.decode(json: body)
-                return .success(try engine.create(spec: spec, requester: requester, live: live))
+                return .success(try desk.create(spec: spec, requester: requester))
             } catch {
                 return .failure(error)
             }

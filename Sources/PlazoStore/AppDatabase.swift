@@ -28,6 +28,16 @@ public final class AppDatabase: Sendable {
         }
     }
 
+    /// Whether other processes write this store at the same time (several replicas on one
+    /// PostgreSQL database). A service on a shared store applies what the others stored before it
+    /// counts a batch or projects a release, and follows the store between requests; one on a
+    /// SQLite file is the only writer (its file lock says so) and has nothing to follow.
+    public var isShared: Bool { kind == .postgres }
+
+    /// Whether a case-index snapshot file can be kept beside the store: a SQLite file, whose one
+    /// service owns it. A replica of a shared store replays the log instead.
+    public var keepsLocalSnapshot: Bool { !isShared }
+
     /// The GRDB writer of a SQLite store (nil on PostgreSQL): for SQLite-only tools (backup,
     /// integrity check) and tests that reach below the store's interface. Writes are serialised by
     /// GRDB within a process; across processes, write transactions use `BEGIN IMMEDIATE` and the
@@ -72,6 +82,19 @@ public final class AppDatabase: Sendable {
     public static func open(location: String) throws(StoreError) -> AppDatabase {
         if PostgresEngine.isURL(location) { return try AppDatabase(postgres: PostgresEngine(url: location)) }
         return try open(path: location)
+    }
+
+    /// The SQLite file a store location names, or nil when it names a shared PostgreSQL store
+    /// (a `postgres://` or `postgresql://` URL). What a tool needs to know before it opens the
+    /// store: whether it can lock the file, back it up or keep a snapshot beside it.
+    public static func file(at location: String) -> String? {
+        PostgresEngine.isURL(location) ? nil : location
+    }
+
+    /// A store location as messages name it: the SQLite file, or the PostgreSQL URL without its
+    /// password.
+    public static func displayName(of location: String) -> String {
+        file(at: location) ?? PostgresEngine.redacted(location)
     }
 
     /// What the store is, for messages: the SQLite file or the PostgreSQL URL without its password.

@@ -254,6 +254,17 @@ public struct BatchLog: Sendable {
         try db.scalar("SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM batch") ?? 0
     }
 
+    /// The heads a replica compares with what it has applied: the last stored batch and the last
+    /// release that pinned cohorts (one with a batch watermark), both 0 when there is none. One
+    /// statement, so that the common answer, "nothing new", costs one round trip.
+    public static func heads(_ db: any SQLConnection) throws -> (lastBatch: Int64, lastPinningRelease: Int64) {
+        guard let row = try db.row("""
+            SELECT (SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM batch) AS last_batch,
+                   (SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM release WHERE batch_seq IS NOT NULL) AS last_release
+            """) else { return (0, 0) }
+        return (try row["last_batch"], try row["last_release"])
+    }
+
     /// Records rejected at ingest in the batches of `agencyID`, by reason code, read from the
     /// signed receipts (`day_in_future`, `invalid_detail`, …).
     public func rejectedRecordCounts(agencyID: AgencyID) throws -> [String: Int] {

@@ -66,10 +66,10 @@ import Testing
     func exactWiring() throws {
         let e = try engine()
         let cohort = Cohort(cases: 300, seed: 7)
-        let live = LiveCaseState(replayed: CaseIndex(), lastBatch: 0)
+        let live = ReplayedCases(CaseIndex(), lastBatch: 0)
         var previous: [[Int64]] = []
         for k in 1...8 {
-            live.access { $0.apply(cohort.arrivals[k - 1], from: AgencyID(1)) }
+            live.withMutableCaseIndex { $0.apply(cohort.arrivals[k - 1], from: AgencyID(1)) }
             // ρ = 1,000 per release: the decoded totals' noise has variance ≈ 2·10⁻⁴, so rounding
             // gives the exact counts.
             let spec = Self.spec(step: k, rho: "1000", extra: [TableRequest(table: .attrition, rho: "1")])
@@ -108,7 +108,7 @@ import Testing
     @Test("a case enters the stream once: a voided charge stays counted, a late report is not a member, a corrected state stays in its first group")
     func heldEntries() throws {
         let e = try engine()
-        let live = LiveCaseState(replayed: CaseIndex(), lastBatch: 0)
+        let live = ReplayedCases(CaseIndex(), lastBatch: 0)
         func attributes(_ state: UInt8) -> CaseAttributes {
             CaseAttributes(offence: .onlineGrooming, ageBand: .age13to15, sex: .female, state: MexicanState(rawValue: state)!, channel: .hotline)
         }
@@ -121,7 +121,7 @@ import Testing
         // Step 1: A charged at day 30; B and D reported (state 9); 5 others.
         var first = [report(1, "2024-01-10"), charge(1, "2024-02-09"), report(2, "2024-01-10"), report(4, "2024-02-01")]
         for i in 10..<15 { first.append(report(UInt64(i), "2024-03-01")) }
-        live.access { $0.apply(first, from: AgencyID(1)) }
+        live.withMutableCaseIndex { $0.apply(first, from: AgencyID(1)) }
         let exactSpec = { (k: Int) in Self.spec(step: k, rho: "1000", breakdown: [.state]) }
         let nine = 9 * ChargeHorizons.labels.count  // state 09's group
         let r1 = try e.create(spec: exactSpec(1), requester: "t", live: live, randomness: seeded(1))
@@ -129,7 +129,7 @@ import Testing
 
         // Step 2: B charged at day 100; C's report (dated in 2024Q1) arrives only now; D's earlier
         // report with state 14 arrives (D's attributes now come from it).
-        live.access {
+        live.withMutableCaseIndex {
             $0.apply([charge(2, "2024-04-19"), report(3, "2024-03-15"), charge(3, "2024-04-01"), report(4, "2024-01-05", state: 14)], from: AgencyID(1))
         }
         let r2 = try e.create(spec: exactSpec(2), requester: "t", live: live, randomness: seeded(2))
@@ -139,7 +139,7 @@ import Testing
 
         // Step 3: B's charge is voided. It stays counted where it entered.
         let b = charge(2, "2024-04-19")
-        live.access {
+        live.withMutableCaseIndex {
             $0.apply([CaseEvent(pseudonym: b.pseudonym, type: .void, day: Day(iso: "2024-08-01")!, agencyType: .stateProsecutor,
                                 target: EventReference(type: .chargeFiled, detail: 0, day: b.day))], from: AgencyID(1))
         }
@@ -153,7 +153,7 @@ import Testing
     @Test("a spec that changes a stream's schedule is refused naming the field; continual needs releases_per_cohort, charge_by_horizon and ended quarters")
     func badSpecs() throws {
         let e = try engine()
-        let live = LiveCaseState(replayed: CaseIndex(), lastBatch: 0)
+        let live = ReplayedCases(CaseIndex(), lastBatch: 0)
         _ = try e.create(spec: Self.spec(step: 1, rho: "1/10"), requester: "t", live: live, randomness: seeded(1))
         func refusal(_ spec: ReleaseSpec) -> String? {
             do { _ = try e.create(spec: spec, requester: "t", live: live, randomness: seeded(2)) } catch let ReleaseError.invalidSpec(why) {
@@ -207,10 +207,10 @@ import Testing
             let db = try AppDatabase.inMemory()
             try BudgetLedger(database: db).setDefaultBudget(Rational(integer: 1), by: "test steward")
             let e = ReleaseEngine(database: db)
-            let live = LiveCaseState(replayed: CaseIndex(), lastBatch: 0)
+            let live = ReplayedCases(CaseIndex(), lastBatch: 0)
             var last: Release?
             for k in 1...8 {
-                live.access { $0.apply(cohort.arrivals[k - 1], from: AgencyID(1)) }
+                live.withMutableCaseIndex { $0.apply(cohort.arrivals[k - 1], from: AgencyID(1)) }
                 last = try e.create(spec: Self.spec(step: k, rho: rho, breakdown: [.state]), requester: "t", live: live, randomness: seeded(seed * 100 + UInt64(k)))
             }
             let r = last!

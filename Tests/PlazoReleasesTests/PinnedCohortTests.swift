@@ -50,14 +50,14 @@ import Testing
         for i in 0..<5 { events.append(Self.report(CasePseudonym(low: 100 + UInt64(i), high: 1), Day(iso: "2024-01-10")!)) }
         for i in 0..<3 { events.append(Self.report(CasePseudonym(low: 200 + UInt64(i), high: 1), Day(iso: "2024-05-01")!)) }
         index.apply(events, from: AgencyID(1))
-        let live = LiveCaseState(replayed: index, lastBatch: 0)
+        let live = ReplayedCases(index, lastBatch: 0)
         let spec = Self.exactSpec(cutoff: "2024-06-30", cohorts: ["2024Q1", "2024Q2"])
         let r1 = try e.create(spec: spec, requester: "t", live: live, randomness: seeded(1))
         #expect(Self.totals(r1) == ["2024Q1": 5, "2024Q2": 4])
         #expect(live.snapshot().pinnedCohortNumber(of: a) == Self.quarterNumber(Quarter("2024Q2")!))
 
         // A late report with an earlier date: A's first report is now in 2024Q1.
-        live.access { $0.apply([Self.report(a, Day(iso: "2024-02-01")!)], from: AgencyID(1)) }
+        live.withMutableCaseIndex { $0.apply([Self.report(a, Day(iso: "2024-02-01")!)], from: AgencyID(1)) }
         #expect(live.snapshot().evaluation(of: a, asOf: Day(iso: "2024-06-30")!)?.summary?.cohort == Quarter("2024Q1")!)
         let r2 = try e.create(spec: spec, requester: "t", live: live, randomness: seeded(2))
         // Without pins: 2024Q1 = 6, 2024Q2 = 3.
@@ -81,11 +81,11 @@ import Testing
         var events = [first]
         for i in 0..<5 { events.append(Self.report(CasePseudonym(low: 100 + UInt64(i), high: 1), Day(iso: "2024-01-10")!)) }
         index.apply(events, from: AgencyID(1))
-        let live = LiveCaseState(replayed: index, lastBatch: 0)
+        let live = ReplayedCases(index, lastBatch: 0)
         let spec = Self.exactSpec(cutoff: "2024-06-30", cohorts: ["2024Q1", "2024Q2"])
         _ = try e.create(spec: spec, requester: "t", live: live, randomness: seeded(5))
         // The first report is retracted; the remaining one is in 2024Q2.
-        live.access { $0.apply([Self.void(first, on: Day(iso: "2024-06-01")!), Self.report(b, Day(iso: "2024-05-25")!)], from: AgencyID(1)) }
+        live.withMutableCaseIndex { $0.apply([Self.void(first, on: Day(iso: "2024-06-01")!), Self.report(b, Day(iso: "2024-05-25")!)], from: AgencyID(1)) }
         let r2 = try e.create(spec: spec, requester: "t", live: live, randomness: seeded(6))
         #expect(Self.totals(r2) == ["2024Q1": 6, "2024Q2": 0])
         // Follow-up from 2024-03-31 (the last day of 2024Q1) to 2024-06-30: 91 days, bin 90-119,
@@ -118,13 +118,13 @@ import Testing
                 if rng.int(4) == 0 { steps[min(5, at + rng.int(3))].append(Self.void(r, on: r.day.adding(days: rng.int(30)))) }
             }
         }
-        let live = LiveCaseState(replayed: CaseIndex(), lastBatch: 0)
+        let live = ReplayedCases(CaseIndex(), lastBatch: 0)
         var history: [(release: Release, index: CaseIndex, pins: [CasePseudonym: Int])] = []
         var moved = 0
         for step in steps {
             var shuffled = step
             shuffled.shuffle(using: &rng)
-            live.access { $0.apply(shuffled, from: AgencyID(1 + UInt32(rng.int(2)))) }
+            live.withMutableCaseIndex { $0.apply(shuffled, from: AgencyID(1 + UInt32(rng.int(2)))) }
             for _ in 0..<(1 + rng.int(2)) {
                 let cutoffQuarter = quarters[1 + rng.int(quarters.count - 1)]
                 var cohorts = quarters.filter { $0 <= cutoffQuarter && rng.int(3) > 0 }
@@ -197,7 +197,7 @@ import Testing
         let e = try engine(budget: "1")
         var index = CaseIndex()
         index.apply([Self.report(CasePseudonym(low: 1, high: 2), Day(iso: "2024-11-02")!)], from: AgencyID(1))
-        let live = LiveCaseState(replayed: index, lastBatch: 0)
+        let live = ReplayedCases(index, lastBatch: 0)
         let spec = ReleaseSpec(title: "draft", cutoff: "2024-12-31", cohorts: ["2024Q4"], tables: [TableRequest(table: .attrition, rho: "1/4")])
         let ledger = BudgetLedger(database: e.database)
         let scope = try Quarter(scope: "2024Q4")
@@ -230,7 +230,7 @@ extension PinnedCohortTests {
     func replayedIndexMustMatchTheLog() throws {
         let e = try engine(budget: "1")
         // The store holds no batch; an index claiming to be replayed through batch 5 is stale.
-        let live = LiveCaseState(replayed: CaseIndex(), lastBatch: 5)
+        let live = ReplayedCases(CaseIndex(), lastBatch: 5)
         let spec = ReleaseSpec(title: "stale", cutoff: "2024-12-31", cohorts: ["2024Q4"], tables: [TableRequest(table: .attrition, rho: "1/4")])
         var refusal: ReleaseError?
         do { _ = try e.create(spec: spec, requester: "t", live: live, randomness: seeded(3)) } catch { refusal = error }
@@ -247,7 +247,7 @@ extension PinnedCohortTests {
         index.apply([Self.report(CasePseudonym(low: 1, high: 3), Day(iso: "2024-10-02")!)], from: AgencyID(1))
         let r = try e.create(
             spec: ReleaseSpec(title: "s", cutoff: "2024-12-31", cohorts: ["2024Q4"], tables: [TableRequest(table: .attrition, rho: "1/4")]),
-            requester: "t", live: LiveCaseState(replayed: index, lastBatch: 0), randomness: seeded(4))
+            requester: "t", live: ReplayedCases(index, lastBatch: 0), randomness: seeded(4))
         try e.withdraw(releaseID: r.metadata.id, by: "t", reason: "test")
         _ = try e.createDraft(spec: ReleaseSpec(title: "d", cutoff: "2024-12-31", cohorts: ["2024Q4"], tables: [TableRequest(table: .attrition, rho: "1/4")]), requester: "t")
         for sql in ["UPDATE release SET title = 'x'", "DELETE FROM release", "UPDATE release_status SET status = 'published'",

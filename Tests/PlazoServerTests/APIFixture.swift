@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import PlazoApp
 import PlazoStore
 import PlazoWire
 
@@ -36,8 +37,7 @@ struct APIFixture {
     func app() -> some ApplicationProtocol {
         var logger = Logger(label: "plazo.test")
         logger.logLevel = .warning
-        return buildApplication(
-            ingest: server.ingest, database: database, configuration: ServerConfiguration(host: "127.0.0.1", port: 0), logger: logger
+        return buildApplication(service: PlazoService(ingest: server.ingest), configuration: ServerConfiguration(host: "127.0.0.1", port: 0), logger: logger
         )
     }
 

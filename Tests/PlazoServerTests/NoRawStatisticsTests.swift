@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import PlazoApp
 import PlazoIngest
 import PlazoModel
 import PlazoStore
@@ -74,8 +75,7 @@ struct NoRawStatisticsTests {
         let captured = LineBox()
         var logger = Logger(label: "plazo.leak-test") { _ in CapturingLogHandler(lines: captured) }
         logger.logLevel = .trace
-        let app = buildApplication(
-            ingest: f.server.ingest, database: f.database, configuration: ServerConfiguration(host: "127.0.0.1", port: 0), logger: logger
+        let app = buildApplication(service: PlazoService(ingest: f.server.ingest), configuration: ServerConfiguration(host: "127.0.0.1", port: 0), logger: logger
         )
         let releases = 4
         let tables = [

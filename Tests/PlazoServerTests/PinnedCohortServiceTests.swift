@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PlazoApp
 import PlazoCases
 import PlazoIngest
 import PlazoModel
@@ -27,8 +28,9 @@ struct PinnedCohortServiceTests {
         _ = try (ingest ?? f.ingest).submit(bytes)
     }
 
-    static func live(_ ingest: IngestService) -> LiveCaseState {
-        LiveCaseState { body in ingest.withMutableCaseIndex(body) }
+    /// The service's own case state, as `POST /v1/releases` reads and pins it.
+    static func live(_ ingest: IngestService) -> any LiveCases {
+        PlazoService(ingest: ingest).releases.cases
     }
 
     /// Exact counts.

@@ -236,7 +236,7 @@ struct RoleMatrixTests {
     @Test("an application built without naming a store serves the token routes from the ingest pipeline's store")
     func defaultStore() async throws {
         let f = try APIFixture()
-        // ServerFixture.app() calls buildApplication(ingest:configuration:logger:), as plazo demo does.
+        // ServerFixture.app() calls buildApplication(service:configuration:logger:), as plazo demo does.
         try await f.server.app().test(.router) { client in
             try await client.execute(uri: "/v1/ledger", method: .get, headers: APIFixture.bearer(f.steward)) { response in
                 #expect(response.status == .ok)

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import PlazoApp
 import PlazoIngest
 import PlazoModel
 import PlazoSodium
@@ -40,7 +41,7 @@ struct ServerFixture {
     func app() -> some ApplicationProtocol {
         var logger = Logger(label: "plazo.test")
         logger.logLevel = .warning
-        return buildApplication(ingest: ingest, configuration: ServerConfiguration(host: "127.0.0.1", port: 0), logger: logger)
+        return buildApplication(service: PlazoService(ingest: ingest), configuration: ServerConfiguration(host: "127.0.0.1", port: 0), logger: logger)
     }
 
     func batch(cases: Range<UInt64> = 0..<3, signer: SigningKeyPair? = nil, agencyID: UInt32? = nil, batchID: BatchID? = nil) throws -> [UInt8] {
