@@ -110,6 +110,8 @@ var targets: [Target] = [
             "PlazoIngest", "PlazoReleases", "PlazoStore", "PlazoCases", "PlazoModel", "PlazoWire", "PlazoSodium",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ],
         swiftSettings: strict
     ),

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import PlazoApp
 import PlazoStore
 
 /// The bearer-token side of the API (`docs/api-guide.md`): `Authorization: Bearer plz_...`
@@ -40,7 +41,7 @@ struct RequireRole: RouterMiddleware {
             return try await next(request, context)
         }
         let token: TokenRecord
-        do { token = try Self.authenticate(header, tokens: tokens) } catch {
+        do { token = try await Self.authenticate(header, tokens: tokens) } catch {
             context.logger.notice("request refused", metadata: ["auth.reason": "\(error.code)"])
             throw error
         }
@@ -71,7 +72,7 @@ struct RequireRole: RouterMiddleware {
     }
 
     /// The token named by an `Authorization` header value, or the 401 that refuses it.
-    static func authenticate(_ header: String?, tokens: TokenStore) throws(APIError) -> TokenRecord {
+    static func authenticate(_ header: String?, tokens: TokenStore) async throws(APIError) -> TokenRecord {
         guard let header else {
             throw unauthorized("missing_token", "this endpoint needs an 'Authorization: Bearer <token>' header")
         }
@@ -79,8 +80,10 @@ struct RequireRole: RouterMiddleware {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw unauthorized("malformed_authorization", "this endpoint takes a bearer token ('Authorization: Bearer <token>')")
         }
+        let presented = parts[1].trimmingCharacters(in: .whitespaces)
         do {
-            return try tokens.authenticate(parts[1].trimmingCharacters(in: .whitespaces))
+            // A store read (and a write of the last use): on the blocking pool, not the request's thread.
+            return try await Blocking.run { () throws(TokenError) in try tokens.authenticate(presented) }
         } catch {
             switch error {
             case .revoked: throw unauthorized(error.code, error.description)
@@ -133,7 +136,7 @@ struct PublicOrRole: RouterMiddleware {
         context.readAccess = .publicOnly
         guard let header = request.headers[.authorization] else { return try await next(request, context) }
         let token: TokenRecord
-        do { token = try RequireRole.authenticate(header, tokens: tokens) } catch {
+        do { token = try await RequireRole.authenticate(header, tokens: tokens) } catch {
             context.logger.notice("request refused", metadata: ["auth.reason": "\(error.code)"])
             throw error
         }

@@ -38,7 +38,7 @@ struct BatchController: Sendable {
         // for as long as a release's projection holds the index): off the cooperative pool, whose
         // few threads keep serving everything else meanwhile.
         let service = self.service
-        let outcome: Result<IngestResult, IngestError> = try await offload {
+        let outcome: Result<IngestResult, IngestError> = await Blocking.run {
             do throws(IngestError) { return .success(try service.submit(bytes)) } catch { return .failure(error) }
         }
         let result: IngestResult
@@ -71,16 +71,20 @@ struct BatchController: Sendable {
         guard let idText = context.parameters.get("id"), let batchID = BatchID(hex: idText.lowercased()) else {
             throw APIError(.badRequest, "bad_batch_id", "the batch id must be 32 hexadecimal digits")
         }
+        let (service, header, now) = (self.service, request.headers[.authorization], Int64(Date().timeIntervalSince1970))
+        // The signature check reads the registry and the receipt is a store read: both on the
+        // blocking pool, not the request's thread.
         let auth: AgencyRequestSignature
         do {
-            auth = try AgencyRequestSignature.verify(
-                header: request.headers[.authorization], batchID: batchID, now: Int64(Date().timeIntervalSince1970), registry: service.registry
-            )
+            auth = try await Blocking.run { () throws(AgencyRequestSignature.Failure) in
+                try AgencyRequestSignature.verify(header: header, batchID: batchID, now: now, registry: service.registry)
+            }
         } catch {
             throw error.apiError
         }
+        let stored = await Blocking.run { try? service.storedReceipt(batchID: batchID) }
         // A batch of another agency is answered exactly like a missing one.
-        guard let stored = try? service.storedReceipt(batchID: batchID), stored.agencyID == AgencyID(auth.agencyID),
+        guard let stored, stored.agencyID == AgencyID(auth.agencyID),
             let receipt = try? Receipt.parse(stored.receipt)
         else {
             throw APIError(.notFound, "unknown_batch", "this agency has no batch \(batchID)")

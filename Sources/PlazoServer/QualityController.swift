@@ -41,27 +41,29 @@ struct QualityController: Sendable {
     }
 
     @Sendable func agencyView(request: Request, context: PlazoRequestContext) async throws -> Response {
+        let (service, header, now) = (self.service, request.headers[.authorization], Int64(Date().timeIntervalSince1970))
         let auth: AgencyRequestSignature
         do {
-            auth = try AgencyRequestSignature.verify(
-                header: request.headers[.authorization], now: Int64(Date().timeIntervalSince1970), registry: service.registry
-            ) { agency, time in AgencyRequestSignature.qualityMessage(agencyID: agency, time: time) }
+            auth = try await Blocking.run { () throws(AgencyRequestSignature.Failure) in
+                try AgencyRequestSignature.verify(header: header, now: now, registry: service.registry) { agency, time in
+                    AgencyRequestSignature.qualityMessage(agencyID: agency, time: time)
+                }
+            }
         } catch {
             throw error.apiError
         }
         let (cutoff, limit) = try Self.parameters(request)
-        let service = self.service
-        let report = try await offload { try? service.qualityReport(agency: AgencyID(auth.agencyID), asOf: cutoff, limit: limit) }
+        let report = await Blocking.run { try? service.qualityReport(agency: AgencyID(auth.agencyID), asOf: cutoff, limit: limit) }
         guard let report else { throw APIError(.serviceUnavailable, "store_unavailable", "the store could not be read") }
         return try jsonResponse(.ok, report.forAgency)
     }
 
     @Sendable func stewardView(request: Request, context: PlazoRequestContext) async throws -> Response {
+        let (service, reference) = (self.service, pathParameter(context, "agency"))
         let record: AgencyRecord
-        do { record = try service.registry.find(pathParameter(context, "agency")) } catch { throw error.apiError }
+        do { record = try await Blocking.run { () throws(RegistryError) in try service.registry.find(reference) } } catch { throw error.apiError }
         let (cutoff, limit) = try Self.parameters(request)
-        let service = self.service
-        let report = try await offload { try? service.qualityReport(agency: record.id, asOf: cutoff, limit: limit) }
+        let report = await Blocking.run { try? service.qualityReport(agency: record.id, asOf: cutoff, limit: limit) }
         guard let report else { throw APIError(.serviceUnavailable, "store_unavailable", "the store could not be read") }
         return try jsonResponse(.ok, report)
     }

@@ -61,7 +61,7 @@ extension ReleasesController {
         let existing: ReleaseDraft?
         do { existing = try engine.draft(id: id) } catch { throw error.apiError }
         guard existing != nil else { throw APIError(.notFound, "draft_not_found", "no draft \(id)") }
-        let outcome: Result<Release, ReleaseError> = try await offload {
+        let outcome: Result<Release, ReleaseError> = await Blocking.run {
             do throws(ReleaseError) { return .success(try desk.publishDraft(id: id, requester: requester)) } catch { return .failure(error) }
         }
         switch outcome {

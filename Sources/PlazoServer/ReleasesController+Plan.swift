@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PlazoApp
 import PlazoPrivacy
 import PlazoReleases
 import PlazoStore
@@ -31,7 +32,7 @@ extension ReleasesController {
             }
         } else {
             let engine = cache.engine
-            let read: Result<Rational, LedgerError> = try await offload {
+            let read: Result<Rational, LedgerError> = await Blocking.run {
                 do throws(LedgerError) { return .success(try BudgetLedger(database: engine.database).defaultBudget().rho) } catch { return .failure(error) }
             }
             switch read {

@@ -112,7 +112,7 @@ struct ReleasesController: Sendable {
         }
         let desk = self.desk
         // Seconds of CPU on a large store: off the cooperative pool, so other requests go on.
-        let outcome: Result<Release, ReleaseError> = try await offload {
+        let outcome: Result<Release, ReleaseError> = await Blocking.run {
             do throws(ReleaseError) {
                 let spec = try ReleaseSpec.decode(json: body)
                 return .success(try desk.create(spec: spec, requester: requester))
@@ -219,7 +219,7 @@ struct ReleasesController: Sendable {
         // Deflating a large package takes a while: off the cooperative pool. A failure (a bug:
         // every path Plazo writes fits both formats, datapackage.json always encodes) is a 500
         // whose cause is logged.
-        let outcome = try await offload { Result { () throws(ArchiveError) in try ReleaseArchive.dataPackage(release, format: format) } }
+        let outcome = await Blocking.run { Result { () throws(ArchiveError) in try ReleaseArchive.dataPackage(release, format: format) } }
         let archive: (fileName: String, bytes: [UInt8])
         switch outcome {
         case let .success(a): archive = a

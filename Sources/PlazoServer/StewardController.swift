@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import PlazoApp
 import PlazoModel
 import PlazoPrivacy
 import PlazoSodium
@@ -46,11 +47,12 @@ struct StewardController: Sendable {
         }
         let body: LedgerResponse
         do {
-            let audit = try ledger.audit()
-            let spends = try ledger.entries(scope: scope)
-            let history = try ledger.history()
+            // Four reads of the store, on the blocking pool.
+            let (audit, spends, history, defaultBudget) = try await Blocking.run { [ledger, scope] () throws(LedgerError) in
+                (try ledger.audit(), try ledger.entries(scope: scope), try ledger.history(), try ledger.defaultBudget())
+            }
             body = LedgerResponse(
-                defaultBudget: RhoJSON(try ledger.defaultBudget().rho),
+                defaultBudget: RhoJSON(defaultBudget.rho),
                 balances: audit.balances.filter { scope == nil || $0.scope == scope }.map { b in
                     LedgerResponse.Balance(
                         scope: b.scope.description, budget: RhoJSON(b.budget.rho), budgetIsDefault: b.budgetIsDefault,
@@ -81,14 +83,14 @@ struct StewardController: Sendable {
 
     @Sendable func listAgencies(request: Request, context: PlazoRequestContext) async throws -> Response {
         let list: [AgencyRecord]
-        do { list = try registry.list() } catch { throw error.apiError }
+        do { list = try await Blocking.run { () throws(RegistryError) in try registry.list() } } catch { throw error.apiError }
         return try jsonResponse(.ok, AgencyList(agencies: list.map(AgencyJSON.init)))
     }
 
     @Sendable func showAgency(request: Request, context: PlazoRequestContext) async throws -> Response {
         let reference = pathParameter(context, "agency")
         let record: AgencyRecord
-        do { record = try registry.find(reference) } catch { throw error.apiError }
+        do { record = try await Blocking.run { () throws(RegistryError) in try registry.find(reference) } } catch { throw error.apiError }
         return try jsonResponse(.ok, AgencyJSON(record))
     }
 
@@ -107,7 +109,13 @@ struct StewardController: Sendable {
         }
         let key = try Self.parsePublicKey(form.publicKey)
         let record: AgencyRecord
-        do { record = try registry.add(name: form.name, type: type, publicKey: key, now: clock()) } catch { throw error.apiError }
+        do {
+            record = try await Blocking.run { () throws(RegistryError) in
+                try registry.add(name: form.name, type: type, publicKey: key, now: clock())
+            }
+        } catch {
+            throw error.apiError
+        }
         context.logger.info("agency registered", metadata: ["agency.id": "\(record.id.rawValue)"])
         return try jsonResponse(.created, AgencyJSON(record))
     }
@@ -122,7 +130,13 @@ struct StewardController: Sendable {
         let form = try await readJSON(request, as: NewKey.self)
         let key = try Self.parsePublicKey(form.publicKey)
         let record: AgencyRecord
-        do { record = try registry.rotate(reference, newKey: key, now: clock()) } catch { throw error.apiError }
+        do {
+            record = try await Blocking.run { () throws(RegistryError) in
+                try registry.rotate(reference, newKey: key, now: clock())
+            }
+        } catch {
+            throw error.apiError
+        }
         context.logger.info("agency key rotated", metadata: ["agency.id": "\(record.id.rawValue)"])
         return try jsonResponse(.ok, AgencyJSON(record))
     }
@@ -144,7 +158,13 @@ struct StewardController: Sendable {
             keyID = id
         }
         let record: AgencyRecord
-        do { record = try registry.revoke(reference, keyID: keyID, now: clock()) } catch { throw error.apiError }
+        do {
+            record = try await Blocking.run { [keyID] () throws(RegistryError) in
+                try registry.revoke(reference, keyID: keyID, now: clock())
+            }
+        } catch {
+            throw error.apiError
+        }
         context.logger.info("agency key revoked", metadata: ["agency.id": "\(record.id.rawValue)"])
         return try jsonResponse(.ok, AgencyJSON(record))
     }
@@ -174,7 +194,7 @@ struct StewardController: Sendable {
     @Sendable func listTokens(request: Request, context: PlazoRequestContext) async throws -> Response {
         let all = request.uri.queryParameters["include_revoked"].map { $0 == "true" || $0 == "1" } ?? false
         let list: [TokenRecord]
-        do { list = try tokens.list(includeRevoked: all) } catch { throw error.apiError }
+        do { list = try await Blocking.run { () throws(TokenError) in try tokens.list(includeRevoked: all) } } catch { throw error.apiError }
         return try jsonResponse(.ok, TokenList(tokens: list.map { TokenJSON($0) }))
     }
 
@@ -191,7 +211,8 @@ struct StewardController: Sendable {
         }
         let issued: IssuedToken
         do {
-            issued = try tokens.create(name: form.name, role: role, createdBy: context.token.map { "token \($0.id) (\($0.name))" } ?? "api")
+            let createdBy = context.token.map { "token \($0.id) (\($0.name))" } ?? "api"
+            issued = try await Blocking.run { () throws(TokenError) in try tokens.create(name: form.name, role: role, createdBy: createdBy) }
         } catch { throw error.apiError }
         context.logger.info("token created", metadata: ["created.token.id": "\(issued.record.id)", "created.token.role": "\(role)"])
         return try jsonResponse(.created, TokenJSON(issued.record, token: issued.token), headers: [.cacheControl: "no-store"])
@@ -200,7 +221,7 @@ struct StewardController: Sendable {
     @Sendable func revokeToken(request: Request, context: PlazoRequestContext) async throws -> Response {
         let reference = pathParameter(context, "token")
         let record: TokenRecord
-        do { record = try tokens.revoke(reference) } catch { throw error.apiError }
+        do { record = try await Blocking.run { () throws(TokenError) in try tokens.revoke(reference) } } catch { throw error.apiError }
         context.logger.info("token revoked", metadata: ["revoked.token.id": "\(record.id)"])
         return try jsonResponse(.ok, TokenJSON(record))
     }
