@@ -44,11 +44,15 @@ public enum AccuracyPlanner {
         public var expectedCases: Double
         /// Planning assumption: the share's value (default: the worst case over all shares).
         public var expectedShare: Double? = nil
+        /// Plan the table as released continually (`"continual": true`, `charge_by_horizon` only:
+        /// `docs/metrics.md` §5.2): its bands' running totals under the square-root factorization
+        /// and its size measured once, predicted at the least precise of its releases.
+        public var continual: Bool? = nil
 
         /// A target.
         public init(
             table: TableKind, breakdown: [BreakdownDimension] = [], poolCohorts: CohortPooling? = nil, estimate: String? = nil,
-            x: String? = nil, halfWidth: Double, expectedCases: Double, expectedShare: Double? = nil
+            x: String? = nil, halfWidth: Double, expectedCases: Double, expectedShare: Double? = nil, continual: Bool? = nil
         ) {
             self.table = table
             self.breakdown = breakdown
@@ -58,10 +62,11 @@ public enum AccuracyPlanner {
             self.halfWidth = halfWidth
             self.expectedCases = expectedCases
             self.expectedShare = expectedShare
+            self.continual = continual
         }
 
         enum CodingKeys: String, CodingKey {
-            case table, breakdown, estimate, x
+            case table, breakdown, estimate, x, continual
             case poolCohorts = "pool_cohorts", halfWidth = "half_width", expectedCases = "expected_cases", expectedShare = "expected_share"
         }
 
@@ -75,6 +80,7 @@ public enum AccuracyPlanner {
             halfWidth = try c.decode(Double.self, forKey: .halfWidth)
             expectedCases = try c.decode(Double.self, forKey: .expectedCases)
             expectedShare = try c.decodeIfPresent(Double.self, forKey: .expectedShare)
+            continual = try c.decodeIfPresent(Bool.self, forKey: .continual)
         }
     }
 
@@ -261,7 +267,7 @@ public enum AccuracyPlanner {
         }
 
         // What each target needs per release.
-        var needs: [(target: Target, name: String, x: String, k: Int, m: Int, p: Double, rho: Double)] = []
+        var needs: [(target: Target, name: String, x: String, variance: ShareVariance, p: Double, rho: Double)] = []
         for (i, t) in request.targets.enumerated() {
             let fallback = headline(t.table)
             guard let name = t.estimate ?? fallback?.name else {
@@ -273,12 +279,32 @@ public enum AccuracyPlanner {
             }
             guard t.halfWidth > 0, t.halfWidth < 1 else { throw .invalidSpec("targets[\(i)].half_width must be a proportion between 0 and 1 (0.10 = ±10 points)") }
             guard t.expectedCases >= 1 else { throw .invalidSpec("targets[\(i)].expected_cases must be at least 1") }
-            // Without an expected share, the worst case over p ∈ [0, 1]: the convex c(p) peaks at an end.
-            let p = t.expectedShare ?? (k >= m - k ? 0.0 : 1.0)
+            let variance: ShareVariance
+            let p: Double
+            if t.continual == true {
+                guard t.table == .chargeByHorizon, name == "charged_within", t.poolCohorts == nil else {
+                    throw .invalidSpec("targets[\(i)].continual: only charged_within of charge_by_horizon, not pooled by year, can be released continually")
+                }
+                guard request.releasesPerCohort <= ContinualCounting.maxHorizon else {
+                    throw .invalidSpec("targets[\(i)].continual: a stream has at most \(ContinualCounting.maxHorizon) releases; releases_per_cohort is \(request.releasesPerCohort)")
+                }
+                // Without an expected share, the worst case: Var grows with p (the size's noise enters as p²).
+                p = t.expectedShare ?? 1.0
+                variance = try continualVariance(bands: k, share: p, releases: request.releasesPerCohort)
+            } else {
+                // Without an expected share, the worst case over p ∈ [0, 1]: the convex c(p) peaks at an end.
+                p = t.expectedShare ?? (k >= m - k ? 0.0 : 1.0)
+                variance = ShareVariance(perRho: ((1 - p) * (1 - p) * Double(k) + p * p * Double(m - k)) / 2, fixed: 0)
+            }
             guard (0...1).contains(p) else { throw .invalidSpec("targets[\(i)].expected_share must be between 0 and 1") }
-            let c = (1 - p) * (1 - p) * Double(k) + p * p * Double(m - k)
-            let rho = c * z * z / (2 * t.halfWidth * t.halfWidth * t.expectedCases * t.expectedCases)
-            needs.append((t, name, x, k, m, p, rho))
+            // Var p̂ = (a/ρ + b)/N² ≤ (w/z)²  ⇔  ρ ≥ a / ((w·N/z)² − b).
+            let room = (t.halfWidth * t.expectedCases / z) * (t.halfWidth * t.expectedCases / z) - variance.fixed
+            guard room > 0 else {
+                throw .invalidSpec(String(
+                    format: "targets[%d]: ±%.3f cannot be met for %.0f cases released continually at any ρ: rounding the running totals alone gives ±%.3f; widen the target or plan the table without continual",
+                    i, t.halfWidth, t.expectedCases, z * variance.fixed.squareRoot() / t.expectedCases))
+            }
+            needs.append((t, name, x, variance, p, variance.perRho / room))
         }
         let neededPerRelease = fixed.doubleValue + needs.reduce(0) { $0 + $1.rho }
         let neededLifetime = neededPerRelease * releases
@@ -300,16 +326,14 @@ public enum AccuracyPlanner {
             // plan never exceeds the budget through rounding.
             let proposed = max(0, n.rho * scale)
             let exact = rationalBelow(proposed)
-            let hw = exact.isPositive
-                ? predictedHalfWidth(k: n.k, m: n.m, rho: exact.doubleValue, cases: n.target.expectedCases, share: n.p, confidence: level)
-                : .infinity
+            let hw = exact.isPositive ? n.variance.halfWidth(rho: exact.doubleValue, cases: n.target.expectedCases, z: z) : .infinity
             var pooled: Double?
-            if !n.target.breakdown.isEmpty, n.target.poolCohorts == nil, exact.isPositive {
-                pooled = predictedHalfWidth(k: n.k, m: n.m, rho: exact.doubleValue, cases: 4 * n.target.expectedCases, share: n.p, confidence: level)
+            if !n.target.breakdown.isEmpty, n.target.poolCohorts == nil, n.target.continual != true, exact.isPositive {
+                pooled = n.variance.halfWidth(rho: exact.doubleValue, cases: 4 * n.target.expectedCases, z: z)
             }
             let met = hw <= n.target.halfWidth * (1 + 1e-9)
             if !met {
-                let label = "\(n.target.table.rawValue)\(n.target.breakdown.isEmpty ? "" : " by " + n.target.breakdown.map(\.rawValue).joined(separator: ", "))\(n.target.poolCohorts.map { " pooled by \($0.rawValue)" } ?? "")"
+                let label = "\(n.target.table.rawValue)\(n.target.breakdown.isEmpty ? "" : " by " + n.target.breakdown.map(\.rawValue).joined(separator: ", "))\(n.target.poolCohorts.map { " pooled by \($0.rawValue)" } ?? "")\(n.target.continual == true ? " (continual)" : "")"
                 var sentence = String(
                     format: "%@: ±%.3f predicted for %@%@ against ±%.3f wanted; it alone needs ρ = %.4g per release (%.4g over %d releases)",
                     label, hw, n.name, n.x.isEmpty ? "" : "@\(n.x)", n.target.halfWidth, n.rho, n.rho * releases, request.releasesPerCohort)
@@ -317,7 +341,9 @@ public enum AccuracyPlanner {
                 notes.append(sentence)
             }
             if exact.isPositive {
-                tables.append(TableRequest(table: n.target.table, breakdown: n.target.breakdown, rho: exact.description, poolCohorts: n.target.poolCohorts))
+                tables.append(TableRequest(
+                    table: n.target.table, breakdown: n.target.breakdown, rho: exact.description, poolCohorts: n.target.poolCohorts,
+                    continual: n.target.continual == true ? true : nil))
                 spentPerRelease = (try? spentPerRelease.adding(exact)) ?? spentPerRelease
             }
             planned.append(PlannedTarget(
@@ -333,6 +359,38 @@ public enum AccuracyPlanner {
             feasible: feasible && planned.allSatisfy(\.met), lifetimeRho: lifetimeRho.description, rhoPerRelease: spentPerRelease.description,
             lifetimeSpend: spentPerRelease.doubleValue * releases, lifetimeRhoNeeded: neededLifetime, targets: planned, notes: notes,
             tables: tables)
+    }
+
+    /// A planned share's variance as a function of its table's ρ per release, for a group of N
+    /// cases: Var p̂ = (``perRho``/ρ + ``fixed``)/N².
+    struct ShareVariance: Hashable {
+        /// The part that shrinks with ρ.
+        var perRho: Double
+        /// The part that does not (the rounding of continual running totals).
+        var fixed: Double
+
+        /// The half-width z·√Var p̂ at `rho` for `cases`.
+        func halfWidth(rho: Double, cases: Double, z: Double) -> Double {
+            z * (perRho / rho + fixed).squareRoot() / cases
+        }
+    }
+
+    /// The variance of `charged_within` summing `bands` bands of a continual table
+    /// (``ContinualSchedule``), at its least precise release of `releases`, for share `p`.
+    ///
+    /// The share is C/N̂: C sums the bands' running totals, each decoded from the square-root
+    /// factorization's encoded values with variance v(k)/ρ at release k (v from
+    /// ``ContinualSchedule/bandVariance(step:)`` at ρ = 1 per release, exact since it scales as
+    /// 1/ρ), and rounded to an integer (1/12 each); N̂ is measured once with a twentieth of the
+    /// lifetime ρ, variance 1/(2·ρ·T/20) = 10/(T·ρ), independent of the bands. To first order
+    /// (as the release's own intervals, `ContinualDerivation`): Var p̂ ≈ (Var C + p²·Var N̂)/N².
+    /// A band's variance grows with k, so the last release is the least precise; the maximum is
+    /// taken all the same. `AccuracyPlannerTests` checks it against realised errors.
+    static func continualVariance(bands k: Int, share p: Double, releases: Int) throws(ReleaseError) -> ShareVariance {
+        let schedule: ContinualSchedule
+        do { schedule = try ContinualSchedule(horizon: releases, perRelease: .one) } catch { throw .invalidSpec("\(error)") }
+        let band = (1...releases).map { schedule.bandVariance(step: $0) }.max() ?? 0
+        return ShareVariance(perRho: Double(k) * band + p * p * 10 / Double(releases), fixed: Double(k) / 12)
     }
 
     /// The largest rational n/10⁶ not above `value` (0 for values below 10⁻⁶), reduced.
