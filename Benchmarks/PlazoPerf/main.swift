@@ -9,6 +9,7 @@ import Logging
 import NIOCore
 import PlazoCases
 import PlazoIngest
+import PlazoLedger
 import PlazoModel
 import PlazoPrivacy
 import PlazoReleases

@@ -1,6 +1,7 @@
 import Foundation
 import PlazoCases
 import PlazoIngest
+import PlazoLedger
 import PlazoModel
 import PlazoPrivacy
 import PlazoReleases

@@ -1,5 +1,6 @@
 import Foundation
 import PlazoCases
+import PlazoLedger
 import PlazoModel
 import PlazoPrivacy
 import PlazoStore

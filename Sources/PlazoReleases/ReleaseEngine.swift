@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import PlazoCases
+import PlazoLedger
 import PlazoModel
 import PlazoPrivacy
 import PlazoStore

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PlazoLedger
 import PlazoPrivacy
 import PlazoReleases
 import PlazoStore

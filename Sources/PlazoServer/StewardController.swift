@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import PlazoLedger
 import PlazoModel
 import PlazoPrivacy
 import PlazoSodium
