@@ -2,7 +2,7 @@
 //
 // Plazo: privacy-preserving justice statistics.
 // The module graph follows the data (see docs/architecture.md):
-//   CSodium -> PlazoSodium -> PlazoWire -> PlazoAgency / PlazoCases -> PlazoStore -> ... -> PlazoCLI
+//   CSodium -> PlazoSodium -> PlazoWire -> PlazoAgency / PlazoCases -> PlazoStore -> PlazoLedger -> ... -> PlazoCLI
 // A module never imports one further along the path.
 
 import Foundation
@@ -65,13 +65,13 @@ var targets: [Target] = [
     .target(name: "PlazoCases", dependencies: ["PlazoModel", "CPlazoPrefetch"], swiftSettings: strict),
     // Differential privacy: exact samplers, mechanisms, accounting, accuracy. Pure; randomness from PlazoSodium.
     .target(name: "PlazoPrivacy", dependencies: ["PlazoSodium", "PlazoRandom"], swiftSettings: strict),
-    // The store: the batch log, agency registry, tokens, budget ledger and releases, written once
-    // against a small SQL interface with two engines: embedded SQLite (GRDB, the default) and
-    // PostgreSQL (postgres-nio) for several replicas on one database.
+    // The store: the batch log, agency registry, tokens, the budget ledger's rows and releases, written
+    // once against a small SQL interface with two engines: embedded SQLite (GRDB, the default) and
+    // PostgreSQL (postgres-nio) for several replicas on one database. It knows no privacy rule.
     .target(
         name: "PlazoStore",
         dependencies: [
-            "PlazoPrivacy", "PlazoModel", "PlazoWire", "PlazoSodium",
+            "PlazoModel", "PlazoWire", "PlazoSodium",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -83,6 +83,9 @@ var targets: [Target] = [
         ],
         swiftSettings: strict
     ),
+    // The privacy-budget ledger: its rules (budgets, balances, shortfalls, raises, rounding into
+    // units) as pure functions, applied to the store's ledger rows in one transaction per change.
+    .target(name: "PlazoLedger", dependencies: ["PlazoPrivacy", "PlazoModel", "PlazoStore"], swiftSettings: strict),
     // The receive pipeline: verification order, replay rules, one transaction per batch, receipts.
     .target(
         name: "PlazoIngest",
@@ -97,7 +100,7 @@ var targets: [Target] = [
     .target(
         name: "PlazoReleases",
         dependencies: [
-            "PlazoCases", "PlazoPrivacy", "PlazoStore", "PlazoModel", "PlazoRandom",
+            "PlazoCases", "PlazoPrivacy", "PlazoStore", "PlazoLedger", "PlazoModel", "PlazoRandom",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ],
         swiftSettings: strict
@@ -119,7 +122,8 @@ var targets: [Target] = [
     .target(
         name: "PlazoServer",
         dependencies: [
-            "PlazoApp", "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoPrivacy", "PlazoReleases", "PlazoCases",
+            "PlazoApp", "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoPrivacy", "PlazoReleases",
+            "PlazoCases", "PlazoLedger",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
@@ -144,7 +148,7 @@ var targets: [Target] = [
         name: "PlazoCLI",
         dependencies: [
             "PlazoSodium", "PlazoModel", "PlazoWire", "PlazoAgency", "PlazoCases", "PlazoPrivacy", "PlazoStore",
-            "PlazoIngest", "PlazoServer", "PlazoSynth", "PlazoReleases", "PlazoApp",
+            "PlazoIngest", "PlazoServer", "PlazoSynth", "PlazoReleases", "PlazoApp", "PlazoLedger",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -167,13 +171,18 @@ var targets: [Target] = [
     .testTarget(name: "PlazoPrivacyTests", dependencies: ["PlazoPrivacy"], swiftSettings: strict),
     .testTarget(
         name: "PlazoStoreTests",
-        dependencies: ["PlazoStore", "PlazoPrivacy", "PlazoModel", .product(name: "GRDB", package: "GRDB.swift")],
+        dependencies: ["PlazoStore", .product(name: "GRDB", package: "GRDB.swift")],
+        swiftSettings: strict
+    ),
+    .testTarget(
+        name: "PlazoLedgerTests",
+        dependencies: ["PlazoLedger", "PlazoStore", "PlazoPrivacy", "PlazoModel"],
         swiftSettings: strict
     ),
     .testTarget(
         name: "PlazoReleasesTests",
         dependencies: [
-            "PlazoReleases", "PlazoCases", "PlazoPrivacy", "PlazoStore", "PlazoModel", "PlazoRandom",
+            "PlazoReleases", "PlazoCases", "PlazoPrivacy", "PlazoStore", "PlazoLedger", "PlazoModel", "PlazoRandom",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ],
@@ -191,8 +200,8 @@ var targets: [Target] = [
     .testTarget(
         name: "PlazoServerTests",
         dependencies: [
-            "PlazoServer", "PlazoApp", "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoPrivacy", "PlazoCases",
-            "PlazoReleases",
+            "PlazoServer", "PlazoApp", "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoPrivacy",
+            "PlazoCases", "PlazoReleases", "PlazoLedger",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -210,7 +219,8 @@ var targets: [Target] = [
     .testTarget(
         name: "PlazoCLITests",
         dependencies: [
-            "PlazoCLI", "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases", "PlazoReleases",
+            "PlazoCLI", "PlazoIngest", "PlazoStore", "PlazoLedger", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoCases",
+            "PlazoReleases",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -229,7 +239,7 @@ if ProcessInfo.processInfo.environment["PLAZO_BENCHMARKS"] == "1" {
             name: "PlazoBenchmarks",
             dependencies: [
                 "PlazoSodium", "PlazoModel", "PlazoWire", "PlazoAgency", "PlazoPrivacy",
-                "PlazoCases", "PlazoStore", "PlazoIngest", "PlazoServer", "PlazoReleases", "PlazoApp",
+                "PlazoCases", "PlazoStore", "PlazoIngest", "PlazoServer", "PlazoReleases", "PlazoApp", "PlazoLedger",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -244,7 +254,7 @@ if ProcessInfo.processInfo.environment["PLAZO_BENCHMARKS"] == "1" {
             name: "plazo-perf",
             dependencies: [
                 "PlazoSodium", "PlazoModel", "PlazoWire", "PlazoCases", "PlazoStore", "PlazoIngest", "PlazoServer", "PlazoSynth",
-                "PlazoPrivacy", "PlazoReleases", "PlazoRandom", "PlazoApp",
+                "PlazoPrivacy", "PlazoReleases", "PlazoRandom", "PlazoApp", "PlazoLedger",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

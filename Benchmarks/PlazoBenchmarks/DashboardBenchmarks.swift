@@ -1,6 +1,7 @@
 import Benchmark
 import Foundation
 import PlazoCases
+import PlazoLedger
 import PlazoModel
 import PlazoPrivacy
 import PlazoReleases

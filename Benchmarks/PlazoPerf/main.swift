@@ -10,6 +10,7 @@ import NIOCore
 import PlazoApp
 import PlazoCases
 import PlazoIngest
+import PlazoLedger
 import PlazoModel
 import PlazoPrivacy
 import PlazoReleases

@@ -1,6 +1,7 @@
 import Foundation
 import PlazoApp
 import PlazoCases
+import PlazoLedger
 import PlazoModel
 import PlazoPrivacy
 import PlazoReleases

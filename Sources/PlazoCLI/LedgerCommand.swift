@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlazoLedger
 import PlazoModel
 import PlazoPrivacy
 import PlazoStore

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlazoLedger
 import PlazoPrivacy
 import PlazoReleases
 import PlazoStore

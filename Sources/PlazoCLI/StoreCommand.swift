@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PlazoIngest
+import PlazoLedger
 import PlazoSodium
 import PlazoStore
 

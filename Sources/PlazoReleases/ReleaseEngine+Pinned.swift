@@ -1,5 +1,6 @@
 import Foundation
 import PlazoCases
+import PlazoLedger
 import PlazoModel
 import PlazoPrivacy
 import PlazoStore
@@ -106,9 +107,9 @@ extension ReleaseEngine {
         // 1. Fail fast, before touching the data: every cohort must have room for what it is
         //    charged (and for its whole schedule, when the spec names one).
         try Self.checkSchedule(plan) { q in before.first { $0.scope == q }!.budget }
-        let short = zip(before, charges).filter { $0.0.remainingUnits < $0.1.units }
+        let short = zip(before, charges).compactMap { LedgerRules.shortfall($0, charged: $1) }
         if !short.isEmpty {
-            throw .budgetExceeded("privacy budget exceeded: " + short.map { "\($0.0.scope): budget ρ=\($0.0.budget), spent ρ=\($0.0.spent), requested ρ=\($0.1)" }.joined(separator: "; "))
+            throw .budgetExceeded("privacy budget exceeded: " + short.map(\.description).joined(separator: "; "))
         }
 
         // 2. The projection, with pins, exactly as of the watermark.

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import PlazoCases
+import PlazoLedger
 import PlazoModel
 import PlazoPrivacy
 import PlazoStore
@@ -198,19 +199,14 @@ public struct ReleaseEngine: Sendable {
         }
     }
 
-    /// Refuses a spend that some scope cannot afford, without writing anything.
+    /// Refuses a spend that some scope cannot afford (``LedgerRules/shortfall(_:charged:)``), without
+    /// writing anything.
     func preflight(_ spend: SpendRequest) throws(ReleaseError) {
         let ledger = BudgetLedger(database: database)
         do {
             let charge = try RhoUnits.charging(spend.cost.rho())
-            var short: [String] = []
-            for scope in spend.scopes {
-                let b = try ledger.balance(for: scope)
-                if b.remainingUnits < charge.units {
-                    short.append("\(scope): budget ρ=\(b.budget), spent ρ=\(b.spent), requested ρ=\(charge)")
-                }
-            }
-            if !short.isEmpty { throw ReleaseError.budgetExceeded("privacy budget exceeded: " + short.joined(separator: "; ")) }
+            let short = try spend.scopes.compactMap { scope in LedgerRules.shortfall(try ledger.balance(for: scope), charged: charge) }
+            if !short.isEmpty { throw ReleaseError.budgetExceeded("privacy budget exceeded: " + short.map(\.description).joined(separator: "; ")) }
         } catch let e as ReleaseError { throw e } catch { throw .store("\(error)") }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import PlazoLedger
 import PlazoModel
 import PlazoPrivacy
 import PlazoStore

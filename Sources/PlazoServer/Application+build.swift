@@ -6,6 +6,7 @@ import NIOSSL
 import Logging
 import NIOCore
 import PlazoApp
+import PlazoLedger
 import PlazoReleases
 import PlazoStore
 import PlazoWire

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import PlazoApp
+import PlazoLedger
 import PlazoPrivacy
 import PlazoReleases
 import PlazoStore

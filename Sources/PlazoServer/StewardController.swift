@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import PlazoApp
+import PlazoLedger
 import PlazoModel
 import PlazoPrivacy
 import PlazoSodium

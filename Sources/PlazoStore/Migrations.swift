@@ -23,8 +23,8 @@ extension AppDatabase {
 
     /// Every feature's migrations, wherever they are defined (order irrelevant here).
     static let featureMigrations: [StoreMigration] =
-        BudgetLedger.migrations + AgencyRegistry.migrations + BatchLog.migrations + TokenStore.migrations
-        + ReleaseStore.migrations + ReleaseStore.pinMigrations + BudgetLedger.historyMigrations
+        LedgerRows.migrations + AgencyRegistry.migrations + BatchLog.migrations + TokenStore.migrations
+        + ReleaseStore.migrations + ReleaseStore.pinMigrations + LedgerRows.historyMigrations
         + ReleaseStore.visibilityMigrations + ReleaseStore.continualMigrations
 
     /// Every migration of the store, in ``migrationOrder``.

@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import PlazoModel
 
 /// Where a stored release pinned cohorts: its cutoff, its cohorts and the batch watermark its
 /// projection saw (`docs/privacy-model.md` §4). The start-up replay re-applies the pinning of each
@@ -24,6 +23,24 @@ public struct ReleasePinPoint: Sendable, Hashable {
         self.batchWatermark = batchWatermark
         self.cutoff = cutoff
         self.cohorts = cohorts
+        self.continualSteps = continualSteps
+    }
+}
+
+/// Where a release that pins cohorts is in the log, and what it writes beside its row in the same
+/// transaction (``ReleaseStore/insert(in:spendID:requester:title:cutoff:cohorts:totalRho:codeVersion:pinning:at:document:)``).
+public struct ReleasePinning: Sendable, Hashable {
+    /// The acceptance number of the last batch its projection saw (0: none).
+    public var batchWatermark: Int64
+    /// The draft it publishes, if any.
+    public var draftID: Int64?
+    /// The continual-release steps it drew (`docs/privacy-model.md` §4a).
+    public var continualSteps: [ContinualStepRow]
+
+    /// A pinning.
+    public init(batchWatermark: Int64, draftID: Int64?, continualSteps: [ContinualStepRow] = []) {
+        self.batchWatermark = batchWatermark
+        self.draftID = draftID
         self.continualSteps = continualSteps
     }
 }
@@ -85,31 +102,6 @@ extension ReleaseStore {
         return ReleaseInputs(batchWatermark: try r["w"], batches: try r["b"], agencies: try r["a"])
     }
 
-    /// Debits `spend` and stores the release with its batch watermark in one `BEGIN IMMEDIATE`
-    /// transaction on a connection the caller already holds (the release path holds the writer
-    /// from projection to pinning). If any scope lacks budget, throws
-    /// ``LedgerError/budgetExceeded(_:)`` and writes nothing. `status` (with `statusBy`) records
-    /// the release's first status in the same transaction; `draftID` links it to the draft it
-    /// publishes.
-    public static func create(
-        in db: any SQLConnection, spend: SpendRequest, extraSpends: [SpendRequest] = [], continualSteps: [ContinualStepRow] = [],
-        title: String, cutoff: String, cohorts: [String], totalRho: String,
-        codeVersion: String, batchWatermark: Int64, draftID: Int64? = nil, at date: Date,
-        document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]
-    ) throws -> ReleaseRow {
-        try db.transaction {
-            for extra in extraSpends { _ = try BudgetLedger.spend(extra, in: db, at: date) }
-            let inserted = try insert(
-                in: db, spend: spend, title: title, cutoff: cutoff, cohorts: cohorts, totalRho: totalRho,
-                codeVersion: codeVersion, batchWatermark: batchWatermark, at: date, document: document)
-            try db.execute(
-                "INSERT INTO release_status (release_id, draft_id, status, changed_at, changed_by) VALUES (?, ?, 'published', ?, ?)",
-                inserted.id, draftID, date, spend.requester)
-            try insertContinualSteps(continualSteps, releaseID: inserted.id, in: db)
-            return inserted
-        }
-    }
-
     /// Every release that pinned cohorts, in pinning order (watermark, then id).
     public func pinPoints() throws -> [ReleasePinPoint] {
         try database.read { db in try Self.pinPoints(in: db) }
@@ -143,25 +135,6 @@ public struct HeldWriter {
     /// Every release that pinned cohorts, in pinning order, now (``ReleaseStore/pinPoints()``).
     public func pinPoints() throws -> [ReleasePinPoint] { try ReleaseStore.pinPoints(in: db) }
 
-    /// A cohort's budget, spend and remaining budget now.
-    public func balance(_ scope: Quarter) throws -> ScopeBalance { try BudgetLedger.balance(db, scope) }
-
-    /// ``ReleaseStore/create(in:spend:title:cutoff:cohorts:totalRho:codeVersion:batchWatermark:draftID:at:document:)`` on this connection.
-    ///
-    /// A continual release charges its cohorts different amounts (each is at its own step of its
-    /// stream): `extraSpends` are debited in the same transaction (each refused like `spend`), and
-    /// `continualSteps` (the encoded values it drew) are stored with it.
-    public func createRelease(
-        spend: SpendRequest, extraSpends: [SpendRequest] = [], continualSteps: [ContinualStepRow] = [], title: String, cutoff: String,
-        cohorts: [String], totalRho: String, codeVersion: String, batchWatermark: Int64, draftID: Int64?, at date: Date,
-        document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]
-    ) throws -> ReleaseRow {
-        try ReleaseStore.create(
-            in: db, spend: spend, extraSpends: extraSpends, continualSteps: continualSteps, title: title, cutoff: cutoff,
-            cohorts: cohorts, totalRho: totalRho, codeVersion: codeVersion, batchWatermark: batchWatermark, draftID: draftID,
-            at: date, document: document)
-    }
-
     /// Every stored step of the continual-release streams of `cohorts`.
     public func continualSteps(cohorts: [String]) throws -> [ContinualStepRow] {
         try ReleaseStore.continualSteps(in: db, cohorts: cohorts)
@@ -170,10 +143,10 @@ public struct HeldWriter {
 
 extension ReleaseStore {
     /// Runs `body` holding the store's writer (``AppDatabase/writeLocked(_:)``: on SQLite GRDB
-    /// serialises writers within the process and the transaction inside
-    /// ``HeldWriter/createRelease(spend:title:cutoff:cohorts:totalRho:codeVersion:batchWatermark:draftID:at:document:)``
-    /// is `IMMEDIATE`, which serialises it against other processes too; on PostgreSQL the writer
-    /// lock is held at session level for the whole body, across every replica).
+    /// serialises writers within the process and the transaction the release path opens on
+    /// ``HeldWriter/db`` to debit and store a release is `IMMEDIATE`, which serialises it against
+    /// other processes too; on PostgreSQL the writer lock is held at session level for the whole
+    /// body, across every replica).
     public func withWriter<T>(_ body: (HeldWriter) throws -> T) throws -> T {
         try database.writeLocked { db in try body(HeldWriter(db: db)) }
     }

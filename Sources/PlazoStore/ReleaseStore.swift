@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import PlazoPrivacy
 
 /// Indexed metadata of a stored release (the document itself is an opaque blob owned by
 /// `PlazoReleases`, which this module does not import).
@@ -26,7 +25,8 @@ public struct ReleaseRow: Sendable, Hashable, Codable {
 }
 
 /// Immutable storage of releases: one row per release with its document, written in the **same
-/// transaction** as its ledger spend, so a release exists if and only if its budget was debited.
+/// transaction** as its ledger spend (which the caller debits: ``insert(in:spendID:requester:title:cutoff:cohorts:totalRho:codeVersion:pinning:at:document:)``),
+/// so a release exists if and only if its budget was debited.
 /// Rows are append-only (triggers refuse UPDATE and DELETE): a release is never re-noised or edited.
 public struct ReleaseStore: Sendable {
     /// The database.
@@ -60,44 +60,40 @@ public struct ReleaseStore: Sendable {
         },
     ]
 
-    /// Debits `spend` and stores the release in one write transaction. If any scope lacks
-    /// budget, throws ``LedgerError/budgetExceeded(_:)`` and writes nothing. `document` receives the
-    /// new release id and spend before it is serialised, so the stored bytes can name them.
-    public func create(
-        spend: SpendRequest, title: String, cutoff: String, cohorts: [String], totalRho: String,
-        codeVersion: String, at date: Date, document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]
+    /// Inserts a release's rows inside the caller's write transaction, which has already debited
+    /// the release's ledger spend (`spendID`): the release row, and for a release that pins
+    /// (`pinning`) its batch watermark, its first status (published, linked to the draft it
+    /// publishes) and the continual-release steps it drew. `document` receives the new release id
+    /// before it is serialised, so the stored bytes can name it.
+    ///
+    /// The debit is the caller's (`PlazoReleases`, with the ledger's rules from `PlazoLedger`): the
+    /// store only writes rows. Both commit together or not at all, so a release exists if and only
+    /// if its budget was debited.
+    public static func insert(
+        in db: any SQLConnection, spendID: Int64, requester: String, title: String, cutoff: String, cohorts: [String],
+        totalRho: String, codeVersion: String, pinning: ReleasePinning? = nil, at date: Date,
+        document: (_ id: Int64) throws -> [UInt8]
     ) throws -> ReleaseRow {
-        try database.write { db in
-            try Self.insert(
-                in: db, spend: spend, title: title, cutoff: cutoff, cohorts: cohorts, totalRho: totalRho,
-                codeVersion: codeVersion, batchWatermark: nil, at: date, document: document)
-        }
-    }
-
-    /// Debits `spend` and inserts the release row, inside the caller's transaction: the one insert
-    /// behind both ``create(spend:title:cutoff:cohorts:totalRho:codeVersion:at:document:)`` and the
-    /// pinned ``create(in:spend:title:cutoff:cohorts:totalRho:codeVersion:batchWatermark:draftID:at:document:)``.
-    /// `batchWatermark` is NULL for a release that pins nothing.
-    static func insert(
-        in db: any SQLConnection, spend: SpendRequest, title: String, cutoff: String, cohorts: [String], totalRho: String,
-        codeVersion: String, batchWatermark: Int64?, at date: Date,
-        document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]
-    ) throws -> ReleaseRow {
-        let entry = try BudgetLedger.spend(spend, in: db, at: date)
         // The next id, read inside the writer's transaction (no other release can be stored until it
         // commits). Releases are never deleted (a trigger refuses it), so the largest id is the last.
         let last: Int64 = try db.scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM release") ?? 0
         let next = last + 1
-        let bytes = try document(next, entry)
+        let bytes = try document(next)
         try db.execute(
             """
             INSERT INTO release (id, created_at, requester, title, cutoff, cohorts, total_rho, spend_id, code_version, document, batch_seq)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            next, date, spend.requester, title, cutoff, cohorts.joined(separator: ","), totalRho, entry.id, codeVersion, bytes,
-            batchWatermark)
-        return ReleaseRow(id: next, createdAt: date, requester: spend.requester, title: title, cutoff: cutoff,
-                          cohorts: cohorts, totalRho: totalRho, spendID: entry.id, codeVersion: codeVersion)
+            next, date, requester, title, cutoff, cohorts.joined(separator: ","), totalRho, spendID, codeVersion, bytes,
+            pinning?.batchWatermark)
+        if let pinning {
+            try db.execute(
+                "INSERT INTO release_status (release_id, draft_id, status, changed_at, changed_by) VALUES (?, ?, 'published', ?, ?)",
+                next, pinning.draftID, date, requester)
+            try insertContinualSteps(pinning.continualSteps, releaseID: next, in: db)
+        }
+        return ReleaseRow(id: next, createdAt: date, requester: requester, title: title, cutoff: cutoff,
+                          cohorts: cohorts, totalRho: totalRho, spendID: spendID, codeVersion: codeVersion)
     }
 
     /// Every release's metadata, oldest first.

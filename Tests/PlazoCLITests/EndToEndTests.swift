@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import PlazoCases
 import PlazoIngest
+import PlazoLedger
 import PlazoModel
 import PlazoReleases
 import PlazoSodium

@@ -3,6 +3,7 @@ import PlazoCases
 import PlazoModel
 @_spi(Testing) import PlazoPrivacy
 @_spi(Testing) @testable import PlazoReleases
+import PlazoLedger
 import PlazoStore
 import Testing
 

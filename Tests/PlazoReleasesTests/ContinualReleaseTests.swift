@@ -1,5 +1,6 @@
 import Foundation
 import PlazoCases
+import PlazoLedger
 import PlazoModel
 @_spi(Testing) import PlazoPrivacy
 @_spi(Testing) @testable import PlazoReleases

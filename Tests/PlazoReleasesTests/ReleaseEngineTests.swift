@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import PlazoCases
+import PlazoLedger
 import PlazoModel
 @_spi(Testing) import PlazoPrivacy
 @_spi(Testing) @testable import PlazoReleases

@@ -3,6 +3,7 @@ import GRDB
 import PlazoApp
 import PlazoCases
 import PlazoIngest
+import PlazoLedger
 import PlazoModel
 import PlazoPrivacy
 import PlazoReleases

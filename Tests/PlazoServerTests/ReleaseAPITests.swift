@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import PlazoIngest
+import PlazoLedger
 import PlazoModel
 import PlazoPrivacy
 import PlazoSodium

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import PlazoIngest
+import PlazoLedger
 import PlazoModel
 import PlazoSodium
 import PlazoStore

@@ -2,7 +2,7 @@ import GRDB
 
 /// The ledger's tables: append-only (triggers refuse UPDATE and DELETE). Their place in the
 /// store's one linear order is ``AppDatabase/migrationOrder``.
-extension BudgetLedger {
+extension LedgerRows {
     /// The ledger's migrations (contributed to ``AppDatabase/migrations``).
     public static let migrations: [StoreMigration] = [
         StoreMigration("2026-11-privacy-ledger-v1") { db in

@@ -1,6 +1,7 @@
 import Foundation
 import PlazoModel
 import PlazoPrivacy
+import PlazoStore
 
 /// A request to spend privacy budget: the scopes (cohorts) whose cases the release uses, its cost,
 /// why, and who asked.
@@ -76,60 +77,35 @@ extension BudgetLedger {
     /// checks again atomically.
     public func shortfalls(for request: SpendRequest) throws(LedgerError) -> [ScopeShortfall] {
         try read { db in
-            let charged: RhoUnits
-            do { charged = try RhoUnits.charging(request.cost.rho()) } catch let e as PrivacyError { throw LedgerError.invalidAmount(e) }
-            return try Self.shortfalls(Array(Set(request.scopes)).sorted(), charged: charged, in: db)
+            let charged = try LedgerRules.charge(request.cost)
+            return try Self.shortfalls(LedgerRules.distinctScopes(request.scopes), charged: charged, in: db)
         }
     }
 
+    /// The balances of `scopes` as `db` sees them, weighed against `charged` (``LedgerRules/shortfalls(_:charged:)``).
     static func shortfalls(_ scopes: [Quarter], charged: RhoUnits, in db: any SQLConnection) throws -> [ScopeShortfall] {
-        var shortfalls: [ScopeShortfall] = []
-        let fallback = try defaultBudget(db)
-        for scope in scopes {
-            let budget = try explicitBudget(db, scope) ?? fallback
-            let spent = try spentUnits(db, scope)
-            let (total, overflow) = spent.units.addingReportingOverflow(charged.units)
-            if overflow || total > budget.units {
-                shortfalls.append(ScopeShortfall(scope: scope, budget: budget, spent: spent, requested: charged))
-            }
-        }
-        return shortfalls
+        LedgerRules.shortfalls(try scopes.map { scope in try balance(db, scope) }, charged: charged)
     }
 
     /// The same, inside a write transaction the caller already holds (so that a release can be
     /// stored and its budget debited in one commit: if the caller rolls back, so does the spend).
     /// The caller's transaction should be `IMMEDIATE` if other processes may write the same file.
     public static func spend(_ request: SpendRequest, in db: any SQLConnection, at date: Date) throws -> LedgerEntry {
-        let scopes = Array(Set(request.scopes)).sorted()
-        if scopes.isEmpty { throw LedgerError.noScopes }
-        let purpose = request.purpose.trimmingCharacters(in: .whitespacesAndNewlines)
-        let requester = request.requester.trimmingCharacters(in: .whitespacesAndNewlines)
-        if purpose.isEmpty { throw LedgerError.missingField("purpose") }
-        if requester.isEmpty { throw LedgerError.missingField("requester") }
-        let charged: RhoUnits
-        do {
-            let rho = try request.cost.rho()
-            guard rho.isPositive else { throw LedgerError.invalidAmount(.parameterOutOfRange(what: "cost", reason: "must be > 0")) }
-            charged = try RhoUnits.charging(rho)
-        } catch let error as PrivacyError { throw LedgerError.invalidAmount(error) }
-
-        let shortfalls = try Self.shortfalls(scopes, charged: charged, in: db)
+        let checked = try LedgerRules.check(request)
+        // Read the balances and insert on the same connection, inside the caller's transaction,
+        // which holds the writer: no other spend can come between the check and the insert.
+        let shortfalls = try Self.shortfalls(checked.scopes, charged: checked.charged, in: db)
         if !shortfalls.isEmpty { throw LedgerError.budgetExceeded(shortfalls) }
 
         let (kind, value) = costColumns(request.cost)
-        let id = try db.insert(
-            "INSERT INTO privacy_spend (spent_at, purpose, requester, cost_kind, cost_value, rho_units) VALUES (?, ?, ?, ?, ?, ?)",
-            date, purpose, requester, kind, value, charged.units)
-        for scope in scopes {
-            try db.execute("INSERT INTO privacy_spend_scope (spend_id, scope) VALUES (?, ?)", id, scope.description)
-        }
-        // Read the timestamp back so the returned entry equals what `entries()` lists (dates are
-        // stored to the millisecond).
-        let stored: Date = try db.scalar("SELECT spent_at FROM privacy_spend WHERE id = ?", id) ?? date
-        return LedgerEntry(id: id, spentAt: stored, scopes: scopes, cost: request.cost, charged: charged,
-                           purpose: purpose, requester: requester)
+        let stored = try LedgerRows(db).insertSpend(
+            at: date, purpose: checked.purpose, requester: checked.requester, costKind: kind, costValue: value,
+            units: checked.charged.units, scopes: checked.scopes.map(\.description))
+        return LedgerEntry(id: stored.id, spentAt: stored.spentAt, scopes: checked.scopes, cost: request.cost, charged: checked.charged,
+                           purpose: checked.purpose, requester: checked.requester)
     }
 
+    /// A cost as the ledger stores it: its kind (`zcdp`, `pure_dp`) and its exact value.
     static func costColumns(_ cost: PrivacyCost) -> (String, String) {
         switch cost {
         case let .zCDP(rho): ("zcdp", rho.description)
@@ -137,6 +113,7 @@ extension BudgetLedger {
         }
     }
 
+    /// A stored cost read back.
     static func cost(kind: String, value: String) throws -> PrivacyCost {
         let r = try rational(value)
         switch kind {

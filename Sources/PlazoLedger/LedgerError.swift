@@ -15,9 +15,9 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingField(String)
     /// A database failure.
     case database(String)
-    /// A budget larger than the ledger can represent (``BudgetLedger/largestBudget``).
+    /// A budget larger than the ledger can represent (``LedgerRules/largestBudget``).
     case budgetTooLarge(String)
-    /// A raise of an existing budget, or a budget above ``BudgetLedger/confirmationThreshold``,
+    /// A raise of an existing budget, or a budget above ``LedgerRules/confirmationThreshold``,
     /// without the explicit confirmation.
     case confirmationRequired(String)
 

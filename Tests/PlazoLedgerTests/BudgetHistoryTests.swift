@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import PlazoLedger
 import PlazoModel
 import PlazoPrivacy
 import PlazoStore

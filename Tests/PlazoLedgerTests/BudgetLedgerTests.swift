@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import PlazoLedger
 import PlazoModel
 import PlazoPrivacy
 import PlazoStore
@@ -18,31 +18,6 @@ final class TemporaryDirectory {
 
 func r(_ text: String) throws -> Rational { try Rational(parsing: text) }
 func q(_ text: String) throws -> Quarter { try Quarter(scope: text) }
-
-@Suite("AppDatabase")
-struct AppDatabaseTests {
-    @Test("Migrations run on open and the file database is in WAL mode")
-    func migrations() throws {
-        let dir = try TemporaryDirectory()
-        let db = try AppDatabase.open(path: dir.databasePath)
-        #expect(try db.appliedMigrations() == AppDatabase.migrations.map(\.identifier).sorted())
-        let mode = try db.sqlite!.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
-        #expect(mode == "wal")
-        // Reopening does not re-run anything.
-        let again = try AppDatabase.open(path: dir.databasePath)
-        #expect(try again.appliedMigrations() == AppDatabase.migrations.map(\.identifier).sorted())
-        let mem = try AppDatabase.forTesting()
-        switch mem.kind {
-        case .sqlite: #expect(try mem.appliedMigrations().count == AppDatabase.migrations.count)
-        case .postgres: #expect(try mem.appliedMigrations() == PostgresSchema.stepIdentifiers)
-        }
-    }
-
-    @Test("Opening an impossible path is a typed error")
-    func badPath() {
-        #expect(throws: StoreError.self) { try AppDatabase.open(path: "/nonexistent-dir/x/plazo.sqlite") }
-    }
-}
 
 @Suite("Budget ledger")
 struct BudgetLedgerTests {
@@ -266,30 +241,5 @@ struct BudgetLedgerDurabilityTests {
         }
         try reopened.spend(SpendRequest(scopes: [q("2024Q2")], cost: .zCDP(rho: r("1/4")), purpose: "B", requester: "bob"))
         #expect(try reopened.balance(for: q("2024Q2")).remainingUnits == 0)
-    }
-}
-
-@Suite("Store files")
-struct StoreFileTests {
-    @Test("a store written by a newer version is refused with a sentence; files are created 0600")
-    func newerSchemaAndModes() throws {
-        let dir = NSTemporaryDirectory() + "plazo-store-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/plazo.sqlite"
-        let old = umask(0o022)
-        defer { umask(old) }
-        do {
-            let db = try AppDatabase.open(path: path)
-            try db.sqlite!.write { db in
-                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('2099-12-from-the-future')")
-            }
-        }
-        for file in [path, path + "-wal"] where FileManager.default.fileExists(atPath: file) {
-            let mode = (try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int) ?? 0
-            #expect(mode == 0o600, "\(file): \(String(mode, radix: 8))")
-        }
-        #expect(throws: StoreError.newerSchema) { _ = try AppDatabase.open(path: path) }
-        #expect(StoreError.newerSchema.description.contains("newer version of Plazo"))
     }
 }

@@ -1,14 +1,17 @@
 import Foundation
 import PlazoPrivacy
+import PlazoStore
 
-/// The persistent privacy-budget ledger (zCDP, per cohort scope).
+/// The persistent privacy-budget ledger (zCDP, per cohort scope): the ledger's rules
+/// (``LedgerRules``) applied to its rows (``PlazoStore/LedgerRows``), each check and its writes in
+/// one transaction.
 ///
 /// Accounting rule (Bun & Steinke 2016, Lemma 1.7 — zCDP composes additively): a scope's guarantee
 /// is ρ-zCDP with ρ the sum of the costs of all spends that named it, and a spend is admitted only
 /// if, for every scope it names, spent + cost ≤ budget. Pure-DP costs are charged as ε²/2.
 ///
-/// Exactness: amounts are integers in ``RhoUnits`` (charges rounded up, budgets down); SQLite sums
-/// integers exactly.
+/// Exactness: amounts are integers in ``RhoUnits`` (charges rounded up, budgets down); both
+/// engines sum integers exactly.
 ///
 /// Atomicity and concurrency: a spend is one write transaction that holds the store's writer from
 /// its first read (SQLite `BEGIN IMMEDIATE`; PostgreSQL the writer advisory lock, see
@@ -20,9 +23,10 @@ import PlazoPrivacy
 /// Budgets: each scope has the budget last set for it, else the default budget last set by the
 /// steward, else zero (fail closed: nothing can be spent before a steward sets a budget).
 ///
-/// The ledger is split by concern: this file holds the type and its transactions;
-/// `+Schema` its tables, `+Budgets` budgets and their history, `+Spend` spending, `+Balance`
-/// listing, balances and the audit; `LedgerError.swift` its errors and scope parsing.
+/// The ledger is split by concern: this file holds the type and its transactions; `+Budgets`
+/// budgets and their history, `+Spend` spending, `+Balance` listing, balances and the audit;
+/// `LedgerRules.swift` the rules as pure functions; `LedgerError.swift` its errors and scope
+/// parsing. Its tables and SQL are the store's (`LedgerRows`, `LedgerRows+Schema.swift`).
 public struct BudgetLedger: Sendable {
     /// The database.
     public let database: AppDatabase
