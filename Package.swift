@@ -102,11 +102,16 @@ var targets: [Target] = [
         ],
         swiftSettings: strict
     ),
+    // The oversight dashboards as a product: queries, answers from published releases, the
+    // bilingual (Spanish first) text, SVG charts and CSV. Plain values in, typed values and bytes
+    // out: no HTTP.
+    .target(name: "PlazoDashboards", dependencies: ["PlazoReleases", "PlazoCases", "PlazoModel"], swiftSettings: strict),
     // The HTTP service (Hummingbird 2): routes, error bodies, metrics, request logging.
     .target(
         name: "PlazoServer",
         dependencies: [
             "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoPrivacy", "PlazoReleases", "PlazoCases",
+            "PlazoDashboards",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
@@ -175,6 +180,7 @@ var targets: [Target] = [
         ],
         swiftSettings: strict
     ),
+    .testTarget(name: "PlazoDashboardsTests", dependencies: ["PlazoDashboards"], swiftSettings: strict),
     .testTarget(
         name: "PlazoServerTests",
         dependencies: [
