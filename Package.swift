@@ -180,7 +180,7 @@ var targets: [Target] = [
         ],
         swiftSettings: strict
     ),
-    .testTarget(name: "PlazoDashboardsTests", dependencies: ["PlazoDashboards"], swiftSettings: strict),
+    .testTarget(name: "PlazoDashboardsTests", dependencies: ["PlazoDashboards", "PlazoModel"], swiftSettings: strict),
     .testTarget(
         name: "PlazoServerTests",
         dependencies: [
