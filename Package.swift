@@ -118,12 +118,16 @@ var targets: [Target] = [
         ],
         swiftSettings: strict
     ),
+    // The oversight dashboards as a product: queries, answers from published releases, the
+    // bilingual (Spanish first) text, SVG charts and CSV. Plain values in, typed values and bytes
+    // out: no HTTP.
+    .target(name: "PlazoDashboards", dependencies: ["PlazoReleases", "PlazoCases", "PlazoModel"], swiftSettings: strict),
     // The HTTP service (Hummingbird 2): routes, error bodies, metrics, request logging.
     .target(
         name: "PlazoServer",
         dependencies: [
             "PlazoApp", "PlazoIngest", "PlazoStore", "PlazoWire", "PlazoModel", "PlazoSodium", "PlazoPrivacy", "PlazoReleases",
-            "PlazoCases", "PlazoLedger",
+            "PlazoCases", "PlazoLedger", "PlazoDashboards",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
@@ -197,6 +201,7 @@ var targets: [Target] = [
         ],
         swiftSettings: strict
     ),
+    .testTarget(name: "PlazoDashboardsTests", dependencies: ["PlazoDashboards", "PlazoModel"], swiftSettings: strict),
     .testTarget(
         name: "PlazoServerTests",
         dependencies: [

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import PlazoDashboards
 import PlazoIngest
 import PlazoReleases
 import PlazoStore
@@ -73,5 +74,19 @@ extension AgencyRequestSignature.Failure {
     /// The answer to a receipt request whose signature does not authenticate it.
     var apiError: APIError {
         APIError(status, code, description, headers: [.wwwAuthenticate: AgencyRequestSignature.scheme])
+    }
+}
+
+extension DashboardError {
+    /// The answer to a refused dashboard query. A release that is not public, refused to a public
+    /// reader, is a 401 without a token and a 403 with a token of another role
+    /// (``PublicOrRole/notPublic(_:context:role:)``), never a 404.
+    func apiError(context: PlazoRequestContext) -> APIError {
+        switch self {
+        case .invalidParameter, .invalidFilter, .unknownParameter: APIError(.badRequest, code, message)
+        case .unknownMetric, .releaseNotFound, .noRelease: APIError(.notFound, code, message)
+        case let .unanswerable(_, cause): APIError(.unprocessableContent, code, message, cause: cause)
+        case .notPublic: PublicOrRole.notPublic(message, context: context, role: .oversight)
+        }
     }
 }

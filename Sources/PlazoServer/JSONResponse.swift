@@ -26,3 +26,30 @@ func jsonResponse(_ status: HTTPResponse.Status, bytes: [UInt8], headers: HTTPFi
     fields[.contentType] = "application/json"
     return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
 }
+
+/// The encoder of every typed answer (Hummingbird's `RequestContext.responseEncoder`): a handler
+/// that returns a `ResponseEncodable` value is answered with it as JSON in Plazo's one
+/// configuration (``PlazoJSON``), its keys converted from the property names to snake_case
+/// (`intervalNote` is `interval_note`; a key the conversion cannot give is spelt in the type's
+/// `CodingKeys`), `Content-Type: application/json`, status 200 (`EditedResponse` for another
+/// status or more headers). An answer that cannot be encoded is a 500 whose cause is logged.
+public struct PlazoResponseEncoder: ResponseEncoder {
+    /// The encoder.
+    public init() {}
+
+    /// `value` as JSON bytes, or a 500 ``APIError`` naming the cause (for answers kept as bytes,
+    /// such as the dashboards' cache).
+    func bytes<T: Encodable>(_ value: T) throws(APIError) -> [UInt8] {
+        try encodeJSON(value, encoder: PlazoJSON.encoder(snakeCase: true))
+    }
+
+    /// `value` as a JSON response.
+    public func encode(_ value: some Encodable, from request: Request, context: some RequestContext) throws -> Response {
+        jsonResponse(.ok, bytes: try bytes(value))
+    }
+}
+
+extension PlazoRequestContext {
+    /// Plazo's JSON configuration for typed answers (``PlazoResponseEncoder``).
+    public var responseEncoder: PlazoResponseEncoder { PlazoResponseEncoder() }
+}

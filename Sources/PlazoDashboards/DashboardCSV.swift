@@ -4,21 +4,23 @@ import Foundation
 // figures as the JSON, with snake_case column names as in the Data Package CSVs. Labels are in
 // the answer's language; codes are not translated. Absent values are empty cells.
 
-extension DashboardController {
+/// Dashboard and trend answers as CSV bytes: `DashboardCSV.csv(answer)`.
+public enum DashboardCSV {
     /// The columns of a dashboard CSV.
-    static let csvColumns = [
+    public static let csvColumns = [
         "release_id", "metric", "series", "series_title", "group", "group_label", "x", "day", "label", "value", "low", "high",
         "level", "status", "status_text", "reliable", "observed_until", "denominator", "denominator_low", "denominator_high",
     ]
 
     /// The columns of a trend CSV.
-    static let trendColumns = [
+    public static let trendColumns = [
         "metric", "series", "series_title", "group", "group_label", "x", "day", "label", "release_id", "release_title", "cutoff",
         "value", "low", "high", "level", "status", "status_text", "reliable", "observed_until", "denominator", "denominator_low",
         "denominator_high",
     ]
 
-    static func csv(_ answer: DashboardResponse) -> [UInt8] {
+    /// A dashboard answer as CSV: the header row, then one row per point of every series.
+    public static func csv(_ answer: DashboardResponse) -> [UInt8] {
         var rows = [csvColumns]
         for s in answer.series {
             for p in s.points {
@@ -34,7 +36,8 @@ extension DashboardController {
         return encode(rows)
     }
 
-    static func csv(_ answer: DashboardTrendResponse) -> [UInt8] {
+    /// A trend answer as CSV: the header row, then one row per release of every series' point.
+    public static func csv(_ answer: DashboardTrendResponse) -> [UInt8] {
         var rows = [trendColumns]
         for s in answer.series {
             for p in s.points {
@@ -51,12 +54,12 @@ extension DashboardController {
     }
 
     /// `state=09` for a comparison's group, empty otherwise.
-    static func groupCell(_ group: [String: String]?) -> String {
+    public static func groupCell(_ group: [String: String]?) -> String {
         (group ?? [:]).map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "&")
     }
 
     /// A number as its shortest exact decimal (`0.1234`, `365`), empty when absent.
-    static func number(_ v: Double?) -> String {
+    public static func number(_ v: Double?) -> String {
         guard let v, v.isFinite else { return "" }
         if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
         return "\(v)"
@@ -65,7 +68,7 @@ extension DashboardController {
     /// RFC 4180: fields with a comma, quote or line break are quoted, quotes doubled; CRLF line
     /// ends. A field starting with `=`, `+`, `-` or `@` that is not a number is prefixed with `'`
     /// so that a spreadsheet never runs it as a formula (OWASP "CSV injection").
-    static func encode(_ rows: [[String]]) -> [UInt8] {
+    public static func encode(_ rows: [[String]]) -> [UInt8] {
         var out = ""
         for row in rows {
             out += row.map { field -> String in

@@ -1,14 +1,11 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
-import NIOCore
 
 // Dashboard answers as SVG charts (`?format=svg`), drawn on the server from the same
 // `DashboardResponse` / `DashboardTrendResponse` values the JSON and CSV answers encode, so that
 // the numbers exist in one place (docs/architecture.md, "The web page"). The page at `/` puts
 // these charts in its DOM; an observatory can embed the file in a report as it is.
 //
-// What every chart promises (Tests/PlazoServerTests/DashboardChartTests.swift):
+// What every chart promises (Tests/PlazoDashboardsTests/DashboardChartTests.swift):
 // - every drawn point or bar is an element with a `<title>` (its label, value and interval, in
 //   the answer's language) and `data-*` attributes holding the raw figures of the JSON answer
 //   (`data-value`, `data-low`, `data-high`, `data-x`, `data-series`, `data-group`, …);
@@ -21,7 +18,7 @@ import NIOCore
 //   with the white background (WCAG 2.1 AA, 1.4.11) and text at least 4.5:1 (1.4.3).
 
 /// Draws dashboard answers (and trends) as standalone SVG documents: `svg(_:)`.
-enum DashboardChart {
+public enum DashboardChart {
     // MARK: - The model drawn
 
     /// One figure to draw.
@@ -65,13 +62,13 @@ enum DashboardChart {
 
     /// The chart of one dashboard answer: one panel per series (the time-to-decision curves
     /// share one panel unless states are compared); in a comparison, one line or bar per group.
-    static func svg(_ answer: DashboardResponse) -> String {
+    public static func svg(_ answer: DashboardResponse) -> String {
         let lang = DashboardLanguage(rawValue: answer.lang) ?? .es
         let comparison = answer.series.contains { $0.group != nil }
         var panels: [Panel] = []
         for s in answer.series {
             let line = Line(
-                series: s.name, seriesTitle: s.title, group: DashboardController.groupCell(s.group), groupLabel: s.groupLabel,
+                series: s.name, seriesTitle: s.title, group: DashboardCSV.groupCell(s.group), groupLabel: s.groupLabel,
                 label: s.groupLabel ?? s.title,
                 points: s.points.map {
                     Point(x: $0.x, label: $0.label, day: $0.day, value: $0.value, interval: $0.interval, status: $0.status,
@@ -108,14 +105,14 @@ enum DashboardChart {
     /// The chart of a trend answer, across the releases, oldest first. Without a comparison, the
     /// figures of one unit share a panel, a line per series (charged, closed and undecided by day
     /// 365); in a comparison, each series and point has its panel, a line per group.
-    static func svg(_ answer: DashboardTrendResponse) -> String {
+    public static func svg(_ answer: DashboardTrendResponse) -> String {
         let lang = DashboardLanguage(rawValue: answer.lang) ?? .es
         let comparison = answer.series.contains { $0.group != nil }
         var panels: [Panel] = []
         var keys: [String] = []
         for s in answer.series {
             let line = Line(
-                series: s.name, seriesTitle: s.title, group: DashboardController.groupCell(s.group), groupLabel: s.groupLabel,
+                series: s.name, seriesTitle: s.title, group: DashboardCSV.groupCell(s.group), groupLabel: s.groupLabel,
                 label: comparison ? (s.groupLabel ?? s.title) : s.title,
                 points: s.points.map {
                     Point(x: s.x, label: "\($0.releaseID) · \($0.cutoff)", day: s.day, value: $0.value, interval: $0.interval,
@@ -274,20 +271,5 @@ enum DashboardChart {
             x += itemWidth + 16
         }
         return y + 10
-    }
-}
-
-extension DashboardController {
-    /// An answer in the format the query asked for: `name` is the file name without its
-    /// extension. An SVG opened on its own runs nothing (`default-src 'none'`; the chart holds
-    /// no script and no style sheet) and is never sniffed as HTML.
-    static func respond(_ body: [UInt8], _ query: Query, name: String) -> Response {
-        guard query.svg else { return respond(body, csv: query.csv, name: name + ".csv") }
-        var headers = varyHeaders
-        headers[.contentType] = "image/svg+xml; charset=utf-8"
-        headers[.contentDisposition] = "inline; filename=\"\(name).svg\""
-        headers[.contentSecurityPolicy] = "default-src 'none'; sandbox"
-        headers[.xContentTypeOptions] = "nosniff"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

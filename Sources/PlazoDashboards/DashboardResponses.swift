@@ -2,16 +2,20 @@ import Foundation
 import PlazoReleases
 
 // The JSON bodies of the oversight dashboards (`specs/openapi.yaml`: `DashboardIndex`,
-// `Dashboard`, `DashboardTrend`). Every key is snake_case; an absent value or interval end is
-// written as `null`, never left out, so a client can rely on the keys. Figures are rounded to
-// what the noise lets them say (proportions to 4 decimals, days to 1, cases to whole numbers).
+// `Dashboard`, `DashboardTrend`). Every key is snake_case: the property names are converted by
+// the encoder (`PlazoJSON.encoder(snakeCase: true)`, the server's `responseEncoder`), and only a
+// key the conversion cannot give is spelt (`isPublic` is `public`). An absent value or interval
+// end is written as `null`, never left out, so a client can rely on the keys. Figures are rounded
+// to what the noise lets them say (proportions to 4 decimals, days to 1, cases to whole numbers).
+// The properties are the module's own: clients get the answers as JSON, CSV or SVG.
 
 /// An interval at a confidence level; an end is null when unbounded within follow-up.
-struct DashboardInterval: Encodable, Sendable {
+public struct DashboardInterval: Encodable, Sendable {
     var low: Double?
     var high: Double?
     var level: Double
-    func encode(to encoder: any Encoder) throws {
+    /// Writes both ends, `null` when absent.
+    public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(low, forKey: .low)
         try c.encode(high, forKey: .high)
@@ -21,32 +25,31 @@ struct DashboardInterval: Encodable, Sendable {
 }
 
 /// The noisy number of cases behind a share, with its interval.
-struct DashboardDenominator: Encodable, Sendable {
+public struct DashboardDenominator: Encodable, Sendable {
     var value: Double
     var interval: DashboardInterval
 }
 
 /// Links to what the caller may read, and nothing else.
-struct DashboardLinks: Encodable, Sendable {
+public struct DashboardLinks: Encodable, Sendable {
     /// The release document (`/v1/releases/{id}`): for researchers, and for everyone when public.
     var release: String?
     /// The Data Package download (zip).
     var dataPackage: String?
-    enum CodingKeys: String, CodingKey { case release, dataPackage = "data_package" }
 }
 
 /// `GET /v1/dashboards`: what exists and what it can answer.
-struct DashboardIndexResponse: Encodable, Sendable {
-    struct Series: Encodable, Sendable {
+public struct DashboardIndexResponse: Encodable, Sendable {
+    /// A series a dashboard shows.
+    public struct Series: Encodable, Sendable {
         var name: String
         var title: String
         var unit: String
         var xAxis: String
-        enum CodingKeys: String, CodingKey { case name, title, unit, xAxis = "x_axis" }
     }
 
     /// A release a dashboard can be read from.
-    struct ReleaseChoice: Encodable, Sendable {
+    public struct ReleaseChoice: Encodable, Sendable {
         var id: Int64
         var title: String
         var cutoff: String
@@ -58,10 +61,12 @@ struct DashboardIndexResponse: Encodable, Sendable {
         /// quarter as `cohort` (by default) and with a year (`2025`).
         var breakdownsByYear: [[String]] = []
         var links: DashboardLinks
-        enum CodingKeys: String, CodingKey { case id, title, cutoff, cohorts, isPublic = "public", breakdowns, breakdownsByYear = "breakdowns_by_year", links }
+        /// `isPublic` is `public` on the wire; the encoder converts the rest.
+        enum CodingKeys: String, CodingKey { case id, title, cutoff, cohorts, isPublic = "public", breakdowns, breakdownsByYear, links }
     }
 
-    struct Board: Encodable, Sendable {
+    /// A dashboard, its series and the releases that can answer it.
+    public struct Board: Encodable, Sendable {
         var metric: String
         var title: String
         var description: String
@@ -71,17 +76,16 @@ struct DashboardIndexResponse: Encodable, Sendable {
         var releases: [ReleaseChoice]
         /// The release answered when none is named.
         var defaultRelease: Int64?
-        enum CodingKeys: String, CodingKey {
-            case metric, title, description, href, series, releases, defaultRelease = "default_release"
-        }
     }
 
-    struct FilterValue: Encodable, Sendable {
+    /// A value a filter takes, with its label in the answer's language.
+    public struct FilterValue: Encodable, Sendable {
         var code: String
         var label: String
     }
 
-    struct Filter: Encodable, Sendable {
+    /// A query parameter that filters, and its values.
+    public struct Filter: Encodable, Sendable {
         var name: String
         var title: String
         /// The breakdown dimension it filters on (for `state`, `offence`, …); nil for `cohort`, `release`.
@@ -99,13 +103,10 @@ struct DashboardIndexResponse: Encodable, Sendable {
     /// How the default release is chosen.
     var defaultRelease: String
     var intervalNote: String?
-    enum CodingKeys: String, CodingKey {
-        case lang, dashboards, filters, parameters, defaultRelease = "default_release", intervalNote = "interval_note"
-    }
 }
 
 /// One point of a series.
-struct DashboardPointJSON: Encodable, Sendable {
+public struct DashboardPointJSON: Encodable, Sendable {
     /// The x code: a day, a stage, an outcome, an age band, a share or a cohort.
     var x: String
     /// For a day axis: the horizon as an integer ("by day 365").
@@ -120,10 +121,10 @@ struct DashboardPointJSON: Encodable, Sendable {
     var reliable: Bool
     var observedUntil: Int?
     var denominator: DashboardDenominator?
-    enum CodingKeys: String, CodingKey {
-        case x, day, label, value, interval, status, statusText = "status_text", reliable, observedUntil = "observed_until", denominator
-    }
-    func encode(to encoder: any Encoder) throws {
+    enum CodingKeys: String, CodingKey { case x, day, label, value, interval, status, statusText, reliable, observedUntil, denominator }
+    /// Writes `value` and `denominator` as `null` when absent; leaves out `day`, `status_text`
+    /// and `observed_until` when they do not apply.
+    public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(x, forKey: .x)
         try c.encodeIfPresent(day, forKey: .day)
@@ -139,7 +140,7 @@ struct DashboardPointJSON: Encodable, Sendable {
 }
 
 /// The release an answer was read from, and why that one.
-struct DashboardReleaseRef: Encodable, Sendable {
+public struct DashboardReleaseRef: Encodable, Sendable {
     var id: Int64
     var title: String
     var cutoff: String
@@ -150,14 +151,12 @@ struct DashboardReleaseRef: Encodable, Sendable {
     var selection: String
     var defaultRule: String
     var links: DashboardLinks
-    enum CodingKeys: String, CodingKey {
-        case id, title, cutoff, cohorts, confidenceLevel = "confidence_level", isPublic = "public", selection,
-             defaultRule = "default_rule", links
-    }
+    /// `isPublic` is `public` on the wire; the encoder converts the rest.
+    enum CodingKeys: String, CodingKey { case id, title, cutoff, cohorts, confidenceLevel, isPublic = "public", selection, defaultRule, links }
 }
 
 /// One series: a metric for one group of the comparison.
-struct DashboardSeriesJSON: Encodable, Sendable {
+public struct DashboardSeriesJSON: Encodable, Sendable {
     var name: String
     var title: String
     var unit: String
@@ -170,14 +169,10 @@ struct DashboardSeriesJSON: Encodable, Sendable {
     var cohortPooling: String? = nil
     var poolingNote: String? = nil
     var points: [DashboardPointJSON]
-    enum CodingKeys: String, CodingKey {
-        case name, title, unit, xAxis = "x_axis", group, groupLabel = "group_label", cohortPooling = "cohort_pooling"
-        case poolingNote = "pooling_note", points
-    }
 }
 
 /// `GET /v1/dashboards/{metric}`.
-struct DashboardResponse: Encodable, Sendable {
+public struct DashboardResponse: Encodable, Sendable {
     var metric: String
     var title: String
     var description: String
@@ -188,12 +183,12 @@ struct DashboardResponse: Encodable, Sendable {
     var release: DashboardReleaseRef
     var intervalNote: String
     var series: [DashboardSeriesJSON]
-    enum CodingKeys: String, CodingKey { case metric, title, description, lang, filters, release, intervalNote = "interval_note", series }
 }
 
 /// `GET /v1/dashboards/{metric}/trend`: the same figures across releases, oldest first.
-struct DashboardTrendResponse: Encodable, Sendable {
-    struct Point: Encodable, Sendable {
+public struct DashboardTrendResponse: Encodable, Sendable {
+    /// The figure of one release.
+    public struct Point: Encodable, Sendable {
         var releaseID: Int64
         var releaseTitle: String
         var cutoff: String
@@ -205,10 +200,11 @@ struct DashboardTrendResponse: Encodable, Sendable {
         var observedUntil: Int?
         var denominator: DashboardDenominator?
         enum CodingKeys: String, CodingKey {
-            case releaseID = "release_id", releaseTitle = "release_title", cutoff, value, interval, status, statusText = "status_text",
-                 reliable, observedUntil = "observed_until", denominator
+            case releaseID, releaseTitle, cutoff, value, interval, status, statusText, reliable, observedUntil, denominator
         }
-        func encode(to encoder: any Encoder) throws {
+        /// Writes `value` and `denominator` as `null` when absent; leaves out `status_text` and
+        /// `observed_until` when they do not apply.
+        public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(releaseID, forKey: .releaseID)
             try c.encode(releaseTitle, forKey: .releaseTitle)
@@ -223,7 +219,8 @@ struct DashboardTrendResponse: Encodable, Sendable {
         }
     }
 
-    struct Series: Encodable, Sendable {
+    /// One series at one x (and comparison group), across releases.
+    public struct Series: Encodable, Sendable {
         var name: String
         var title: String
         var unit: String
@@ -234,9 +231,6 @@ struct DashboardTrendResponse: Encodable, Sendable {
         var group: [String: String]?
         var groupLabel: String?
         var points: [Point]
-        enum CodingKeys: String, CodingKey {
-            case name, title, unit, xAxis = "x_axis", x, day, label, group, groupLabel = "group_label", points
-        }
     }
 
     var metric: String
@@ -245,5 +239,4 @@ struct DashboardTrendResponse: Encodable, Sendable {
     var filters: [String: [String]]
     var intervalNote: String
     var series: [Series]
-    enum CodingKeys: String, CodingKey { case metric, title, lang, filters, intervalNote = "interval_note", series }
 }

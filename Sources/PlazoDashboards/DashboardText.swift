@@ -5,12 +5,15 @@ import PlazoReleases
 
 /// The language of a dashboard answer: Spanish first (the oversight bodies this serves are
 /// Mexican), English on request.
-enum DashboardLanguage: String, CaseIterable, Sendable {
-    case es, en
+public enum DashboardLanguage: String, CaseIterable, Sendable {
+    /// Spanish, the default.
+    case es
+    /// English.
+    case en
 
     /// The language asked for: `?lang=` wins, then the first `Accept-Language` range naming
     /// Spanish or English (RFC 9110 §12.5.4, q-values honoured), else Spanish.
-    static func negotiate(query: String?, acceptLanguage: String?) -> DashboardLanguage? {
+    public static func negotiate(query: String?, acceptLanguage: String?) -> DashboardLanguage? {
         if let query { return DashboardLanguage(rawValue: query.lowercased()) }
         guard let acceptLanguage else { return .es }
         var best: (DashboardLanguage, Double)?
@@ -241,16 +244,22 @@ struct DashboardText: Sendable {
 }
 
 /// A dashboard (a page of related series), as `/v1/dashboards/{metric}` names it.
-enum DashboardBoard: String, CaseIterable, Sendable {
+public enum DashboardBoard: String, CaseIterable, Sendable {
+    /// Time from report to first decision (charge or closure).
     case timeToDecision = "time-to-decision"
+    /// Time from report to charge.
     case timeToCharge = "time-to-charge"
+    /// Attrition: how far cases get.
     case funnel
+    /// Outcomes of charged cases.
     case dispositions
+    /// Open cases at the cutoff.
     case backlog
+    /// Keeping victims informed.
     case victimUpdates = "victim-updates"
 
     /// The series it shows, in order.
-    var series: [DashboardMetric] {
+    public var series: [DashboardMetric] {
         switch self {
         case .timeToDecision: [.noDecisionCurve, .chargeIncidenceCurve, .closureIncidenceCurve, .medianDaysToFirstDecision]
         case .timeToCharge: [.chargeIncidenceAt, .daysToChargedShare, .chargedWithin]

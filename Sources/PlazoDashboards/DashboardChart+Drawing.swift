@@ -45,7 +45,7 @@ extension DashboardChart {
 
     /// A raw figure as the `data-*` attributes carry it: the shortest decimal that reads back as
     /// the JSON number (as in the CSV answers), empty when absent.
-    static func number(_ v: Double?) -> String { DashboardController.number(v) }
+    static func number(_ v: Double?) -> String { DashboardCSV.number(v) }
 
     /// A coordinate with at most two decimals.
     static func fmt(_ v: Double) -> String {
