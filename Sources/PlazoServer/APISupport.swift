@@ -21,6 +21,40 @@ func readJSON<T: Decodable>(_ request: Request, as type: T.Type, emptyAs: T? = n
     }
 }
 
+/// A request body that may be left out: an empty body decodes as ``emptyBody``.
+protocol EmptyBodyDecodable: Decodable {
+    /// The value of an empty body.
+    static var emptyBody: Self { get }
+}
+
+/// The decoder of request bodies (Hummingbird's `RequestContext.requestDecoder`, used by
+/// `request.decode(as:context:)`): ``readJSON(_:as:emptyAs:)``, so that a body that does not
+/// decode is a 400 `bad_json` naming the field, never its value, and one over
+/// ``maxJSONBodySize`` a 413 `too_large`. Field names are the types' own `CodingKeys` (no key
+/// conversion: a camelCase key in a body stays unknown).
+public struct PlazoRequestDecoder: RequestDecoder {
+    /// The decoder.
+    public init() {}
+
+    /// The body as `type`.
+    public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
+        try await readJSON(request, as: type, emptyAs: (type as? any EmptyBodyDecodable.Type)?.emptyBody as? T)
+    }
+}
+
+extension PlazoRequestContext {
+    /// Plazo's request body decoding (``PlazoRequestDecoder``).
+    public var requestDecoder: PlazoRequestDecoder { PlazoRequestDecoder() }
+}
+
+extension Parameters {
+    /// The path parameter `name`, percent-decoded (`/v1/agencies/Fiscal%C3%ADa%20Jalisco`).
+    func requireDecoded(_ name: String) throws -> String {
+        let raw = try require(name)
+        return raw.removingPercentEncoding ?? raw
+    }
+}
+
 /// A sentence about a decoding failure that names the field, never the value.
 func decodingProblem(_ error: DecodingError) -> String {
     func path(_ context: DecodingError.Context) -> String {

@@ -39,7 +39,7 @@ struct StewardController: Sendable {
 
     /// The ledger: default budget, every scope's balance, the spends (only those naming `scope`
     /// when the query asks), and the audit's verdict.
-    @Sendable func ledgerView(request: Request, context: PlazoRequestContext) async throws -> Response {
+    @Sendable func ledgerView(request: Request, context: PlazoRequestContext) async throws -> LedgerResponse {
         var scope: Quarter?
         if let text = request.uri.queryParameters["scope"] {
             do { scope = try Quarter(scope: String(text)) } catch {
@@ -77,22 +77,22 @@ struct StewardController: Sendable {
         } catch {
             throw APIError(.serviceUnavailable, "ledger_unavailable", "the ledger could not be read", cause: "\(error)")
         }
-        return try jsonResponse(.ok, body)
+        return body
     }
 
     // MARK: - Agencies
 
-    @Sendable func listAgencies(request: Request, context: PlazoRequestContext) async throws -> Response {
+    @Sendable func listAgencies(request: Request, context: PlazoRequestContext) async throws -> AgencyList {
         let list: [AgencyRecord]
         do { list = try await Blocking.run { () throws(RegistryError) in try registry.list() } } catch { throw error.apiError }
-        return try jsonResponse(.ok, AgencyList(agencies: list.map(AgencyJSON.init)))
+        return AgencyList(agencies: list.map(AgencyJSON.init))
     }
 
-    @Sendable func showAgency(request: Request, context: PlazoRequestContext) async throws -> Response {
-        let reference = pathParameter(context, "agency")
+    @Sendable func showAgency(request: Request, context: PlazoRequestContext) async throws -> AgencyJSON {
+        let reference = try context.parameters.requireDecoded("agency")
         let record: AgencyRecord
         do { record = try await Blocking.run { () throws(RegistryError) in try registry.find(reference) } } catch { throw error.apiError }
-        return try jsonResponse(.ok, AgencyJSON(record))
+        return AgencyJSON(record)
     }
 
     struct NewAgency: Decodable {
@@ -102,8 +102,8 @@ struct StewardController: Sendable {
         enum CodingKeys: String, CodingKey { case name, type, publicKey = "public_key" }
     }
 
-    @Sendable func addAgency(request: Request, context: PlazoRequestContext) async throws -> Response {
-        let form = try await readJSON(request, as: NewAgency.self)
+    @Sendable func addAgency(request: Request, context: PlazoRequestContext) async throws -> EditedResponse<AgencyJSON> {
+        let form = try await request.decode(as: NewAgency.self, context: context)
         let type: AgencyType
         do { type = try AgencyType.parse(form.type) } catch {
             throw APIError(.unprocessableContent, "invalid_agency_type", error.description)
@@ -118,7 +118,7 @@ struct StewardController: Sendable {
             throw error.apiError
         }
         context.logger.info("agency registered", metadata: ["agency.id": "\(record.id.rawValue)"])
-        return try jsonResponse(.created, AgencyJSON(record))
+        return EditedResponse(status: .created, response: AgencyJSON(record))
     }
 
     struct NewKey: Decodable {
@@ -126,9 +126,9 @@ struct StewardController: Sendable {
         enum CodingKeys: String, CodingKey { case publicKey = "public_key" }
     }
 
-    @Sendable func rotateAgency(request: Request, context: PlazoRequestContext) async throws -> Response {
-        let reference = pathParameter(context, "agency")
-        let form = try await readJSON(request, as: NewKey.self)
+    @Sendable func rotateAgency(request: Request, context: PlazoRequestContext) async throws -> AgencyJSON {
+        let reference = try context.parameters.requireDecoded("agency")
+        let form = try await request.decode(as: NewKey.self, context: context)
         let key = try Self.parsePublicKey(form.publicKey)
         let record: AgencyRecord
         do {
@@ -139,18 +139,19 @@ struct StewardController: Sendable {
             throw error.apiError
         }
         context.logger.info("agency key rotated", metadata: ["agency.id": "\(record.id.rawValue)"])
-        return try jsonResponse(.ok, AgencyJSON(record))
+        return AgencyJSON(record)
     }
 
-    struct KeyChoice: Decodable {
+    /// The body is optional: none (or `{}`) revokes the active key.
+    struct KeyChoice: EmptyBodyDecodable {
         let keyID: String?
         enum CodingKeys: String, CodingKey { case keyID = "key_id" }
+        static var emptyBody: KeyChoice { KeyChoice(keyID: nil) }
     }
 
-    @Sendable func revokeAgencyKey(request: Request, context: PlazoRequestContext) async throws -> Response {
-        let reference = pathParameter(context, "agency")
-        // The body is optional: none (or `{}`) revokes the active key.
-        let form = try await readJSON(request, as: KeyChoice.self, emptyAs: KeyChoice(keyID: nil))
+    @Sendable func revokeAgencyKey(request: Request, context: PlazoRequestContext) async throws -> AgencyJSON {
+        let reference = try context.parameters.requireDecoded("agency")
+        let form = try await request.decode(as: KeyChoice.self, context: context)
         var keyID: KeyID?
         if let text = form.keyID {
             guard let id = KeyID(hex: text) else {
@@ -167,7 +168,7 @@ struct StewardController: Sendable {
             throw error.apiError
         }
         context.logger.info("agency key revoked", metadata: ["agency.id": "\(record.id.rawValue)"])
-        return try jsonResponse(.ok, AgencyJSON(record))
+        return AgencyJSON(record)
     }
 
     /// An Ed25519 public key given as 64 hex digits or as the text of an `agency-signing.public`
@@ -192,11 +193,11 @@ struct StewardController: Sendable {
 
     // MARK: - Tokens
 
-    @Sendable func listTokens(request: Request, context: PlazoRequestContext) async throws -> Response {
+    @Sendable func listTokens(request: Request, context: PlazoRequestContext) async throws -> TokenList {
         let all = request.uri.queryParameters["include_revoked"].map { $0 == "true" || $0 == "1" } ?? false
         let list: [TokenRecord]
         do { list = try await Blocking.run { () throws(TokenError) in try tokens.list(includeRevoked: all) } } catch { throw error.apiError }
-        return try jsonResponse(.ok, TokenList(tokens: list.map { TokenJSON($0) }))
+        return TokenList(tokens: list.map { TokenJSON($0) })
     }
 
     struct NewToken: Decodable {
@@ -205,8 +206,8 @@ struct StewardController: Sendable {
     }
 
     /// Creates a token; the answer carries it once (and `Cache-Control: no-store`).
-    @Sendable func createToken(request: Request, context: PlazoRequestContext) async throws -> Response {
-        let form = try await readJSON(request, as: NewToken.self)
+    @Sendable func createToken(request: Request, context: PlazoRequestContext) async throws -> EditedResponse<TokenJSON> {
+        let form = try await request.decode(as: NewToken.self, context: context)
         guard let role = TokenRole(rawValue: form.role) else {
             throw APIError(.unprocessableContent, "invalid_role", "role must be oversight, researcher or steward")
         }
@@ -216,15 +217,15 @@ struct StewardController: Sendable {
             issued = try await Blocking.run { () throws(TokenError) in try tokens.create(name: form.name, role: role, createdBy: createdBy) }
         } catch { throw error.apiError }
         context.logger.info("token created", metadata: ["created.token.id": "\(issued.record.id)", "created.token.role": "\(role)"])
-        return try jsonResponse(.created, TokenJSON(issued.record, token: issued.token), headers: [.cacheControl: "no-store"])
+        return EditedResponse(status: .created, headers: [.cacheControl: "no-store"], response: TokenJSON(issued.record, token: issued.token))
     }
 
-    @Sendable func revokeToken(request: Request, context: PlazoRequestContext) async throws -> Response {
-        let reference = pathParameter(context, "token")
+    @Sendable func revokeToken(request: Request, context: PlazoRequestContext) async throws -> TokenJSON {
+        let reference = try context.parameters.requireDecoded("token")
         let record: TokenRecord
         do { record = try await Blocking.run { () throws(TokenError) in try tokens.revoke(reference) } } catch { throw error.apiError }
         context.logger.info("token revoked", metadata: ["revoked.token.id": "\(record.id)"])
-        return try jsonResponse(.ok, TokenJSON(record))
+        return TokenJSON(record)
     }
 }
 

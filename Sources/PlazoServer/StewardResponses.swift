@@ -1,13 +1,15 @@
 import Foundation
+import Hummingbird
 import PlazoModel
 import PlazoPrivacy
 import PlazoSodium
 import PlazoStore
 import PlazoWire
 
-// The JSON bodies of the steward's endpoints (`specs/openapi.yaml`: `Ledger`, `Agency`, `Token`).
-// Every name is snake_case; optional fields documented as nullable are written as `null`, the
-// others are left out when absent.
+// The JSON bodies of the steward's endpoints (`specs/openapi.yaml`: `Ledger`, `Agency`, `Token`),
+// returned by the handlers as typed values (`ResponseEncodable`). Every name is snake_case,
+// converted from the property names by the request context's encoder (``PlazoResponseEncoder``);
+// optional fields documented as nullable are written as `null`, the others are left out when absent.
 
 /// A ρ: the exact rational as text and a decimal for display.
 struct RhoJSON: Encodable, Hashable {
@@ -35,7 +37,7 @@ struct CostJSON: Encodable, Hashable {
 }
 
 /// `GET /v1/ledger`.
-struct LedgerResponse: Encodable {
+struct LedgerResponse: ResponseEncodable {
     struct Balance: Encodable {
         var scope: String
         var budget: RhoJSON
@@ -43,9 +45,6 @@ struct LedgerResponse: Encodable {
         var spent: RhoJSON
         var remaining: RhoJSON
         var spendCount: Int
-        enum CodingKeys: String, CodingKey {
-            case scope, budget, budgetIsDefault = "budget_is_default", spent, remaining, spendCount = "spend_count"
-        }
     }
 
     struct Spend: Encodable {
@@ -56,7 +55,6 @@ struct LedgerResponse: Encodable {
         var charged: RhoJSON
         var purpose: String
         var requester: String
-        enum CodingKeys: String, CodingKey { case id, spentAt = "spent_at", scopes, cost, charged, purpose, requester }
     }
 
     struct Audit: Encodable {
@@ -64,9 +62,6 @@ struct LedgerResponse: Encodable {
         var problems: [String]
         var spendCount: Int
         var flaggedBudgetChanges: [Int64]
-        enum CodingKeys: String, CodingKey {
-            case consistent, problems, spendCount = "spend_count", flaggedBudgetChanges = "flagged_budget_changes"
-        }
     }
 
     /// One budget change; `scope` (null = the default budget), `previous` and `reason` are
@@ -82,9 +77,7 @@ struct LedgerResponse: Encodable {
         var flagged: Bool
         var flags: [String]
         var reason: String?
-        enum CodingKeys: String, CodingKey {
-            case id, changedAt = "changed_at", changedBy = "changed_by", scope, previous, budget, requested, flagged, flags, reason
-        }
+        enum CodingKeys: String, CodingKey { case id, changedAt, changedBy, scope, previous, budget, requested, flagged, flags, reason }
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -107,22 +100,16 @@ struct LedgerResponse: Encodable {
     var audit: Audit
     /// Who changed which budget, when, from what to what, and why (oldest first).
     var budgetHistory: [BudgetChange]
-    enum CodingKeys: String, CodingKey {
-        case defaultBudget = "default_budget", balances, spends, audit, budgetHistory = "budget_history"
-    }
 }
 
 /// A registered agency and its keys (`Agency`).
-struct AgencyJSON: Encodable {
+struct AgencyJSON: ResponseEncodable {
     struct Key: Encodable {
         var keyID: String
         var publicKey: String
         var status: String
         var addedAt: String
         var retiredAt: String?
-        enum CodingKeys: String, CodingKey {
-            case keyID = "key_id", publicKey = "public_key", status, addedAt = "added_at", retiredAt = "retired_at"
-        }
     }
 
     var id: UInt32
@@ -130,7 +117,6 @@ struct AgencyJSON: Encodable {
     var type: String
     var createdAt: String
     var keys: [Key]
-    enum CodingKeys: String, CodingKey { case id, name, type, createdAt = "created_at", keys }
 
     init(_ a: AgencyRecord) {
         id = a.id.rawValue
@@ -145,10 +131,10 @@ struct AgencyJSON: Encodable {
 }
 
 /// `GET /v1/agencies`.
-struct AgencyList: Encodable { var agencies: [AgencyJSON] }
+struct AgencyList: ResponseEncodable { var agencies: [AgencyJSON] }
 
 /// A token's record (`Token`); `token` (the secret) only in the answer that creates it.
-struct TokenJSON: Encodable {
+struct TokenJSON: ResponseEncodable {
     var id: Int64
     var name: String
     var role: String
@@ -157,9 +143,6 @@ struct TokenJSON: Encodable {
     var active: Bool
     var revokedAt: String?
     var token: String?
-    enum CodingKeys: String, CodingKey {
-        case id, name, role, createdAt = "created_at", createdBy = "created_by", active, revokedAt = "revoked_at", token
-    }
 
     init(_ t: TokenRecord, token: String? = nil) {
         id = t.id
@@ -174,4 +157,4 @@ struct TokenJSON: Encodable {
 }
 
 /// `GET /v1/tokens`.
-struct TokenList: Encodable { var tokens: [TokenJSON] }
+struct TokenList: ResponseEncodable { var tokens: [TokenJSON] }
