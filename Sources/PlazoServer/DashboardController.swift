@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import PlazoApp
 import NIOCore
 import PlazoDashboards
 import PlazoReleases
@@ -75,25 +76,33 @@ struct DashboardController: Sendable {
         DashboardReader(readsEveryRelease: context.readAccess == .allPublished, readsReleaseTables: context.token?.role == .researcher)
     }
 
-    /// The readable releases, newest first, decoded, with whether each is public.
-    func readable(_ access: ReadAccess) throws(APIError) -> [DashboardRelease] {
+    /// The releases `access` may read, newest first, decoded, with whether each is public; and
+    /// whether any release is published at all, public or not (what a public reader with none is
+    /// told). Two store reads (the published list and the public ids) and the decoding of a release
+    /// not seen yet, on the blocking pool.
+    func readable(_ access: ReadAccess) async throws(APIError) -> (releases: [DashboardRelease], anyPublished: Bool) {
+        let cache = self.cache
         do {
-            let open = try cache.publicIDs()
-            return try cache.readable(access).reversed().map { DashboardRelease(release: try cache.release($0.id), isPublic: open.contains($0.id)) }
+            return try await Blocking.run { () throws(ReleaseError) in
+                let published = try cache.list()
+                let open = try cache.publicIDs()
+                let rows = access == .publicOnly ? published.filter { open.contains($0.id) } : published
+                let releases = try rows.reversed().map { row throws(ReleaseError) in
+                    DashboardRelease(release: try cache.release(row.id), isPublic: open.contains(row.id))
+                }
+                return (releases, !published.isEmpty)
+            }
         } catch {
             throw APIError(.serviceUnavailable, "store_unavailable", "the releases could not be read", cause: "\(error)")
         }
     }
-
-    /// Whether any release is published, public or not (asked only when a public reader has none).
-    func anyPublished() -> Bool { !((try? cache.list())?.isEmpty ?? true) }
 
     // MARK: - GET /v1/dashboards
 
     /// The dashboards, their series, the releases that can answer each and every filter.
     @Sendable func index(request: Request, context: PlazoRequestContext) async throws -> EditedResponse<DashboardIndexResponse> {
         let query = try Self.query(request, context: context)
-        let releases = try readable(context.readAccess)
+        let (releases, _) = try await readable(context.readAccess)
         return EditedResponse(headers: Self.varyHeaders, response: Dashboards.index(query, releases: releases, reader: Self.reader(context)))
     }
 
@@ -104,9 +113,9 @@ struct DashboardController: Sendable {
         let query = try Self.query(request, context: context)
         let board = try Self.board(query, context: context)
         let reader = Self.reader(context)
-        let releases = try readable(context.readAccess)
+        let (releases, anyPublished) = try await readable(context.readAccess)
         let selection = try Self.refusing(context) { () throws(DashboardError) in
-            try Dashboards.select(board, query, releases: releases, reader: reader, anyPublished: anyPublished)
+            try Dashboards.select(board, query, releases: releases, reader: reader, anyPublished: { anyPublished })
         }
         let id = selection.release.release.metadata.id
         let name = "plazo-\(board.rawValue)-\(id)"
@@ -127,10 +136,10 @@ struct DashboardController: Sendable {
         let query = try Self.query(request, context: context, trend: true)
         let board = try Self.board(query, context: context)
         let reader = Self.reader(context)
-        let readable = try readable(context.readAccess)
+        let (readable, anyPublished) = try await readable(context.readAccess)
         let name = "plazo-\(board.rawValue)-trend"
         let releases = try Self.refusing(context) { () throws(DashboardError) in
-            try Dashboards.trendReleases(board, query, releases: readable, reader: reader, anyPublished: anyPublished)
+            try Dashboards.trendReleases(board, query, releases: readable, reader: reader, anyPublished: { anyPublished })
         }
         let key = "trend|\(releases.map { "\($0.release.metadata.id)" }.joined(separator: ","))|\(context.token?.role.rawValue ?? "")|\(board.rawValue)|\(query.key)"
         if let body = answers.get(key) { return DashboardBody(body, query.format, name: name) }

@@ -10,16 +10,19 @@ import PlazoStore
 extension ReleasesController {
     /// `POST /v1/releases?dry_run=true` (200, the plan; nothing read from the cases, nothing
     /// spent) or a body with `"draft": true` (201, a stored draft with its plan; nothing spent).
-    func planOrDraft(body: [UInt8], requester: String, dryRun: Bool, context: PlazoRequestContext) throws(APIError) -> Response {
+    func planOrDraft(body: [UInt8], requester: String, dryRun: Bool, context: PlazoRequestContext) async throws(APIError) -> Response {
         let spec: ReleaseSpec
         do { spec = try ReleaseSpec.decode(json: body) } catch { throw error.apiError }
+        let engine = cache.engine
         if dryRun {
             let plan: ReleaseDryRun
-            do { plan = try cache.engine.dryRun(spec: spec) } catch { throw error.apiError }
+            do { plan = try await Blocking.run { () throws(ReleaseError) in try engine.dryRun(spec: spec) } } catch { throw error.apiError }
             return try jsonResponse(.ok, plan, encoder: ReleaseDryRun.jsonEncoder())
         }
         let draft: ReleaseDraft
-        do { draft = try cache.engine.createDraft(spec: spec, requester: requester) } catch { throw error.apiError }
+        do {
+            draft = try await Blocking.run { () throws(ReleaseError) in try engine.createDraft(spec: spec, requester: requester) }
+        } catch { throw error.apiError }
         context.logger.info("release draft created", metadata: ["draft.id": "\(draft.row.id)"])
         return try Self.draftResponse(.created, draft, headers: [.location: "/v1/release-drafts/\(draft.row.id)"])
     }
@@ -32,7 +35,8 @@ extension ReleasesController {
     /// `GET /v1/release-drafts`: every draft with its status and plan.
     @Sendable func listDrafts(request: Request, context: PlazoRequestContext) async throws -> Response {
         let drafts: [ReleaseDraft]
-        do { drafts = try cache.engine.drafts() } catch { throw error.apiError }
+        let engine = cache.engine
+        do { drafts = try await Blocking.run { () throws(ReleaseError) in try engine.drafts() } } catch { throw error.apiError }
         return try jsonResponse(.ok, DraftList(drafts: drafts.map(DraftJSON.init)), encoder: ReleaseDryRun.jsonEncoder(pretty: false))
     }
 
@@ -48,7 +52,8 @@ extension ReleasesController {
     @Sendable func showDraft(request: Request, context: PlazoRequestContext) async throws -> Response {
         let id = try draftID(context)
         let draft: ReleaseDraft?
-        do { draft = try cache.engine.draft(id: id) } catch { throw error.apiError }
+        let engine = cache.engine
+        do { draft = try await Blocking.run { () throws(ReleaseError) in try engine.draft(id: id) } } catch { throw error.apiError }
         guard let draft else { throw APIError(.notFound, "draft_not_found", "no draft \(id)") }
         return try Self.draftResponse(.ok, draft)
     }
@@ -59,7 +64,7 @@ extension ReleasesController {
         let requester = context.token?.name ?? "steward"
         let (engine, desk) = (cache.engine, self.desk)
         let existing: ReleaseDraft?
-        do { existing = try engine.draft(id: id) } catch { throw error.apiError }
+        do { existing = try await Blocking.run { () throws(ReleaseError) in try engine.draft(id: id) } } catch { throw error.apiError }
         guard existing != nil else { throw APIError(.notFound, "draft_not_found", "no draft \(id)") }
         let outcome: Result<Release, ReleaseError> = await Blocking.run {
             do throws(ReleaseError) { return .success(try desk.publishDraft(id: id, requester: requester)) } catch { return .failure(error) }
@@ -97,7 +102,7 @@ extension ReleasesController {
 
     private func statusChange(
         _ request: Request, _ context: PlazoRequestContext,
-        _ body: (ReleaseEngine, String, String) throws(ReleaseError) -> Void
+        _ body: @escaping @Sendable (ReleaseEngine, String, String) throws(ReleaseError) -> Void
     ) async throws(APIError) -> Response {
         let bytes: ByteBuffer
         do { bytes = try await request.body.collect(upTo: maxJSONBodySize) } catch {
@@ -108,7 +113,8 @@ extension ReleasesController {
         else {
             throw APIError(.badRequest, "reason_required", "give the reason for the withdrawal: {\"reason\": \"...\"}")
         }
-        do { try body(cache.engine, context.token?.name ?? "steward", reason) } catch { throw error.apiError }
+        let (engine, who) = (cache.engine, context.token?.name ?? "steward")
+        do { try await Blocking.run { () throws(ReleaseError) in try body(engine, who, reason) } } catch { throw error.apiError }
         return try jsonResponse(.ok, WithdrawalResult(reason: reason))
     }
 }

@@ -74,7 +74,8 @@ struct ReleasesController: Sendable {
         guard let id = Int64(text), id > 0 else {
             throw APIError(.badRequest, "bad_release_id", "a release id is a positive integer")
         }
-        do { try cache.engine.makePublic(releaseID: id, by: context.token?.name ?? "steward") } catch { throw error.apiError }
+        let (engine, who) = (cache.engine, context.token?.name ?? "steward")
+        do { try await Blocking.run { () throws(ReleaseError) in try engine.makePublic(releaseID: id, by: who) } } catch { throw error.apiError }
         context.logger.info("release made public", metadata: ["release.id": "\(id)"])
         return try jsonResponse(.ok, ReleasePublicResponse(releaseID: id, isPublic: true))
     }
@@ -108,7 +109,7 @@ struct ReleasesController: Sendable {
         let dryRun = dryRunText == "true" || dryRunText == "1"
         let asDraft = try DraftFlag.read(body)
         if dryRun || asDraft {
-            return try planOrDraft(body: body, requester: requester, dryRun: dryRun, context: context)
+            return try await planOrDraft(body: body, requester: requester, dryRun: dryRun, context: context)
         }
         let desk = self.desk
         // Seconds of CPU on a large store: off the cooperative pool, so other requests go on.
@@ -163,20 +164,21 @@ struct ReleasesController: Sendable {
     /// The published releases (metadata only), oldest first.
     @Sendable func list(request: Request, context: PlazoRequestContext) async throws -> Response {
         let rows: [ReleaseRow]
-        do { rows = try cache.readable(context.readAccess) } catch { throw error.apiError }
+        let (cache, access) = (self.cache, context.readAccess)
+        do { rows = try await Blocking.run { () throws(ReleaseError) in try cache.readable(access) } } catch { throw error.apiError }
         return try jsonResponse(.ok, ReleaseList(releases: rows.map(ReleaseList.Summary.init)))
     }
 
     /// One release as JSON: metadata, and per table every noisy count and derived estimate with
     /// its interval, plus the names of its CSV downloads.
     @Sendable func show(request: Request, context: PlazoRequestContext) async throws -> Response {
-        try Self.releaseResponse(.ok, try loadRelease(context))
+        try Self.releaseResponse(.ok, try await loadRelease(context))
     }
 
     /// `tables/{name}.csv` (noisy counts) or `tables/{name}-estimates.csv` (derived estimates),
     /// where `{name}` is the table's file name in the Data Package (`t1-time_to_first_decision`).
     @Sendable func table(request: Request, context: PlazoRequestContext) async throws -> Response {
-        let release = try loadRelease(context)
+        let release = try await loadRelease(context)
         let file = pathParameter(context, "file")
         for t in release.tables.indices {
             let name = ReleaseExport.tableName(release, table: t)
@@ -215,7 +217,7 @@ struct ReleasesController: Sendable {
         guard let format = ArchiveFormat(rawValue: text) else {
             throw APIError(.badRequest, "bad_format", "format must be zip or tar")
         }
-        let release = try loadRelease(context)
+        let release = try await loadRelease(context)
         // Deflating a large package takes a while: off the cooperative pool. A failure (a bug:
         // every path Plazo writes fits both formats, datapackage.json always encodes) is a 500
         // whose cause is logged.
@@ -233,16 +235,18 @@ struct ReleasesController: Sendable {
         )
     }
 
-    func loadRelease(_ context: PlazoRequestContext) throws(APIError) -> Release {
+    /// The release the path names, if the caller may read it (its store reads on the blocking pool).
+    func loadRelease(_ context: PlazoRequestContext) async throws(APIError) -> Release {
         let text = pathParameter(context, "id")
         guard let id = Int64(text), id > 0 else {
             throw APIError(.badRequest, "bad_release_id", "a release id is a positive integer")
         }
         // A public reader is refused a release that is not public before it is looked up, so the
         // answer says nothing of whether it exists.
+        let cache = self.cache
         if context.readAccess == .publicOnly {
             let open: Set<Int64>
-            do { open = try cache.publicIDs() } catch {
+            do { open = try await Blocking.run { () throws(ReleaseError) in try cache.publicIDs() } } catch {
                 throw APIError(.serviceUnavailable, "store_unavailable", "the release could not be read", cause: "\(error)")
             }
             guard open.contains(id) else {
@@ -250,7 +254,7 @@ struct ReleasesController: Sendable {
             }
         }
         let release: Release
-        do { release = try cache.publishedRelease(id) } catch {
+        do { release = try await Blocking.run { () throws(ReleaseError) in try cache.publishedRelease(id) } } catch {
             if case .notFound = error { throw error.apiError }
             throw APIError(.serviceUnavailable, "store_unavailable", "the release could not be read", cause: "\(error)")
         }
