@@ -21,7 +21,7 @@ struct BatchController: Sendable {
 
     /// Receives a batch. 201 with the receipt when stored now; 200 with the original receipt for
     /// a replay; 4xx with `{"error": {"code", "message"}}` otherwise.
-    @Sendable func submit(request: Request, context: PlazoRequestContext) async throws -> Response {
+    @Sendable func submit(request: Request, context: PlazoRequestContext) async throws -> EditedResponse<ReceiptResponse> {
         let started = ContinuousClock.now
         // 413 before reading: a declared length over the limit is refused without reading the body.
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > BatchFormat.maxBatchSize {
@@ -61,13 +61,13 @@ struct BatchController: Sendable {
         context.logger.debug(
             "batch counts",
             metadata: ["batch.id": "\(r.batchID)", "batch.records": "\(r.recordCount)", "batch.new_events": "\(r.newEvents)", "batch.rejected": "\(r.rejected.count)"])
-        return try jsonResponse(
-            result.replayed ? .ok : .created, ReceiptResponse(r, bytes: result.receiptBytes, replayed: result.replayed))
+        return EditedResponse(
+            status: result.replayed ? .ok : .created, response: ReceiptResponse(r, bytes: result.receiptBytes, replayed: result.replayed))
     }
 
     /// Returns a stored receipt to the agency that sent the batch. The request is authenticated
     /// by the agency's signature (`specs/openapi.yaml`, `AgencySignature`).
-    @Sendable func receipt(request: Request, context: PlazoRequestContext) async throws -> Response {
+    @Sendable func receipt(request: Request, context: PlazoRequestContext) async throws -> ReceiptResponse {
         guard let idText = context.parameters.get("id"), let batchID = BatchID(hex: idText.lowercased()) else {
             throw APIError(.badRequest, "bad_batch_id", "the batch id must be 32 hexadecimal digits")
         }
@@ -89,6 +89,10 @@ struct BatchController: Sendable {
         else {
             throw APIError(.notFound, "unknown_batch", "this agency has no batch \(batchID)")
         }
-        return try jsonResponse(.ok, ReceiptResponse(receipt, bytes: stored.receipt, replayed: false))
+        return ReceiptResponse(receipt, bytes: stored.receipt, replayed: false)
     }
 }
+
+/// The receipt is the batch endpoint's typed answer (its keys are spelt in `PlazoWire`, which
+/// `plazo submit` decodes with).
+extension ReceiptResponse: ResponseEncodable {}

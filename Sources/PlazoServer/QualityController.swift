@@ -40,7 +40,7 @@ struct QualityController: Sendable {
         return (cutoff, limit)
     }
 
-    @Sendable func agencyView(request: Request, context: PlazoRequestContext) async throws -> Response {
+    @Sendable func agencyView(request: Request, context: PlazoRequestContext) async throws -> AgencyQualityReport {
         let (service, header, now) = (self.service, request.headers[.authorization], Int64(Date().timeIntervalSince1970))
         let auth: AgencyRequestSignature
         do {
@@ -55,16 +55,19 @@ struct QualityController: Sendable {
         let (cutoff, limit) = try Self.parameters(request)
         let report = await Blocking.run { try? service.qualityReport(agency: AgencyID(auth.agencyID), asOf: cutoff, limit: limit) }
         guard let report else { throw APIError(.serviceUnavailable, "store_unavailable", "the store could not be read") }
-        return try jsonResponse(.ok, report.forAgency)
+        return report.forAgency
     }
 
-    @Sendable func stewardView(request: Request, context: PlazoRequestContext) async throws -> Response {
+    @Sendable func stewardView(request: Request, context: PlazoRequestContext) async throws -> AgencyQualityReport {
         let (service, reference) = (self.service, pathParameter(context, "agency"))
         let record: AgencyRecord
         do { record = try await Blocking.run { () throws(RegistryError) in try service.registry.find(reference) } } catch { throw error.apiError }
         let (cutoff, limit) = try Self.parameters(request)
         let report = await Blocking.run { try? service.qualityReport(agency: record.id, asOf: cutoff, limit: limit) }
         guard let report else { throw APIError(.serviceUnavailable, "store_unavailable", "the store could not be read") }
-        return try jsonResponse(.ok, report)
+        return report
     }
 }
+
+/// A quality report is the quality endpoints' typed answer (its keys are spelt in `PlazoCases`).
+extension AgencyQualityReport: ResponseEncodable {}

@@ -1,13 +1,16 @@
 import Foundation
+import Hummingbird
 import PlazoReleases
 import PlazoStore
 
 // The JSON bodies of the release endpoints (`specs/openapi.yaml`: `ReleaseSummary`,
-// `ReleaseDraft`, `WithdrawalResult`). A release itself is `ReleaseExport.json` (PlazoReleases);
-// a plan is `ReleaseDryRun` with ``ReleaseDryRun/jsonEncoder(pretty:)``.
+// `ReleaseDraft`, `WithdrawalResult`), snake_case by the answer encoder's strategy
+// (``PlazoResponseEncoder``). A release itself is `ReleaseExport.json` (PlazoReleases), the bytes of
+// its Data Package view; a plan and a draft are `ReleaseDryRun` with
+// ``ReleaseDryRun/jsonEncoder(pretty:)``, whose conversion also reaches the spec inside.
 
 /// `GET /v1/releases`.
-struct ReleaseList: Encodable {
+struct ReleaseList: ResponseEncodable {
     struct Summary: Encodable {
         struct Links: Encodable {
             var `self`: String
@@ -21,9 +24,6 @@ struct ReleaseList: Encodable {
         var totalRho: String
         var codeVersion: String
         var links: Links
-        enum CodingKeys: String, CodingKey {
-            case id, title, createdAt = "created_at", cutoff, cohorts, totalRho = "total_rho", codeVersion = "code_version", links
-        }
 
         init(_ r: ReleaseRow) {
             id = r.id
@@ -80,14 +80,15 @@ struct DraftJSON: Encodable {
 struct DraftList: Encodable { var drafts: [DraftJSON] }
 
 /// The answer to a withdrawal (`WithdrawalResult`).
-struct WithdrawalResult: Encodable {
+struct WithdrawalResult: ResponseEncodable {
     var status = "withdrawn"
     var reason: String
 }
 
 /// `POST /v1/releases/{id}/public`.
-struct ReleasePublicResponse: Encodable {
+struct ReleasePublicResponse: ResponseEncodable {
     var releaseID: Int64
     var isPublic: Bool
-    enum CodingKeys: String, CodingKey { case releaseID = "release_id", isPublic = "public" }
+    /// `public` is spelt: the key strategy would give `is_public`.
+    enum CodingKeys: String, CodingKey { case releaseID, isPublic = "public" }
 }

@@ -42,7 +42,7 @@ extension ReleasesController {
 
     /// The draft id of the path, or 400 `bad_draft_id`.
     func draftID(_ context: PlazoRequestContext) throws(APIError) -> Int64 {
-        guard let id = Int64(pathParameter(context, "id")), id > 0 else {
+        guard let id = Int64((try? context.parameters.require("id")) ?? ""), id > 0 else {
             throw APIError(.badRequest, "bad_draft_id", "a draft id is a positive integer")
         }
         return id
@@ -80,8 +80,8 @@ extension ReleasesController {
 
     /// `POST /v1/releases/{id}/withdraw` with `{"reason": "..."}`: hides a published release from
     /// researchers and dashboards. Its spend and its pins stay.
-    @Sendable func withdraw(request: Request, context: PlazoRequestContext) async throws -> Response {
-        guard let id = Int64(pathParameter(context, "id")), id > 0 else {
+    @Sendable func withdraw(request: Request, context: PlazoRequestContext) async throws -> WithdrawalResult {
+        guard let id = Int64((try? context.parameters.require("id")) ?? ""), id > 0 else {
             throw APIError(.badRequest, "bad_release_id", "a release id is a positive integer")
         }
         return try await statusChange(request, context) { engine, who, reason throws(ReleaseError) in
@@ -90,7 +90,7 @@ extension ReleasesController {
     }
 
     /// `POST /v1/release-drafts/{id}/withdraw` with `{"reason": "..."}`.
-    @Sendable func withdrawDraft(request: Request, context: PlazoRequestContext) async throws -> Response {
+    @Sendable func withdrawDraft(request: Request, context: PlazoRequestContext) async throws -> WithdrawalResult {
         let id = try draftID(context)
         return try await statusChange(request, context) { engine, who, reason throws(ReleaseError) in
             try engine.withdrawDraft(id: id, by: who, reason: reason)
@@ -103,7 +103,7 @@ extension ReleasesController {
     private func statusChange(
         _ request: Request, _ context: PlazoRequestContext,
         _ body: @escaping @Sendable (ReleaseEngine, String, String) throws(ReleaseError) -> Void
-    ) async throws(APIError) -> Response {
+    ) async throws(APIError) -> WithdrawalResult {
         let bytes: ByteBuffer
         do { bytes = try await request.body.collect(upTo: maxJSONBodySize) } catch {
             throw APIError.tooLarge(limit: maxJSONBodySize)
@@ -115,6 +115,6 @@ extension ReleasesController {
         }
         let (engine, who) = (cache.engine, context.token?.name ?? "steward")
         do { try await Blocking.run { () throws(ReleaseError) in try body(engine, who, reason) } } catch { throw error.apiError }
-        return try jsonResponse(.ok, WithdrawalResult(reason: reason))
+        return WithdrawalResult(reason: reason)
     }
 }

@@ -69,15 +69,15 @@ struct ReleasesController: Sendable {
 
     /// `POST /v1/releases/{id}/public`: opens a published release to everyone (one-way; a
     /// mistake is undone by withdrawing it). Idempotent.
-    @Sendable func makePublic(request: Request, context: PlazoRequestContext) async throws -> Response {
-        let text = pathParameter(context, "id")
+    @Sendable func makePublic(request: Request, context: PlazoRequestContext) async throws -> ReleasePublicResponse {
+        let text = try context.parameters.require("id")
         guard let id = Int64(text), id > 0 else {
             throw APIError(.badRequest, "bad_release_id", "a release id is a positive integer")
         }
         let (engine, who) = (cache.engine, context.token?.name ?? "steward")
         do { try await Blocking.run { () throws(ReleaseError) in try engine.makePublic(releaseID: id, by: who) } } catch { throw error.apiError }
         context.logger.info("release made public", metadata: ["release.id": "\(id)"])
-        return try jsonResponse(.ok, ReleasePublicResponse(releaseID: id, isPublic: true))
+        return ReleasePublicResponse(releaseID: id, isPublic: true)
     }
 
     /// The read routes (mounted behind ``PublicOrRole`` with the researcher role).
@@ -162,11 +162,11 @@ struct ReleasesController: Sendable {
     // MARK: - Researcher
 
     /// The published releases (metadata only), oldest first.
-    @Sendable func list(request: Request, context: PlazoRequestContext) async throws -> Response {
+    @Sendable func list(request: Request, context: PlazoRequestContext) async throws -> ReleaseList {
         let rows: [ReleaseRow]
         let (cache, access) = (self.cache, context.readAccess)
         do { rows = try await Blocking.run { () throws(ReleaseError) in try cache.readable(access) } } catch { throw error.apiError }
-        return try jsonResponse(.ok, ReleaseList(releases: rows.map(ReleaseList.Summary.init)))
+        return ReleaseList(releases: rows.map(ReleaseList.Summary.init))
     }
 
     /// One release as JSON: metadata, and per table every noisy count and derived estimate with
@@ -179,7 +179,7 @@ struct ReleasesController: Sendable {
     /// where `{name}` is the table's file name in the Data Package (`t1-time_to_first_decision`).
     @Sendable func table(request: Request, context: PlazoRequestContext) async throws -> Response {
         let release = try await loadRelease(context)
-        let file = pathParameter(context, "file")
+        let file = try context.parameters.require("file")
         for t in release.tables.indices {
             let name = ReleaseExport.tableName(release, table: t)
             let bytes: [UInt8]
@@ -237,8 +237,7 @@ struct ReleasesController: Sendable {
 
     /// The release the path names, if the caller may read it (its store reads on the blocking pool).
     func loadRelease(_ context: PlazoRequestContext) async throws(APIError) -> Release {
-        let text = pathParameter(context, "id")
-        guard let id = Int64(text), id > 0 else {
+        guard let id = Int64((try? context.parameters.require("id")) ?? ""), id > 0 else {
             throw APIError(.badRequest, "bad_release_id", "a release id is a positive integer")
         }
         // A public reader is refused a release that is not public before it is looked up, so the
