@@ -34,7 +34,7 @@ struct BlockingStoreTests {
         let database = try AppDatabase.open(location: dir + "/plazo.sqlite")
         let writes = 2 * ProcessInfo.processInfo.activeProcessorCount + 2
 
-        let outcome = await Self.onThread {
+        let outcome = await PlazoProcess.onThread {
             let held = Mutex(false), release = DispatchSemaphore(value: 0)
             let holder = Thread {
                 _ = try? database.write { db in
@@ -76,13 +76,6 @@ struct BlockingStoreTests {
         #expect(outcome.2.count == writes && outcome.2.allSatisfy { $0 == 201 }, "\(outcome.2)")
         let names: [String] = try database.read { db in try db.column("SELECT name FROM api_token") }
         #expect(names.filter { $0.hasPrefix("espera ") }.count == writes)
-    }
-
-    /// Runs `body` on a thread of its own and returns its result to the calling task.
-    static func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: body()) }.start()
-        }
     }
 
     /// Sends `request` on a new blocking socket to 127.0.0.1:`port` and reads until the server

@@ -18,6 +18,15 @@ struct PlazoProcess {
 
     /// Runs `plazo args...` to completion; returns exit status and output.
     @discardableResult
+    /// Runs `body` on a thread of its own and returns its result to the calling task: for waits
+    /// and measurements that must not depend on the test process's cooperative pool, which the
+    /// suites running in parallel keep busy.
+    static func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: body()) }.start()
+        }
+    }
+
     static func run(_ args: [String], in directory: String) throws -> (status: Int32, out: String, err: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)

@@ -222,14 +222,21 @@ struct ReplicaTests {
         }
         let toA = try submitter(a, files[0..<40], attempts: 2)
         let toB = try submitter(b, files[40..<80], attempts: 10)
-        // Kill A once some of its batches are stored, while both streams run.
-        let deadline = Date().addingTimeInterval(60)
-        var stored = 0
-        while stored < 10, Date() < deadline {
-            try await Task.sleep(for: .milliseconds(5))
-            stored = try w.db.count("batch")
+        // Kill A once some of its batches are stored, while both streams run. Watched from a
+        // thread of its own over one connection, and killed from there: a poll on the test
+        // process's cooperative pool (which the other suites keep busy) or through a psql process
+        // per look could oversleep the whole stream.
+        let watcher = try AppDatabase.open(location: w.db.url)
+        let stored = await PlazoProcess.onThread { () -> Int in
+            let deadline = Date().addingTimeInterval(60)
+            var stored = 0
+            while stored < 10, Date() < deadline {
+                usleep(2_000)
+                stored = (try? watcher.read { db -> Int in try db.scalar("SELECT CAST(count(*) AS BIGINT) FROM batch") ?? 0 }) ?? 0
+            }
+            a.kill9()
+            return stored
         }
-        a.kill9()
         // A's agency stops too (its client would retry a dead address for a minute per attempt);
         // what it was told is in its receipt files.
         toA.terminate()
