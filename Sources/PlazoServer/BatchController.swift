@@ -72,17 +72,17 @@ struct BatchController: Sendable {
             throw APIError(.badRequest, "bad_batch_id", "the batch id must be 32 hexadecimal digits")
         }
         let (service, header, now) = (self.service, request.headers[.authorization], Int64(Date().timeIntervalSince1970))
-        // The signature check reads the registry and the receipt is a store read: both on the
-        // blocking pool, not the request's thread.
+        // The signature check reads the registry and the receipt is a store read: both off the
+        // request's thread when the store's reads can wait (``Blocking/read(_:_:)``).
         let auth: AgencyRequestSignature
         do {
-            auth = try await Blocking.run { () throws(AgencyRequestSignature.Failure) in
+            auth = try await Blocking.read(service.database) { () throws(AgencyRequestSignature.Failure) in
                 try AgencyRequestSignature.verify(header: header, batchID: batchID, now: now, registry: service.registry)
             }
         } catch {
             throw error.apiError
         }
-        let stored = await Blocking.run { try? service.storedReceipt(batchID: batchID) }
+        let stored = await Blocking.read(service.database) { try? service.storedReceipt(batchID: batchID) }
         // A batch of another agency is answered exactly like a missing one.
         guard let stored, stored.agencyID == AgencyID(auth.agencyID),
             let receipt = try? Receipt.parse(stored.receipt)

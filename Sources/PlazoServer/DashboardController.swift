@@ -79,11 +79,11 @@ struct DashboardController: Sendable {
     /// The releases `access` may read, newest first, decoded, with whether each is public; and
     /// whether any release is published at all, public or not (what a public reader with none is
     /// told). Two store reads (the published list and the public ids) and the decoding of a release
-    /// not seen yet, on the blocking pool.
+    /// not seen yet (``Blocking/read(_:_:)``).
     func readable(_ access: ReadAccess) async throws(APIError) -> (releases: [DashboardRelease], anyPublished: Bool) {
         let cache = self.cache
         do {
-            return try await Blocking.run { () throws(ReleaseError) in
+            return try await Blocking.read(cache.engine.database) { () throws(ReleaseError) in
                 let published = try cache.list()
                 let open = try cache.publicIDs()
                 let rows = access == .publicOnly ? published.filter { open.contains($0.id) } : published

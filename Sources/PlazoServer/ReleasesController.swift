@@ -165,7 +165,7 @@ struct ReleasesController: Sendable {
     @Sendable func list(request: Request, context: PlazoRequestContext) async throws -> ReleaseList {
         let rows: [ReleaseRow]
         let (cache, access) = (self.cache, context.readAccess)
-        do { rows = try await Blocking.run { () throws(ReleaseError) in try cache.readable(access) } } catch { throw error.apiError }
+        do { rows = try await Blocking.read(cache.engine.database) { () throws(ReleaseError) in try cache.readable(access) } } catch { throw error.apiError }
         return ReleaseList(releases: rows.map(ReleaseList.Summary.init))
     }
 
@@ -235,7 +235,7 @@ struct ReleasesController: Sendable {
         )
     }
 
-    /// The release the path names, if the caller may read it (its store reads on the blocking pool).
+    /// The release the path names, if the caller may read it (its store reads: ``Blocking/read(_:_:)``).
     func loadRelease(_ context: PlazoRequestContext) async throws(APIError) -> Release {
         guard let id = Int64((try? context.parameters.require("id")) ?? ""), id > 0 else {
             throw APIError(.badRequest, "bad_release_id", "a release id is a positive integer")
@@ -245,7 +245,7 @@ struct ReleasesController: Sendable {
         let cache = self.cache
         if context.readAccess == .publicOnly {
             let open: Set<Int64>
-            do { open = try await Blocking.run { () throws(ReleaseError) in try cache.publicIDs() } } catch {
+            do { open = try await Blocking.read(cache.engine.database) { () throws(ReleaseError) in try cache.publicIDs() } } catch {
                 throw APIError(.serviceUnavailable, "store_unavailable", "the release could not be read", cause: "\(error)")
             }
             guard open.contains(id) else {
@@ -253,7 +253,7 @@ struct ReleasesController: Sendable {
             }
         }
         let release: Release
-        do { release = try await Blocking.run { () throws(ReleaseError) in try cache.publishedRelease(id) } } catch {
+        do { release = try await Blocking.read(cache.engine.database) { () throws(ReleaseError) in try cache.publishedRelease(id) } } catch {
             if case .notFound = error { throw error.apiError }
             throw APIError(.serviceUnavailable, "store_unavailable", "the release could not be read", cause: "\(error)")
         }

@@ -34,6 +34,12 @@ public final class AppDatabase: Sendable {
     /// SQLite file is the only writer (its file lock says so) and has nothing to follow.
     public var isShared: Bool { kind == .postgres }
 
+    /// Whether a read can wait: for the network and another process (PostgreSQL), as opposed to a
+    /// SQLite file in WAL mode, whose readers never wait for a writer or for each other (and whose
+    /// checkpoints, GRDB's passive ones, never block them): a read there is CPU and page cache. Async
+    /// code runs reads that can wait off Swift's cooperative pool (`Blocking.read` in PlazoApp).
+    public var readsCanWait: Bool { isShared }
+
     /// Whether a case-index snapshot file can be kept beside the store: a SQLite file, whose one
     /// service owns it. A replica of a shared store replays the log instead.
     public var keepsLocalSnapshot: Bool { !isShared }

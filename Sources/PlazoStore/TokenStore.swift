@@ -108,7 +108,8 @@ public struct TokenStore: Sendable {
     /// Length of a token string: the prefix and unpadded base64url of 32 bytes.
     public static let tokenLength = prefix.count + 43
 
-    let database: AppDatabase
+    /// The store the tokens are kept in.
+    public let database: AppDatabase
     let clock: @Sendable () -> Int64
 
     /// Tokens in `database`; `clock` gives Unix seconds (injectable for tests).
