@@ -50,7 +50,7 @@ extension ReleaseCommand {
             print("table\tshare\twanted ±\tneeds ρ/release\tproposed ρ/release\tpredicted ± (\(level) %)")
             for t in plan.targets {
                 let name = t.target.table.rawValue + (t.target.breakdown.isEmpty ? "" : " by " + t.target.breakdown.map(\.rawValue).joined(separator: ","))
-                    + (t.target.poolCohorts.map { " (\($0.rawValue))" } ?? "")
+                    + (t.target.poolCohorts.map { " (\($0.rawValue))" } ?? "") + (t.target.continual == true ? " (continual)" : "")
                 print(String(format: "%@\t%@%@\t%.3f\t%.5f\t%@\t%.3f%@", name, t.estimate, t.x.isEmpty ? "" : "@\(t.x)", t.target.halfWidth,
                              t.neededRhoPerRelease, t.rhoPerRelease, t.predictedHalfWidth, t.met ? "" : "  (not met)"))
             }
