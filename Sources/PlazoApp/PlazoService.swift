@@ -52,8 +52,8 @@ public final class PlazoService: Sendable {
         timestampPolicy: TimestampPolicy = .standard,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
         logger: Logger = Logger(label: "plazo"), snapshotPath: String? = nil
-    ) throws {
-        let ingest = try IngestService(
+    ) async throws {
+        let ingest = try await IngestService(
             database: database, serviceKeys: serviceKeys, retiredServiceKeys: retiredServiceKeys, receiptKey: receiptKey,
             timestampPolicy: timestampPolicy, clock: clock, logger: logger,
             snapshotPath: database.keepsLocalSnapshot ? snapshotPath : nil)
@@ -76,18 +76,18 @@ public final class PlazoService: Sendable {
 
     /// Receives one batch (`specs/batch-format.md` §7): stored with its receipt and applied to the
     /// case index, or refused whole with a reason.
-    public func submit(_ bytes: [UInt8]) throws(IngestError) -> IngestResult {
-        try ingest.submit(bytes)
+    public func submit(_ bytes: [UInt8]) async throws(IngestError) -> IngestResult {
+        try await ingest.submit(bytes)
     }
 
     /// The stored receipt of batch `id` and the agency that sent it (nil: no such batch).
-    public func storedReceipt(batchID id: BatchID) throws -> (agencyID: AgencyID, receipt: [UInt8])? {
-        try ingest.log.receipt(batchID: id)
+    public func storedReceipt(batchID id: BatchID) async throws -> (agencyID: AgencyID, receipt: [UInt8])? {
+        try await ingest.log.receipt(batchID: id)
     }
 
     /// One agency's quality report and worklists as of `cutoff` (its own events only).
-    public func qualityReport(agency: AgencyID, asOf cutoff: Day, limit: Int = 500) throws -> AgencyQualityReport {
-        try ingest.qualityReport(agency: agency, asOf: cutoff, limit: limit)
+    public func qualityReport(agency: AgencyID, asOf cutoff: Day, limit: Int = 500) async throws -> AgencyQualityReport {
+        try await ingest.qualityReport(agency: agency, asOf: cutoff, limit: limit)
     }
 
     // MARK: The case index
@@ -101,7 +101,7 @@ public final class PlazoService: Sendable {
 
     /// Stored batches, and distinct events and cases in the index (exact: logged at debug level
     /// only, see `docs/api-guide.md`, "Logs").
-    public func counts() throws -> (batches: Int, events: Int, cases: Int) { try ingest.counts() }
+    public func counts() async throws -> (batches: Int, events: Int, cases: Int) { try await ingest.counts() }
 
     /// What the start did with the case-index snapshot.
     public var startupSnapshot: BatchLogReplay.SnapshotUse { ingest.startupSnapshot }
@@ -109,7 +109,7 @@ public final class PlazoService: Sendable {
     /// Applies what other replicas stored since the last look (nothing to do on a store this
     /// service alone writes). Returns the number of batches applied.
     @discardableResult
-    public func followStore() throws -> Int { try ingest.followStore() }
+    public func followStore() async throws -> Int { try await ingest.followStore() }
 
     /// Runs `body` on the case index under its lock (tests and tools; the release path goes through
     /// ``releases``).
@@ -127,9 +127,9 @@ struct ServiceCases: LiveCases {
 
     func withMutableCaseIndex(_ body: (inout CaseIndex) -> Void) { ingest.withMutableCaseIndex(body) }
 
-    func catchUp(holding writer: HeldWriter) throws {
+    func catchUp(holding writer: HeldWriter) async throws {
         // A SQLite store has one writer, this process: nothing can have been stored elsewhere.
-        if ingest.database.isShared { try ingest.catchUp(on: writer.db) }
+        if ingest.database.isShared { try await ingest.catchUp(on: writer.db) }
     }
 
     func notePinned(releaseID: Int64) { ingest.notePinned(releaseID: releaseID) }

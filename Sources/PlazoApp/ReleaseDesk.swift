@@ -32,9 +32,9 @@ public struct ReleaseDesk: Sendable {
     ///   refused).
     public static func replaying(
         database: AppDatabase, serviceKeys: [BoxKeyPair], snapshotPath: String?
-    ) throws -> (desk: ReleaseDesk, snapshot: BatchLogReplay.SnapshotUse) {
-        let replayed = try BatchLogReplay.replay(
-            BatchLog(database), serviceKeys: serviceKeys, pinPoints: ReleaseStore(database).pinPoints(),
+    ) async throws -> (desk: ReleaseDesk, snapshot: BatchLogReplay.SnapshotUse) {
+        let replayed = try await BatchLogReplay.replay(
+            BatchLog(database), serviceKeys: serviceKeys, pinPoints: await ReleaseStore(database).pinPoints(),
             snapshotPath: database.keepsLocalSnapshot ? snapshotPath : nil)
         let cases = ReplayedCases(replayed.index, lastBatch: replayed.lastBatch)
         return (ReleaseDesk(engine: ReleaseEngine(database: database), cases: cases), replayed.snapshot)
@@ -42,12 +42,12 @@ public struct ReleaseDesk: Sendable {
 
     /// Creates a release over the case state, stores it with its ledger spend and watermark, and
     /// pins what it counted (``ReleaseEngine/create(spec:requester:live:draftID:)``).
-    public func create(spec: ReleaseSpec, requester: String) throws(ReleaseError) -> Release {
-        try engine.create(spec: spec, requester: requester, live: cases)
+    public func create(spec: ReleaseSpec, requester: String) async throws(ReleaseError) -> Release {
+        try await engine.create(spec: spec, requester: requester, live: cases)
     }
 
     /// Publishes draft `id` now (``ReleaseEngine/publishDraft(id:requester:live:)``).
-    public func publishDraft(id: Int64, requester: String) throws(ReleaseError) -> Release {
-        try engine.publishDraft(id: id, requester: requester, live: cases)
+    public func publishDraft(id: Int64, requester: String) async throws(ReleaseError) -> Release {
+        try await engine.publishDraft(id: id, requester: requester, live: cases)
     }
 }

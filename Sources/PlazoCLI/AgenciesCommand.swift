@@ -22,7 +22,7 @@ struct AgenciesCommand: ParsableCommand {
         return out
     }
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register an agency with its signing public key; prints its agency id.")
         @OptionGroup var store: StoreOptions
         @Option(name: .long, help: "The agency's name (unique).")
@@ -32,27 +32,27 @@ struct AgenciesCommand: ParsableCommand {
         @Option(name: .long, help: "The agency's agency-signing.public file.")
         var publicKey: String
 
-        func run() throws {
+        func run() async throws {
             let agencyType: AgencyType
             do { agencyType = try AgencyType.parse(type) } catch { throw ValidationError(error.description) }
             let key = try KeyFile.read(publicKey, expecting: .agencySigningPublic).signingPublicKey()
-            let record = try AgencyRegistry(store.open()).add(name: name, type: agencyType, publicKey: key, now: AgenciesCommand.now())
+            let record = try await AgencyRegistry(store.open()).add(name: name, type: agencyType, publicKey: key, now: AgenciesCommand.now())
             print(AgenciesCommand.describe(record))
             print("give the agency its id: --agency-id \(record.id.rawValue)")
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List registered agencies and their keys.")
         @OptionGroup var store: StoreOptions
-        func run() throws {
-            let agencies = try AgencyRegistry(store.open()).list()
+        func run() async throws {
+            let agencies = try await AgencyRegistry(store.open()).list()
             if agencies.isEmpty { print("no agencies registered") }
             for a in agencies { print(AgenciesCommand.describe(a)) }
         }
     }
 
-    struct Rotate: ParsableCommand {
+    struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make a new key the agency's active key; batches signed by the old key are refused from now on."
         )
@@ -61,13 +61,13 @@ struct AgenciesCommand: ParsableCommand {
         var agency: String
         @Option(name: .long, help: "The new agency-signing.public file.")
         var publicKey: String
-        func run() throws {
+        func run() async throws {
             let key = try KeyFile.read(publicKey, expecting: .agencySigningPublic).signingPublicKey()
-            print(AgenciesCommand.describe(try AgencyRegistry(store.open()).rotate(agency, newKey: key, now: AgenciesCommand.now())))
+            print(AgenciesCommand.describe(try await AgencyRegistry(store.open()).rotate(agency, newKey: key, now: AgenciesCommand.now())))
         }
     }
 
-    struct Revoke: ParsableCommand {
+    struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Revoke an agency key (its active key by default); batches signed by it are refused from now on."
         )
@@ -76,13 +76,13 @@ struct AgenciesCommand: ParsableCommand {
         var agency: String
         @Option(name: .long, help: "Key id to revoke (default: the active key).")
         var key: String?
-        func run() throws {
+        func run() async throws {
             var keyID: KeyID?
             if let key {
                 guard let id = KeyID(hex: key) else { throw ValidationError("--key must be 16 hex digits") }
                 keyID = id
             }
-            print(AgenciesCommand.describe(try AgencyRegistry(store.open()).revoke(agency, keyID: keyID, now: AgenciesCommand.now())))
+            print(AgenciesCommand.describe(try await AgencyRegistry(store.open()).revoke(agency, keyID: keyID, now: AgenciesCommand.now())))
         }
     }
 }

@@ -6,7 +6,7 @@ import PlazoStore
 import PlazoWire
 
 /// `plazo backup --out FILE`: a consistent online copy of the store, verified.
-struct BackupCommand: ParsableCommand {
+struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Copy the store consistently while the service runs, then verify the copy.",
@@ -27,20 +27,20 @@ struct BackupCommand: ParsableCommand {
     @Option(name: .long, help: "The backup file to write (must not exist).")
     var out: String
 
-    func run() throws {
+    func run() async throws {
         let started = Date()
         if store.isShared {
             throw CLIRefusal("a PostgreSQL store is backed up with PostgreSQL's own tools: pg_dump for a consistent copy, or base backups with WAL archiving for point-in-time recovery (docs/operations.md). Verify a restored copy with `plazo rebuild --database …`.")
         }
-        let database = try store.open()
+        let database = try await store.open()
         try database.backup(to: out)
         let copy = try AppDatabase.open(path: out)
-        let integrity = try copy.integrityCheck()
+        let integrity = try await copy.integrityCheck()
         guard integrity == ["ok"] else {
             print("NOT VALID: integrity check of \(out): \(integrity.prefix(5).joined(separator: "; "))")
             throw ExitCode.failure
         }
-        let (_, report) = try Rebuild.recompute(
+        let (_, report) = try await Rebuild.recompute(
             log: BatchLog(copy), registry: AgencyRegistry(copy), serviceKeys: serviceKeys.boxKeyPairs(),
             receiptKey: serviceKeys.receiptKey().publicKey)
         let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0

@@ -14,7 +14,7 @@ extension DemoCommand {
         // 6. Budgets: ρ = 1 per cohort (zCDP), the steward's default for the demo.
         say("== 6. privacy budget: ρ = 1 (zCDP) per report-quarter cohort")
         let ledger = BudgetLedger(database: database)
-        try ledger.changeBudget(Rational(1, 1), scope: nil, by: "demo steward", reason: "demo: one quarterly release per cohort")
+        try await ledger.changeBudget(Rational(1, 1), scope: nil, by: "demo steward", reason: "demo: one quarterly release per cohort")
 
         // 7. A quarterly release as of the last complete quarter.
         let cutoffQuarter = today.quarter.previous
@@ -45,16 +45,16 @@ extension DemoCommand {
         say("== 7. quarterly release: cutoff \(cutoff.iso), cohorts \(cohorts.first!) … \(cohorts.last!), \(spec.tables.count) tables")
         let started = Date()
         // The service's own release path, as POST /v1/releases takes it.
-        let release = try service.releases.create(spec: spec, requester: "demo steward")
+        let release = try await service.releases.create(spec: spec, requester: "demo steward")
         let engine = service.releases.engine
         // Differentially private releases are made to be published: the demo's is public, so the
         // dashboard page and the Data Package open without a token.
-        try engine.makePublic(releaseID: release.metadata.id, by: "demo steward")
+        try await engine.makePublic(releaseID: release.metadata.id, by: "demo steward")
         let m = release.metadata
         say(String(format: "   release %lld created in %.2f s: ρ = %@ per cohort (ε = %.2f at δ = %g), %d batches from %d agencies",
                    m.id, Date().timeIntervalSince(started), m.totalRho, m.epsilonDelta.first?.epsilon ?? Double.nan,
                    m.epsilonDelta.first?.delta ?? Double.nan, m.batchesIncluded, m.agenciesIncluded))
-        let balance = try ledger.balance(for: cohorts.last!)
+        let balance = try await ledger.balance(for: cohorts.last!)
         say("   budget of cohort \(cohorts.last!): spent ρ = \(balance.spent) of \(balance.budget) over \(balance.spendCount) release(s)")
 
         // 8. Headline figures (noisy, with 95 % intervals), overall tables, one cohort a year ago.
@@ -79,9 +79,9 @@ extension DemoCommand {
 
         // 9. Tokens to explore the API.
         let tokens = TokenStore(database)
-        let oversight = try tokens.create(name: "demo oversight body", role: .oversight, createdBy: "demo")
-        let researcher = try tokens.create(name: "demo researcher", role: .researcher, createdBy: "demo")
-        let steward = try tokens.create(name: "demo steward", role: .steward, createdBy: "demo")
+        let oversight = try await tokens.create(name: "demo oversight body", role: .oversight, createdBy: "demo")
+        let researcher = try await tokens.create(name: "demo researcher", role: .researcher, createdBy: "demo")
+        let steward = try await tokens.create(name: "demo steward", role: .steward, createdBy: "demo")
         say("== 9. explore (the release is public; tokens are shown once, the store keeps only their hashes)")
         say("   dashboard page (Spanish; English with the switch): \(base)/")
         say("   public:     curl '\(base)/v1/dashboards/time-to-charge?cohort=\(headlineCohort)&lang=en'")

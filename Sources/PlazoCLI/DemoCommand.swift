@@ -85,11 +85,11 @@ struct DemoCommand: AsyncParsableCommand {
         var agencyKeys: [(id: AgencyID, key: SigningKeyPair, agency: SynthAgency)] = []
         for agency in SyntheticJurisdiction.agencies {
             let key = try SigningKeyPair.generate()
-            let record = try registry.add(name: agency.name, type: try AgencyType.parse(agency.type), publicKey: key.publicKey, now: now)
+            let record = try await registry.add(name: agency.name, type: try AgencyType.parse(agency.type), publicKey: key.publicKey, now: now)
             agencyKeys.append((record.id, key, agency))
             say("   registered agency \(record.id.rawValue): \(agency.name) [\(agency.type)] key \(KeyID.of(key.publicKey))")
         }
-        let service = try PlazoService(database: database, serviceKeys: [serviceBox], receiptKey: serviceSigning)
+        let service = try await PlazoService(database: database, serviceKeys: [serviceBox], receiptKey: serviceSigning)
         var logger = Logger(label: "plazo")
         logger.logLevel = .warning
         // A newcomer's machine may already use 8080: then take any free port rather than fail.
@@ -171,7 +171,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         progress.finish()
         try await client.shutdown()
-        let counts = try service.counts()
+        let counts = try await service.counts()
         say("   \(files.count - refused) batches accepted, \(refused) refused; \(newEvents) new events, \(duplicates) duplicates counted once, \(recordRejects) records rejected")
         say("   store: \(counts.batches) batches, \(counts.events) distinct events, \(counts.cases) cases")
 

@@ -17,8 +17,8 @@ struct LedgerCommand: ParsableCommand {
     struct DatabaseOption: ParsableArguments {
         @OptionGroup var store: StoreOptions
 
-        func ledger() throws -> BudgetLedger {
-            BudgetLedger(database: try store.open())
+        func ledger() async throws -> BudgetLedger {
+            BudgetLedger(database: try await store.open())
         }
     }
 
@@ -32,15 +32,15 @@ struct LedgerCommand: ParsableCommand {
     }
 
     /// `plazo ledger list`: every spend, oldest first.
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List spends (timestamp, scopes, cost, charge, purpose, requester).")
         @OptionGroup var db: DatabaseOption
         @Option(help: "Only spends naming this cohort (e.g. 2024Q1).") var scope: String?
         @Flag(help: "Print JSON.") var json = false
 
-        func run() throws {
-            let ledger = try db.ledger()
-            let entries = try ledger.entries(scope: scope.map { s throws(LedgerError) in try Quarter(scope: s) })
+        func run() async throws {
+            let ledger = try await db.ledger()
+            let entries = try await ledger.entries(scope: scope.map { s throws(LedgerError) in try Quarter(scope: s) })
             if json { print(try LedgerCommand.json(entries)); return }
             if entries.isEmpty { print("no spends recorded"); return }
             for e in entries {
@@ -51,18 +51,18 @@ struct LedgerCommand: ParsableCommand {
     }
 
     /// `plazo ledger audit`: balances per scope and invariant checks; exits non-zero on a problem.
-    struct Audit: ParsableCommand {
+    struct Audit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Per-scope budget, spent and remaining; check the ledger's invariants.")
         @OptionGroup var db: DatabaseOption
         @Flag(help: "Print JSON.") var json = false
 
-        func run() throws {
-            let ledger = try db.ledger()
-            let report = try ledger.audit()
+        func run() async throws {
+            let ledger = try await db.ledger()
+            let report = try await ledger.audit()
             if json {
                 print(try LedgerCommand.json(report))
             } else {
-                print("default budget ρ=\(try ledger.defaultBudget().displayDescription)")
+                print("default budget ρ=\(try await ledger.defaultBudget().displayDescription)")
                 print("scope\tbudget ρ\tspent ρ\tremaining ρ\tspends")
                 for b in report.balances {
                     let remaining = b.remainingUnits >= 0 ? RhoUnits(units: b.remainingUnits).displayDescription : "-\(RhoUnits(units: -b.remainingUnits).displayDescription)"
@@ -70,7 +70,7 @@ struct LedgerCommand: ParsableCommand {
                 }
                 print("\(report.spendCount) spends; " + (report.isConsistent ? "consistent" : "PROBLEMS:"))
                 for p in report.problems { print("  - \(p)") }
-                let flagged = try ledger.history().filter(\.flagged)
+                let flagged = try await ledger.history().filter(\.flagged)
                 if !flagged.isEmpty {
                     print("flagged budget changes (confirmed with --confirm-raise):")
                     for h in flagged { print("  " + History.line(h)) }
@@ -81,7 +81,7 @@ struct LedgerCommand: ParsableCommand {
     }
 
     /// `plazo ledger set-budget`: set a cohort's budget or the default.
-    struct SetBudget: ParsableCommand {
+    struct SetBudget: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set-budget", abstract: "Set the zCDP budget ρ of a cohort, or the default for cohorts without one.")
         @OptionGroup var db: DatabaseOption
@@ -97,10 +97,10 @@ struct LedgerCommand: ParsableCommand {
             if reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw ValidationError("--reason must not be empty: every budget change records why") }
         }
 
-        func run() throws {
-            let ledger = try db.ledger()
+        func run() async throws {
+            let ledger = try await db.ledger()
             let value = try Rational(parsing: rho)
-            let entry = try ledger.changeBudget(
+            let entry = try await ledger.changeBudget(
                 value, scope: try scope.map { s throws(LedgerError) in try Quarter(scope: s) }, by: by, reason: reason, confirmRaise: confirmRaise)
             let applied = entry.budget
             print("budget \(scope ?? "default") ρ=\(applied.displayDescription)\(applied.isExactly(value) ? "" : ", rounded down from \(value)")"
@@ -109,13 +109,13 @@ struct LedgerCommand: ParsableCommand {
     }
 
     /// `plazo ledger history`: every budget change, who, when, old → new, why.
-    struct History: ParsableCommand {
+    struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every budget change: when, who, scope, old → new ρ, why, flags.")
         @OptionGroup var db: DatabaseOption
         @Flag(help: "Print JSON.") var json = false
 
-        func run() throws {
-            let history = try db.ledger().history()
+        func run() async throws {
+            let history = try await db.ledger().history()
             if json { print(try LedgerCommand.json(history)); return }
             if history.isEmpty { print("no budget changes recorded (every cohort's budget is zero: nothing can be spent)"); return }
             for h in history { print(Self.line(h)) }

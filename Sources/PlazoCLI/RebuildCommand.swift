@@ -8,7 +8,7 @@ import PlazoWire
 
 /// `plazo rebuild`: replays the batch log from scratch and checks it against the receipts the
 /// service signed.
-struct RebuildCommand: ParsableCommand {
+struct RebuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rebuild",
         abstract: "Replay all stored batches (the source of truth) and check every receipt against the replay.",
@@ -25,10 +25,10 @@ struct RebuildCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var serviceKeys: ServiceKeyOptions
 
-    func run() throws {
-        let database = try store.open()
+    func run() async throws {
+        let database = try await store.open()
         let started = Date()
-        let (_, report) = try Rebuild.recompute(
+        let (_, report) = try await Rebuild.recompute(
             log: BatchLog(database), registry: AgencyRegistry(database), serviceKeys: serviceKeys.boxKeyPairs(),
             receiptKey: serviceKeys.receiptKey().publicKey
         )

@@ -7,7 +7,7 @@ import PlazoStore
 
 extension ReleaseCommand {
     /// `plazo release plan --targets FILE`: accuracy before spend (docs/privacy-model.md §5).
-    struct Plan: ParsableCommand {
+    struct Plan: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Propose the ρ per table per release that meets accuracy targets within a cohort's lifetime budget.",
             discussion: """
@@ -26,13 +26,13 @@ extension ReleaseCommand {
         @Option(help: "Each cohort's lifetime budget ρ (exact rational); overrides the file and the ledger.") var lifetimeRho: String?
         @Flag(help: "Print JSON (snake_case), with the spec tables that carry the plan out.") var json = false
 
-        func run() throws {
+        func run() async throws {
             let request = try JSONDecoder().decode(AccuracyPlanner.Request.self, from: Data(contentsOf: URL(fileURLWithPath: targets)))
             let budget: Rational
             if let text = lifetimeRho ?? request.lifetimeRho {
                 budget = try Rational(parsing: text)
             } else {
-                budget = try BudgetLedger(database: store.open()).defaultBudget().rho
+                budget = try await BudgetLedger(database: store.open()).defaultBudget().rho
             }
             let plan = try AccuracyPlanner.plan(request, lifetimeRho: budget)
             if json {

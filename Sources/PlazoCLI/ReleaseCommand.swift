@@ -15,7 +15,7 @@ struct ReleaseCommand: ParsableCommand {
     )
 
     /// `plazo release create --spec FILE --requester NAME`.
-    struct Create: ParsableCommand {
+    struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a release from a spec (debits the privacy ledger of every cohort it names).",
             discussion: """
@@ -38,16 +38,16 @@ struct ReleaseCommand: ParsableCommand {
         @Flag(help: "With --dry-run, print JSON.") var json = false
         @Flag(name: .customLong("public"), help: "Make the release public: its dashboards and Data Package readable without a token (one-way).") var makePublic = false
 
-        func run() throws {
+        func run() async throws {
             let spec = try ReleaseSpec.decode(json: Data(contentsOf: URL(fileURLWithPath: self.spec)))
             _ = try spec.validated()
             if dryRun {
-                let plan = try ReleaseEngine(database: store.open()).dryRun(spec: spec)
+                let plan = try await ReleaseEngine(database: store.open()).dryRun(spec: spec)
                 if json { print(String(decoding: try ReleaseDryRun.snakeCaseJSON(plan), as: UTF8.self)) } else { ReleaseCommand.printPlan(plan) }
                 return
             }
             if draft {
-                let d = try ReleaseEngine(database: store.open()).createDraft(spec: spec, requester: requester)
+                let d = try await ReleaseEngine(database: store.open()).createDraft(spec: spec, requester: requester)
                 print("draft \(d.row.id) stored: \(d.row.title) (nothing computed, nothing spent)")
                 print("publish it with: plazo release publish \(d.row.id)   (or POST /v1/release-drafts/\(d.row.id)/publish on a running service)")
                 ReleaseCommand.printPlan(d.plan)
@@ -55,11 +55,11 @@ struct ReleaseCommand: ParsableCommand {
             }
             let lock = try store.releaseLock()
             defer { withExtendedLifetime(lock) {} }
-            let database = try store.open()
+            let database = try await store.open()
             let started = Date()
-            let desk = try ReleaseCommand.desk(database, store, serviceKeys)
+            let desk = try await ReleaseCommand.desk(database, store, serviceKeys)
             let evaluated = Date()
-            let release = try desk.create(spec: spec, requester: requester)
+            let release = try await desk.create(spec: spec, requester: requester)
             let m = release.metadata
             print("release \(m.id) created: \(m.title)")
             print("cutoff \(m.cutoff); cohorts \(m.cohorts.joined(separator: ","))")
@@ -67,7 +67,7 @@ struct ReleaseCommand: ParsableCommand {
             print("data as of batch \(m.batchWatermark ?? 0): \(m.batchesIncluded) batches from \(m.agenciesIncluded) agencies")
             print(String(format: "log replay %.2f s, release %.2f s", evaluated.timeIntervalSince(started), Date().timeIntervalSince(evaluated)))
             if makePublic {
-                try ReleaseEngine(database: database).makePublic(releaseID: m.id, by: requester)
+                try await ReleaseEngine(database: database).makePublic(releaseID: m.id, by: requester)
                 print("release \(m.id) is public: its dashboards and Data Package are readable without a token")
             }
         }
@@ -76,8 +76,8 @@ struct ReleaseCommand: ParsableCommand {
     /// The release path of a stopped service (``ReleaseDesk/replaying(database:serviceKeys:snapshotPath:)``):
     /// the case state with its pins rebuilt from the store as the service's start does, saying on
     /// standard error why the snapshot was not used when it was refused.
-    static func desk(_ database: AppDatabase, _ store: StoreOptions, _ keys: ServiceKeyOptions) throws -> ReleaseDesk {
-        let (desk, snapshot) = try ReleaseDesk.replaying(database: database, serviceKeys: keys.boxKeyPairs(), snapshotPath: store.snapshotPath)
+    static func desk(_ database: AppDatabase, _ store: StoreOptions, _ keys: ServiceKeyOptions) async throws -> ReleaseDesk {
+        let (desk, snapshot) = try await ReleaseDesk.replaying(database: database, serviceKeys: keys.boxKeyPairs(), snapshotPath: store.snapshotPath)
         if case .refused = snapshot {
             FileHandle.standardError.write(Data("warning: case-index snapshot not used: \(snapshot)\n".utf8))
         }
@@ -106,12 +106,12 @@ struct ReleaseCommand: ParsableCommand {
     }
 
     /// `plazo release drafts`.
-    struct Drafts: ParsableCommand {
+    struct Drafts: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List release drafts (id, status, created, requester, title).")
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
-            let drafts = try ReleaseEngine(database: store.open()).drafts()
+        func run() async throws {
+            let drafts = try await ReleaseEngine(database: store.open()).drafts()
             if drafts.isEmpty { print("no drafts"); return }
             for d in drafts {
                 let published = d.row.releaseID.map { " → release \($0)" } ?? ""
@@ -121,7 +121,7 @@ struct ReleaseCommand: ParsableCommand {
     }
 
     /// `plazo release publish DRAFT_ID [--public]` and `plazo release publish --release ID --public`.
-    struct Publish: ParsableCommand {
+    struct Publish: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Publish a draft (a stopped service only), or make a published release public.",
             discussion: """
@@ -143,30 +143,30 @@ struct ReleaseCommand: ParsableCommand {
             if release != nil, !makePublic { throw ValidationError("--release makes a published release public: add --public") }
         }
 
-        func run() throws {
+        func run() async throws {
             if let release {
                 // A flag in the store: safe beside a running service, which reads it on each request.
-                try ReleaseEngine(database: store.open()).makePublic(releaseID: release, by: requester)
+                try await ReleaseEngine(database: store.open()).makePublic(releaseID: release, by: requester)
                 print("release \(release) is public: its dashboards and Data Package are readable without a token")
                 return
             }
             guard let id else { return }
             let lock = try store.releaseLock()
             defer { withExtendedLifetime(lock) {} }
-            let database = try store.open()
-            let desk = try ReleaseCommand.desk(database, store, serviceKeys)
+            let database = try await store.open()
+            let desk = try await ReleaseCommand.desk(database, store, serviceKeys)
             let engine = desk.engine
-            let published = try desk.publishDraft(id: id, requester: requester)
+            let published = try await desk.publishDraft(id: id, requester: requester)
             print("draft \(id) published as release \(published.metadata.id): ρ = \(published.metadata.totalRho) per cohort; ledger spend #\(published.metadata.ledgerSpendID)")
             if makePublic {
-                try engine.makePublic(releaseID: published.metadata.id, by: requester)
+                try await engine.makePublic(releaseID: published.metadata.id, by: requester)
                 print("release \(published.metadata.id) is public: its dashboards and Data Package are readable without a token")
             }
         }
     }
 
     /// `plazo release withdraw (--release ID | --draft ID) --reason TEXT`.
-    struct Withdraw: ParsableCommand {
+    struct Withdraw: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Withdraw a published release (it keeps its spend and its pins) or an unpublished draft.")
         @OptionGroup var store: StoreOptions
@@ -180,48 +180,48 @@ struct ReleaseCommand: ParsableCommand {
             if reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw ValidationError("--reason must not be empty") }
         }
 
-        func run() throws {
-            let engine = ReleaseEngine(database: try store.open())
+        func run() async throws {
+            let engine = await ReleaseEngine(database: try store.open())
             if let release {
-                try engine.withdraw(releaseID: release, by: by, reason: reason)
+                try await engine.withdraw(releaseID: release, by: by, reason: reason)
                 print("release \(release) withdrawn (its spend and pins stay; researchers and dashboards no longer see it)")
             } else if let draft {
-                try engine.withdrawDraft(id: draft, by: by, reason: reason)
+                try await engine.withdrawDraft(id: draft, by: by, reason: reason)
                 print("draft \(draft) withdrawn (nothing had been spent for it)")
             }
         }
     }
 
     /// `plazo release list`.
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List releases (id, created, cutoff, cohorts, ρ, requester, title).")
         @OptionGroup var store: StoreOptions
         @Flag(help: "Print JSON.") var json = false
 
-        func run() throws {
-            let engine = ReleaseEngine(database: try store.open())
-            let rows = try engine.list()
+        func run() async throws {
+            let engine = await ReleaseEngine(database: try store.open())
+            let rows = try await engine.list()
             if json {
                 print(try PlazoJSON.text(rows, snakeCase: true))
                 return
             }
             if rows.isEmpty { print("no releases"); return }
             for r in rows {
-                let status = (try? engine.status(releaseID: r.id))?.rawValue ?? "published"
+                let status = (try? await engine.status(releaseID: r.id))?.rawValue ?? "published"
                 print("#\(r.id)\t\(status)\t\(r.createdAt.formatted(.iso8601))\tcutoff \(r.cutoff)\t\(r.cohorts.joined(separator: ","))\tρ=\(r.totalRho)\t\(r.requester)\t\(r.title)")
             }
         }
     }
 
     /// `plazo release show ID`.
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a release: parameters and headline figures with intervals (or everything as JSON).")
         @OptionGroup var store: StoreOptions
         @Argument(help: "Release id.") var id: Int64
         @Flag(help: "Print the whole release as JSON (every cell and estimate).") var json = false
 
-        func run() throws {
-            let release = try ReleaseEngine(database: store.open()).release(id: id)
+        func run() async throws {
+            let release = try await ReleaseEngine(database: store.open()).release(id: id)
             if json {
                 FileHandle.standardOutput.write(Data(try ReleaseExport.json(release)))
                 print()
@@ -265,7 +265,7 @@ struct ReleaseCommand: ParsableCommand {
     }
 
     /// `plazo release export ID [--format zip|tar|directory] [--out PATH]`.
-    struct Export: ParsableCommand {
+    struct Export: AsyncParsableCommand {
         /// What `export` writes.
         enum Format: String, ExpressibleByArgument, CaseIterable {
             case zip, tar, directory
@@ -301,9 +301,9 @@ struct ReleaseCommand: ParsableCommand {
             return (chosen, out)
         }
 
-        func run() throws {
+        func run() async throws {
             let (format, path) = try destination()
-            let release = try ReleaseEngine(database: store.open()).release(id: id)
+            let release = try await ReleaseEngine(database: store.open()).release(id: id)
             switch format {
             case .zip, .tar:
                 let archive = try ReleaseArchive.dataPackage(release, format: format == .zip ? .zip : .tar)

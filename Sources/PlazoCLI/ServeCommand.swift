@@ -33,8 +33,8 @@ struct StoreOptions: ParsableArguments {
     /// The store as messages name it (a PostgreSQL URL without its password).
     var displayName: String { AppDatabase.displayName(of: location) }
 
-    func open() throws -> AppDatabase {
-        do { return try AppDatabase.open(location: location) } catch {
+    func open() async throws -> AppDatabase {
+        do { return try await AppDatabase.open(location: location) } catch {
             throw CLIRefusal("cannot open the store \(displayName): \(error)")
         }
     }
@@ -157,9 +157,9 @@ struct ServeCommand: AsyncParsableCommand {
         // SQLite: one service per store, and no CLI release while it runs (the pins live in this
         // process). PostgreSQL: any number of replicas, each following the others (below).
         let lock = try store.serviceLock()
-        let database = try store.open()
+        let database = try await store.open()
         let replayStarted = Date()
-        let service = try PlazoService(
+        let service = try await PlazoService(
             database: database, serviceKeys: [serviceKeys.boxKeyPair()], retiredServiceKeys: serviceKeys.retiredBoxKeyPairs(),
             receiptKey: serviceKeys.receiptKey(),
             timestampPolicy: TimestampPolicy(maxFutureSkew: 300, maxAge: Int64(maxBatchAgeDays) * 86_400),
@@ -175,7 +175,7 @@ struct ServeCommand: AsyncParsableCommand {
             "replay.seconds": "\(String(format: "%.2f", Date().timeIntervalSince(replayStarted)))",
         ]
         if logger.logLevel <= .debug {
-            let counts = try service.counts()
+            let counts = try await service.counts()
             started["batches"] = "\(counts.batches)"
             started["events"] = "\(counts.events)"
             started["cases"] = "\(counts.cases)"

@@ -4,7 +4,7 @@ import PlazoIngest
 import PlazoStore
 
 /// `plazo snapshot`: writes the case-index snapshot of a stopped service's store.
-struct SnapshotCommand: ParsableCommand {
+struct SnapshotCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshot",
         abstract: "Write the case-index snapshot of a stopped service's store, so that its next start replays no batch.",
@@ -22,24 +22,24 @@ struct SnapshotCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var serviceKeys: ServiceKeyOptions
 
-    func run() throws {
+    func run() async throws {
         if store.isShared {
             throw CLIRefusal("a PostgreSQL store keeps no case-index snapshot: each replica replays the batch log when it starts and then follows it. Nothing was written.")
         }
         let lock = try StoreLock.forSnapshot(db: store.location)
         defer { withExtendedLifetime(lock) {} }
-        let database = try store.open()
+        let database = try await store.open()
         let started = Date()
         let log = BatchLog(database)
-        let pinPoints = try ReleaseStore(database).pinPoints()
-        let (index, last) = try BatchLogReplay.replay(log, serviceKeys: serviceKeys.boxKeyPairs(), pinPoints: pinPoints)
+        let pinPoints = try await ReleaseStore(database).pinPoints()
+        let (index, last) = try await BatchLogReplay.replay(log, serviceKeys: serviceKeys.boxKeyPairs(), pinPoints: pinPoints)
         guard last > 0 else {
             print("no batch stored yet: nothing to snapshot")
             return
         }
         let replayed = Date()
         let path = IndexSnapshot.path(forStore: store.location)
-        let written = try IndexSnapshot.write(index, watermark: last, pinPoints: pinPoints[...], log: log, key: serviceKeys.boxKeyPair(), to: path)
+        let written = try await IndexSnapshot.write(index, watermark: last, pinPoints: pinPoints[...], log: log, key: serviceKeys.boxKeyPair(), to: path)
         print("snapshot          \(path) (\(written.bytes / 1024) KiB)")
         print("watermark         batch #\(written.watermark), with the pins of \(written.pinPointsApplied) release(s)")
         print(String(format: "took              %.2f s (replay %.2f s, write %.2f s)", Date().timeIntervalSince(started),

@@ -14,7 +14,7 @@ struct StoreCommand: ParsableCommand {
     )
 
     /// `plazo store copy --from plazo.sqlite --to postgres://…`.
-    struct Copy: ParsableCommand {
+    struct Copy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "copy",
             abstract: "Copy a whole store into an empty one, then verify the copy by replaying every batch.",
@@ -35,7 +35,7 @@ struct StoreCommand: ParsableCommand {
         @Option(help: "The target store, empty: a postgres:// URL (or a SQLite file).") var to: String
         @OptionGroup var serviceKeys: ServiceKeyOptions
 
-        func run() throws {
+        func run() async throws {
             let started = Date()
             if let file = AppDatabase.file(at: from), !FileManager.default.fileExists(atPath: file) {
                 throw CLIRefusal("no store at \(from): give the SQLite file of the service to copy")
@@ -45,10 +45,10 @@ struct StoreCommand: ParsableCommand {
             defer { withExtendedLifetime(lock) {} }
             let source: AppDatabase
             let target: AppDatabase
-            do { source = try AppDatabase.open(location: from) } catch { throw CLIRefusal("cannot open the source store \(from): \(error)") }
-            do { target = try AppDatabase.open(location: to) } catch { throw CLIRefusal("cannot open the target store: \(error)") }
+            do { source = try await AppDatabase.open(location: from) } catch { throw CLIRefusal("cannot open the source store \(from): \(error)") }
+            do { target = try await AppDatabase.open(location: to) } catch { throw CLIRefusal("cannot open the target store: \(error)") }
             do {
-                try StoreCopy.copy(from: source, to: target) { table, rows in
+                try await StoreCopy.copy(from: source, to: target) { table, rows in
                     if table == "batch" && rows % 10_240 != 0 { return }
                     FileHandle.standardError.write(Data("copied \(table): \(rows) row(s)\n".utf8))
                 }
@@ -56,21 +56,21 @@ struct StoreCommand: ParsableCommand {
             let copied = Date()
 
             // Verification: the rows, the log's fingerprint, then every batch replayed.
-            let counts = (try StoreCopy.rowCounts(source), try StoreCopy.rowCounts(target))
+            let counts = (try await StoreCopy.rowCounts(source), try await StoreCopy.rowCounts(target))
             var problems: [String] = []
             for t in StoreCopy.tables where counts.0[t.name] != counts.1[t.name] {
                 problems.append("\(t.name): \(counts.0[t.name] ?? 0) row(s) in the source, \(counts.1[t.name] ?? 0) in the copy")
             }
-            let last = try BatchLog(source).lastSeq()
-            if try BatchLog(source).fingerprint(through: last).digest != BatchLog(target).fingerprint(through: last).digest {
+            let last = try await BatchLog(source).lastSeq()
+            if try await BatchLog(source).fingerprint(through: last).digest != (try await BatchLog(target).fingerprint(through: last).digest) {
                 problems.append("the batch log's fingerprint differs")
             }
-            let (_, report) = try Rebuild.recompute(
+            let (_, report) = try await Rebuild.recompute(
                 log: BatchLog(target), registry: AgencyRegistry(target), serviceKeys: serviceKeys.boxKeyPairs(),
                 receiptKey: serviceKeys.receiptKey().publicKey)
-            let audit = try BudgetLedger(database: target).audit()
+            let audit = try await BudgetLedger(database: target).audit()
             if !audit.isConsistent { problems += audit.problems.map { "ledger: \($0)" } }
-            if try BudgetLedger(database: source).balances() != BudgetLedger(database: target).balances() {
+            if try await BudgetLedger(database: source).balances() != (try await BudgetLedger(database: target).balances()) {
                 problems.append("the ledger balances differ")
             }
 

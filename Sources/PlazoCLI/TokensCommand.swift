@@ -23,7 +23,7 @@ struct TokensCommand: ParsableCommand {
         return line
     }
 
-    struct Create: ParsableCommand {
+    struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a token and print it (once).")
         @OptionGroup var store: StoreOptions
         @Option(name: .long, help: "oversight, researcher or steward.")
@@ -35,8 +35,8 @@ struct TokensCommand: ParsableCommand {
             if TokenRole(rawValue: role) == nil { throw ValidationError("--role must be one of oversight, researcher, steward") }
         }
 
-        func run() throws {
-            let issued = try TokenStore(store.open()).create(name: name, role: TokenRole(rawValue: role)!)
+        func run() async throws {
+            let issued = try await TokenStore(store.open()).create(name: name, role: TokenRole(rawValue: role)!)
             FileHandle.standardError.write(Data("""
                 \(TokensCommand.describe(issued.record))
                 This is the only time the token is shown; the service keeps only its hash.
@@ -47,25 +47,25 @@ struct TokensCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List tokens (never their secrets).")
         @OptionGroup var store: StoreOptions
         @Flag(name: .long, help: "Include revoked tokens.")
         var all = false
-        func run() throws {
-            let tokens = try TokenStore(store.open()).list(includeRevoked: all)
+        func run() async throws {
+            let tokens = try await TokenStore(store.open()).list(includeRevoked: all)
             if tokens.isEmpty { print("no tokens") }
             for t in tokens { print(TokensCommand.describe(t)) }
         }
     }
 
-    struct Revoke: ParsableCommand {
+    struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a token: it is refused from now on.")
         @OptionGroup var store: StoreOptions
         @Argument(help: "Token id, or the name of an active token.")
         var token: String
-        func run() throws {
-            print(TokensCommand.describe(try TokenStore(store.open()).revoke(token)))
+        func run() async throws {
+            print(TokensCommand.describe(try await TokenStore(store.open()).revoke(token)))
         }
     }
 }

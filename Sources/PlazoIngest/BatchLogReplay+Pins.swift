@@ -24,7 +24,7 @@ extension BatchLogReplay {
     public static func replay(
         _ log: BatchLog, serviceKeys: [BoxKeyPair], pinPoints: [ReleasePinPoint], throughBatch: Int64 = .max,
         from snapshot: consuming IndexSnapshot.Loaded? = nil
-    ) throws -> (index: CaseIndex, lastBatch: Int64) {
+    ) async throws -> (index: CaseIndex, lastBatch: Int64) {
         let opener = BatchOpener(serviceKeys: serviceKeys, timestampPolicy: .none) { (_, keyID) throws(BatchError) in
             throw .unknownSigningKey(keyID)
         }
@@ -43,7 +43,7 @@ extension BatchLogReplay {
             }
         }
         pinThrough(last)
-        try forEachOpenedBatch(log, after: last, opener: opener, authenticated: false) { batch, opened in
+        try await forEachOpenedBatch(log, after: last, opener: opener, authenticated: false) { batch, opened in
             guard batch.seq <= throughBatch else { return }
             index.apply(opened.events, from: batch.agencyID)
             last = batch.seq
@@ -99,16 +99,16 @@ extension BatchLogReplay {
     /// result says why it was ignored (log it).
     public static func replay(
         _ log: BatchLog, serviceKeys: [BoxKeyPair], pinPoints: [ReleasePinPoint], snapshotPath: String?
-    ) throws -> (index: CaseIndex, lastBatch: Int64, snapshot: SnapshotUse) {
+    ) async throws -> (index: CaseIndex, lastBatch: Int64, snapshot: SnapshotUse) {
         guard let snapshotPath else {
-            let (index, last) = try replay(log, serviceKeys: serviceKeys, pinPoints: pinPoints)
+            let (index, last) = try await replay(log, serviceKeys: serviceKeys, pinPoints: pinPoints)
             return (index, last, .none)
         }
         let started = ContinuousClock.now
         var use: SnapshotUse
         var loaded: IndexSnapshot.Loaded?
         do {
-            loaded = try IndexSnapshot.load(from: snapshotPath, log: log, serviceKeys: serviceKeys, pinPoints: pinPoints)
+            loaded = try await IndexSnapshot.load(from: snapshotPath, log: log, serviceKeys: serviceKeys, pinPoints: pinPoints)
             use = loaded.map {
                 .loaded(SnapshotStart(
                     watermark: $0.watermark, pinPointsApplied: $0.pinPointsApplied, events: $0.index.eventCount, tailBatches: 0,
@@ -118,10 +118,10 @@ extension BatchLogReplay {
             use = .refused(error)
         }
         let replayStarted = ContinuousClock.now
-        let (index, last) = try replay(log, serviceKeys: serviceKeys, pinPoints: pinPoints, from: loaded.take())
+        let (index, last) = try await replay(log, serviceKeys: serviceKeys, pinPoints: pinPoints, from: loaded.take())
         if case var .loaded(s) = use {
             s.tailSeconds = (ContinuousClock.now - replayStarted) / .seconds(1)
-            s.tailBatches = try log.batchCount(after: s.watermark)
+            s.tailBatches = try await log.batchCount(after: s.watermark)
             use = .loaded(s)
         }
         return (index, last, use)

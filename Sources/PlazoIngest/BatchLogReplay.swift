@@ -30,12 +30,12 @@ public enum BatchLogReplay {
     /// refusals come out the same. Signatures are not checked again here (they were checked
     /// before the batch was stored; ``Rebuild`` checks them); the sealed box still refuses any
     /// altered payload byte.
-    public static func replay(_ log: BatchLog, serviceKeys: [BoxKeyPair]) throws -> CaseIndex {
+    public static func replay(_ log: BatchLog, serviceKeys: [BoxKeyPair]) async throws -> CaseIndex {
         let opener = BatchOpener(serviceKeys: serviceKeys, timestampPolicy: .none) { (_, keyID) throws(BatchError) in
             throw .unknownSigningKey(keyID)  // never asked: openStored does not authenticate
         }
         var index = CaseIndex()
-        try forEachOpenedBatch(log, opener: opener, authenticated: false) { batch, opened in
+        try await forEachOpenedBatch(log, opener: opener, authenticated: false) { batch, opened in
             index.apply(opened.events, from: batch.agencyID)
         }
         return index
@@ -49,8 +49,8 @@ public enum BatchLogReplay {
     /// With `after`, only the batches accepted after that one.
     static func forEachOpenedBatch(
         _ log: BatchLog, after: Int64 = 0, opener: BatchOpener, authenticated: Bool, _ body: (BatchLog.StoredBatch, OpenedBatch) throws -> Void
-    ) throws {
-        try log.forEachBatch(after: after) { batch in
+    ) async throws {
+        try await log.forEachBatch(after: after) { batch in
             let opened: OpenedBatch
             do {
                 opened = authenticated

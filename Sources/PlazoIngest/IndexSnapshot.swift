@@ -121,8 +121,8 @@ public enum IndexSnapshot {
     public static func write(
         _ index: CaseIndex, watermark: Int64, pinPoints: ArraySlice<ReleasePinPoint>, log: BatchLog, key: BoxKeyPair, to path: String,
         now: Int64 = Int64(Date().timeIntervalSince1970)
-    ) throws -> Written {
-        try write(
+    ) async throws -> Written {
+        try await write(
             imageBytes: index.imageByteCount, events: index.eventCount, cases: index.caseCount, watermark: watermark, pinPoints: pinPoints,
             log: log, key: key, to: path, now: now
         ) { sink in try index.writeImage(to: sink) }
@@ -134,8 +134,8 @@ public enum IndexSnapshot {
     public static func write(
         image: [UInt8], events: Int, cases: Int, watermark: Int64, pinPoints: ArraySlice<ReleasePinPoint>, log: BatchLog, key: BoxKeyPair,
         to path: String, now: Int64 = Int64(Date().timeIntervalSince1970)
-    ) throws -> Written {
-        try write(
+    ) async throws -> Written {
+        try await write(
             imageBytes: image.count, events: events, cases: cases, watermark: watermark, pinPoints: pinPoints, log: log, key: key, to: path,
             now: now
         ) { sink in try image.withUnsafeBytes { try sink($0) } }
@@ -143,10 +143,31 @@ public enum IndexSnapshot {
 
     private static func write(
         imageBytes: Int, events: Int, cases: Int, watermark: Int64, pinPoints: ArraySlice<ReleasePinPoint>, log: BatchLog, key: BoxKeyPair,
-        to path: String, now: Int64, image: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
-    ) throws -> Written {
+        to path: String, now: Int64, image: @escaping @Sendable ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) async throws -> Written {
         precondition(watermark >= 1, "a snapshot holds at least one batch")
-        let fingerprint = try log.fingerprint(through: watermark)
+        let fingerprint = try await log.fingerprint(through: watermark)
+        // Encryption and the synced write take seconds at millions of cases: on a queue of their
+        // own, never on a Swift concurrency thread.
+        return try await withCheckedThrowingContinuation { continuation in
+            fileQueue.async {
+                continuation.resume(with: Result {
+                    try writeFile(
+                        imageBytes: imageBytes, events: events, cases: cases, watermark: watermark, pinPoints: pinPoints,
+                        fingerprint: fingerprint, key: key, to: path, now: now, image: image)
+                })
+            }
+        }
+    }
+
+    /// Where snapshot files are encrypted and written.
+    static let fileQueue = DispatchQueue(label: "plazo.index-snapshot", qos: .utility)
+
+    private static func writeFile(
+        imageBytes: Int, events: Int, cases: Int, watermark: Int64, pinPoints: ArraySlice<ReleasePinPoint>,
+        fingerprint: (batches: Int, digest: [UInt8]), key: BoxKeyPair, to path: String, now: Int64,
+        image: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws -> Written {
         let salt = try SecureRandom.bytes(16)
         let keyID = KeyID.of(key.publicKey)
         let fileKey = try fileKey(from: key, keyID: keyID, salt: salt)
@@ -236,7 +257,7 @@ public enum IndexSnapshot {
     /// - Throws: a ``Refusal`` saying why the snapshot cannot be used.
     public static func load(
         from path: String, log: BatchLog, serviceKeys: [BoxKeyPair], pinPoints: [ReleasePinPoint]
-    ) throws(Refusal) -> Loaded? {
+    ) async throws(Refusal) -> Loaded? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return nil }
@@ -277,7 +298,7 @@ public enum IndexSnapshot {
 
         // The store: the same batches up to the watermark, and the releases it pinned.
         let stored: (batches: Int, digest: [UInt8])
-        do { stored = try log.fingerprint(through: watermark) } catch { throw .unreadable("batch log: \(error)") }
+        do { stored = try await log.fingerprint(through: watermark) } catch { throw .unreadable("batch log: \(error)") }
         guard stored.batches == Int(batches), ConstantTime.equals(stored.digest, fingerprint) else {
             throw .otherLog(stored.batches < Int(batches) ? "batches up to #\(watermark) are missing" : "batches up to #\(watermark) differ")
         }

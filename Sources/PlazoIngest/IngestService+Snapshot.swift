@@ -52,50 +52,52 @@ extension IngestService {
     /// - Returns: what was written, or nil when nothing was (no snapshot path, no batch yet, or
     ///   nothing changed).
     @discardableResult
-    public func writeSnapshot(ifChanged: Bool = true) throws -> IndexSnapshot.Written? {
+    public func writeSnapshot(ifChanged: Bool = true) async throws -> IndexSnapshot.Written? {
         guard let snapshotPath, let snapshotKey else { return nil }
-        return try snapshotState.withLock { state in
-            try write(to: snapshotPath, key: snapshotKey, state: &state, ifChanged: ifChanged)
+        return try await snapshotWrites.withLock {
+            try await write(to: snapshotPath, key: snapshotKey, ifChanged: ifChanged)
         }
     }
 
     /// Writes a snapshot if `policy` says one is due: the log or the releases moved since the last
     /// one, and either ``SnapshotPolicy/everyEvents`` events were added or
-    /// ``SnapshotPolicy/interval`` has passed. Blocks for the length of the write: call it off the
+    /// ``SnapshotPolicy/interval`` has passed. Takes as long as the write: call it off the
     /// request path (``SnapshotSchedule``).
     @discardableResult
-    public func writeSnapshotIfDue(_ policy: SnapshotPolicy) throws -> IndexSnapshot.Written? {
+    public func writeSnapshotIfDue(_ policy: SnapshotPolicy) async throws -> IndexSnapshot.Written? {
         guard let snapshotPath, let snapshotKey else { return nil }
-        return try snapshotState.withLock { state in
+        return try await snapshotWrites.withLock {
+            let state = snapshotState.withLock { $0 }
             let events = index.withLock { $0.eventCount }
             guard events - state.events >= policy.everyEvents || ContinuousClock.now - state.at >= policy.interval else { return nil }
-            return try write(to: snapshotPath, key: snapshotKey, state: &state, ifChanged: true)
+            return try await write(to: snapshotPath, key: snapshotKey, ifChanged: true)
         }
     }
 
-    private func write(
-        to path: String, key: BoxKeyPair, state: inout SnapshotState, ifChanged: Bool
-    ) throws -> IndexSnapshot.Written? {
+    /// One write; the caller holds ``snapshotWrites``, so `snapshotState` changes only here.
+    private func write(to path: String, key: BoxKeyPair, ifChanged: Bool) async throws -> IndexSnapshot.Written? {
+        let state = snapshotState.withLock { $0 }
         // A cheap look first, without the writer: nothing to do is the common answer.
         let releases = ReleaseStore(database)
-        if ifChanged, try log.lastSeq() == state.watermark, try releases.pinPoints().count == state.pinPoints { return nil }
+        if ifChanged, try await log.lastSeq() == state.watermark, try await releases.pinPoints().count == state.pinPoints { return nil }
         let started = ContinuousClock.now
         var held: Duration = .zero  // how long ingest could not commit because of this write
-        let taken: (image: [UInt8], events: Int, cases: Int, watermark: Int64, pinPoints: [ReleasePinPoint])? = try releases.withWriter { writer in
+        let taken: (image: [UInt8], events: Int, cases: Int, watermark: Int64, pinPoints: [ReleasePinPoint])? = try await releases.withWriter { writer in
             let locked = ContinuousClock.now
             defer { held = ContinuousClock.now - locked }
-            let watermark = try writer.inputs().batchWatermark
-            let pinPoints = try writer.pinPoints()
+            let watermark = try await writer.inputs().batchWatermark
+            let pinPoints = try await writer.pinPoints()
             guard watermark > 0, !(ifChanged && watermark == state.watermark && pinPoints.count == state.pinPoints) else { return nil }
             return index.withLock { index in (index.image(), index.eventCount, index.caseCount, watermark, pinPoints) }
         }
         guard let (image, events, cases, watermark, pinPoints) = taken else { return nil }
-        let written = try IndexSnapshot.write(
+        let written = try await IndexSnapshot.write(
             image: image, events: events, cases: cases, watermark: watermark, pinPoints: pinPoints[...], log: log, key: key, to: path)
-        state = SnapshotState(startedAt: ContinuousClock.now)
-        state.watermark = watermark
-        state.pinPoints = pinPoints.count
-        state.events = written.events
+        var next = SnapshotState(startedAt: ContinuousClock.now)
+        next.watermark = watermark
+        next.pinPoints = pinPoints.count
+        next.events = written.events
+        snapshotState.withLock { $0 = next }
         logger.info(
             "case-index snapshot written",
             metadata: [
@@ -112,16 +114,16 @@ extension IngestService {
 ///
 /// **Lifecycle.** ``run()`` checks until its task is cancelled; ``writeAtStop()`` is the write at a
 /// clean stop. `plazo serve` runs both as one service of the server's `ServiceGroup`, after the
-/// HTTP server has stopped at a graceful shutdown, so that the state written is final. Writes
-/// block for their length (seconds at millions of cases), so they run on a serial queue of their
-/// own, never on a request's thread or the Swift concurrency pool; a check waits for a write in
-/// progress, so two never overlap. A failed write is logged and tried again at the next check.
+/// HTTP server has stopped at a graceful shutdown, so that the state written is final. A write's
+/// store reads suspend; its encryption and synced file write (seconds at millions of cases) run
+/// on a queue of their own (``IndexSnapshot``), never on the Swift concurrency pool; writes wait
+/// for each other (``IngestService/snapshotWrites``), so two never overlap. A failed write is
+/// logged and tried again at the next check.
 public final class SnapshotSchedule: Sendable {
     let service: IngestService
     /// nil: no background writes, only the one at the stop.
     let policy: SnapshotPolicy?
     let checkEvery: Duration
-    private let queue = DispatchQueue(label: "plazo.index-snapshot", qos: .utility)
 
     /// A schedule for `service`'s snapshot (``IngestService/snapshotPath``); nothing is written
     /// until ``run()`` or ``writeAtStop()``.
@@ -140,10 +142,8 @@ public final class SnapshotSchedule: Sendable {
         while !Task.isCancelled {
             do { try await Task.sleep(for: policy == nil ? .seconds(3600) : checkEvery) } catch { return }
             guard let policy else { continue }
-            await onQueue { service in
-                do { try service.writeSnapshotIfDue(policy) } catch {
-                    service.logger.warning("case-index snapshot not written", metadata: ["error": "\(error)"])
-                }
+            do { try await service.writeSnapshotIfDue(policy) } catch {
+                service.logger.warning("case-index snapshot not written", metadata: ["error": "\(error)"])
             }
         }
     }
@@ -152,21 +152,10 @@ public final class SnapshotSchedule: Sendable {
     /// Call it once nothing else changes the index (the server has stopped). A failure only makes
     /// the next start replay more of the log: it is logged, not thrown.
     public func writeAtStop() async {
-        await onQueue { service in
-            do {
-                if try service.writeSnapshot() == nil { service.logger.info("case-index snapshot up to date") }
-            } catch {
-                service.logger.warning("case-index snapshot not written at shutdown", metadata: ["error": "\(error)"])
-            }
-        }
-    }
-
-    private func onQueue(_ body: @escaping @Sendable (IngestService) -> Void) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            queue.async { [service] in
-                body(service)
-                continuation.resume()
-            }
+        do {
+            if try await service.writeSnapshot() == nil { service.logger.info("case-index snapshot up to date") }
+        } catch {
+            service.logger.warning("case-index snapshot not written at shutdown", metadata: ["error": "\(error)"])
         }
     }
 }

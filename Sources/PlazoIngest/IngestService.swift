@@ -71,9 +71,10 @@ public final class IngestService: Sendable {
     public let startupSnapshot: BatchLogReplay.SnapshotUse
     /// The box key new snapshots are encrypted under (the current one).
     let snapshotKey: BoxKeyPair?
-    /// What the last snapshot written or loaded holds; held for the whole of a write, so that
-    /// writes never overlap.
+    /// What the last snapshot written or loaded holds.
     let snapshotState: Mutex<SnapshotState>
+    /// Held for the whole of a snapshot write, so that writes never overlap.
+    let snapshotWrites = AsyncGate()
     /// How far this replica has applied the store: the last batch and the last release whose pins
     /// are in ``index``. Held while batches or pins stored elsewhere are applied (``catchUp(on:)``).
     let follow: Mutex<FollowState>
@@ -106,7 +107,7 @@ public final class IngestService: Sendable {
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
         logger: Logger = Logger(label: "plazo.ingest"),
         snapshotPath: String? = nil
-    ) throws {
+    ) async throws {
         self.database = database
         let registry = AgencyRegistry(database)
         self.registry = registry
@@ -114,8 +115,10 @@ public final class IngestService: Sendable {
         self.receiptKey = receiptKey
         self.clock = clock
         self.logger = logger
-        self.opener = BatchOpener(serviceKeys: serviceKeys, timestampPolicy: timestampPolicy) { (agencyID, keyID) throws(BatchError) in
-            try registry.signingKey(agencyID: agencyID, keyID: keyID)
+        // Step 5's registry lookup is asynchronous: ``submit(_:)`` looks the header's key up and
+        // hands the answer to the opener (``BatchOpener/open(_:now:agencyKey:)``).
+        self.opener = BatchOpener(serviceKeys: serviceKeys, timestampPolicy: timestampPolicy) { (_, keyID) throws(BatchError) in
+            throw .unknownSigningKey(keyID)  // never asked: submit passes the lookup's answer
         }
         self.storedOpener = BatchOpener(serviceKeys: serviceKeys + retiredServiceKeys, timestampPolicy: .none) { (_, keyID) throws(BatchError) in
             throw .unknownSigningKey(keyID)  // never asked: openStored does not authenticate
@@ -124,15 +127,15 @@ public final class IngestService: Sendable {
         // (or loaded with the snapshot, for the releases it saw). The pin points and the end of
         // the replay are read in one snapshot of the store: on PostgreSQL other replicas may be
         // writing, and what they add after it is applied by `catchUp(on:)`, in order.
-        let (pinPoints, logEnd) = try database.read { db in
-            (try ReleaseStore.pinPoints(in: db), try BatchLog.lastSeq(db))
+        let (pinPoints, logEnd) = try await database.read { db in
+            await (try ReleaseStore.pinPoints(in: db), try BatchLog.lastSeq(db))
         }
         let replayed: (index: CaseIndex, lastBatch: Int64, snapshot: BatchLogReplay.SnapshotUse)
         if database.keepsLocalSnapshot {
-            replayed = try BatchLogReplay.replay(
+            replayed = try await BatchLogReplay.replay(
                 log, serviceKeys: serviceKeys + retiredServiceKeys, pinPoints: pinPoints, snapshotPath: snapshotPath)
         } else {
-            let r = try BatchLogReplay.replay(log, serviceKeys: serviceKeys + retiredServiceKeys, pinPoints: pinPoints, throughBatch: logEnd)
+            let r = try await BatchLogReplay.replay(log, serviceKeys: serviceKeys + retiredServiceKeys, pinPoints: pinPoints, throughBatch: logEnd)
             replayed = (r.index, r.lastBatch, .none)
         }
         self.follow = Mutex(FollowState(appliedSeq: replayed.lastBatch, lastReleaseID: pinPoints.map(\.releaseID).max() ?? 0))
@@ -158,9 +161,9 @@ public final class IngestService: Sendable {
     }
 
     /// Stored batches, and distinct events and cases in the case index.
-    public func counts() throws -> (batches: Int, events: Int, cases: Int) {
+    public func counts() async throws -> (batches: Int, events: Int, cases: Int) {
         let (events, cases) = index.withLock { ($0.eventCount, $0.caseCount) }
-        return (try log.batchCount(), events, cases)
+        return (try await log.batchCount(), events, cases)
     }
 
     /// Distinct cases and events in the case index, as of its last change; never waits for the
@@ -176,7 +179,7 @@ public final class IngestService: Sendable {
     }
 
     /// Receives one batch.
-    public func submit(_ bytes: [UInt8]) throws(IngestError) -> IngestResult {
+    public func submit(_ bytes: [UInt8]) async throws(IngestError) -> IngestResult {
         let now = clock()
         // Steps 1–3: sizes and header.
         let header: BatchHeader
@@ -186,14 +189,21 @@ public final class IngestService: Sendable {
         // original receipt is returned even if the key has been rotated or the batch is now old.
         let digest = Receipt.digest(of: bytes)
         do {
-            if case let .sameBytes(stored) = try log.lookup(batchID: header.batchID, digest: digest) {
+            if case let .sameBytes(stored) = try await log.lookup(batchID: header.batchID, digest: digest) {
                 return try replay(stored)
             }
         } catch let error as IngestError { throw error } catch { throw .storeUnavailable(String(describing: error)) }
 
         // Steps 4–9: authenticate, open, decode, validate (the verification order of BatchOpener).
+        // The registry's answer for step 5 is read first and reported in its place in that order.
+        let agencyKey: Result<SigningPublicKey, BatchError>
+        do { agencyKey = .success(try await registry.signingKey(agencyID: header.agencyID, keyID: header.signingKeyID)) } catch {
+            agencyKey = .failure(error)
+        }
         let opened: OpenedBatch
-        do { opened = try opener.open(bytes, now: now) } catch { throw .batch(error) }
+        do { opened = try opener.open(bytes, now: now, agencyKey: { (_, _) throws(BatchError) in try agencyKey.get() }) } catch {
+            throw .batch(error)
+        }
         let events = opened.events
         let rejected = opened.rejected.map { Receipt.RejectedRecord(index: UInt32($0.index), reason: RecordReason($0.error)) }
 
@@ -206,12 +216,12 @@ public final class IngestService: Sendable {
         let agency = header.agencyID
         let following = database.isShared
         do {
-            outcome = try log.commit(
+            outcome = try await log.commit(
                 bytes: bytes, digest: digest, header: header, receivedAt: now, accepted: events.count,
                 beforeCount: { db in
                     // Several replicas: the batches others stored first are applied before this
                     // one is counted, so its receipt counts new events against the whole log.
-                    if following { try catchUp(on: db) }
+                    if following { try await catchUp(on: db) }
                 },
                 makeReceipt: {
                     let newEvents = index.withLock { index in index.preview(events) }.reduce(0) { $0 + ($1 == .new ? 1 : 0) }
@@ -282,9 +292,9 @@ public final class IngestService: Sendable {
 
     /// The quality report and worklists of one agency (``AgencyQualityReport``): its own events
     /// only, evaluated as of `cutoff`, with the records its receipts rejected.
-    public func qualityReport(agency: AgencyID, asOf cutoff: Day, limit: Int = 500) throws -> AgencyQualityReport {
+    public func qualityReport(agency: AgencyID, asOf cutoff: Day, limit: Int = 500) async throws -> AgencyQualityReport {
         var report = withCaseIndex { $0.qualityReport(agency: agency, asOf: cutoff, limit: limit) }
-        report.rejectedAtIngest = try BatchLog(database).rejectedRecordCounts(agencyID: agency)
+        report.rejectedAtIngest = try await BatchLog(database).rejectedRecordCounts(agencyID: agency)
         return report
     }
 }
@@ -310,29 +320,41 @@ extension IngestService {
     ///
     /// - Returns: the number of batches applied.
     @discardableResult
-    public func catchUp(on db: any SQLConnection) throws -> Int {
-        try follow.withLock { state in
-            // Most looks find nothing new: one statement says so.
-            let heads = try BatchLog.heads(db)
-            if heads.lastBatch <= state.appliedSeq && heads.lastPinningRelease <= state.lastReleaseID { return 0 }
-            var applied = 0
-            var pending = try ReleaseStore.pinPoints(in: db, afterRelease: state.lastReleaseID)[...]
-            func pinThrough(_ seq: Int64, _ state: inout FollowState) {
-                while let p = pending.first, p.batchWatermark <= seq {
+    public func catchUp(on db: any SQLConnection) async throws -> Int {
+        // What this replica has applied; the store is read without holding `follow`, and each
+        // batch is applied under it only if no other caller (the follower, a commit's count)
+        // applied it meanwhile: batches by acceptance number, pins by release id, each once and in
+        // the order a start-up replay uses.
+        let start = follow.withLock { $0 }
+        // Most looks find nothing new: one statement says so.
+        let heads = try await BatchLog.heads(db)
+        if heads.lastBatch <= start.appliedSeq && heads.lastPinningRelease <= start.lastReleaseID { return 0 }
+        var applied = 0
+        var pending = try await ReleaseStore.pinPoints(in: db, afterRelease: start.lastReleaseID)[...]
+        func pinThrough(_ seq: Int64, _ state: inout FollowState) {
+            while let p = pending.first, p.batchWatermark <= seq {
+                if p.releaseID > state.lastReleaseID {
                     index.withLock { index in BatchLogReplay.apply(p, to: &index) }
-                    state.lastReleaseID = max(state.lastReleaseID, p.releaseID)
-                    pending = pending.dropFirst()
+                    state.lastReleaseID = p.releaseID
                 }
+                pending = pending.dropFirst()
             }
-            pinThrough(state.appliedSeq, &state)
-            while true {
-                let page = try BatchLog.page(db, after: state.appliedSeq, limit: 64)
-                if page.isEmpty { break }
-                for batch in page {
-                    let opened: OpenedBatch
-                    do { opened = try storedOpener.openStored(batch.bytes, receivedAt: batch.receivedAt) } catch {
-                        throw BatchLogReplay.Failure.batchUnreadable(seq: batch.seq, reason: "\(error)")
-                    }
+        }
+        follow.withLock { state in pinThrough(state.appliedSeq, &state) }
+        var cursor = start.appliedSeq
+        while true {
+            let page = try await BatchLog.page(db, after: cursor, limit: 64)
+            if page.isEmpty { break }
+            for batch in page {
+                cursor = batch.seq
+                if batch.seq <= follow.withLock({ $0.appliedSeq }) { continue }
+                let opened: OpenedBatch
+                do { opened = try storedOpener.openStored(batch.bytes, receivedAt: batch.receivedAt) } catch {
+                    throw BatchLogReplay.Failure.batchUnreadable(seq: batch.seq, reason: "\(error)")
+                }
+                follow.withLock { state in
+                    guard batch.seq > state.appliedSeq else { return }
+                    pinThrough(state.appliedSeq, &state)
                     index.withLock { index in
                         _ = index.apply(opened.events, from: batch.agencyID)
                         noteSize(of: index)
@@ -342,15 +364,16 @@ extension IngestService {
                     pinThrough(batch.seq, &state)
                 }
             }
-            return applied
         }
+        follow.withLock { state in pinThrough(state.appliedSeq, &state) }
+        return applied
     }
 
     /// ``catchUp(on:)`` on a read snapshot of the store: what a replica runs between requests so
     /// that its dashboards and quality reports follow the batches other replicas accept.
     @discardableResult
-    public func followStore() throws -> Int {
-        try database.read { db in try catchUp(on: db) }
+    public func followStore() async throws -> Int {
+        try await database.read { db in try await catchUp(on: db) }
     }
 
     /// Records that this service pinned release `id` itself (the release path, holding the

@@ -45,14 +45,20 @@ public enum Rebuild {
     /// - Throws: ``BatchLogReplay/Failure`` when a stored batch cannot be re-opened or authenticated.
     public static func recompute(
         log: BatchLog, registry: AgencyRegistry, serviceKeys: [BoxKeyPair], receiptKey: SigningPublicKey? = nil
-    ) throws -> (CaseIndex, Report) {
+    ) async throws -> (CaseIndex, Report) {
         var index = CaseIndex()
         var report = Report()
-        let opener = BatchOpener(serviceKeys: serviceKeys, timestampPolicy: .none) { (agencyID, keyID) throws(BatchError) in
-            guard let (key, _) = registry.anyKey(agencyID: agencyID, keyID: keyID) else { throw .unknownSigningKey(keyID) }
+        // Every registered key, whatever its status (a batch signed by a key retired since is
+        // still authentic), read once: the opener's lookup is synchronous.
+        var keys: [AgencyID: [KeyID: SigningPublicKey]] = [:]
+        for agency in try await registry.list() {
+            for key in agency.keys { keys[agency.id, default: [:]][key.keyID] = key.publicKey }
+        }
+        let opener = BatchOpener(serviceKeys: serviceKeys, timestampPolicy: .none) { [keys] (agencyID, keyID) throws(BatchError) in
+            guard let key = keys[agencyID]?[keyID] else { throw .unknownSigningKey(keyID) }
             return key
         }
-        try BatchLogReplay.forEachOpenedBatch(log, opener: opener, authenticated: true) { batch, opened in
+        try await BatchLogReplay.forEachOpenedBatch(log, opener: opener, authenticated: true) { batch, opened in
             report.batches += 1
             report.acceptedRecords += opened.events.count
             // New events counted exactly as the live service counts them (a preview, then the

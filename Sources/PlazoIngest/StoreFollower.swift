@@ -15,14 +15,12 @@ import PlazoStore
 ///
 /// **Lifecycle.** ``run()`` follows until its task is cancelled; `plazo serve` runs it as a
 /// service of the server's `ServiceGroup`, which cancels it at a graceful shutdown once the HTTP
-/// server has stopped. Each look is a blocking store call, so it runs on a serial queue of its own
-/// (never on one of the Swift concurrency pool's few threads, which the request handlers need);
-/// the task only waits for it and sleeps between looks.
+/// server has stopped. Each look is an asynchronous store read: the task is suspended while the
+/// store answers and sleeps between looks.
 public final class StoreFollower: Sendable {
     let service: IngestService
     let interval: Duration
     let logger: Logger
-    private let queue = DispatchQueue(label: "plazo.store-follower", qos: .utility)
 
     /// A follower of `service`'s store; nothing happens until ``run()``.
     public init(service: IngestService, interval: Duration, logger: Logger) {
@@ -38,9 +36,8 @@ public final class StoreFollower: Sendable {
     public func run() async {
         var failing = false
         while !Task.isCancelled {
-            let outcome: Result<Int, any Error> = await withCheckedContinuation { continuation in
-                queue.async { [service] in continuation.resume(returning: Result { try service.followStore() }) }
-            }
+            let outcome: Result<Int, any Error>
+            do { outcome = .success(try await service.followStore()) } catch { outcome = .failure(error) }
             switch outcome {
             case let .success(applied):
                 if failing { logger.notice("following the store again") }

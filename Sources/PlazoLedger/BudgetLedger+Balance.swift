@@ -37,9 +37,9 @@ extension BudgetLedger {
     // MARK: Listing and audit
 
     /// All spends, oldest first; only those naming `scope` if given.
-    public func entries(scope: Quarter? = nil) throws(LedgerError) -> [LedgerEntry] {
-        try read { db in
-            try LedgerRows(db).spends(scope: scope?.description).map { row in
+    public func entries(scope: Quarter? = nil) async throws(LedgerError) -> [LedgerEntry] {
+        try await read { db in
+            try await LedgerRows(db).spends(scope: scope?.description).map { row in
                 LedgerEntry(
                     id: row.id, spentAt: row.spentAt, scopes: try row.scopes.map { s throws(LedgerError) in try Quarter(scope: s) },
                     cost: try Self.cost(kind: row.costKind, value: row.costValue), charged: RhoUnits(units: row.units),
@@ -49,31 +49,33 @@ extension BudgetLedger {
     }
 
     /// The balance of one scope.
-    public func balance(for scope: Quarter) throws(LedgerError) -> ScopeBalance {
-        try read { db in try Self.balance(db, scope) }
+    public func balance(for scope: Quarter) async throws(LedgerError) -> ScopeBalance {
+        try await read { db in try await Self.balance(db, scope) }
     }
 
     /// Balances of every scope that has an explicit budget or a spend, sorted by scope.
-    public func balances() throws(LedgerError) -> [ScopeBalance] {
-        try read { db in
-            try LedgerRows(db).scopeNames().map { name in try Self.balance(db, Quarter(scope: name)) }
+    public func balances() async throws(LedgerError) -> [ScopeBalance] {
+        try await read { db in
+            var balances: [ScopeBalance] = []
+            for name in try await LedgerRows(db).scopeNames() { balances.append(try await Self.balance(db, Quarter(scope: name))) }
+            return balances
         }
     }
 
     /// Re-derives every balance and checks the ledger's invariants (``LedgerRules/auditProblems(entries:balances:)``):
     /// every spend names a scope, its charge equals its cost's ρ rounded up, and no scope's spends
     /// exceed its budget.
-    public func audit() throws(LedgerError) -> LedgerAudit {
-        let list = try entries()
-        let sums = try balances()
+    public func audit() async throws(LedgerError) -> LedgerAudit {
+        let list = try await entries()
+        let sums = try await balances()
         return LedgerAudit(balances: sums, spendCount: list.count, problems: LedgerRules.auditProblems(entries: list, balances: sums))
     }
 
     /// A cohort's balance on a connection the caller holds (the release path holds the writer).
-    public static func balance(in db: any SQLConnection, _ scope: Quarter) throws -> ScopeBalance { try balance(db, scope) }
+    public static func balance(in db: any SQLConnection, _ scope: Quarter) async throws -> ScopeBalance { try await balance(db, scope) }
 
-    static func balance(_ db: any SQLConnection, _ scope: Quarter) throws -> ScopeBalance {
-        let rows = try LedgerRows(db).scope(scope.description)
+    static func balance(_ db: any SQLConnection, _ scope: Quarter) async throws -> ScopeBalance {
+        let rows = try await LedgerRows(db).scope(scope.description)
         return LedgerRules.balance(
             scope, explicit: rows.explicitUnits.map(RhoUnits.init(units:)), default: rows.defaultUnits.map(RhoUnits.init(units:)),
             spent: RhoUnits(units: rows.spentUnits), spendCount: rows.spendCount)

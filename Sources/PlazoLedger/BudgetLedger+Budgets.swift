@@ -60,35 +60,35 @@ extension BudgetLedger {
     /// **without a reason and without the guard rails**: for tests, benchmarks and tools. Stewards
     /// change budgets through ``changeBudget(_:scope:by:reason:confirmRaise:)`` (`plazo ledger
     /// set-budget --reason`), which requires a reason and confirms raises.
-    public func setBudget(_ rho: Rational, for scope: Quarter, by steward: String) throws(LedgerError) {
-        try recordBudget(rho, scope: scope, by: steward)
+    public func setBudget(_ rho: Rational, for scope: Quarter, by steward: String) async throws(LedgerError) {
+        try await recordBudget(rho, scope: scope, by: steward)
     }
 
     /// Sets the default budget, which applies to every scope without an explicit budget (no reason,
     /// no guard rails: see ``setBudget(_:for:by:)``).
-    public func setDefaultBudget(_ rho: Rational, by steward: String) throws(LedgerError) {
-        try recordBudget(rho, scope: nil, by: steward)
+    public func setDefaultBudget(_ rho: Rational, by steward: String) async throws(LedgerError) {
+        try await recordBudget(rho, scope: nil, by: steward)
     }
 
-    func recordBudget(_ rho: Rational, scope: Quarter?, by steward: String) throws(LedgerError) {
+    func recordBudget(_ rho: Rational, scope: Quarter?, by steward: String) async throws(LedgerError) {
         if steward.trimmingCharacters(in: .whitespaces).isEmpty { throw .missingField("steward") }
         let units = try LedgerRules.budgetUnits(rho)
         let now = clock()
-        try perform { db in
-            _ = try LedgerRows(db).insertBudgetChange(
+        try await perform { db in
+            _ = try await LedgerRows(db).insertBudgetChange(
                 scope: scope?.description, units: units.units, requested: rho.description, at: now, by: steward)
         }
     }
 
     /// The default budget (zero if never set).
-    public func defaultBudget() throws(LedgerError) -> RhoUnits {
-        try read { db in LedgerRules.budget(explicit: nil, default: try LedgerRows(db).defaultUnits().map(RhoUnits.init(units:))) }
+    public func defaultBudget() async throws(LedgerError) -> RhoUnits {
+        try await read { db in LedgerRules.budget(explicit: nil, default: try await LedgerRows(db).defaultUnits().map(RhoUnits.init(units:))) }
     }
 
     /// Every budget change, oldest first.
-    public func budgetChanges() throws(LedgerError) -> [BudgetChange] {
-        try read { db in
-            try LedgerRows(db).budgetChanges().map { row in
+    public func budgetChanges() async throws(LedgerError) -> [BudgetChange] {
+        try await read { db in
+            try await LedgerRows(db).budgetChanges().map { row in
                 BudgetChange(
                     id: row.id, scope: try row.scope.map { s throws(LedgerError) in try Quarter(scope: s) },
                     budget: RhoUnits(units: row.units), requested: try Self.rational(row.requested), changedAt: row.changedAt,
@@ -110,18 +110,18 @@ extension BudgetLedger {
     @discardableResult
     public func changeBudget(
         _ rho: Rational, scope: Quarter?, by steward: String, reason: String, confirmRaise: Bool = false
-    ) throws(LedgerError) -> BudgetHistoryEntry {
+    ) async throws(LedgerError) -> BudgetHistoryEntry {
         let change = try LedgerRules.checkChange(rho, by: steward, reason: reason)
         let now = clock()
-        return try perform { db in
+        return try await perform { db in
             let rows = LedgerRows(db)
             // The budget in force before: the scope's own, else the default if one was ever set.
-            let explicit = try scope.flatMap { scope in try rows.explicitUnits(scope.description) }
-            let previous = try (explicit ?? rows.defaultUnits()).map(RhoUnits.init(units:))
+            let explicit = if let scope { try await rows.explicitUnits(scope.description) } else { Int64?.none }
+            let previous = if let explicit { RhoUnits(units: explicit) } else { try await rows.defaultUnits().map(RhoUnits.init(units:)) }
             let flags = try LedgerRules.changeFlags(rho, units: change.units, scope: scope, previous: previous, confirmRaise: confirmRaise)
-            let stored = try rows.insertBudgetChange(
+            let stored = try await rows.insertBudgetChange(
                 scope: scope?.description, units: change.units.units, requested: rho.description, at: now, by: change.steward)
-            try rows.insertBudgetReason(
+            try await rows.insertBudgetReason(
                 changeID: stored.id,
                 LedgerBudgetReasonRow(reason: change.reason, previousUnits: previous?.units, flags: flags.joined(separator: ",")))
             return BudgetHistoryEntry(
@@ -132,10 +132,10 @@ extension BudgetLedger {
 
     /// Every budget change with who, when, old → new, why and its flags, oldest first. Changes
     /// made before reasons were recorded show the old value re-derived from the history and no reason.
-    public func history() throws(LedgerError) -> [BudgetHistoryEntry] {
-        try read { db in
+    public func history() async throws(LedgerError) -> [BudgetHistoryEntry] {
+        try await read { db in
             var inForce = LedgerRules.BudgetsInForce()
-            return try LedgerRows(db).budgetChanges().map { row in
+            return try await LedgerRows(db).budgetChanges().map { row in
                 let scope = try row.scope.map { s throws(LedgerError) in try Quarter(scope: s) }
                 let units = RhoUnits(units: row.units)
                 // Stored beside the change since reasons were recorded; re-derived before that.

@@ -67,38 +67,40 @@ extension BudgetLedger {
     /// Records `request` if every scope it names has room for its cost; otherwise throws
     /// ``LedgerError/budgetExceeded(_:)`` and records nothing. Atomic across threads and processes.
     @discardableResult
-    public func spend(_ request: SpendRequest) throws(LedgerError) -> LedgerEntry {
+    public func spend(_ request: SpendRequest) async throws(LedgerError) -> LedgerEntry {
         let now = clock()
-        return try perform { db in try Self.spend(request, in: db, at: now) }
+        return try await perform { db in try await Self.spend(request, in: db, at: now) }
     }
 
     /// The scopes that could not afford `request` now (empty if it would be admitted), without
     /// writing anything. Advisory only: a concurrent spend may change the answer, so ``spend(_:)``
     /// checks again atomically.
-    public func shortfalls(for request: SpendRequest) throws(LedgerError) -> [ScopeShortfall] {
-        try read { db in
+    public func shortfalls(for request: SpendRequest) async throws(LedgerError) -> [ScopeShortfall] {
+        try await read { db in
             let charged = try LedgerRules.charge(request.cost)
-            return try Self.shortfalls(LedgerRules.distinctScopes(request.scopes), charged: charged, in: db)
+            return try await Self.shortfalls(LedgerRules.distinctScopes(request.scopes), charged: charged, in: db)
         }
     }
 
     /// The balances of `scopes` as `db` sees them, weighed against `charged` (``LedgerRules/shortfalls(_:charged:)``).
-    static func shortfalls(_ scopes: [Quarter], charged: RhoUnits, in db: any SQLConnection) throws -> [ScopeShortfall] {
-        LedgerRules.shortfalls(try scopes.map { scope in try balance(db, scope) }, charged: charged)
+    static func shortfalls(_ scopes: [Quarter], charged: RhoUnits, in db: any SQLConnection) async throws -> [ScopeShortfall] {
+        var balances: [ScopeBalance] = []
+        for scope in scopes { balances.append(try await balance(db, scope)) }
+        return LedgerRules.shortfalls(balances, charged: charged)
     }
 
     /// The same, inside a write transaction the caller already holds (so that a release can be
     /// stored and its budget debited in one commit: if the caller rolls back, so does the spend).
     /// The caller's transaction should be `IMMEDIATE` if other processes may write the same file.
-    public static func spend(_ request: SpendRequest, in db: any SQLConnection, at date: Date) throws -> LedgerEntry {
+    public static func spend(_ request: SpendRequest, in db: any SQLConnection, at date: Date) async throws -> LedgerEntry {
         let checked = try LedgerRules.check(request)
         // Read the balances and insert on the same connection, inside the caller's transaction,
         // which holds the writer: no other spend can come between the check and the insert.
-        let shortfalls = try Self.shortfalls(checked.scopes, charged: checked.charged, in: db)
+        let shortfalls = try await Self.shortfalls(checked.scopes, charged: checked.charged, in: db)
         if !shortfalls.isEmpty { throw LedgerError.budgetExceeded(shortfalls) }
 
         let (kind, value) = costColumns(request.cost)
-        let stored = try LedgerRows(db).insertSpend(
+        let stored = try await LedgerRows(db).insertSpend(
             at: date, purpose: checked.purpose, requester: checked.requester, costKind: kind, costValue: value,
             units: checked.charged.units, scopes: checked.scopes.map(\.description))
         return LedgerEntry(id: stored.id, spentAt: stored.spentAt, scopes: checked.scopes, cost: request.cost, charged: checked.charged,

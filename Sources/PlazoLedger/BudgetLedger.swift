@@ -42,14 +42,14 @@ public struct BudgetLedger: Sendable {
 
     /// Runs `body` in a write transaction that holds the writer before reading (a check-then-insert
     /// cannot interleave with another process's or replica's), mapping errors to ``LedgerError``.
-    func perform<T>(_ body: (any SQLConnection) throws -> T) throws(LedgerError) -> T {
-        do { return try database.write(body) } catch let error as LedgerError { throw error } catch {
+    func perform<T>(_ body: (any SQLConnection) async throws -> T) async throws(LedgerError) -> T {
+        do { return try await database.write(body) } catch let error as LedgerError { throw error } catch {
             throw .database(String(describing: error))
         }
     }
 
-    func read<T>(_ body: (any SQLConnection) throws -> T) throws(LedgerError) -> T {
-        do { return try database.read(body) } catch let error as LedgerError { throw error } catch {
+    func read<T>(_ body: (any SQLConnection) async throws -> T) async throws(LedgerError) -> T {
+        do { return try await database.read(body) } catch let error as LedgerError { throw error } catch {
             throw .database(String(describing: error))
         }
     }

@@ -19,7 +19,7 @@ public protocol LiveCases: Sendable {
     /// Called first while the release holds the writer: applies what other replicas stored (their
     /// batches, and the pins of their releases) so that the projection holds every batch up to the
     /// watermark the release records. Nothing to do for a single process.
-    func catchUp(holding writer: HeldWriter) throws
+    func catchUp(holding writer: HeldWriter) async throws
 
     /// Learns the id of the release whose pins were just applied, so that following the store does
     /// not apply them a second time.
@@ -36,7 +36,7 @@ public protocol LiveCases: Sendable {
 }
 
 extension LiveCases {
-    public func catchUp(holding writer: HeldWriter) throws {}
+    public func catchUp(holding writer: HeldWriter) async throws {}
     public func notePinned(releaseID: Int64) {}
     public var projections: ProjectionCache? { nil }
     public var expectedWatermark: Int64? { nil }

@@ -11,8 +11,8 @@ extension ReleaseEngine {
     /// (`docs/privacy-model.md` §4). Production randomness.
     ///
     /// - Parameter draftID: the draft this release publishes, if any (recorded in its status history).
-    public func create(spec: ReleaseSpec, requester: String, live: any LiveCases, draftID: Int64? = nil) throws(ReleaseError) -> Release {
-        try create(spec: spec, requester: requester, live: live, draftID: draftID) { () throws(PrivacyError) in try RandomBits.secure() }
+    public func create(spec: ReleaseSpec, requester: String, live: any LiveCases, draftID: Int64? = nil) async throws(ReleaseError) -> Release {
+        try await create(spec: spec, requester: requester, live: live, draftID: draftID) { () throws(PrivacyError) in try RandomBits.secure() }
     }
 
     /// The same with a caller-chosen randomness source: **tests only**.
@@ -20,7 +20,7 @@ extension ReleaseEngine {
     public func create(
         spec: ReleaseSpec, requester: String, live: any LiveCases, draftID: Int64? = nil,
         randomness: @escaping @Sendable () throws(PrivacyError) -> RandomBits
-    ) throws(ReleaseError) -> Release {
+    ) async throws(ReleaseError) -> Release {
         let plan = try spec.validated()
         let who = requester.trimmingCharacters(in: .whitespacesAndNewlines)
         if who.isEmpty { throw .invalidSpec("requester must not be empty") }
@@ -35,10 +35,12 @@ extension ReleaseEngine {
             // the projection to the pinning means no batch commits, hence none is applied to the
             // index, in between; it also serialises releases, so pins are set in release-id order,
             // the order the start-up replay re-applies them in.
-            try ReleaseStore(database).withWriter { db in
-                outcome = Result { () throws(ReleaseError) -> Release in
-                    try createHoldingWriter(
-                        db, plan: plan, who: who, spend: spend, charge: charge, live: live, draftID: draftID, randomness: randomness)
+            try await ReleaseStore(database).withWriter { db in
+                do throws(ReleaseError) {
+                    outcome = .success(try await createHoldingWriter(
+                        db, plan: plan, who: who, spend: spend, charge: charge, live: live, draftID: draftID, randomness: randomness))
+                } catch {
+                    outcome = .failure(error)
                 }
                 // After the commit (the release, its spend and its watermark are durable), and still
                 // holding the writer: pin what the release counted. A crash before this line loses
@@ -67,19 +69,21 @@ extension ReleaseEngine {
     private func createHoldingWriter(
         _ db: HeldWriter, plan: ValidatedSpec, who: String, spend: SpendRequest, charge: RhoUnits, live: any LiveCases,
         draftID: Int64?, randomness: @escaping @Sendable () throws(PrivacyError) -> RandomBits
-    ) throws(ReleaseError) -> Release {
+    ) async throws(ReleaseError) -> Release {
         // The watermark and the input counts, read where no batch can commit until we are done:
         // the data projected below contains exactly the batches with seq <= watermark.
         let inputs: ReleaseInputs
         let before: [ScopeBalance]
         do {
-            try live.catchUp(holding: db)
-            inputs = try db.inputs()
-            before = try spend.scopes.map { scope in try db.balance(scope) }
+            try await live.catchUp(holding: db)
+            inputs = try await db.inputs()
+            var balances: [ScopeBalance] = []
+            for scope in spend.scopes { balances.append(try await db.balance(scope)) }
+            before = balances
         } catch { throw .store("\(error)") }
         if let draftID {
             let status: ReleaseStatus?
-            do { status = try db.draftStatus(draftID) } catch { throw .store("\(error)") }
+            do { status = try await db.draftStatus(draftID) } catch { throw .store("\(error)") }
             guard let status else { throw .draftNotFound(draftID) }
             guard status == .draft else { throw .draftNotPublishable("draft \(draftID) is \(status.rawValue); only a draft can be published") }
         }
@@ -92,7 +96,7 @@ extension ReleaseEngine {
         var continual: ContinualStepPlan?
         if plan.tables.contains(where: { $0.continual != nil }) {
             let history: [ContinualStepRow]
-            do { history = try db.continualSteps(cohorts: plan.cohorts.map(\.description)) } catch { throw .store("\(error)") }
+            do { history = try await db.continualSteps(cohorts: plan.cohorts.map(\.description)) } catch { throw .store("\(error)") }
             continual = try Self.continualStepPlan(plan, history: history)
         }
         var charges = [RhoUnits](repeating: charge, count: plan.cohorts.count)
@@ -106,7 +110,7 @@ extension ReleaseEngine {
 
         // 1. Fail fast, before touching the data: every cohort must have room for what it is
         //    charged (and for its whole schedule, when the spec names one).
-        try Self.checkSchedule(plan) { q in before.first { $0.scope == q }!.budget }
+        try await Self.checkSchedule(plan) { q in before.first { $0.scope == q }!.budget }
         let short = zip(before, charges).compactMap { LedgerRules.shortfall($0, charged: $1) }
         if !short.isEmpty {
             throw .budgetExceeded("privacy budget exceeded: " + short.map(\.description).joined(separator: "; "))
@@ -153,12 +157,12 @@ extension ReleaseEngine {
             spends = byCharge.map { SpendRequest(scopes: $0.scopes, cost: .zCDP(rho: RhoUnits(units: $0.units).rho), purpose: spend.purpose, requester: who) }
         }
         let most = charges.max() ?? charge
-        return try store(
+        return try await store(
             plan, requester: who, at: now, batches: inputs.batches, agencies: inputs.agencies,
             tables: (infos, noisy, derived, seed), batchWatermark: inputs.batchWatermark, cohortSpend: cohortSpend,
             chargedRho: continual == nil ? nil : most.rho
         ) { document in
-            try db.createRelease(
+            try await db.createRelease(
                 spend: spends[0], extraSpends: Array(spends.dropFirst()), continualSteps: steps, title: plan.spec.title,
                 cutoff: plan.cutoff.iso, cohorts: plan.cohorts.map(\.description),
                 totalRho: continual == nil ? plan.totalRho.description : most.rho.description, codeVersion: Self.codeVersion,

@@ -51,8 +51,8 @@ public struct ReleaseEngine: Sendable {
     /// - Throws: ``ReleaseError/invalidSpec(_:)`` (nothing spent), ``ReleaseError/budgetExceeded(_:)``
     ///   (refused whole: the ledger is unchanged and nothing is stored), or a noise/store failure
     ///   (nothing spent: the spend and the release commit together).
-    public func create(spec: ReleaseSpec, requester: String, projection: CaseProjection) throws(ReleaseError) -> Release {
-        try create(spec: spec, requester: requester, projection: projection) { () throws(PrivacyError) in try RandomBits.secure() }
+    public func create(spec: ReleaseSpec, requester: String, projection: CaseProjection) async throws(ReleaseError) -> Release {
+        try await create(spec: spec, requester: requester, projection: projection) { () throws(PrivacyError) in try RandomBits.secure() }
     }
 
     /// The same with a caller-chosen randomness source: **tests only** (seeded bits protect nothing).
@@ -60,7 +60,7 @@ public struct ReleaseEngine: Sendable {
     public func create(
         spec: ReleaseSpec, requester: String, projection: CaseProjection,
         randomness: @Sendable () throws(PrivacyError) -> RandomBits
-    ) throws(ReleaseError) -> Release {
+    ) async throws(ReleaseError) -> Release {
         let plan = try spec.validated()
         let who = requester.trimmingCharacters(in: .whitespacesAndNewlines)
         if who.isEmpty { throw .invalidSpec("requester must not be empty") }
@@ -75,22 +75,22 @@ public struct ReleaseEngine: Sendable {
 
         // 1. Fail fast, before touching the data: every cohort must have room for Σρ. (Checked again,
         //    atomically, when the spend is recorded.)
-        try Self.checkSchedule(plan) { q in try BudgetLedger(database: database).balance(for: q).budget }
-        try preflight(spend)
+        try await Self.checkSchedule(plan) { q in try await BudgetLedger(database: database).balance(for: q).budget }
+        try await preflight(spend)
 
         // 2–4. Exact counts, noise, post-processing.
         let (infos, noisy, derived, seed) = try computeTables(plan, projection: projection, randomness: randomness)
 
         // 5. Debit and store together.
         let inputs: (batches: Int, agencies: Int)
-        do { inputs = try ReleaseStore(database).inputCounts() } catch { throw .store("\(error)") }
+        do { inputs = try await ReleaseStore(database).inputCounts() } catch { throw .store("\(error)") }
         // Whole seconds: the stored ISO 8601 timestamp round-trips exactly.
         let now = Date(timeIntervalSince1970: clock().timeIntervalSince1970.rounded(.down))
-        return try store(
+        return try await store(
             plan, requester: who, at: now, batches: inputs.batches, agencies: inputs.agencies,
             tables: (infos, noisy, derived, seed)
         ) { document in
-            try ReleaseStore(database).create(
+            try await ReleaseStore(database).create(
                 spend: spend, title: plan.spec.title, cutoff: plan.cutoff.iso, cohorts: plan.cohorts.map(\.description),
                 totalRho: plan.totalRho.description, codeVersion: Self.codeVersion, at: now, document: document)
         }
@@ -105,8 +105,8 @@ public struct ReleaseEngine: Sendable {
         _ plan: ValidatedSpec, requester who: String, at now: Date, batches: Int, agencies: Int,
         tables computed: (infos: [ReleasedTableInfo], noisy: [[Int64]], derived: [[Double]], seed: UInt64),
         batchWatermark: Int64? = nil, cohortSpend: [CohortSpend]? = nil, chargedRho: Rational? = nil,
-        insert: (_ document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]) throws -> ReleaseRow
-    ) throws(ReleaseError) -> Release {
+        insert: (_ document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]) async throws -> ReleaseRow
+    ) async throws(ReleaseError) -> Release {
         let (infos, noisy, derived, seed) = computed
         // What one cohort was charged: Σρ of the tables, or, for a release with continual tables
         // (whose cohorts are charged by their streams' steps), the most any cohort was charged.
@@ -121,7 +121,7 @@ public struct ReleaseEngine: Sendable {
             batchWatermark: batchWatermark, cohortSpend: cohortSpend)
         let tables = zip(infos, zip(noisy, derived)).map { ReleasedTable(info: $0, noisyCounts: $1.0, derived: $1.1) }
         do {
-            let row = try insert { id, entry in
+            let row = try await insert { id, entry in
                 metadata.id = id
                 metadata.ledgerSpendID = entry.id
                 return try ReleaseDocument.encode(Release(metadata: metadata, tables: tables))
@@ -172,7 +172,7 @@ public struct ReleaseEngine: Sendable {
     /// When the spec names its schedule (`releases_per_cohort`), refuses a release whose ρ over the
     /// whole schedule exceeds some cohort's lifetime budget, saying what fits per release; nothing
     /// is spent. Budgets are read by the caller (`budget(scope)`).
-    static func checkSchedule(_ plan: ValidatedSpec, budget: (Quarter) throws -> RhoUnits) throws(ReleaseError) {
+    static func checkSchedule(_ plan: ValidatedSpec, budget: (Quarter) async throws -> RhoUnits) async throws(ReleaseError) {
         guard let n = plan.spec.releasesPerCohort else { return }
         let perRelease: RhoUnits, schedule: RhoUnits
         do {
@@ -183,7 +183,7 @@ public struct ReleaseEngine: Sendable {
         var over: [(budget: RhoUnits, cohorts: [Quarter])] = []
         for q in plan.cohorts {
             let b: RhoUnits
-            do { b = try budget(q) } catch { throw .store("\(error)") }
+            do { b = try await budget(q) } catch { throw .store("\(error)") }
             guard schedule.units > b.units else { continue }
             if let i = over.firstIndex(where: { $0.budget.units == b.units }) { over[i].cohorts.append(q) } else { over.append((b, [q])) }
         }
@@ -201,11 +201,14 @@ public struct ReleaseEngine: Sendable {
 
     /// Refuses a spend that some scope cannot afford (``LedgerRules/shortfall(_:charged:)``), without
     /// writing anything.
-    func preflight(_ spend: SpendRequest) throws(ReleaseError) {
+    func preflight(_ spend: SpendRequest) async throws(ReleaseError) {
         let ledger = BudgetLedger(database: database)
         do {
             let charge = try RhoUnits.charging(spend.cost.rho())
-            let short = try spend.scopes.compactMap { scope in LedgerRules.shortfall(try ledger.balance(for: scope), charged: charge) }
+            var short: [ScopeShortfall] = []
+            for scope in spend.scopes {
+                if let s = LedgerRules.shortfall(try await ledger.balance(for: scope), charged: charge) { short.append(s) }
+            }
             if !short.isEmpty { throw ReleaseError.budgetExceeded("privacy budget exceeded: " + short.map(\.description).joined(separator: "; ")) }
         } catch let e as ReleaseError { throw e } catch { throw .store("\(error)") }
     }
@@ -336,21 +339,21 @@ public struct ReleaseEngine: Sendable {
     // MARK: Reading
 
     /// Every release's metadata row, oldest first.
-    public func list() throws(ReleaseError) -> [ReleaseRow] {
-        do { return try ReleaseStore(database).list() } catch { throw .store("\(error)") }
+    public func list() async throws(ReleaseError) -> [ReleaseRow] {
+        do { return try await ReleaseStore(database).list() } catch { throw .store("\(error)") }
     }
 
     /// A stored release, exactly as created (the stored noisy numbers are returned; nothing is re-noised).
-    public func release(id: Int64) throws(ReleaseError) -> Release {
+    public func release(id: Int64) async throws(ReleaseError) -> Release {
         let fetched: (row: ReleaseRow, document: [UInt8])?
-        do { fetched = try ReleaseStore(database).fetch(id: id) } catch { throw .store("\(error)") }
+        do { fetched = try await ReleaseStore(database).fetch(id: id) } catch { throw .store("\(error)") }
         guard let fetched else { throw .notFound(id) }
         return try ReleaseDocument.decode(fetched.document)
     }
 
     /// The most recent published release, or nil when none exists.
-    public func latest() throws(ReleaseError) -> Release? {
-        guard let last = try publishedList().last else { return nil }
-        return try release(id: last.id)
+    public func latest() async throws(ReleaseError) -> Release? {
+        guard let last = try await publishedList().last else { return nil }
+        return try await release(id: last.id)
     }
 }

@@ -101,9 +101,9 @@ extension ReleaseEngine {
     public static let assumedDenominators = [100, 400, 1_000, 5_000]
 
     /// Plans `spec` without reading case data and without spending: the ledger is only read.
-    public func dryRun(spec: ReleaseSpec) throws(ReleaseError) -> ReleaseDryRun {
+    public func dryRun(spec: ReleaseSpec) async throws(ReleaseError) -> ReleaseDryRun {
         let plan = try spec.validated()
-        try Self.checkSchedule(plan) { q in try BudgetLedger(database: database).balance(for: q).budget }
+        try await Self.checkSchedule(plan) { q in try await BudgetLedger(database: database).balance(for: q).budget }
         let charge: RhoUnits
         do { charge = try RhoUnits.charging(plan.totalRho) } catch { throw .invalidSpec("\(error)") }
         // With continual tables each cohort is charged its own stream step's cost (and a spec a
@@ -112,7 +112,7 @@ extension ReleaseEngine {
         var continual: ContinualStepPlan?
         if plan.tables.contains(where: { $0.continual != nil }) {
             let history: [ContinualStepRow]
-            do { history = try ReleaseStore(database).continualSteps(cohorts: plan.cohorts.map(\.description)) } catch { throw .store("\(error)") }
+            do { history = try await ReleaseStore(database).continualSteps(cohorts: plan.cohorts.map(\.description)) } catch { throw .store("\(error)") }
             continual = try Self.continualStepPlan(plan, history: history)
             let fresh: RhoUnits
             do { fresh = try RhoUnits.charging(PrivacyCost.totalRho(plan.tables.filter { $0.continual == nil }.map(\.cost))) } catch {
@@ -124,7 +124,7 @@ extension ReleaseEngine {
         var cohorts: [ReleaseDryRun.Cohort] = []
         for (q, charge) in zip(plan.cohorts, charges) {
             let b: ScopeBalance
-            do { b = try ledger.balance(for: q) } catch { throw .store("\(error)") }
+            do { b = try await ledger.balance(for: q) } catch { throw .store("\(error)") }
             let after = b.budget.units &- b.spent.units &- charge.units
             let afterRho = after >= 0 ? RhoUnits(units: after).rho.description : "-" + RhoUnits(units: -after).rho.description
             cohorts.append(ReleaseDryRun.Cohort(

@@ -16,9 +16,9 @@ extension ReleaseStore {
     public func create(
         spend: SpendRequest, title: String, cutoff: String, cohorts: [String], totalRho: String,
         codeVersion: String, at date: Date, document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]
-    ) throws -> ReleaseRow {
-        try database.write { db in
-            try Self.debitAndInsert(
+    ) async throws -> ReleaseRow {
+        try await database.write { db in
+            try await Self.debitAndInsert(
                 in: db, spends: [spend], title: title, cutoff: cutoff, cohorts: cohorts, totalRho: totalRho,
                 codeVersion: codeVersion, pinning: nil, at: date, document: document)
         }
@@ -32,10 +32,10 @@ extension ReleaseStore {
         in db: any SQLConnection, spends: [SpendRequest], title: String, cutoff: String, cohorts: [String], totalRho: String,
         codeVersion: String, pinning: ReleasePinning?, at date: Date,
         document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]
-    ) throws -> ReleaseRow {
-        for extra in spends.dropFirst() { _ = try BudgetLedger.spend(extra, in: db, at: date) }
-        let entry = try BudgetLedger.spend(spends[0], in: db, at: date)
-        return try ReleaseStore.insert(
+    ) async throws -> ReleaseRow {
+        for extra in spends.dropFirst() { _ = try await BudgetLedger.spend(extra, in: db, at: date) }
+        let entry = try await BudgetLedger.spend(spends[0], in: db, at: date)
+        return try await ReleaseStore.insert(
             in: db, spendID: entry.id, requester: spends[0].requester, title: title, cutoff: cutoff, cohorts: cohorts,
             totalRho: totalRho, codeVersion: codeVersion, pinning: pinning, at: date, document: { id in try document(id, entry) })
     }
@@ -44,7 +44,7 @@ extension ReleaseStore {
 /// The ledger on the writer the release path holds (``ReleaseStore/withWriter(_:)``).
 extension HeldWriter {
     /// A cohort's budget, spend and remaining budget now.
-    public func balance(_ scope: Quarter) throws -> ScopeBalance { try BudgetLedger.balance(in: db, scope) }
+    public func balance(_ scope: Quarter) async throws -> ScopeBalance { try await BudgetLedger.balance(in: db, scope) }
 
     /// Debits `spend` and stores the release with its batch watermark in one `BEGIN IMMEDIATE`
     /// transaction on this connection (the release path holds the writer from projection to
@@ -59,9 +59,9 @@ extension HeldWriter {
         spend: SpendRequest, extraSpends: [SpendRequest] = [], continualSteps: [ContinualStepRow] = [], title: String, cutoff: String,
         cohorts: [String], totalRho: String, codeVersion: String, batchWatermark: Int64, draftID: Int64?, at date: Date,
         document: (_ id: Int64, _ entry: LedgerEntry) throws -> [UInt8]
-    ) throws -> ReleaseRow {
-        try db.transaction {
-            try ReleaseStore.debitAndInsert(
+    ) async throws -> ReleaseRow {
+        try await db.transaction {
+            try await ReleaseStore.debitAndInsert(
                 in: db, spends: [spend] + extraSpends, title: title, cutoff: cutoff, cohorts: cohorts, totalRho: totalRho,
                 codeVersion: codeVersion,
                 pinning: ReleasePinning(batchWatermark: batchWatermark, draftID: draftID, continualSteps: continualSteps),

@@ -76,14 +76,14 @@ public struct AgencyRequestSignature: Sendable {
     }
 
     /// Parses and verifies an `Authorization` header value.
-    static func verify(header: String?, batchID: BatchID, now: Int64, registry: AgencyRegistry) throws(Failure) -> AgencyRequestSignature {
-        try verify(header: header, now: now, registry: registry) { _, time in message(batchID: batchID, time: time) }
+    static func verify(header: String?, batchID: BatchID, now: Int64, registry: AgencyRegistry) async throws(Failure) -> AgencyRequestSignature {
+        try await verify(header: header, now: now, registry: registry) { _, time in message(batchID: batchID, time: time) }
     }
 
     /// Parses and verifies an `Authorization` header value over the message `message(agency, time)`.
     static func verify(
         header: String?, now: Int64, registry: AgencyRegistry, message: (UInt32, Int64) -> [UInt8]
-    ) throws(Failure) -> AgencyRequestSignature {
+    ) async throws(Failure) -> AgencyRequestSignature {
         guard let header else { throw .missing }
         guard header.hasPrefix(scheme + " ") else { throw .malformed }
         var fields: [String: String] = [:]
@@ -97,7 +97,7 @@ public struct AgencyRequestSignature: Sendable {
             signature.count == Signature.byteCount
         else { throw .malformed }
         guard abs(now - time) <= maxSkew else { throw .stale }
-        guard let (key, _) = registry.anyKey(agencyID: AgencyID(agency), keyID: keyID) else { throw .unknownKey }
+        guard let (key, _) = await registry.anyKey(agencyID: AgencyID(agency), keyID: keyID) else { throw .unknownKey }
         do { try Signature.verify(signature, of: message(agency, time), by: key) } catch { throw .badSignature }
         return AgencyRequestSignature(agencyID: agency)
     }

@@ -78,20 +78,14 @@ struct DashboardController: Sendable {
 
     /// The releases `access` may read, newest first, decoded, with whether each is public; and
     /// whether any release is published at all, public or not (what a public reader with none is
-    /// told). Two store reads (the published list and the public ids) and the decoding of a release
-    /// not seen yet (``Blocking/read(_:_:)``).
+    /// told). One store read (``ReleaseCache/readable(_:)``), and the decoding of a release not
+    /// seen yet.
     func readable(_ access: ReadAccess) async throws(APIError) -> (releases: [DashboardRelease], anyPublished: Bool) {
-        let cache = self.cache
-        do {
-            return try await Blocking.read(cache.engine.database) { () throws(ReleaseError) in
-                let published = try cache.list()
-                let open = try cache.publicIDs()
-                let rows = access == .publicOnly ? published.filter { open.contains($0.id) } : published
-                let releases = try rows.reversed().map { row throws(ReleaseError) in
-                    DashboardRelease(release: try cache.release(row.id), isPublic: open.contains(row.id))
-                }
-                return (releases, !published.isEmpty)
-            }
+        do throws(ReleaseError) {
+            let (rows, anyPublished, open) = try await cache.readable(access)
+            var releases: [DashboardRelease] = []
+            for row in rows.reversed() { releases.append(DashboardRelease(release: try await cache.release(row.id), isPublic: open.contains(row.id))) }
+            return (releases, anyPublished)
         } catch {
             throw APIError(.serviceUnavailable, "store_unavailable", "the releases could not be read", cause: "\(error)")
         }

@@ -43,17 +43,15 @@ struct QualityController: Sendable {
     @Sendable func agencyView(request: Request, context: PlazoRequestContext) async throws -> AgencyQualityReport {
         let (service, header, now) = (self.service, request.headers[.authorization], Int64(Date().timeIntervalSince1970))
         let auth: AgencyRequestSignature
-        do {
-            auth = try await Blocking.run { () throws(AgencyRequestSignature.Failure) in
-                try AgencyRequestSignature.verify(header: header, now: now, registry: service.registry) { agency, time in
-                    AgencyRequestSignature.qualityMessage(agencyID: agency, time: time)
-                }
+        do throws(AgencyRequestSignature.Failure) {
+            auth = try await AgencyRequestSignature.verify(header: header, now: now, registry: service.registry) { agency, time in
+                AgencyRequestSignature.qualityMessage(agencyID: agency, time: time)
             }
         } catch {
             throw error.apiError
         }
         let (cutoff, limit) = try Self.parameters(request)
-        let report = await Blocking.run { try? service.qualityReport(agency: AgencyID(auth.agencyID), asOf: cutoff, limit: limit) }
+        let report = try? await service.qualityReport(agency: AgencyID(auth.agencyID), asOf: cutoff, limit: limit)
         guard let report else { throw APIError(.serviceUnavailable, "store_unavailable", "the store could not be read") }
         return report.forAgency
     }
@@ -61,9 +59,9 @@ struct QualityController: Sendable {
     @Sendable func stewardView(request: Request, context: PlazoRequestContext) async throws -> AgencyQualityReport {
         let (service, reference) = (self.service, pathParameter(context, "agency"))
         let record: AgencyRecord
-        do { record = try await Blocking.run { () throws(RegistryError) in try service.registry.find(reference) } } catch { throw error.apiError }
+        do { record = try await service.registry.find(reference) } catch { throw error.apiError }
         let (cutoff, limit) = try Self.parameters(request)
-        let report = await Blocking.run { try? service.qualityReport(agency: record.id, asOf: cutoff, limit: limit) }
+        let report = try? await service.qualityReport(agency: record.id, asOf: cutoff, limit: limit)
         guard let report else { throw APIError(.serviceUnavailable, "store_unavailable", "the store could not be read") }
         return report
     }

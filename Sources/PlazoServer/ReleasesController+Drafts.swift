@@ -16,12 +16,12 @@ extension ReleasesController {
         let engine = cache.engine
         if dryRun {
             let plan: ReleaseDryRun
-            do { plan = try await Blocking.run { () throws(ReleaseError) in try engine.dryRun(spec: spec) } } catch { throw error.apiError }
+            do { plan = try await engine.dryRun(spec: spec) } catch { throw error.apiError }
             return try jsonResponse(.ok, plan, encoder: ReleaseDryRun.jsonEncoder())
         }
         let draft: ReleaseDraft
         do {
-            draft = try await Blocking.run { () throws(ReleaseError) in try engine.createDraft(spec: spec, requester: requester) }
+            draft = try await engine.createDraft(spec: spec, requester: requester)
         } catch { throw error.apiError }
         context.logger.info("release draft created", metadata: ["draft.id": "\(draft.row.id)"])
         return try Self.draftResponse(.created, draft, headers: [.location: "/v1/release-drafts/\(draft.row.id)"])
@@ -36,7 +36,7 @@ extension ReleasesController {
     @Sendable func listDrafts(request: Request, context: PlazoRequestContext) async throws -> Response {
         let drafts: [ReleaseDraft]
         let engine = cache.engine
-        do { drafts = try await Blocking.run { () throws(ReleaseError) in try engine.drafts() } } catch { throw error.apiError }
+        do { drafts = try await engine.drafts() } catch { throw error.apiError }
         return try jsonResponse(.ok, DraftList(drafts: drafts.map(DraftJSON.init)), encoder: ReleaseDryRun.jsonEncoder(pretty: false))
     }
 
@@ -53,7 +53,7 @@ extension ReleasesController {
         let id = try draftID(context)
         let draft: ReleaseDraft?
         let engine = cache.engine
-        do { draft = try await Blocking.run { () throws(ReleaseError) in try engine.draft(id: id) } } catch { throw error.apiError }
+        do { draft = try await engine.draft(id: id) } catch { throw error.apiError }
         guard let draft else { throw APIError(.notFound, "draft_not_found", "no draft \(id)") }
         return try Self.draftResponse(.ok, draft)
     }
@@ -64,11 +64,10 @@ extension ReleasesController {
         let requester = context.token?.name ?? "steward"
         let (engine, desk) = (cache.engine, self.desk)
         let existing: ReleaseDraft?
-        do { existing = try await Blocking.run { () throws(ReleaseError) in try engine.draft(id: id) } } catch { throw error.apiError }
+        do { existing = try await engine.draft(id: id) } catch { throw error.apiError }
         guard existing != nil else { throw APIError(.notFound, "draft_not_found", "no draft \(id)") }
-        let outcome: Result<Release, ReleaseError> = await Blocking.run {
-            do throws(ReleaseError) { return .success(try desk.publishDraft(id: id, requester: requester)) } catch { return .failure(error) }
-        }
+        let outcome: Result<Release, ReleaseError>
+        do throws(ReleaseError) { outcome = .success(try await desk.publishDraft(id: id, requester: requester)) } catch { outcome = .failure(error) }
         switch outcome {
         case let .failure(error):
             throw error.apiError
@@ -85,7 +84,7 @@ extension ReleasesController {
             throw APIError(.badRequest, "bad_release_id", "a release id is a positive integer")
         }
         return try await statusChange(request, context) { engine, who, reason throws(ReleaseError) in
-            try engine.withdraw(releaseID: id, by: who, reason: reason)
+            try await engine.withdraw(releaseID: id, by: who, reason: reason)
         }
     }
 
@@ -93,7 +92,7 @@ extension ReleasesController {
     @Sendable func withdrawDraft(request: Request, context: PlazoRequestContext) async throws -> WithdrawalResult {
         let id = try draftID(context)
         return try await statusChange(request, context) { engine, who, reason throws(ReleaseError) in
-            try engine.withdrawDraft(id: id, by: who, reason: reason)
+            try await engine.withdrawDraft(id: id, by: who, reason: reason)
         }
     }
 
@@ -102,7 +101,7 @@ extension ReleasesController {
 
     private func statusChange(
         _ request: Request, _ context: PlazoRequestContext,
-        _ body: @escaping @Sendable (ReleaseEngine, String, String) throws(ReleaseError) -> Void
+        _ body: @escaping @Sendable (ReleaseEngine, String, String) async throws(ReleaseError) -> Void
     ) async throws(APIError) -> WithdrawalResult {
         let bytes: ByteBuffer
         do { bytes = try await request.body.collect(upTo: maxJSONBodySize) } catch {
@@ -114,7 +113,7 @@ extension ReleasesController {
             throw APIError(.badRequest, "reason_required", "give the reason for the withdrawal: {\"reason\": \"...\"}")
         }
         let (engine, who) = (cache.engine, context.token?.name ?? "steward")
-        do { try await Blocking.run { () throws(ReleaseError) in try body(engine, who, reason) } } catch { throw error.apiError }
+        do { try await body(engine, who, reason) } catch { throw error.apiError }
         return WithdrawalResult(reason: reason)
     }
 }

@@ -33,9 +33,8 @@ extension ReleasesController {
             }
         } else {
             let engine = cache.engine
-            let read: Result<Rational, LedgerError> = await Blocking.run {
-                do throws(LedgerError) { return .success(try BudgetLedger(database: engine.database).defaultBudget().rho) } catch { return .failure(error) }
-            }
+            let read: Result<Rational, LedgerError>
+            do throws(LedgerError) { read = .success(try await BudgetLedger(database: engine.database).defaultBudget().rho) } catch { read = .failure(error) }
             switch read {
             case let .success(rho): budget = rho
             case let .failure(error): throw APIError(.serviceUnavailable, "store_unavailable", "the ledger could not be read", cause: "\(error)")

@@ -48,10 +48,10 @@ struct StewardController: Sendable {
         }
         let body: LedgerResponse
         do {
-            // Four reads of the store, on the blocking pool.
-            let (audit, spends, history, defaultBudget) = try await Blocking.run { [ledger, scope] () throws(LedgerError) in
-                (try ledger.audit(), try ledger.entries(scope: scope), try ledger.history(), try ledger.defaultBudget())
-            }
+            // Four reads of the store.
+            let (audit, spends, history, defaultBudget) = (
+                try await ledger.audit(), try await ledger.entries(scope: scope), try await ledger.history(), try await ledger.defaultBudget()
+            )
             body = LedgerResponse(
                 defaultBudget: RhoJSON(defaultBudget.rho),
                 balances: audit.balances.filter { scope == nil || $0.scope == scope }.map { b in
@@ -84,14 +84,14 @@ struct StewardController: Sendable {
 
     @Sendable func listAgencies(request: Request, context: PlazoRequestContext) async throws -> AgencyList {
         let list: [AgencyRecord]
-        do { list = try await Blocking.run { () throws(RegistryError) in try registry.list() } } catch { throw error.apiError }
+        do { list = try await registry.list() } catch { throw error.apiError }
         return AgencyList(agencies: list.map(AgencyJSON.init))
     }
 
     @Sendable func showAgency(request: Request, context: PlazoRequestContext) async throws -> AgencyJSON {
         let reference = try context.parameters.requireDecoded("agency")
         let record: AgencyRecord
-        do { record = try await Blocking.run { () throws(RegistryError) in try registry.find(reference) } } catch { throw error.apiError }
+        do { record = try await registry.find(reference) } catch { throw error.apiError }
         return AgencyJSON(record)
     }
 
@@ -111,9 +111,7 @@ struct StewardController: Sendable {
         let key = try Self.parsePublicKey(form.publicKey)
         let record: AgencyRecord
         do {
-            record = try await Blocking.run { () throws(RegistryError) in
-                try registry.add(name: form.name, type: type, publicKey: key, now: clock())
-            }
+            record = try await registry.add(name: form.name, type: type, publicKey: key, now: clock())
         } catch {
             throw error.apiError
         }
@@ -132,9 +130,7 @@ struct StewardController: Sendable {
         let key = try Self.parsePublicKey(form.publicKey)
         let record: AgencyRecord
         do {
-            record = try await Blocking.run { () throws(RegistryError) in
-                try registry.rotate(reference, newKey: key, now: clock())
-            }
+            record = try await registry.rotate(reference, newKey: key, now: clock())
         } catch {
             throw error.apiError
         }
@@ -161,9 +157,7 @@ struct StewardController: Sendable {
         }
         let record: AgencyRecord
         do {
-            record = try await Blocking.run { [keyID] () throws(RegistryError) in
-                try registry.revoke(reference, keyID: keyID, now: clock())
-            }
+            record = try await registry.revoke(reference, keyID: keyID, now: clock())
         } catch {
             throw error.apiError
         }
@@ -196,7 +190,7 @@ struct StewardController: Sendable {
     @Sendable func listTokens(request: Request, context: PlazoRequestContext) async throws -> TokenList {
         let all = request.uri.queryParameters["include_revoked"].map { $0 == "true" || $0 == "1" } ?? false
         let list: [TokenRecord]
-        do { list = try await Blocking.run { () throws(TokenError) in try tokens.list(includeRevoked: all) } } catch { throw error.apiError }
+        do { list = try await tokens.list(includeRevoked: all) } catch { throw error.apiError }
         return TokenList(tokens: list.map { TokenJSON($0) })
     }
 
@@ -214,7 +208,7 @@ struct StewardController: Sendable {
         let issued: IssuedToken
         do {
             let createdBy = context.token.map { "token \($0.id) (\($0.name))" } ?? "api"
-            issued = try await Blocking.run { () throws(TokenError) in try tokens.create(name: form.name, role: role, createdBy: createdBy) }
+            issued = try await tokens.create(name: form.name, role: role, createdBy: createdBy)
         } catch { throw error.apiError }
         context.logger.info("token created", metadata: ["created.token.id": "\(issued.record.id)", "created.token.role": "\(role)"])
         return EditedResponse(status: .created, headers: [.cacheControl: "no-store"], response: TokenJSON(issued.record, token: issued.token))
@@ -223,7 +217,7 @@ struct StewardController: Sendable {
     @Sendable func revokeToken(request: Request, context: PlazoRequestContext) async throws -> TokenJSON {
         let reference = try context.parameters.requireDecoded("token")
         let record: TokenRecord
-        do { record = try await Blocking.run { () throws(TokenError) in try tokens.revoke(reference) } } catch { throw error.apiError }
+        do { record = try await tokens.revoke(reference) } catch { throw error.apiError }
         context.logger.info("token revoked", metadata: ["revoked.token.id": "\(record.id)"])
         return TokenJSON(record)
     }

@@ -103,63 +103,67 @@ public struct AgencyRegistry: Sendable {
     ]
 
     /// Registers an agency with its first signing key, assigning the next free id.
-    public func add(name: String, type: AgencyType, publicKey: SigningPublicKey, now: Int64) throws(RegistryError) -> AgencyRecord {
+    public func add(name: String, type: AgencyType, publicKey: SigningPublicKey, now: Int64) async throws(RegistryError) -> AgencyRecord {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         guard (1...200).contains(trimmed.count), trimmed.unicodeScalars.allSatisfy({ !CharacterSet.controlCharacters.contains($0) }) else {
             throw .invalidName
         }
         let keyID = KeyID.of(publicKey)
-        return try write { db in
-            if try db.row("SELECT 1 AS x FROM agency WHERE name = ?", trimmed) != nil {
+        return try await write { db in
+            if try await db.row("SELECT 1 AS x FROM agency WHERE name = ?", trimmed) != nil {
                 throw RegistryError.duplicateName(trimmed)
             }
-            if try db.row("SELECT 1 AS x FROM agency_key WHERE key_id = ?", keyID.bytes) != nil {
+            if try await db.row("SELECT 1 AS x FROM agency_key WHERE key_id = ?", keyID.bytes) != nil {
                 throw RegistryError.keyAlreadyRegistered(keyID)
             }
-            let id = try db.insert("INSERT INTO agency (name, type, created_at) VALUES (?, ?, ?)", trimmed, Int64(type.rawValue), now)
-            try db.execute(
+            let id = try await db.insert("INSERT INTO agency (name, type, created_at) VALUES (?, ?, ?)", trimmed, Int64(type.rawValue), now)
+            try await db.execute(
                 "INSERT INTO agency_key (key_id, agency_id, public_key, status, added_at) VALUES (?, ?, ?, 'active', ?)",
                 keyID.bytes, id, publicKey.bytes, now)
-            return try fetch(db, id: id)!
+            return try await fetch(db, id: id)!
         }
     }
 
     /// Every agency, by id.
-    public func list() throws(RegistryError) -> [AgencyRecord] {
-        try read { db in
-            try (db.column("SELECT id FROM agency ORDER BY id") as [Int64]).compactMap { try fetch(db, id: $0) }
+    public func list() async throws(RegistryError) -> [AgencyRecord] {
+        try await read { db in
+            var records: [AgencyRecord] = []
+            for id in try await db.column("SELECT id FROM agency ORDER BY id") as [Int64] {
+                if let record = try await fetch(db, id: id) { records.append(record) }
+            }
+            return records
         }
     }
 
     /// Finds an agency by id (`"3"`) or exact name.
-    public func find(_ reference: String) throws(RegistryError) -> AgencyRecord {
-        try read { db in try resolve(db, reference) }
+    public func find(_ reference: String) async throws(RegistryError) -> AgencyRecord {
+        try await read { db in try await resolve(db, reference) }
     }
 
     /// Makes `newKey` the agency's active key; the previous active key is retired and batches signed
     /// with it are refused from now on.
-    public func rotate(_ reference: String, newKey: SigningPublicKey, now: Int64) throws(RegistryError) -> AgencyRecord {
+    public func rotate(_ reference: String, newKey: SigningPublicKey, now: Int64) async throws(RegistryError) -> AgencyRecord {
         let keyID = KeyID.of(newKey)
-        return try write { db in
-            let agency = try resolve(db, reference)
-            if try db.row("SELECT 1 AS x FROM agency_key WHERE key_id = ?", keyID.bytes) != nil {
+        return try await write { db in
+            let agency = try await resolve(db, reference)
+            if try await db.row("SELECT 1 AS x FROM agency_key WHERE key_id = ?", keyID.bytes) != nil {
                 throw RegistryError.keyAlreadyRegistered(keyID)
             }
-            try db.execute(
+            try await db.execute(
                 "UPDATE agency_key SET status = 'retired', retired_at = ? WHERE agency_id = ? AND status = 'active'",
                 now, Int64(agency.id.rawValue))
-            try db.execute(
+            try await db.execute(
                 "INSERT INTO agency_key (key_id, agency_id, public_key, status, added_at) VALUES (?, ?, ?, 'active', ?)",
                 keyID.bytes, Int64(agency.id.rawValue), newKey.bytes, now)
-            return try fetch(db, id: Int64(agency.id.rawValue))!
+            return try await fetch(db, id: Int64(agency.id.rawValue))!
         }
     }
 
     /// Revokes one key of an agency (its active key when `keyID` is nil). Batches signed with it
     /// are refused from now on; batches accepted earlier stay.
-    public func revoke(_ reference: String, keyID: KeyID? = nil, now: Int64) throws(RegistryError) -> AgencyRecord {
-        try write { db in
-            let agency = try resolve(db, reference)
+    public func revoke(_ reference: String, keyID: KeyID? = nil, now: Int64) async throws(RegistryError) -> AgencyRecord {
+        try await write { db in
+            let agency = try await resolve(db, reference)
             let target: KeyID
             if let keyID {
                 guard agency.keys.contains(where: { $0.keyID == keyID }) else { throw RegistryError.unknownKey(keyID) }
@@ -168,20 +172,20 @@ public struct AgencyRegistry: Sendable {
                 guard let active = agency.activeKey else { throw RegistryError.noActiveKey(agency.name) }
                 target = active.keyID
             }
-            try db.execute(
+            try await db.execute(
                 "UPDATE agency_key SET status = 'revoked', retired_at = COALESCE(retired_at, ?) WHERE key_id = ?", now, target.bytes)
-            return try fetch(db, id: Int64(agency.id.rawValue))!
+            return try await fetch(db, id: Int64(agency.id.rawValue))!
         }
     }
 
     /// The public key that must have signed a batch of `agencyID` under `keyID` (step 5 of the
     /// verification order), or the batch error a receiver answers with.
-    public func signingKey(agencyID: AgencyID, keyID: KeyID) throws(BatchError) -> SigningPublicKey {
+    public func signingKey(agencyID: AgencyID, keyID: KeyID) async throws(BatchError) -> SigningPublicKey {
         let found: (status: String, key: [UInt8]?)?
         do {
-            found = try database.read { db -> (String, [UInt8]?)? in
-                guard try db.row("SELECT 1 AS x FROM agency WHERE id = ?", Int64(agencyID.rawValue)) != nil else { return nil }
-                guard let row = try db.row(
+            found = try await database.read { db -> (String, [UInt8]?)? in
+                guard try await db.row("SELECT 1 AS x FROM agency WHERE id = ?", Int64(agencyID.rawValue)) != nil else { return nil }
+                guard let row = try await db.row(
                     "SELECT public_key, status FROM agency_key WHERE key_id = ? AND agency_id = ?", keyID.bytes, Int64(agencyID.rawValue))
                 else { return ("missing", nil) }
                 return (try row["status"], try row["public_key"])
@@ -202,9 +206,9 @@ public struct AgencyRegistry: Sendable {
 
     /// The public key of any registered key of an agency, whatever its status (to authenticate an
     /// agency's request for its own receipts).
-    public func anyKey(agencyID: AgencyID, keyID: KeyID) -> (key: SigningPublicKey, status: AgencyKeyStatus)? {
-        try? database.read { db -> (SigningPublicKey, AgencyKeyStatus)? in
-            guard let row = try db.row(
+    public func anyKey(agencyID: AgencyID, keyID: KeyID) async -> (key: SigningPublicKey, status: AgencyKeyStatus)? {
+        try? await database.read { db -> (SigningPublicKey, AgencyKeyStatus)? in
+            guard let row = try await db.row(
                 "SELECT public_key, status FROM agency_key WHERE key_id = ? AND agency_id = ?", keyID.bytes, Int64(agencyID.rawValue))
             else { return nil }
             guard let key = try? SigningPublicKey(bytes: try row["public_key"]), let s = AgencyKeyStatus(rawValue: try row["status"]) else {
@@ -216,19 +220,19 @@ public struct AgencyRegistry: Sendable {
 
     // MARK: - Helpers
 
-    private func resolve(_ db: any SQLConnection, _ reference: String) throws -> AgencyRecord {
-        if let id = Int64(reference), let found = try fetch(db, id: id) { return found }
-        if let id: Int64 = try db.scalar("SELECT id FROM agency WHERE name = ?", reference), let found = try fetch(db, id: id) {
+    private func resolve(_ db: any SQLConnection, _ reference: String) async throws -> AgencyRecord {
+        if let id = Int64(reference), let found = try await fetch(db, id: id) { return found }
+        if let id: Int64 = try await db.scalar("SELECT id FROM agency WHERE name = ?", reference), let found = try await fetch(db, id: id) {
             return found
         }
         throw RegistryError.unknownAgency(reference)
     }
 
-    private func fetch(_ db: any SQLConnection, id: Int64) throws -> AgencyRecord? {
-        guard let row = try db.row("SELECT id, name, type, created_at FROM agency WHERE id = ?", id) else {
+    private func fetch(_ db: any SQLConnection, id: Int64) async throws -> AgencyRecord? {
+        guard let row = try await db.row("SELECT id, name, type, created_at FROM agency WHERE id = ?", id) else {
             return nil
         }
-        let keys = try db.rows(
+        let keys = try await db.rows(
             "SELECT key_id, public_key, status, added_at, retired_at FROM agency_key WHERE agency_id = ? ORDER BY added_at, key_id", id
         ).map { r -> AgencyKeyRecord in
             AgencyKeyRecord(
@@ -243,14 +247,14 @@ public struct AgencyRegistry: Sendable {
         )
     }
 
-    private func write<T>(_ body: (any SQLConnection) throws -> T) throws(RegistryError) -> T {
-        do { return try database.write(body) } catch let error as RegistryError { throw error } catch {
+    private func write<T>(_ body: (any SQLConnection) async throws -> T) async throws(RegistryError) -> T {
+        do { return try await database.write(body) } catch let error as RegistryError { throw error } catch {
             throw .database(String(describing: error))
         }
     }
 
-    private func read<T>(_ body: (any SQLConnection) throws -> T) throws(RegistryError) -> T {
-        do { return try database.read(body) } catch let error as RegistryError { throw error } catch {
+    private func read<T>(_ body: (any SQLConnection) async throws -> T) async throws(RegistryError) -> T {
+        do { return try await database.read(body) } catch let error as RegistryError { throw error } catch {
             throw .database(String(describing: error))
         }
     }

@@ -34,12 +34,6 @@ public final class AppDatabase: Sendable {
     /// SQLite file is the only writer (its file lock says so) and has nothing to follow.
     public var isShared: Bool { kind == .postgres }
 
-    /// Whether a read can wait: for the network and another process (PostgreSQL), as opposed to a
-    /// SQLite file in WAL mode, whose readers never wait for a writer or for each other (and whose
-    /// checkpoints, GRDB's passive ones, never block them): a read there is CPU and page cache. Async
-    /// code runs reads that can wait off Swift's cooperative pool (`Blocking.read` in PlazoApp).
-    public var readsCanWait: Bool { isShared }
-
     /// Whether a case-index snapshot file can be kept beside the store: a SQLite file, whose one
     /// service owns it. A replica of a shared store replays the log instead.
     public var keepsLocalSnapshot: Bool { !isShared }
@@ -76,17 +70,18 @@ public final class AppDatabase: Sendable {
     ///
     /// - Throws: ``StoreError/unavailable(_:)`` when the server cannot be reached,
     ///   ``StoreError/newerSchema`` for a schema written by a newer Plazo.
-    public init(postgres engine: PostgresEngine) throws(StoreError) {
+    public init(postgres engine: PostgresEngine) async throws(StoreError) {
         self.engine = .postgres(engine)
-        do { try PostgresSchema.migrate(engine) } catch let error as StoreError { throw error } catch {
+        try await engine.checkServer()
+        do { try await PostgresSchema.migrate(engine) } catch let error as StoreError { throw error } catch {
             throw .migrationFailed(PostgresEngine.describe(error))
         }
     }
 
     /// Opens the store named by `location`: a `postgres://` (or `postgresql://`) URL, or the path
     /// of a SQLite file.
-    public static func open(location: String) throws(StoreError) -> AppDatabase {
-        if PostgresEngine.isURL(location) { return try AppDatabase(postgres: PostgresEngine(url: location)) }
+    public static func open(location: String) async throws(StoreError) -> AppDatabase {
+        if PostgresEngine.isURL(location) { return try await AppDatabase(postgres: PostgresEngine(url: location)) }
         return try open(path: location)
     }
 
@@ -112,43 +107,65 @@ public final class AppDatabase: Sendable {
     }
 
     // MARK: Access
+    //
+    // Every access is `async` and waits for nothing on a Swift concurrency thread: SQLite runs the
+    // body inside one of GRDB's async accesses, on GRDB's queue (``SQLiteInline``); PostgreSQL runs
+    // it on a connection leased from `PostgresClient`, every statement a suspension.
 
     /// Runs `body` on a connection that sees one consistent state of the store.
-    public func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+    public func read<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
         switch engine {
-        case let .sqlite(writer): try writer.read { db in try body(SQLiteConnection(db: db)) }
-        case let .postgres(pg): try pg.read(body)
+        case let .sqlite(writer): try await Self.inGRDB(body) { run in try await writer.read(run) }
+        case let .postgres(pg): try await pg.read(body)
         }
     }
 
     /// Runs `body`, which must run exactly **one** statement, on a connection that sees one state
     /// of the store (on PostgreSQL without a surrounding transaction: the hot single lookups of
     /// ingest and token checks save two round trips).
-    public func readStatement<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+    public func readStatement<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
         switch engine {
-        case let .sqlite(writer): try writer.read { db in try body(SQLiteConnection(db: db)) }
-        case let .postgres(pg): try pg.readStatement(body)
+        case let .sqlite(writer): try await Self.inGRDB(body) { run in try await writer.read(run) }
+        case let .postgres(pg): try await pg.readStatement(body)
         }
     }
 
     /// Runs `body` holding the store's single writer, outside a transaction: `body` opens its own
     /// with ``SQLConnection/transaction(_:)`` and may run code after the commit, before any other
     /// writer (in this process or, on PostgreSQL, any replica) starts.
-    public func writeLocked<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+    public func writeLocked<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
         switch engine {
-        case let .sqlite(writer): try writer.writeWithoutTransaction { db in try body(SQLiteConnection(db: db)) }
-        case let .postgres(pg): try pg.writeLocked(body)
+        case let .sqlite(writer): try await Self.inGRDB(body) { run in try await writer.writeWithoutTransaction(run) }
+        case let .postgres(pg): try await pg.writeLocked(body)
         }
     }
 
     /// Runs `body` in one write transaction that holds the store's writer from its first read
     /// (check-then-insert is atomic across threads, processes and replicas).
-    public func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+    public func write<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
         switch engine {
         case let .sqlite(writer):
-            try writer.writeWithoutTransaction { db in try SQLiteConnection(db: db).transaction { try body(SQLiteConnection(db: db)) } }
+            try await Self.inGRDB({ db in try await db.transaction { try await body(db) } }) { run in
+                try await writer.writeWithoutTransaction(run)
+            }
         case let .postgres(pg):
-            try pg.withConnection { conn in try conn.transaction { try body(conn) } }
+            try await pg.withConnection { conn in try await conn.transaction { try await body(conn) } }
+        }
+    }
+
+    /// Runs `body` through one of GRDB's async accesses (`access`), to completion, on GRDB's queue.
+    ///
+    /// GRDB wants a `Sendable` closure and result; `body` and its result are neither, but they
+    /// never run concurrently with their owner: the calling task is suspended until the access
+    /// returns, and ``SQLiteInline`` finishes `body` inside it. The boxes say so to the compiler.
+    static func inGRDB<T>(
+        _ body: (any SQLConnection) async throws -> T,
+        _ access: (@Sendable (Database) throws -> Unchecked<T>) async throws -> Unchecked<T>
+    ) async throws -> T {
+        try await withoutActuallyEscaping(body) { body in
+            let work = Unchecked<((any SQLConnection) async throws -> T)?>(body)
+            defer { work.value = nil }
+            return try await access { db in Unchecked(try SQLiteInline.run(db, work.value!)) }.value
         }
     }
 
@@ -208,9 +225,9 @@ public final class AppDatabase: Sendable {
     }
 
     /// SQLite's own check of the file: "ok", or the first problems it finds.
-    public func integrityCheck() throws(StoreError) -> [String] {
+    public func integrityCheck() async throws(StoreError) -> [String] {
         guard let writer = sqlite else { return ["ok"] }
-        do { return try writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") } } catch {
+        do { return try await writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") } } catch {
             throw .database(String(describing: error))
         }
     }
@@ -250,12 +267,12 @@ public final class AppDatabase: Sendable {
     }
 
     /// Identifiers of the migrations applied to this database, in order.
-    public func appliedMigrations() throws(StoreError) -> [String] {
+    public func appliedMigrations() async throws(StoreError) -> [String] {
         if let pg = postgres {
-            do { return try PostgresSchema.applied(pg).sorted() } catch { throw .database(PostgresEngine.describe(error)) }
+            do { return try await PostgresSchema.applied(pg).sorted() } catch { throw .database(PostgresEngine.describe(error)) }
         }
         guard let writer = sqlite else { return [] }
-        do { return try writer.read { db in try Self.migrator.appliedIdentifiers(db) }.sorted() } catch {
+        do { return try await writer.read { db in try Self.migrator.appliedIdentifiers(db) }.sorted() } catch {
             throw .database(String(describing: error))
         }
     }
@@ -316,11 +333,11 @@ extension AppDatabase {
     /// A fresh, empty store for one test: a private in-memory SQLite database or, when
     /// ``testPostgresVariable`` names a server, a new schema of its own in that database, so that
     /// the same suite checks both engines (`scripts/test.sh` runs it on each).
-    public static func forTesting() throws(StoreError) -> AppDatabase {
+    public static func forTesting() async throws(StoreError) -> AppDatabase {
         guard testEngine == .postgres, let url = ProcessInfo.processInfo.environment[testPostgresVariable] else { return try inMemory() }
         let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let separator = url.contains("?") ? "&" : "?"
-        return try AppDatabase(postgres: PostgresEngine(url: url + separator + "schema=" + name, maxConnections: 4))
+        return try await AppDatabase(postgres: PostgresEngine(url: url + separator + "schema=" + name, maxConnections: 4))
     }
 }
 

@@ -94,14 +94,14 @@ public struct BatchLog: Sendable {
     ]
 
     /// Looks a batch id up: unknown, the same bytes (a replay), or different bytes.
-    public func lookup(batchID: BatchID, digest: [UInt8]) throws(BatchLogError) -> BatchLookup {
+    public func lookup(batchID: BatchID, digest: [UInt8]) async throws(BatchLogError) -> BatchLookup {
         do {
-            return try database.readStatement { db in try Self.lookup(db, batchID: batchID, digest: digest) }
+            return try await database.readStatement { db in try await Self.lookup(db, batchID: batchID, digest: digest) }
         } catch { throw .database(String(describing: error)) }
     }
 
-    static func lookup(_ db: any SQLConnection, batchID: BatchID, digest: [UInt8]) throws -> BatchLookup {
-        guard let row = try db.row("SELECT digest, receipt FROM batch WHERE batch_id = ?", batchID.bytes) else {
+    static func lookup(_ db: any SQLConnection, batchID: BatchID, digest: [UInt8]) async throws -> BatchLookup {
+        guard let row = try await db.row("SELECT digest, receipt FROM batch WHERE batch_id = ?", batchID.bytes) else {
             return .unknown
         }
         let stored: [UInt8] = try row["digest"]
@@ -128,23 +128,23 @@ public struct BatchLog: Sendable {
     ///     with the batch's acceptance number.
     public func commit(
         bytes: [UInt8], digest: [UInt8], header: BatchHeader, receivedAt: Int64, accepted: Int,
-        beforeCount: (any SQLConnection) throws -> Void = { _ in },
+        beforeCount: (any SQLConnection) async throws -> Void = { _ in },
         makeReceipt: () throws -> (receipt: [UInt8], newEvents: Int),
         afterCommit: (Int64) -> Void
-    ) throws -> CommitOutcome {
-        try database.writeLocked { db -> CommitOutcome in
+    ) async throws -> CommitOutcome {
+        try await database.writeLocked { db -> CommitOutcome in
             var seq: Int64 = 0
-            let outcome = try db.transaction { () throws -> CommitOutcome in
+            let outcome = try await db.transaction { () throws -> CommitOutcome in
                 // Checked again inside the write transaction: writes are serialised, so two concurrent
                 // submissions of one batch id (to one replica or to two) cannot both get past this point.
-                switch try Self.lookup(db, batchID: header.batchID, digest: digest) {
+                switch try await Self.lookup(db, batchID: header.batchID, digest: digest) {
                 case let .sameBytes(receipt): return .replay(receipt: receipt)
                 case .differentBytes: return .conflict
                 case .unknown: break
                 }
-                try beforeCount(db)
+                try await beforeCount(db)
                 let (receipt, newEvents) = try makeReceipt()
-                seq = try db.scalar(
+                seq = try await db.scalar(
                     """
                     INSERT INTO batch (batch_id, agency_id, signing_key_id, created_at, received_at, record_count,
                                        accepted, new_events, digest, bytes, receipt)
@@ -163,10 +163,10 @@ public struct BatchLog: Sendable {
     }
 
     /// The stored receipt of a batch and the agency that sent it.
-    public func receipt(batchID: BatchID) throws(BatchLogError) -> (agencyID: AgencyID, receipt: [UInt8])? {
+    public func receipt(batchID: BatchID) async throws(BatchLogError) -> (agencyID: AgencyID, receipt: [UInt8])? {
         do {
-            return try database.read { db -> (AgencyID, [UInt8])? in
-                guard let row = try db.row("SELECT agency_id, receipt FROM batch WHERE batch_id = ?", batchID.bytes) else {
+            return try await database.read { db -> (AgencyID, [UInt8])? in
+                guard let row = try await db.row("SELECT agency_id, receipt FROM batch WHERE batch_id = ?", batchID.bytes) else {
                     return nil
                 }
                 return (AgencyID(UInt32(try row["agency_id"] as Int64)), try row["receipt"])
@@ -191,10 +191,10 @@ public struct BatchLog: Sendable {
     /// or with those accepted after batch `after` only (the replay after a snapshot's watermark).
     /// Batches are read a page at a time, and `body` runs outside any database access, so it may
     /// use the store.
-    public func forEachBatch(after first: Int64 = 0, _ body: (StoredBatch) throws -> Void) throws {
+    public func forEachBatch(after first: Int64 = 0, _ body: (StoredBatch) throws -> Void) async throws {
         var after = first
         while true {
-            let page = try database.read { db in try Self.page(db, after: after, limit: 32) }
+            let page = try await database.read { db in try await Self.page(db, after: after, limit: 32) }
             if page.isEmpty { return }
             for batch in page {
                 try body(batch)
@@ -204,8 +204,8 @@ public struct BatchLog: Sendable {
     }
 
     /// Up to `limit` batches accepted after `after`, in order, read on a connection the caller holds.
-    public static func page(_ db: any SQLConnection, after: Int64, limit: Int) throws -> [StoredBatch] {
-        try db.rows("SELECT seq, agency_id, bytes, received_at, receipt FROM batch WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+    public static func page(_ db: any SQLConnection, after: Int64, limit: Int) async throws -> [StoredBatch] {
+        try await db.rows("SELECT seq, agency_id, bytes, received_at, receipt FROM batch WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
             .map { row in
                 StoredBatch(
                     seq: try row["seq"], agencyID: AgencyID(UInt32(try row["agency_id"] as Int64)), bytes: try row["bytes"],
@@ -222,13 +222,13 @@ public struct BatchLog: Sendable {
     ///
     /// Reads only the columns stored before the batch bytes, so it costs a page per few batches,
     /// not a read of the log.
-    public func fingerprint(through seq: Int64) throws -> (batches: Int, digest: [UInt8]) {
+    public func fingerprint(through seq: Int64) async throws -> (batches: Int, digest: [UInt8]) {
         var message = Array("plazo batch-log fingerprint v1".utf8)
         var batches = 0
         var after: Int64 = 0
         while true {
-            let rows = try database.read { db in
-                try db.rows(
+            let rows = try await database.read { db in
+                try await db.rows(
                     "SELECT seq, agency_id, received_at, digest FROM batch WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT 65536", after, seq)
             }
             if rows.isEmpty { break }
@@ -245,20 +245,20 @@ public struct BatchLog: Sendable {
     }
 
     /// The acceptance number of the last stored batch (0: none).
-    public func lastSeq() throws -> Int64 {
-        try database.read { db in try Self.lastSeq(db) }
+    public func lastSeq() async throws -> Int64 {
+        try await database.read { db in try await Self.lastSeq(db) }
     }
 
     /// The same, on a connection the caller holds.
-    public static func lastSeq(_ db: any SQLConnection) throws -> Int64 {
-        try db.scalar("SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM batch") ?? 0
+    public static func lastSeq(_ db: any SQLConnection) async throws -> Int64 {
+        try await db.scalar("SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM batch") ?? 0
     }
 
     /// The heads a replica compares with what it has applied: the last stored batch and the last
     /// release that pinned cohorts (one with a batch watermark), both 0 when there is none. One
     /// statement, so that the common answer, "nothing new", costs one round trip.
-    public static func heads(_ db: any SQLConnection) throws -> (lastBatch: Int64, lastPinningRelease: Int64) {
-        guard let row = try db.row("""
+    public static func heads(_ db: any SQLConnection) async throws -> (lastBatch: Int64, lastPinningRelease: Int64) {
+        guard let row = try await db.row("""
             SELECT (SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM batch) AS last_batch,
                    (SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM release WHERE batch_seq IS NOT NULL) AS last_release
             """) else { return (0, 0) }
@@ -267,12 +267,12 @@ public struct BatchLog: Sendable {
 
     /// Records rejected at ingest in the batches of `agencyID`, by reason code, read from the
     /// signed receipts (`day_in_future`, `invalid_detail`, …).
-    public func rejectedRecordCounts(agencyID: AgencyID) throws -> [String: Int] {
+    public func rejectedRecordCounts(agencyID: AgencyID) async throws -> [String: Int] {
         var counts: [String: Int] = [:]
         var after: Int64 = 0
         while true {
-            let page = try database.read { db in
-                try db.rows(
+            let page = try await database.read { db in
+                try await db.rows(
                     "SELECT seq, receipt FROM batch WHERE agency_id = ? AND seq > ? ORDER BY seq LIMIT 256",
                     Int64(agencyID.rawValue), after)
             }
@@ -286,7 +286,7 @@ public struct BatchLog: Sendable {
     }
 
     /// The number of stored batches; with `after`, of those accepted after that one.
-    public func batchCount(after seq: Int64 = 0) throws -> Int {
-        try database.read { db in try db.scalar("SELECT count(*) FROM batch WHERE seq > ?", seq) ?? 0 }
+    public func batchCount(after seq: Int64 = 0) async throws -> Int {
+        try await database.read { db in try await db.scalar("SELECT count(*) FROM batch WHERE seq > ?", seq) ?? 0 }
     }
 }

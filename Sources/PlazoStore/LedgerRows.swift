@@ -99,31 +99,31 @@ public struct LedgerRows {
     /// stored to the millisecond, so the value read back is what a later listing shows).
     public func insertSpend(
         at date: Date, purpose: String, requester: String, costKind: String, costValue: String, units: Int64, scopes: [String]
-    ) throws -> (id: Int64, spentAt: Date) {
-        let id = try db.insert(
+    ) async throws -> (id: Int64, spentAt: Date) {
+        let id = try await db.insert(
             "INSERT INTO privacy_spend (spent_at, purpose, requester, cost_kind, cost_value, rho_units) VALUES (?, ?, ?, ?, ?, ?)",
             date, purpose, requester, costKind, costValue, units)
         for scope in scopes {
-            try db.execute("INSERT INTO privacy_spend_scope (spend_id, scope) VALUES (?, ?)", id, scope)
+            try await db.execute("INSERT INTO privacy_spend_scope (spend_id, scope) VALUES (?, ?)", id, scope)
         }
-        let stored: Date = try db.scalar("SELECT spent_at FROM privacy_spend WHERE id = ?", id) ?? date
+        let stored: Date = try await db.scalar("SELECT spent_at FROM privacy_spend WHERE id = ?", id) ?? date
         return (id, stored)
     }
 
     /// Appends a budget change (`scope` nil: the default budget); its id and its timestamp as stored.
     public func insertBudgetChange(
         scope: String?, units: Int64, requested: String, at date: Date, by steward: String
-    ) throws -> (id: Int64, changedAt: Date) {
-        let id = try db.insert(
+    ) async throws -> (id: Int64, changedAt: Date) {
+        let id = try await db.insert(
             "INSERT INTO privacy_budget_change (scope, rho_units, rho_requested, changed_at, changed_by) VALUES (?, ?, ?, ?, ?)",
             scope, units, requested, date, steward)
-        let stored: Date = try db.scalar("SELECT changed_at FROM privacy_budget_change WHERE id = ?", id) ?? date
+        let stored: Date = try await db.scalar("SELECT changed_at FROM privacy_budget_change WHERE id = ?", id) ?? date
         return (id, stored)
     }
 
     /// Appends the reason row of the budget change `changeID`.
-    public func insertBudgetReason(changeID: Int64, _ reason: LedgerBudgetReasonRow) throws {
-        try db.execute(
+    public func insertBudgetReason(changeID: Int64, _ reason: LedgerBudgetReasonRow) async throws {
+        try await db.execute(
             "INSERT INTO privacy_budget_reason (change_id, reason, previous_units, flags) VALUES (?, ?, ?, ?)",
             changeID, reason.reason, reason.previousUnits, reason.flags)
     }
@@ -131,53 +131,53 @@ public struct LedgerRows {
     // MARK: Reads
 
     /// The default budget last set, in units (nil: never set).
-    public func defaultUnits() throws -> Int64? {
-        try db.scalar("SELECT rho_units FROM privacy_budget_change WHERE scope IS NULL ORDER BY id DESC LIMIT 1")
+    public func defaultUnits() async throws -> Int64? {
+        try await db.scalar("SELECT rho_units FROM privacy_budget_change WHERE scope IS NULL ORDER BY id DESC LIMIT 1")
     }
 
     /// The budget last set for `scope`, in units (nil: never set).
-    public func explicitUnits(_ scope: String) throws -> Int64? {
-        try db.scalar("SELECT rho_units FROM privacy_budget_change WHERE scope = ? ORDER BY id DESC LIMIT 1", scope)
+    public func explicitUnits(_ scope: String) async throws -> Int64? {
+        try await db.scalar("SELECT rho_units FROM privacy_budget_change WHERE scope = ? ORDER BY id DESC LIMIT 1", scope)
     }
 
     /// The sum of the units of every spend naming `scope`.
-    public func spentUnits(_ scope: String) throws -> Int64 {
+    public func spentUnits(_ scope: String) async throws -> Int64 {
         // Integer SUM is exact on both engines: SQLite raises "integer overflow" rather than
         // rounding; PostgreSQL sums BIGINT as NUMERIC, and the cast back raises "bigint out of range".
-        try db.scalar("""
+        try await db.scalar("""
             SELECT CAST(COALESCE(SUM(s.rho_units), 0) AS BIGINT) FROM privacy_spend s
             JOIN privacy_spend_scope ss ON ss.spend_id = s.id WHERE ss.scope = ?
             """, scope) ?? 0
     }
 
     /// Everything the rows say about `scope`: its explicit budget, the default, and its spends' sum and count.
-    public func scope(_ scope: String) throws -> LedgerScopeRows {
-        let explicit = try explicitUnits(scope)
-        let count: Int = try db.scalar("SELECT COUNT(*) FROM privacy_spend_scope WHERE scope = ?", scope) ?? 0
-        return LedgerScopeRows(explicitUnits: explicit, defaultUnits: try defaultUnits(), spentUnits: try spentUnits(scope), spendCount: count)
+    public func scope(_ scope: String) async throws -> LedgerScopeRows {
+        let explicit = try await explicitUnits(scope)
+        let count: Int = try await db.scalar("SELECT COUNT(*) FROM privacy_spend_scope WHERE scope = ?", scope) ?? 0
+        return await LedgerScopeRows(explicitUnits: explicit, defaultUnits: try defaultUnits(), spentUnits: try spentUnits(scope), spendCount: count)
     }
 
     /// Every scope that has an explicit budget or a spend, sorted.
-    public func scopeNames() throws -> [String] {
-        try db.column("""
+    public func scopeNames() async throws -> [String] {
+        try await db.column("""
             SELECT scope FROM privacy_budget_change WHERE scope IS NOT NULL
             UNION SELECT scope FROM privacy_spend_scope ORDER BY 1
             """)
     }
 
     /// Every spend, oldest first; only those naming `scope` if given.
-    public func spends(scope: String? = nil) throws -> [LedgerSpendRow] {
+    public func spends(scope: String? = nil) async throws -> [LedgerSpendRow] {
         let rows: [SQLRow]
         if let scope {
-            rows = try db.rows("""
+            rows = try await db.rows("""
                 SELECT s.* FROM privacy_spend s WHERE s.id IN (SELECT spend_id FROM privacy_spend_scope WHERE scope = ?)
                 ORDER BY s.id
                 """, scope)
         } else {
-            rows = try db.rows("SELECT * FROM privacy_spend ORDER BY id")
+            rows = try await db.rows("SELECT * FROM privacy_spend ORDER BY id")
         }
         var scopesBySpend: [Int64: [String]] = [:]
-        for row in try db.rows("SELECT spend_id, scope FROM privacy_spend_scope ORDER BY spend_id, scope") {
+        for row in try await db.rows("SELECT spend_id, scope FROM privacy_spend_scope ORDER BY spend_id, scope") {
             scopesBySpend[try row["spend_id"], default: []].append(try row["scope"])
         }
         return try rows.map { row in
@@ -190,8 +190,8 @@ public struct LedgerRows {
     }
 
     /// Every budget change with its reason row, oldest first.
-    public func budgetChanges() throws -> [LedgerBudgetRow] {
-        try db.rows("""
+    public func budgetChanges() async throws -> [LedgerBudgetRow] {
+        try await db.rows("""
             SELECT c.id, c.scope, c.rho_units, c.rho_requested, c.changed_at, c.changed_by,
                    r.reason, r.previous_units, r.flags, r.change_id AS has_reason
             FROM privacy_budget_change c LEFT JOIN privacy_budget_reason r ON r.change_id = c.id ORDER BY c.id

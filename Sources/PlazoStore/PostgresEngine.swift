@@ -7,13 +7,9 @@ import NIOSSL
 import PostgresNIO
 import Synchronization
 
-/// The PostgreSQL engine: a small pool of postgres-nio connections behind the store's synchronous
-/// interface.
-///
-/// **Why synchronous.** The store's callers (ingest, the ledger, releases) are synchronous and
-/// hold in-memory locks around store calls, exactly as with GRDB. A call here blocks its thread on
-/// an `EventLoopFuture` of this engine's own event loop group, never on a Swift concurrency task,
-/// so a blocked caller cannot starve the thread that completes its query.
+/// The PostgreSQL engine: postgres-nio's `PostgresClient` (its own pool of connections) behind the
+/// store's `async` interface. Every statement suspends its task until the server answers; nothing
+/// waits on a thread.
 ///
 /// **One writer at a time, across replicas.** Every write transaction takes one transaction-level
 /// advisory lock (``writerLockKey``) before its first statement, and the paths that must hold the
@@ -27,22 +23,30 @@ import Synchronization
 /// - a release's batch watermark is the log's last batch at the moment it holds the lock: every
 ///   replica that has applied the log up to it sees the same data.
 /// Advisory locks belong to a session: a replica or connection that dies releases them at once.
+/// Waiting for the lock is a query like any other: the task is suspended, no thread waits.
 public final class PostgresEngine: Sendable {
     /// The advisory lock of the store's single writer ("PlazoWri" as a big-endian integer).
     public static let writerLockKey: Int64 = 0x506C_617A_6F57_7269
+
+    /// How long a call waits for a connection from the pool before it answers
+    /// ``StoreError/unavailable(_:)``. The pool retries a database that refuses connections for
+    /// a minute before it fails its waiters; a request should hear sooner that the store is down.
+    /// Long enough for eight connections' worth of writers queued behind a release's projection
+    /// (about a second at 10 million cases).
+    static let leaseTimeout: Duration = .seconds(10)
 
     /// The connection string with its password replaced by `***` (for logs and errors).
     public let redactedURL: String
     /// The schema the store lives in (`public` unless the URL names one with `?schema=`).
     public let schema: String
-    let configuration: PostgresConnection.Configuration
-    let group: MultiThreadedEventLoopGroup
-    let idle: Mutex<[PostgresConnection]>
-    let slots: DispatchSemaphore
-    let nextID: Synchronization.Atomic<Int>
+    let connectionConfiguration: PostgresConnection.Configuration
+    let client: PostgresClient
+    /// The client's pool, run for as long as this engine lives.
+    let running: Task<Void, Never>
     let logger: Logger
 
-    /// Connects lazily: opening checks the server with one connection.
+    /// Makes the engine; it connects when first used (``AppDatabase/open(location:)`` checks the
+    /// server with one connection of its own before it migrates).
     ///
     /// - Parameters:
     ///   - url: `postgres://user[:password]@host[:port]/database[?sslmode=disable|require][&schema=name]`,
@@ -52,23 +56,20 @@ public final class PostgresEngine: Sendable {
         let parsed = try PostgresURL(url)
         self.redactedURL = parsed.redacted
         self.schema = parsed.schema
-        self.configuration = parsed.configuration
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.idle = Mutex([])
-        self.slots = DispatchSemaphore(value: maxConnections)
-        self.nextID = Atomic(0)
+        self.connectionConfiguration = parsed.configuration
         var logger = logger
         logger.logLevel = .warning
         self.logger = logger
+        var client = parsed.clientConfiguration
+        client.options.maximumConnections = maxConnections
+        let pool = PostgresClient(configuration: client, backgroundLogger: logger)
+        self.client = pool
+        self.running = Task { await pool.run() }
     }
 
     deinit {
-        let connections = idle.withLock { c in
-            defer { c.removeAll() }
-            return c
-        }
-        for c in connections { Self.drop(c) }
-        group.shutdownGracefully { _ in }
+        // Ends the pool's run: its connections are closed, which releases any advisory lock.
+        running.cancel()
     }
 
     /// `url` with its password replaced by `***` (for messages), without connecting; the URL itself
@@ -77,66 +78,82 @@ public final class PostgresEngine: Sendable {
         (try? PostgresURL(url).redacted) ?? url.replacingOccurrences(of: #":[^:@/]*@"#, with: ":***@", options: .regularExpression)
     }
 
-    /// Closes every idle connection (tests that end a backend's life explicitly).
-    public func closeIdleConnections() {
-        let connections = idle.withLock { c in
-            defer { c.removeAll() }
-            return c
-        }
-        for c in connections { Self.drop(c) }
-    }
-
-    /// Runs `body` on a pooled connection. A connection that failed at the transport level is
-    /// closed and dropped; the next call opens a new one, so the store recovers by itself when the
-    /// database comes back.
-    func withConnection<T>(_ body: (PostgresSQLConnection) throws -> T) throws -> T {
-        slots.wait()
-        defer { slots.signal() }
-        var connection = idle.withLock { $0.popLast() }
-        if let c = connection, c.isClosed { connection = nil }
-        let conn: PostgresConnection
-        if let connection { conn = connection } else { conn = try connect() }
+    /// Checks that the server answers, with one connection of its own (a pool would retry a
+    /// refusing server for a minute), and creates the URL's schema if it does not exist: the
+    /// startup parameter `search_path` can name a schema only once it exists.
+    func checkServer() async throws(StoreError) {
+        let connection: PostgresConnection
         do {
-            let result = try body(PostgresSQLConnection(connection: conn, logger: logger))
-            idle.withLock { $0.append(conn) }
-            return result
-        } catch {
-            if conn.isClosed || Self.isUnavailable(error) {
-                Self.drop(conn)
-            } else {
-                idle.withLock { $0.append(conn) }
-            }
-            throw Self.mapped(error)
-        }
-    }
-
-    func connect() throws(StoreError) -> PostgresConnection {
-        let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
-        do {
-            let connection = try PostgresConnection.connect(
-                on: group.next(), configuration: configuration, id: id, logger: logger
-            ).wait()
-            if schema != "public" {
-                // The schema must exist before `search_path` can name it (the startup parameter does).
-                _ = try connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""), logger: logger).wait()
-            }
-            return connection
+            connection = try await PostgresConnection.connect(configuration: connectionConfiguration, id: 0, logger: logger)
         } catch {
             throw .unavailable("cannot connect to PostgreSQL at \(redactedURL): \(Self.describe(error))")
+        }
+        // postgres-nio requires a connection to be closed before it is released.
+        var failure: StoreError?
+        if schema != "public" {
+            do {
+                _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""), logger: logger).get()
+            } catch {
+                failure = .unavailable("cannot create the schema \(schema) at \(redactedURL): \(Self.describe(error))")
+            }
+        }
+        try? await connection.close()
+        if let failure { throw failure }
+    }
+
+    /// Runs `body` on a connection leased from the pool, waiting at most ``leaseTimeout`` for one.
+    /// A connection that failed at the transport level, or whose session state is unknown after an
+    /// error, is closed, and the pool replaces it: the store recovers by itself when the database
+    /// comes back.
+    func withConnection<T>(_ body: (PostgresSQLConnection) async throws -> T) async throws -> T {
+        do {
+            return try await withoutActuallyEscaping(body) { body in
+                let work = Unchecked<((PostgresSQLConnection) async throws -> T)?>(body)
+                defer { work.value = nil }
+                let lease = LeaseRace()
+                let client = self.client, logger = self.logger
+                return try await withThrowingTaskGroup(of: Unchecked<T>?.self) { group in
+                    group.addTask {
+                        try await client.withConnection { (connection: PostgresConnection) async throws -> Unchecked<T> in
+                            // Leased too late: the caller has been told the store is unavailable.
+                            guard lease.leased() else { throw StoreError.unavailable("no PostgreSQL connection within \(Self.leaseTimeout)") }
+                            let conn = PostgresSQLConnection(connection: connection, logger: logger)
+                            do { return Unchecked(try await work.value!(conn)) } catch {
+                                if connection.isClosed || Self.isUnavailable(error) { Self.drop(connection) }
+                                throw error
+                            }
+                        }
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: Self.leaseTimeout)
+                        if lease.expired() { throw StoreError.unavailable("no PostgreSQL connection within \(Self.leaseTimeout)") }
+                        return nil
+                    }
+                    while let next = try await group.next() {
+                        if let result = next {
+                            group.cancelAll()
+                            return result.value
+                        }
+                    }
+                    throw StoreError.unavailable("the PostgreSQL pool stopped")
+                }
+            }
+        } catch {
+            throw Self.mapped(error)
         }
     }
 
     /// A read: one `REPEATABLE READ READ ONLY` transaction, so that a read of several statements
     /// sees one snapshot (as a GRDB read does).
-    func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
-        try withConnection { conn in
-            try conn.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    func read<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
+        try await withConnection { conn in
+            try await conn.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             do {
-                let result = try body(conn)
-                try conn.run("COMMIT")
+                let result = try await body(conn)
+                try await conn.run("COMMIT")
                 return result
             } catch {
-                conn.rollback(after: error)
+                await conn.rollback(after: error)
                 throw error
             }
         }
@@ -145,29 +162,29 @@ public final class PostgresEngine: Sendable {
     /// One statement on a pooled connection, outside any transaction: a single statement sees one
     /// snapshot by itself, so the `BEGIN` and `COMMIT` of ``read(_:)`` would be two round trips
     /// for nothing.
-    func readStatement<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
-        try withConnection { conn in try body(conn) }
+    func readStatement<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
+        try await withConnection { conn in try await body(conn) }
     }
 
     /// Holds the writer lock at session level for the whole of `body` (which opens its own
     /// transactions with ``SQLConnection/transaction(_:)``), as GRDB's `writeWithoutTransaction`.
-    func writeLocked<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
-        try withConnection { conn in
-            try conn.run("SELECT pg_advisory_lock(\(Self.writerLockKey))")
+    func writeLocked<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
+        try await withConnection { conn in
+            try await conn.run("SELECT pg_advisory_lock(\(Self.writerLockKey))")
             // Transactions inside need not take the lock again (one round trip fewer each).
             var held = conn
             held.holdsWriterLock = true
             let result: T
-            do { result = try body(held) } catch {
+            do { result = try await body(held) } catch {
                 if conn.connection.isClosed || Self.isUnavailable(error) {
                     // The session is gone or going: its lock goes with it.
                     Self.drop(conn.connection)
                 } else {
-                    try? conn.run("SELECT pg_advisory_unlock(\(Self.writerLockKey))")
+                    do { try await conn.run("SELECT pg_advisory_unlock(\(Self.writerLockKey))") } catch { Self.drop(conn.connection) }
                 }
                 throw error
             }
-            do { try conn.run("SELECT pg_advisory_unlock(\(Self.writerLockKey))") } catch {
+            do { try await conn.run("SELECT pg_advisory_unlock(\(Self.writerLockKey))") } catch {
                 // The work is committed; a connection that cannot unlock is closed, which unlocks.
                 Self.drop(conn.connection)
             }
@@ -175,23 +192,20 @@ public final class PostgresEngine: Sendable {
         }
     }
 
-    /// Closes a connection (the server releases its advisory locks) and waits until it is closed:
-    /// postgres-nio requires a connection to be closed before it is released.
+    /// Closes a connection: the server ends its session (releasing its advisory locks), and the
+    /// pool, told by the connection's close future, replaces it. Does not wait.
     static func drop(_ connection: PostgresConnection) {
         if connection.isClosed { return }
         let closing: EventLoopFuture<Void> = connection.close()
-        let promise = closing.eventLoop.makePromise(of: Void.self)
-        closing.cascade(to: promise)
-        let timer = closing.eventLoop.scheduleTask(in: .seconds(5)) { promise.succeed(()) }
-        try? promise.futureResult.wait()
-        timer.cancel()
+        closing.whenComplete { _ in }
     }
 
     /// True for errors that mean "the database cannot be reached now" (the caller answers 503 and
     /// the request can be repeated), as opposed to a statement the database refused.
     static func isUnavailable(_ error: any Error) -> Bool {
         if let store = error as? StoreError, case .unavailable = store { return true }
-        if error is ChannelError || error is IOError { return true }
+        if error is ChannelError || error is IOError || error is CancellationError { return true }
+        if error is PostgresNIO.PSQLError { return true }
         guard let e = error as? PSQLError else { return false }
         switch e.code {
         case .server:
@@ -222,7 +236,15 @@ public final class PostgresEngine: Sendable {
     }
 }
 
-/// One checked-out PostgreSQL connection with the store's `?` statements.
+/// Who won the race between a pool's lease and ``PostgresEngine/leaseTimeout``: exactly one of
+/// ``leased()`` and ``expired()`` returns true.
+final class LeaseRace: Sendable {
+    private let state = Atomic<Int>(0)  // 0 waiting, 1 leased, 2 expired
+    func leased() -> Bool { state.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged }
+    func expired() -> Bool { state.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged }
+}
+
+/// One leased PostgreSQL connection with the store's `?` statements.
 struct PostgresSQLConnection: SQLConnection {
     let connection: PostgresConnection
     let logger: Logger
@@ -235,14 +257,14 @@ struct PostgresSQLConnection: SQLConnection {
     /// the writer lock is held for a release's projection, about a second at 10 million cases).
     static let statementTimeout = TimeAmount.seconds(60)
 
-    /// Waits for `future`, failing with ``StoreError/unavailable(_:)`` when the connection closes
-    /// first or after ``statementTimeout``.
+    /// The answer to `future`, failing with ``StoreError/unavailable(_:)`` when the connection
+    /// closes first or after ``statementTimeout``. The task is suspended meanwhile.
     ///
     /// Why both: postgres-nio writes a query to its channel without a promise, so a query sent on a
     /// connection that closed meanwhile (a terminated backend, a database restart) is never
     /// answered nor failed. Watching the connection's close future turns that into an error at
     /// once; the timeout covers a server that stops answering without closing.
-    func wait<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
+    func answer<T: Sendable>(_ future: EventLoopFuture<T>) async throws -> T {
         let promise = future.eventLoop.makePromise(of: T.self)
         let settled = NIOLockedValueBox(false)
         @Sendable func settle(_ result: Result<T, any Error>) {
@@ -260,27 +282,31 @@ struct PostgresSQLConnection: SQLConnection {
             settle(.failure(StoreError.unavailable("PostgreSQL did not answer within \(Self.statementTimeout.nanoseconds / 1_000_000_000) s")))
         }
         defer { timer.cancel() }
-        return try promise.futureResult.wait()
+        return try await promise.futureResult.get()
     }
 
-    func run(_ sql: String) throws {
-        _ = try wait(connection.query(PostgresQuery(unsafeSQL: sql), logger: logger))
+    func run(_ sql: String) async throws {
+        _ = try await answer(connection.query(PostgresQuery(unsafeSQL: sql), logger: logger))
     }
 
     /// Ends a transaction that failed: `ROLLBACK` when the connection still works; when it
     /// failed itself (terminated, unreachable), nothing is sent on it (the server has rolled the
-    /// transaction back, and the pool closes the connection).
-    func rollback(after error: any Error) {
-        if connection.isClosed || PostgresEngine.isUnavailable(error) { return }
-        try? run("ROLLBACK")
+    /// transaction back, and the connection is closed). A connection that cannot roll back is
+    /// closed too, so that the pool never lends a connection inside a transaction.
+    func rollback(after error: any Error) async {
+        if connection.isClosed || PostgresEngine.isUnavailable(error) {
+            PostgresEngine.drop(connection)
+            return
+        }
+        do { try await run("ROLLBACK") } catch { PostgresEngine.drop(connection) }
     }
 
-    func execute(_ sql: String, _ arguments: [SQLValue]) throws {
-        _ = try wait(connection.query(Self.query(sql, arguments), logger: logger))
+    func execute(_ sql: String, _ arguments: [SQLValue]) async throws {
+        _ = try await answer(connection.query(Self.query(sql, arguments), logger: logger))
     }
 
-    func fetchAll(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
-        let result = try wait(connection.query(Self.query(sql, arguments), logger: logger))
+    func fetchAll(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
+        let result = try await answer(connection.query(Self.query(sql, arguments), logger: logger))
         return try result.rows.map { row in
             var names: [String] = []
             var values: [SQLValue] = []
@@ -292,16 +318,16 @@ struct PostgresSQLConnection: SQLConnection {
         }
     }
 
-    func transaction<T>(_ body: () throws -> T) throws -> T {
-        try run("BEGIN")
+    func transaction<T>(_ body: () async throws -> T) async throws -> T {
+        try await run("BEGIN")
         do {
             // The writer lock first (unless the session holds it already), then the reads.
-            if !holdsWriterLock { try run("SELECT pg_advisory_xact_lock(\(PostgresEngine.writerLockKey))") }
-            let result = try body()
-            try run("COMMIT")
+            if !holdsWriterLock { try await run("SELECT pg_advisory_xact_lock(\(PostgresEngine.writerLockKey))") }
+            let result = try await body()
+            try await run("COMMIT")
             return result
         } catch {
-            rollback(after: error)
+            await rollback(after: error)
             throw error
         }
     }
@@ -349,6 +375,8 @@ struct PostgresSQLConnection: SQLConnection {
 /// A parsed `postgres://` connection string.
 struct PostgresURL {
     var configuration: PostgresConnection.Configuration
+    /// The same server for the pool (``PostgresEngine``'s `PostgresClient`).
+    var clientConfiguration: PostgresClient.Configuration
     var redacted: String
     var schema: String
 
@@ -366,27 +394,39 @@ struct PostgresURL {
         let port = components.port ?? 5432
         let host = query["host"] ?? components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "/var/run/postgresql"
         var config: PostgresConnection.Configuration
+        var client: PostgresClient.Configuration
         if host.hasPrefix("/") {
             config = .init(unixSocketPath: "\(host)/.s.PGSQL.\(port)", username: user, password: password, database: database)
+            client = .init(unixSocketPath: "\(host)/.s.PGSQL.\(port)", username: user, password: password, database: database)
         } else {
             let tls: PostgresConnection.Configuration.TLS
+            let clientTLS: PostgresClient.Configuration.TLS
             switch query["sslmode"] ?? "disable" {
-            case "disable", "allow", "prefer": tls = .disable
+            case "disable", "allow", "prefer":
+                tls = .disable
+                clientTLS = .disable
             case "require", "verify-ca", "verify-full":
                 do { tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration())) } catch {
                     throw .openFailed(path: "the database URL", "TLS: \(error)")
                 }
+                clientTLS = .require(.makeClientConfiguration())
             case let other: throw .openFailed(path: "the database URL", "unknown sslmode \(other)")
             }
             config = .init(host: host, port: port, username: user, password: password, database: database, tls: tls)
+            client = .init(host: host, port: port, username: user, password: password, database: database, tls: clientTLS)
         }
         let schema = query["schema"] ?? "public"
         guard !schema.isEmpty, schema.utf8.allSatisfy({ c in (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 95 }) else {
             throw .openFailed(path: "the database URL", "schema must be lower-case letters, digits and _")
         }
-        if schema != "public" { config.options.additionalStartupParameters = [("search_path", schema)] }
+        if schema != "public" {
+            config.options.additionalStartupParameters = [("search_path", schema)]
+            client.options.additionalStartupParameters = [("search_path", schema)]
+        }
         config.options.connectTimeout = .seconds(5)
+        client.options.connectTimeout = .seconds(5)
         self.configuration = config
+        self.clientConfiguration = client
         self.schema = schema
         var shown = components
         if shown.password != nil { shown.password = "***" }

@@ -183,11 +183,11 @@ public enum PostgresSchema {
     public static let equivalentSQLiteMigration = "2026-12-batch-by-agency"
 
     /// Applies the steps this store lacks; refuses a store with steps this binary does not know.
-    static func migrate(_ engine: PostgresEngine) throws {
-        try engine.withConnection { conn in
-            try conn.transaction {
-                try conn.execute("CREATE TABLE IF NOT EXISTS plazo_migration (identifier TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-                let applied: [String] = try conn.column("SELECT identifier FROM plazo_migration ORDER BY identifier")
+    static func migrate(_ engine: PostgresEngine) async throws {
+        try await engine.withConnection { conn in
+            try await conn.transaction {
+                try await conn.execute("CREATE TABLE IF NOT EXISTS plazo_migration (identifier TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+                let applied: [String] = try await conn.column("SELECT identifier FROM plazo_migration ORDER BY identifier")
                 let known = Set(steps.map(\.identifier))
                 if applied.contains(where: { !known.contains($0) }) { throw StoreError.newerSchema }
                 for step in steps where !applied.contains(step.identifier) {
@@ -196,17 +196,17 @@ public enum PostgresSchema {
                     for statement in step.sql.components(separatedBy: ";\n") {
                         var text = statement.trimmingCharacters(in: .whitespacesAndNewlines)
                         if text.hasSuffix(";") { text.removeLast() }
-                        if !text.isEmpty { try conn.run(text) }
+                        if !text.isEmpty { try await conn.run(text) }
                     }
-                    try conn.execute("INSERT INTO plazo_migration (identifier, applied_at) VALUES (?, ?)", step.identifier, Date())
+                    try await conn.execute("INSERT INTO plazo_migration (identifier, applied_at) VALUES (?, ?)", step.identifier, Date())
                 }
             }
         }
     }
 
     /// The identifiers of the steps applied.
-    static func applied(_ engine: PostgresEngine) throws -> [String] {
-        try engine.read { conn in try conn.column("SELECT identifier FROM plazo_migration ORDER BY identifier") }
+    static func applied(_ engine: PostgresEngine) async throws -> [String] {
+        try await engine.read { conn in try await conn.column("SELECT identifier FROM plazo_migration ORDER BY identifier") }
     }
 }
 

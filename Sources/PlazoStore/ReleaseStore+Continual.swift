@@ -67,15 +67,15 @@ extension ReleaseStore {
     ]
 
     /// Every stored step of the streams of `cohorts` (a read: dry runs and drafts).
-    public func continualSteps(cohorts: [String]) throws -> [ContinualStepRow] {
-        try database.read { db in try Self.continualSteps(in: db, cohorts: cohorts) }
+    public func continualSteps(cohorts: [String]) async throws -> [ContinualStepRow] {
+        try await database.read { db in try await Self.continualSteps(in: db, cohorts: cohorts) }
     }
 
     /// Every stored step of the streams of `cohorts`, by cohort, table and step.
-    static func continualSteps(in db: any SQLConnection, cohorts: [String]) throws -> [ContinualStepRow] {
+    static func continualSteps(in db: any SQLConnection, cohorts: [String]) async throws -> [ContinualStepRow] {
         guard !cohorts.isEmpty else { return [] }
         let marks = Array(repeating: "?", count: cohorts.count).joined(separator: ", ")
-        return try db.fetchAll(
+        return try await db.fetchAll(
             "SELECT * FROM continual_step WHERE cohort IN (\(marks)) ORDER BY cohort, table_key, step",
             cohorts.map { SQLValue.text($0) }
         ).map(Self.continualRow)
@@ -89,9 +89,9 @@ extension ReleaseStore {
 
     /// Release id → (cohort → step) for every release that stepped a stream: what the start-up
     /// replay re-applies to the case index beside the pins.
-    static func continualStepsByRelease(in db: any SQLConnection) throws -> [Int64: [String: Int]] {
+    static func continualStepsByRelease(in db: any SQLConnection) async throws -> [Int64: [String: Int]] {
         var out: [Int64: [String: Int]] = [:]
-        for r in try db.rows("SELECT DISTINCT release_id, cohort, step FROM continual_step") {
+        for r in try await db.rows("SELECT DISTINCT release_id, cohort, step FROM continual_step") {
             let id: Int64 = try r["release_id"]
             let step: Int64 = try r["step"]
             out[id, default: [:]][try r["cohort"]] = Int(step)
@@ -100,9 +100,9 @@ extension ReleaseStore {
     }
 
     /// Inserts the steps a release drew (inside its transaction).
-    static func insertContinualSteps(_ rows: [ContinualStepRow], releaseID: Int64, in db: any SQLConnection) throws {
+    static func insertContinualSteps(_ rows: [ContinualStepRow], releaseID: Int64, in db: any SQLConnection) async throws {
         for r in rows {
-            try db.execute(
+            try await db.execute(
                 """
                 INSERT INTO continual_step (cohort, table_key, step, release_id, horizon, lifetime_rho, encoded, sizes)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)

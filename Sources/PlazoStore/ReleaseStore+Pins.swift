@@ -95,22 +95,22 @@ extension ReleaseStore {
 
     /// The batch watermark and input counts as seen by `db` (call it inside the writer, so that no
     /// batch commits between this read and the projection of the case state).
-    public static func inputs(in db: any SQLConnection) throws -> ReleaseInputs {
-        guard let r = try db.row(
+    public static func inputs(in db: any SQLConnection) async throws -> ReleaseInputs {
+        guard let r = try await db.row(
             "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) AS w, count(*) AS b, count(DISTINCT agency_id) AS a FROM batch")
         else { return ReleaseInputs(batchWatermark: 0, batches: 0, agencies: 0) }
         return ReleaseInputs(batchWatermark: try r["w"], batches: try r["b"], agencies: try r["a"])
     }
 
     /// Every release that pinned cohorts, in pinning order (watermark, then id).
-    public func pinPoints() throws -> [ReleasePinPoint] {
-        try database.read { db in try Self.pinPoints(in: db) }
+    public func pinPoints() async throws -> [ReleasePinPoint] {
+        try await database.read { db in try await Self.pinPoints(in: db) }
     }
 
     /// The same on a connection the caller holds; with `afterRelease`, only releases with a larger id.
-    public static func pinPoints(in db: any SQLConnection, afterRelease: Int64 = 0) throws -> [ReleasePinPoint] {
-        let steps = try continualStepsByRelease(in: db)
-        return try db.rows(
+    public static func pinPoints(in db: any SQLConnection, afterRelease: Int64 = 0) async throws -> [ReleasePinPoint] {
+        let steps = try await continualStepsByRelease(in: db)
+        return try await db.rows(
             "SELECT id, batch_seq, cutoff, cohorts FROM release WHERE batch_seq IS NOT NULL AND id > ? ORDER BY batch_seq, id", afterRelease
         ).map { r in
             let cohorts: String = try r["cohorts"]
@@ -130,14 +130,14 @@ public struct HeldWriter {
     public let db: any SQLConnection
 
     /// The batch watermark and input counts now.
-    public func inputs() throws -> ReleaseInputs { try ReleaseStore.inputs(in: db) }
+    public func inputs() async throws -> ReleaseInputs { try await ReleaseStore.inputs(in: db) }
 
     /// Every release that pinned cohorts, in pinning order, now (``ReleaseStore/pinPoints()``).
-    public func pinPoints() throws -> [ReleasePinPoint] { try ReleaseStore.pinPoints(in: db) }
+    public func pinPoints() async throws -> [ReleasePinPoint] { try await ReleaseStore.pinPoints(in: db) }
 
     /// Every stored step of the continual-release streams of `cohorts`.
-    public func continualSteps(cohorts: [String]) throws -> [ContinualStepRow] {
-        try ReleaseStore.continualSteps(in: db, cohorts: cohorts)
+    public func continualSteps(cohorts: [String]) async throws -> [ContinualStepRow] {
+        try await ReleaseStore.continualSteps(in: db, cohorts: cohorts)
     }
 }
 
@@ -147,7 +147,7 @@ extension ReleaseStore {
     /// ``HeldWriter/db`` to debit and store a release is `IMMEDIATE`, which serialises it against
     /// other processes too; on PostgreSQL the writer lock is held at session level for the whole
     /// body, across every replica).
-    public func withWriter<T>(_ body: (HeldWriter) throws -> T) throws -> T {
-        try database.writeLocked { db in try body(HeldWriter(db: db)) }
+    public func withWriter<T>(_ body: (HeldWriter) async throws -> T) async throws -> T {
+        try await database.writeLocked { db in try await body(HeldWriter(db: db)) }
     }
 }

@@ -64,29 +64,33 @@ public enum ReleaseStatusError: Error, Equatable, Sendable, CustomStringConverti
 
 extension ReleaseStore {
     /// Stores a draft (the spec only) and its first status row.
-    public func createDraft(requester: String, title: String, spec: [UInt8], at date: Date) throws -> ReleaseDraftRow {
-        try database.write { db in
-            let id = try db.insert("INSERT INTO release_draft (created_at, requester, title, spec) VALUES (?, ?, ?, ?)", date, requester, title, spec)
-            try db.execute("INSERT INTO release_status (draft_id, status, changed_at, changed_by) VALUES (?, 'draft', ?, ?)", id, date, requester)
-            return try Self.draft(db, id: id)!
+    public func createDraft(requester: String, title: String, spec: [UInt8], at date: Date) async throws -> ReleaseDraftRow {
+        try await database.write { db in
+            let id = try await db.insert("INSERT INTO release_draft (created_at, requester, title, spec) VALUES (?, ?, ?, ?)", date, requester, title, spec)
+            try await db.execute("INSERT INTO release_status (draft_id, status, changed_at, changed_by) VALUES (?, 'draft', ?, ?)", id, date, requester)
+            return try await Self.draft(db, id: id)!
         }
     }
 
     /// Every draft, oldest first.
-    public func drafts() throws -> [ReleaseDraftRow] {
-        try database.read { db in
-            try (db.column("SELECT id FROM release_draft ORDER BY id") as [Int64]).compactMap { try Self.draft(db, id: $0) }
+    public func drafts() async throws -> [ReleaseDraftRow] {
+        try await database.read { db in
+            var drafts: [ReleaseDraftRow] = []
+            for id in try await db.column("SELECT id FROM release_draft ORDER BY id") as [Int64] {
+                if let draft = try await Self.draft(db, id: id) { drafts.append(draft) }
+            }
+            return drafts
         }
     }
 
     /// One draft, or nil.
-    public func draft(id: Int64) throws -> ReleaseDraftRow? {
-        try database.read { db in try Self.draft(db, id: id) }
+    public func draft(id: Int64) async throws -> ReleaseDraftRow? {
+        try await database.read { db in try await Self.draft(db, id: id) }
     }
 
-    static func draft(_ db: any SQLConnection, id: Int64) throws -> ReleaseDraftRow? {
-        guard let r = try db.row("SELECT * FROM release_draft WHERE id = ?", id) else { return nil }
-        let history = try db.rows("SELECT * FROM release_status WHERE draft_id = ? ORDER BY id", id).map(Self.change)
+    static func draft(_ db: any SQLConnection, id: Int64) async throws -> ReleaseDraftRow? {
+        guard let r = try await db.row("SELECT * FROM release_draft WHERE id = ?", id) else { return nil }
+        let history = try await db.rows("SELECT * FROM release_status WHERE draft_id = ? ORDER BY id", id).map(Self.change)
         return ReleaseDraftRow(
             id: id, createdAt: try r["created_at"], requester: try r["requester"], title: try r["title"], spec: try r["spec"],
             history: history)
@@ -94,55 +98,57 @@ extension ReleaseStore {
 
     /// The status history of a release, oldest first. Releases stored before statuses existed
     /// have none and are published.
-    public func statusHistory(releaseID: Int64) throws -> [ReleaseStatusChange] {
-        try database.read { db in
-            try db.rows("SELECT * FROM release_status WHERE release_id = ? ORDER BY id", releaseID).map(Self.change)
+    public func statusHistory(releaseID: Int64) async throws -> [ReleaseStatusChange] {
+        try await database.read { db in
+            try await db.rows("SELECT * FROM release_status WHERE release_id = ? ORDER BY id", releaseID).map(Self.change)
         }
     }
 
     /// The current status of every release (published when it has no status row).
-    public func statuses() throws -> [Int64: ReleaseStatus] {
-        try database.read { db in
-            var out: [Int64: ReleaseStatus] = [:]
-            for id in try db.column("SELECT id FROM release") as [Int64] { out[id] = .published }
-            for r in try db.rows("SELECT release_id, status FROM release_status WHERE release_id IS NOT NULL ORDER BY id") {
-                out[try r["release_id"]] = ReleaseStatus(rawValue: try r["status"]) ?? .withdrawn
-            }
-            return out
+    public func statuses() async throws -> [Int64: ReleaseStatus] {
+        try await database.read { db in try await Self.statuses(db) }
+    }
+
+    static func statuses(_ db: any SQLConnection) async throws -> [Int64: ReleaseStatus] {
+        var out: [Int64: ReleaseStatus] = [:]
+        for id in try await db.column("SELECT id FROM release") as [Int64] { out[id] = .published }
+        for r in try await db.rows("SELECT release_id, status FROM release_status WHERE release_id IS NOT NULL ORDER BY id") {
+            out[try r["release_id"]] = ReleaseStatus(rawValue: try r["status"]) ?? .withdrawn
         }
+        return out
     }
 
     /// The current status of one release (nil: no such release).
-    public func status(releaseID: Int64) throws -> ReleaseStatus? {
-        try database.read { db in try Self.status(db, releaseID: releaseID) }
+    public func status(releaseID: Int64) async throws -> ReleaseStatus? {
+        try await database.read { db in try await Self.status(db, releaseID: releaseID) }
     }
 
-    static func status(_ db: any SQLConnection, releaseID: Int64) throws -> ReleaseStatus? {
-        guard try db.scalar("SELECT id FROM release WHERE id = ?", releaseID) as Int64? != nil else { return nil }
-        let s: String? = try db.scalar("SELECT status FROM release_status WHERE release_id = ? ORDER BY id DESC LIMIT 1", releaseID)
+    static func status(_ db: any SQLConnection, releaseID: Int64) async throws -> ReleaseStatus? {
+        guard try await db.scalar("SELECT id FROM release WHERE id = ?", releaseID) as Int64? != nil else { return nil }
+        let s: String? = try await db.scalar("SELECT status FROM release_status WHERE release_id = ? ORDER BY id DESC LIMIT 1", releaseID)
         return s.flatMap(ReleaseStatus.init(rawValue:)) ?? .published
     }
 
     /// Withdraws a published release: a new status row; the release, its spend and its pins stay.
-    public func withdraw(releaseID: Int64, by who: String, reason: String, at date: Date) throws {
-        try database.write { db in
-            guard let current = try Self.status(db, releaseID: releaseID) else { throw ReleaseStatusError.notFound("no release \(releaseID)") }
+    public func withdraw(releaseID: Int64, by who: String, reason: String, at date: Date) async throws {
+        try await database.write { db in
+            guard let current = try await Self.status(db, releaseID: releaseID) else { throw ReleaseStatusError.notFound("no release \(releaseID)") }
             guard current == .published else { throw ReleaseStatusError.invalidTransition("release \(releaseID) is already withdrawn") }
-            try db.execute(
+            try await db.execute(
                 "INSERT INTO release_status (release_id, status, changed_at, changed_by, reason) VALUES (?, 'withdrawn', ?, ?, ?)",
                 releaseID, date, who, reason)
         }
     }
 
     /// Withdraws a draft that was not published (nothing was ever spent for it).
-    public func withdrawDraft(id: Int64, by who: String, reason: String, at date: Date) throws {
-        try database.write { db in
-            guard let d = try Self.draft(db, id: id) else { throw ReleaseStatusError.notFound("no draft \(id)") }
+    public func withdrawDraft(id: Int64, by who: String, reason: String, at date: Date) async throws {
+        try await database.write { db in
+            guard let d = try await Self.draft(db, id: id) else { throw ReleaseStatusError.notFound("no draft \(id)") }
             guard d.status == .draft else {
                 throw ReleaseStatusError.invalidTransition(
                     d.status == .published ? "draft \(id) was published as release \(d.releaseID ?? 0); withdraw the release instead" : "draft \(id) is already withdrawn")
             }
-            try db.execute(
+            try await db.execute(
                 "INSERT INTO release_status (draft_id, status, changed_at, changed_by, reason) VALUES (?, 'withdrawn', ?, ?, ?)",
                 id, date, who, reason)
         }
@@ -158,7 +164,7 @@ extension ReleaseStore {
 extension HeldWriter {
     /// The current status of a draft (nil: no such draft), read on the held writer so that two
     /// publications of one draft cannot both pass.
-    public func draftStatus(_ id: Int64) throws -> ReleaseStatus? {
-        try ReleaseStore.draft(db, id: id)?.status
+    public func draftStatus(_ id: Int64) async throws -> ReleaseStatus? {
+        try await ReleaseStore.draft(db, id: id)?.status
     }
 }

@@ -32,13 +32,13 @@ extension ReleaseStore {
     ///
     /// - Throws: ``ReleaseStatusError/notFound(_:)`` for no such release,
     ///   ``ReleaseStatusError/invalidTransition(_:)`` for a withdrawn one.
-    public func makePublic(releaseID: Int64, by who: String, at date: Date) throws {
-        try database.write { db in
-            guard let current = try Self.status(db, releaseID: releaseID) else { throw ReleaseStatusError.notFound("no release \(releaseID)") }
+    public func makePublic(releaseID: Int64, by who: String, at date: Date) async throws {
+        try await database.write { db in
+            guard let current = try await Self.status(db, releaseID: releaseID) else { throw ReleaseStatusError.notFound("no release \(releaseID)") }
             guard current == .published else {
                 throw ReleaseStatusError.invalidTransition("release \(releaseID) is withdrawn; a withdrawn release cannot be made public")
             }
-            try db.execute(
+            try await db.execute(
                 "INSERT INTO release_public (release_id, made_public_at, made_public_by) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 releaseID, date, who)
         }
@@ -46,7 +46,20 @@ extension ReleaseStore {
 
     /// The ids of the public releases (withdrawn ones included: callers combine this with the
     /// status, and a withdrawn release is shown to no one).
-    public func publicReleaseIDs() throws -> Set<Int64> {
-        try database.read { db in Set(try db.column("SELECT release_id FROM release_public") as [Int64]) }
+    public func publicReleaseIDs() async throws -> Set<Int64> {
+        try await database.read { db in try await Self.publicReleaseIDs(db) }
+    }
+
+    static func publicReleaseIDs(_ db: any SQLConnection) async throws -> Set<Int64> {
+        Set(try await db.column("SELECT release_id FROM release_public") as [Int64])
+    }
+
+    /// Every release's metadata row (oldest first) with its current status, and the ids of the
+    /// public ones: what a reader's list and the dashboards choose from, in **one** read (one
+    /// snapshot of the store, one hop to SQLite's reader or one PostgreSQL transaction per request).
+    public func catalogue() async throws -> (rows: [ReleaseRow], statuses: [Int64: ReleaseStatus], publicIDs: Set<Int64>) {
+        try await database.read { db in
+            (try await Self.list(db), try await Self.statuses(db), try await Self.publicReleaseIDs(db))
+        }
     }
 }

@@ -73,13 +73,13 @@ public struct ReleaseStore: Sendable {
         in db: any SQLConnection, spendID: Int64, requester: String, title: String, cutoff: String, cohorts: [String],
         totalRho: String, codeVersion: String, pinning: ReleasePinning? = nil, at date: Date,
         document: (_ id: Int64) throws -> [UInt8]
-    ) throws -> ReleaseRow {
+    ) async throws -> ReleaseRow {
         // The next id, read inside the writer's transaction (no other release can be stored until it
         // commits). Releases are never deleted (a trigger refuses it), so the largest id is the last.
-        let last: Int64 = try db.scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM release") ?? 0
+        let last: Int64 = try await db.scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM release") ?? 0
         let next = last + 1
         let bytes = try document(next)
-        try db.execute(
+        try await db.execute(
             """
             INSERT INTO release (id, created_at, requester, title, cutoff, cohorts, total_rho, spend_id, code_version, document, batch_seq)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -87,36 +87,38 @@ public struct ReleaseStore: Sendable {
             next, date, requester, title, cutoff, cohorts.joined(separator: ","), totalRho, spendID, codeVersion, bytes,
             pinning?.batchWatermark)
         if let pinning {
-            try db.execute(
+            try await db.execute(
                 "INSERT INTO release_status (release_id, draft_id, status, changed_at, changed_by) VALUES (?, ?, 'published', ?, ?)",
                 next, pinning.draftID, date, requester)
-            try insertContinualSteps(pinning.continualSteps, releaseID: next, in: db)
+            try await insertContinualSteps(pinning.continualSteps, releaseID: next, in: db)
         }
         return ReleaseRow(id: next, createdAt: date, requester: requester, title: title, cutoff: cutoff,
                           cohorts: cohorts, totalRho: totalRho, spendID: spendID, codeVersion: codeVersion)
     }
 
     /// Every release's metadata, oldest first.
-    public func list() throws -> [ReleaseRow] {
-        try database.read { db in
-            try db.rows("""
-                SELECT id, created_at, requester, title, cutoff, cohorts, total_rho, spend_id, code_version
-                FROM release ORDER BY id
-                """).map(Self.row)
-        }
+    public func list() async throws -> [ReleaseRow] {
+        try await database.read { db in try await Self.list(db) }
+    }
+
+    static func list(_ db: any SQLConnection) async throws -> [ReleaseRow] {
+        try await db.rows("""
+            SELECT id, created_at, requester, title, cutoff, cohorts, total_rho, spend_id, code_version
+            FROM release ORDER BY id
+            """).map(Self.row)
     }
 
     /// One release's metadata and document, or nil.
-    public func fetch(id: Int64) throws -> (row: ReleaseRow, document: [UInt8])? {
-        try database.read { db in
-            guard let r = try db.row("SELECT * FROM release WHERE id = ?", id) else { return nil }
+    public func fetch(id: Int64) async throws -> (row: ReleaseRow, document: [UInt8])? {
+        try await database.read { db in
+            guard let r = try await db.row("SELECT * FROM release WHERE id = ?", id) else { return nil }
             return (try Self.row(r), try r["document"])
         }
     }
 
     /// What a release was computed from: the number of batches held and of distinct agencies that sent them.
-    public func inputCounts() throws -> (batches: Int, agencies: Int) {
-        let inputs = try database.read { db in try Self.inputs(in: db) }
+    public func inputCounts() async throws -> (batches: Int, agencies: Int) {
+        let inputs = try await database.read { db in try await Self.inputs(in: db) }
         return (inputs.batches, inputs.agencies)
     }
 

@@ -131,17 +131,28 @@ public enum SQLError: Error, Sendable, CustomStringConvertible {
 }
 
 /// A connection of either engine, inside or outside a transaction.
-public protocol SQLConnection {
+///
+/// **Asynchronous, and written once for both engines.** A store operation is an `async` body
+/// over this interface. On PostgreSQL every statement is a network round trip on postgres-nio's
+/// `PostgresClient` and suspends its task; nothing waits on a thread. On SQLite the whole body
+/// runs inside one GRDB access on GRDB's own queue (its async `read`/`write`, see
+/// ``SQLiteInline``), where a statement is a C call that never suspends: one hop per operation, as
+/// with GRDB's own API, not one per statement.
+///
+/// The rule that makes the second possible: **a body awaits only this connection** (and other
+/// bodies over it). It never awaits an actor, a sleep or another task. SQLite bodies are checked:
+/// one that suspends stops the process with a message naming the rule (``SQLiteInline``).
+public protocol SQLConnection: Sendable {
     /// Which engine this is (for the few statements that differ).
     var engine: StoreEngineKind { get }
     /// Runs a statement that returns no rows.
-    func execute(_ sql: String, _ arguments: [SQLValue]) throws
+    func execute(_ sql: String, _ arguments: [SQLValue]) async throws
     /// Runs a query and returns every row.
-    func fetchAll(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
+    func fetchAll(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow]
     /// Runs `body` in a transaction that takes the store's write lock before its first read (SQLite
     /// `BEGIN IMMEDIATE`; PostgreSQL `BEGIN` and the writer lock, see ``PostgresEngine``). Commits
     /// when `body` returns, rolls back when it throws.
-    func transaction<T>(_ body: () throws -> T) throws -> T
+    func transaction<T>(_ body: () async throws -> T) async throws -> T
 }
 
 /// The two engines.
@@ -152,38 +163,38 @@ public enum StoreEngineKind: String, Sendable {
 
 extension SQLConnection {
     /// ``execute(_:_:)`` with bindable arguments.
-    public func execute(_ sql: String, _ arguments: any SQLBindable...) throws {
-        try execute(sql, arguments.map(\.sqlValue))
+    public func execute(_ sql: String, _ arguments: any SQLBindable...) async throws {
+        try await execute(sql, arguments.map(\.sqlValue))
     }
 
     /// Every row, with bindable arguments.
-    public func rows(_ sql: String, _ arguments: any SQLBindable...) throws -> [SQLRow] {
-        try fetchAll(sql, arguments.map(\.sqlValue))
+    public func rows(_ sql: String, _ arguments: any SQLBindable...) async throws -> [SQLRow] {
+        try await fetchAll(sql, arguments.map(\.sqlValue))
     }
 
     /// The first row, or nil.
-    public func row(_ sql: String, _ arguments: any SQLBindable...) throws -> SQLRow? {
-        try fetchAll(sql, arguments.map(\.sqlValue)).first
+    public func row(_ sql: String, _ arguments: any SQLBindable...) async throws -> SQLRow? {
+        try await fetchAll(sql, arguments.map(\.sqlValue)).first
     }
 
     /// The first column of the first row, or nil when there is no row or it is NULL.
-    public func scalar<T: SQLReadable>(_ sql: String, _ arguments: any SQLBindable...) throws -> T? {
-        guard let row = try fetchAll(sql, arguments.map(\.sqlValue)).first else { return nil }
+    public func scalar<T: SQLReadable>(_ sql: String, _ arguments: any SQLBindable...) async throws -> T? {
+        guard let row = try await fetchAll(sql, arguments.map(\.sqlValue)).first else { return nil }
         if case .null = row.first { return nil }
         return try T.read(row.first)
     }
 
     /// The first column of every row (NULLs skipped).
-    public func column<T: SQLReadable>(_ sql: String, _ arguments: any SQLBindable...) throws -> [T] {
-        try fetchAll(sql, arguments.map(\.sqlValue)).compactMap { row in
+    public func column<T: SQLReadable>(_ sql: String, _ arguments: any SQLBindable...) async throws -> [T] {
+        try await fetchAll(sql, arguments.map(\.sqlValue)).compactMap { row in
             if case .null = row.first { return nil }
             return try T.read(row.first)
         }
     }
 
     /// Runs an `INSERT … RETURNING id` and returns the id.
-    public func insert(_ sql: String, _ arguments: any SQLBindable...) throws -> Int64 {
-        guard let row = try fetchAll(sql + " RETURNING id", arguments.map(\.sqlValue)).first else {
+    public func insert(_ sql: String, _ arguments: any SQLBindable...) async throws -> Int64 {
+        guard let row = try await fetchAll(sql + " RETURNING id", arguments.map(\.sqlValue)).first else {
             throw SQLError.null("id")
         }
         return try Int64.read(row.first)

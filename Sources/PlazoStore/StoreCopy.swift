@@ -36,43 +36,43 @@ public enum StoreCopy {
     }
 
     /// The number of rows of every table of `database`, in ``tables`` order.
-    public static func rowCounts(_ database: AppDatabase) throws -> [String: Int] {
-        try database.read { db in
+    public static func rowCounts(_ database: AppDatabase) async throws -> [String: Int] {
+        try await database.read { db in
             var out: [String: Int] = [:]
-            for t in tables { out[t.name] = try db.scalar("SELECT count(*) FROM \(t.name)") ?? 0 }
+            for t in tables { out[t.name] = try await db.scalar("SELECT count(*) FROM \(t.name)") ?? 0 }
             return out
         }
     }
 
     /// Copies every row of `source` into `target`, which must be empty. `progress` hears each
     /// table's name and the rows copied so far.
-    public static func copy(from source: AppDatabase, to target: AppDatabase, progress: (String, Int) -> Void = { _, _ in }) throws {
-        let nonEmpty = try rowCounts(target).filter { $0.value > 0 }.map(\.key).sorted()
+    public static func copy(from source: AppDatabase, to target: AppDatabase, progress: (String, Int) -> Void = { _, _ in }) async throws {
+        let nonEmpty = try await rowCounts(target).filter { $0.value > 0 }.map(\.key).sorted()
         if !nonEmpty.isEmpty { throw Failure.targetNotEmpty(nonEmpty) }
-        try target.write { out in
+        try await target.write { out in
             for table in tables {
                 var copied = 0
                 if table.name == "batch" {
                     // The log can be large: a page at a time.
                     var after: Int64 = 0
                     while true {
-                        let page = try source.read { db in try db.rows("SELECT * FROM batch WHERE seq > ? ORDER BY seq LIMIT 256", after) }
+                        let page = try await source.read { db in try await db.rows("SELECT * FROM batch WHERE seq > ? ORDER BY seq LIMIT 256", after) }
                         if page.isEmpty { break }
-                        for row in page { try insert(row, into: table.name, on: out) }
+                        for row in page { try await insert(row, into: table.name, on: out) }
                         after = try page.last!["seq"]
                         copied += page.count
                         progress(table.name, copied)
                     }
                 } else {
-                    let rows = try source.read { db in try db.rows("SELECT * FROM \(table.name) ORDER BY \(table.order)") }
-                    for row in rows { try insert(row, into: table.name, on: out) }
+                    let rows = try await source.read { db in try await db.rows("SELECT * FROM \(table.name) ORDER BY \(table.order)") }
+                    for row in rows { try await insert(row, into: table.name, on: out) }
                     copied = rows.count
                     progress(table.name, copied)
                 }
             }
             if out.engine == .postgres {
                 for s in sequences {
-                    try out.execute("""
+                    try await out.execute("""
                         SELECT setval(pg_get_serial_sequence('\(s.table)', '\(s.column)'),
                                       (SELECT COALESCE(MAX(\(s.column)), 0) + 1 FROM \(s.table)), false)
                         """)
@@ -81,9 +81,9 @@ public enum StoreCopy {
         }
     }
 
-    static func insert(_ row: SQLRow, into table: String, on db: any SQLConnection) throws {
+    static func insert(_ row: SQLRow, into table: String, on db: any SQLConnection) async throws {
         let columns = row.names.joined(separator: ", ")
         let marks = Array(repeating: "?", count: row.names.count).joined(separator: ", ")
-        try db.execute("INSERT INTO \(table) (\(columns)) VALUES (\(marks))", row.values)
+        try await db.execute("INSERT INTO \(table) (\(columns)) VALUES (\(marks))", row.values)
     }
 }

@@ -142,7 +142,7 @@ public struct TokenStore: Sendable {
 
     /// Creates a token from the libsodium CSPRNG and stores its hash. The returned
     /// ``IssuedToken/token`` is the only copy.
-    public func create(name: String, role: TokenRole, createdBy: String = "cli") throws(TokenError) -> IssuedToken {
+    public func create(name: String, role: TokenRole, createdBy: String = "cli") async throws(TokenError) -> IssuedToken {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         guard (1...200).contains(trimmed.count), trimmed.unicodeScalars.allSatisfy({ !CharacterSet.controlCharacters.contains($0) }) else {
             throw .invalidName
@@ -156,54 +156,54 @@ public struct TokenStore: Sendable {
             hash = try Self.hash(token)
         } catch { throw .crypto(error.description) }
         let now = clock()
-        let record: TokenRecord = try write { db in
-            if try db.row("SELECT 1 AS x FROM api_token WHERE name = ? AND revoked_at IS NULL", trimmed) != nil {
+        let record: TokenRecord = try await write { db in
+            if try await db.row("SELECT 1 AS x FROM api_token WHERE name = ? AND revoked_at IS NULL", trimmed) != nil {
                 throw TokenError.duplicateName(trimmed)
             }
-            let id = try db.insert(
+            let id = try await db.insert(
                 "INSERT INTO api_token (name, role, hash_prefix, token_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
                 trimmed, role.rawValue, Array(hash[0..<8]), hash, now, createdBy.isEmpty ? "cli" : createdBy)
-            return try Self.fetch(db, id: id)!
+            return try await Self.fetch(db, id: id)!
         }
         return IssuedToken(record: record, token: token)
     }
 
     /// Every token (without secrets), by id; only active ones unless `includeRevoked`.
-    public func list(includeRevoked: Bool = false) throws(TokenError) -> [TokenRecord] {
-        try read { db in
-            try db.rows("SELECT * FROM api_token \(includeRevoked ? "" : "WHERE revoked_at IS NULL") ORDER BY id")
+    public func list(includeRevoked: Bool = false) async throws(TokenError) -> [TokenRecord] {
+        try await read { db in
+            try await db.rows("SELECT * FROM api_token \(includeRevoked ? "" : "WHERE revoked_at IS NULL") ORDER BY id")
                 .map { row in try Self.record(row) }
         }
     }
 
     /// Revokes a token given by id (`"3"`) or the name of an active token. From then on it is
     /// refused (401 `revoked_token`).
-    public func revoke(_ reference: String) throws(TokenError) -> TokenRecord {
+    public func revoke(_ reference: String) async throws(TokenError) -> TokenRecord {
         let now = clock()
-        return try write { db in
+        return try await write { db in
             let row: SQLRow?
-            if let id = Int64(reference), let byID = try db.row("SELECT * FROM api_token WHERE id = ?", id) {
+            if let id = Int64(reference), let byID = try await db.row("SELECT * FROM api_token WHERE id = ?", id) {
                 row = byID
             } else {
-                row = try db.row("SELECT * FROM api_token WHERE name = ? AND revoked_at IS NULL", reference)
+                row = try await db.row("SELECT * FROM api_token WHERE name = ? AND revoked_at IS NULL", reference)
             }
             guard let row else { throw TokenError.unknownToken(reference) }
             let record = try Self.record(row)
             guard record.isActive else { throw TokenError.alreadyRevoked(record.id) }
-            try db.execute("UPDATE api_token SET revoked_at = ? WHERE id = ?", now, record.id)
-            return try Self.fetch(db, id: record.id)!
+            try await db.execute("UPDATE api_token SET revoked_at = ? WHERE id = ?", now, record.id)
+            return try await Self.fetch(db, id: record.id)!
         }
     }
 
     /// The record of a presented bearer token: throws ``TokenError/malformed``,
     /// ``TokenError/unknown`` or ``TokenError/revoked`` when it must be refused.
-    public func authenticate(_ token: String) throws(TokenError) -> TokenRecord {
+    public func authenticate(_ token: String) async throws(TokenError) -> TokenRecord {
         guard Self.isWellFormed(token) else { throw .malformed }
         let hash: [UInt8]
         do { hash = try Self.hash(token) } catch { throw .crypto(error.description) }
         let candidates: [SQLRow]
         do {
-            candidates = try database.readStatement { db in try db.rows("SELECT * FROM api_token WHERE hash_prefix = ?", Array(hash[0..<8])) }
+            candidates = try await database.readStatement { db in try await db.rows("SELECT * FROM api_token WHERE hash_prefix = ?", Array(hash[0..<8])) }
         } catch { throw .database(String(describing: error)) }
         for row in candidates {
             guard let stored = try? row["token_hash"] as [UInt8] else { throw .database("unreadable token row") }
@@ -248,18 +248,18 @@ public struct TokenStore: Sendable {
         )
     }
 
-    static func fetch(_ db: any SQLConnection, id: Int64) throws -> TokenRecord? {
-        try db.row("SELECT * FROM api_token WHERE id = ?", id).map { row in try record(row) }
+    static func fetch(_ db: any SQLConnection, id: Int64) async throws -> TokenRecord? {
+        try await db.row("SELECT * FROM api_token WHERE id = ?", id).map { row in try record(row) }
     }
 
-    private func write<T>(_ body: (any SQLConnection) throws -> T) throws(TokenError) -> T {
-        do { return try database.write(body) } catch let error as TokenError { throw error } catch {
+    private func write<T>(_ body: (any SQLConnection) async throws -> T) async throws(TokenError) -> T {
+        do { return try await database.write(body) } catch let error as TokenError { throw error } catch {
             throw .database(String(describing: error))
         }
     }
 
-    private func read<T>(_ body: (any SQLConnection) throws -> T) throws(TokenError) -> T {
-        do { return try database.read(body) } catch let error as TokenError { throw error } catch {
+    private func read<T>(_ body: (any SQLConnection) async throws -> T) async throws(TokenError) -> T {
+        do { return try await database.read(body) } catch let error as TokenError { throw error } catch {
             throw .database(String(describing: error))
         }
     }

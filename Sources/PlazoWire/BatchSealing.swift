@@ -119,6 +119,13 @@ public struct BatchOpener: Sendable {
     /// Steps 1–6: everything up to and including the signature and timestamp checks. Returns
     /// the authenticated header.
     public func authenticate(_ batch: UnsafeRawBufferPointer, now: Int64) throws(BatchError) -> BatchHeader {
+        try authenticate(batch, now: now, agencyKey: agencyKey)
+    }
+
+    /// ``authenticate(_:now:)`` with the registry lookup of this one batch: a receiver whose
+    /// registry is read asynchronously looks the header's key up first and hands the answer in
+    /// here, where step 5 reports it in its place in the verification order.
+    public func authenticate(_ batch: UnsafeRawBufferPointer, now: Int64, agencyKey: AgencyKeyLookup) throws(BatchError) -> BatchHeader {
         let header = try BatchHeader.parse(batch)
         if serviceKeys[header.serviceKeyID] == nil { throw .unknownServiceKey(header.serviceKeyID) }
         let publicKey = try agencyKey(header.agencyID, header.signingKeyID)
@@ -191,7 +198,13 @@ public struct BatchOpener: Sendable {
     /// The whole verification order on one batch: authenticate, open, decode and validate.
     /// Record days are accepted up to the day after `now` (UTC).
     public func open(_ batch: [UInt8], now: Int64) throws(BatchError) -> OpenedBatch {
-        try open(batch, now: now, authenticated: true)
+        try open(batch, now: now, authenticated: true, agencyKey: agencyKey)
+    }
+
+    /// ``open(_:now:)`` with the registry's answer for this batch's header (see
+    /// ``authenticate(_:now:agencyKey:)``).
+    public func open(_ batch: [UInt8], now: Int64, agencyKey: AgencyKeyLookup) throws(BatchError) -> OpenedBatch {
+        try open(batch, now: now, authenticated: true, agencyKey: agencyKey)
     }
 
     /// Re-opens a batch the store accepted at `receivedAt`: opens and decodes it, validating its
@@ -201,13 +214,13 @@ public struct BatchOpener: Sendable {
     /// before they were stored, and the sealed box's Poly1305 tag still refuses any altered
     /// payload byte; `plazo rebuild` is the audit that checks the signatures again.
     public func openStored(_ batch: [UInt8], receivedAt: Int64) throws(BatchError) -> OpenedBatch {
-        try open(batch, now: receivedAt, authenticated: false)
+        try open(batch, now: receivedAt, authenticated: false, agencyKey: agencyKey)
     }
 
-    private func open(_ batch: [UInt8], now: Int64, authenticated: Bool) throws(BatchError) -> OpenedBatch {
+    private func open(_ batch: [UInt8], now: Int64, authenticated: Bool, agencyKey: AgencyKeyLookup) throws(BatchError) -> OpenedBatch {
         let latestDay = (Day(unixSeconds: now) ?? Day(rawValue: .max)).adding(days: 1)
         return try withBytes(batch) { (bytes: UnsafeRawBufferPointer) throws(BatchError) -> OpenedBatch in
-            let header = authenticated ? try authenticate(bytes, now: now) : try BatchHeader.parse(bytes)
+            let header = authenticated ? try authenticate(bytes, now: now, agencyKey: agencyKey) : try BatchHeader.parse(bytes)
             var plain = [UInt8](repeating: 0, count: Int(header.payloadLength) - BatchFormat.sealOverhead)
             defer { for i in plain.indices { plain[i] = 0 } }
             var events: [CaseEvent] = []

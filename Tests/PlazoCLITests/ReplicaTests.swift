@@ -51,6 +51,43 @@ struct ReplicaDatabase {
     }
 }
 
+/// One psql process kept open: queries over one connection from a plain thread, for watchers
+/// that must not wait for the test process's cooperative pool (the suites beside them keep it busy)
+/// nor start a process per look.
+final class PsqlSession: @unchecked Sendable {
+    // @unchecked: used from one thread at a time.
+    private let process = Process()
+    private let input = Pipe()
+    private let output = Pipe()
+
+    init(_ url: String) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["psql", url, "-Atq"]
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    deinit {
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+
+    /// The first line of the answer to one statement that returns one row.
+    func query(_ sql: String) -> String? {
+        input.fileHandleForWriting.write(Data((sql + ";\n").utf8))
+        var line = Data()
+        while true {
+            let byte = output.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty { return nil }
+            if byte[byte.startIndex] == 0x0A { break }
+            line.append(byte)
+        }
+        return String(decoding: line, as: UTF8.self)
+    }
+}
+
 /// A workspace with service keys, one registered agency and a PostgreSQL store.
 struct ReplicaWorkspace {
     let dir: String
@@ -58,12 +95,12 @@ struct ReplicaWorkspace {
     let signer: SigningKeyPair
     let service: BoxPublicKey
 
-    init() throws {
+    init() async throws {
         dir = NSTemporaryDirectory() + "plazo-replicas-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         db = try ReplicaDatabase()
-        #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
-        #expect(try PlazoProcess.run(["keys", "agency", "--out", "agency"], in: dir).status == 0)
+        #expect(try await PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
+        #expect(try await PlazoProcess.run(["keys", "agency", "--out", "agency"], in: dir).status == 0)
         signer = try KeyFile.read(dir + "/agency/agency-signing.secret", expecting: .agencySigningSecret).signingKeyPair()
         service = try KeyFile.read(dir + "/keys/service-box.public", expecting: .serviceBoxPublic).boxPublicKey()
         let added = try run(["agencies", "add", "--name", "Fiscalía", "--type", "state_prosecutor", "--public-key", "agency/agency-signing.public"])
@@ -137,7 +174,7 @@ struct ReplicaWorkspace {
 struct ReplicaTests {
     @Test("the same batch sent to two replicas at once is stored once with one receipt; receipts count against the whole log; replicas converge")
     func sameBatchTwoReplicas() async throws {
-        let w = try ReplicaWorkspace()
+        let w = try await ReplicaWorkspace()
         let a = try w.serve(), b = try w.serve()
         defer { a.stop(); b.stop() }
         let batches = 30
@@ -155,7 +192,7 @@ struct ReplicaTests {
             let status = await ReplicaWorkspace.post((i % 2 == 0 ? a : b).url + "/v1/batches", try w.batch(i)).status
             #expect(status == 201)
         }
-        #expect(try w.db.count("batch") == batches + 10)
+        #expect(try await w.db.count("batch") == batches + 10)
         // Every replica's case index reaches the log's last batch (the follower's bound: 50 ms
         // between looks, plus the time to apply).
         for server in [a, b] {
@@ -171,14 +208,14 @@ struct ReplicaTests {
 
     @Test("k+5 concurrent release requests spread over three replicas, against budget for k, admit exactly k, all at the log's last batch")
     func releasesOverReplicas() async throws {
-        let w = try ReplicaWorkspace()
+        let w = try await ReplicaWorkspace()
         let k = 3
-        #expect(try w.run(["ledger", "set-budget", "--scope", "2024Q1", "--rho", "\(k)/10", "--by", "test", "--reason", "k releases"]).status == 0)
+        #expect(try await w.run(["ledger", "set-budget", "--scope", "2024Q1", "--rho", "\(k)/10", "--by", "test", "--reason", "k releases"]).status == 0)
         let steward = try w.token("steward")
         let replicas = try (0..<3).map { _ in try w.serve() }
         defer { for r in replicas { r.stop() } }
         // Batches go to the first replica only; releases on the others still see all of them.
-        for i in 0..<12 { #expect(await ReplicaWorkspace.post(replicas[0].url + "/v1/batches", try w.batch(i)).status == 201) }
+        for i in 0..<12 { #expect(await ReplicaWorkspace.post(replicas[0].url + "/v1/batches", try await w.batch(i)).status == 201) }
         let spec = Array(#"{"title": "replicas", "cutoff": "2024-12-31", "cohorts": ["2024Q1"], "simulationReplicates": 20, "tables": [{"table": "attrition", "breakdown": [], "rho": "1/10"}]}"#.utf8)
         let statuses = await withTaskGroup(of: Int.self) { group in
             for i in 0..<(k + 5) {
@@ -189,17 +226,17 @@ struct ReplicaTests {
         }
         #expect(statuses.filter { $0 == 201 }.count == k, "\(statuses)")
         #expect(statuses.filter { $0 == 409 }.count == 5, "\(statuses)")
-        #expect(try w.db.count("release") == k)
-        #expect(try w.db.count("privacy_spend") == k)
+        #expect(try await w.db.count("release") == k)
+        #expect(try await w.db.count("privacy_spend") == k)
         // One watermark: the log's last batch, whichever replica computed the release.
-        #expect(try w.db.sql("SELECT string_agg(DISTINCT batch_seq::text, ',') FROM release") == "12")
+        #expect(try await w.db.sql("SELECT string_agg(DISTINCT batch_seq::text, ',') FROM release") == "12")
         let audit = try w.run(["ledger", "audit"])
         #expect(audit.status == 0 && audit.out.contains("\(k) spends; consistent"), "\(audit.out)")
     }
 
     @Test("a replica killed with SIGKILL during ingest loses no acknowledged batch; the other keeps serving; the restarted one catches up")
     func killOneReplicaDuringIngest() async throws {
-        let w = try ReplicaWorkspace()
+        let w = try await ReplicaWorkspace()
         var files: [String] = []
         try FileManager.default.createDirectory(atPath: w.dir + "/outbox", withIntermediateDirectories: true)
         for i in 0..<80 {
@@ -226,13 +263,13 @@ struct ReplicaTests {
         // thread of its own over one connection, and killed from there: a poll on the test
         // process's cooperative pool (which the other suites keep busy) or through a psql process
         // per look could oversleep the whole stream.
-        let watcher = try AppDatabase.open(location: w.db.url)
+        let watcher = try PsqlSession(w.db.url)
         let stored = await PlazoProcess.onThread { () -> Int in
             let deadline = Date().addingTimeInterval(60)
             var stored = 0
             while stored < 10, Date() < deadline {
                 usleep(2_000)
-                stored = (try? watcher.read { db -> Int in try db.scalar("SELECT CAST(count(*) AS BIGINT) FROM batch") ?? 0 }) ?? 0
+                stored = Int(watcher.query("SELECT count(*) FROM batch") ?? "") ?? 0
             }
             a.kill9()
             return stored
@@ -246,12 +283,12 @@ struct ReplicaTests {
         // The survivor kept serving: all of its stream was acknowledged.
         #expect(toB.terminationStatus == 0)
         // Every receipt any agency holds names a batch the store holds, byte for byte.
-        let database = try AppDatabase.open(location: w.db.url)
+        let database = try await AppDatabase.open(location: w.db.url)
         let log = BatchLog(database)
         var acknowledged = 0
         for file in files where FileManager.default.fileExists(atPath: file + ".receipt") {
             let receipt = try Receipt.parse(Array(try Data(contentsOf: URL(fileURLWithPath: file + ".receipt"))))
-            guard case .sameBytes = try log.lookup(batchID: receipt.batchID, digest: receipt.batchDigest) else {
+            guard case .sameBytes = try await log.lookup(batchID: receipt.batchID, digest: receipt.batchDigest) else {
                 Issue.record("acknowledged batch \(receipt.batchID) is missing")
                 continue
             }
@@ -262,7 +299,7 @@ struct ReplicaTests {
         let rest = try submitter(b, files[0..<40], attempts: 5)
         rest.waitUntilExit()
         #expect(rest.terminationStatus == 0)
-        #expect(try log.batchCount() == 80)
+        #expect(try await log.batchCount() == 80)
         // A restarted replica replays the log and then follows it.
         let again = try w.serve()
         defer { again.stop() }
@@ -274,12 +311,12 @@ struct ReplicaTests {
 
     @Test("connections killed mid-spend leave no spend without its release; with the database refusing connections ingest answers 503 store_unavailable, then recovers")
     func databaseFailures() async throws {
-        let w = try ReplicaWorkspace()
-        #expect(try w.run(["ledger", "set-budget", "--default", "--rho", "1000", "--by", "test", "--reason", "failure test", "--confirm-raise"]).status == 0)
+        let w = try await ReplicaWorkspace()
+        #expect(try await w.run(["ledger", "set-budget", "--default", "--rho", "1000", "--by", "test", "--reason", "failure test", "--confirm-raise"]).status == 0)
         let steward = try w.token("steward")
         let a = try w.serve()
         defer { a.stop() }
-        for i in 0..<6 { #expect(await ReplicaWorkspace.post(a.url + "/v1/batches", try w.batch(i)).status == 201) }
+        for i in 0..<6 { #expect(await ReplicaWorkspace.post(a.url + "/v1/batches", try await w.batch(i)).status == 201) }
         let spec = Array(#"{"title": "under fire", "cutoff": "2024-12-31", "cohorts": ["2024Q1", "2024Q2"], "simulationReplicates": 20, "tables": [{"table": "attrition", "breakdown": [], "rho": "1/10"}]}"#.utf8)
         // Releases while every connection of the replica is terminated every 15 ms.
         final class Flag: Sendable { let raised = Atomic(false) }
@@ -306,9 +343,9 @@ struct ReplicaTests {
         // third of them did in trial runs; none in 24 would mean the killer never ran).
         #expect(statuses.contains(503) && statuses.contains(201), "\(statuses)")
         // A release exists if and only if its spend does.
-        #expect(try w.db.count("release") == w.db.count("privacy_spend"))
-        #expect(try w.db.count("release") == statuses.filter { $0 == 201 }.count)
-        #expect(try w.db.sql("SELECT count(*) FROM privacy_spend s LEFT JOIN release r ON r.spend_id = s.id WHERE r.id IS NULL") == "0")
+        #expect(try await w.db.count("release") == w.db.count("privacy_spend"))
+        #expect(try await w.db.count("release") == statuses.filter { $0 == 201 }.count)
+        #expect(try await w.db.sql("SELECT count(*) FROM privacy_spend s LEFT JOIN release r ON r.spend_id = s.id WHERE r.id IS NULL") == "0")
 
         // The database refuses every connection: ingest answers 503 store_unavailable, and the
         // batch is not acknowledged.
@@ -327,8 +364,8 @@ struct ReplicaTests {
     }
 
     @Test("start-up against an unreachable database, or a schema written by a newer Plazo, exits non-zero with a sentence")
-    func startupRefusals() throws {
-        let w = try ReplicaWorkspace()
+    func startupRefusals() async throws {
+        let w = try await ReplicaWorkspace()
         let unreachable = try PlazoProcess.run(["serve", "--port", "0", "--database", "postgres://postgres@127.0.0.1:1/nothing"], in: w.dir)
         #expect(unreachable.status != 0)
         #expect(unreachable.err.contains("cannot connect to PostgreSQL at postgres://postgres@127.0.0.1:1/nothing"), "\(unreachable.err)")
@@ -340,18 +377,18 @@ struct ReplicaTests {
 
     @Test("plazo store copy moves a SQLite store into PostgreSQL, verified by replaying every batch; the copy serves the same releases")
     func copyFromSQLite() async throws {
-        let w = try ReplicaWorkspace()
+        let w = try await ReplicaWorkspace()
         // A SQLite store beside it in the same directory, with batches, a token, a budget and a release.
         let sqliteAdd = try PlazoProcess.run(
             ["agencies", "add", "--name", "Fiscalía", "--type", "state_prosecutor", "--public-key", "agency/agency-signing.public"], in: w.dir)
         #expect(sqliteAdd.status == 0)
-        #expect(try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "t", "--reason", "copy test"], in: w.dir).status == 0)
+        #expect(try await PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "t", "--reason", "copy test"], in: w.dir).status == 0)
         let server = try ServerProcess(directory: w.dir)
-        for i in 0..<8 { #expect(await ReplicaWorkspace.post(server.url + "/v1/batches", try w.batch(i)).status == 201) }
+        for i in 0..<8 { #expect(await ReplicaWorkspace.post(server.url + "/v1/batches", try await w.batch(i)).status == 201) }
         server.stop()
         try #"{"title": "before the move", "cutoff": "2024-12-31", "cohorts": ["2024Q1"], "tables": [{"table": "attrition", "breakdown": [], "rho": "1/10"}]}"#
             .write(toFile: w.dir + "/spec.json", atomically: true, encoding: .utf8)
-        #expect(try PlazoProcess.run(["release", "create", "--spec", "spec.json"], in: w.dir).status == 0)
+        #expect(try await PlazoProcess.run(["release", "create", "--spec", "spec.json"], in: w.dir).status == 0)
         // Into the (empty) PostgreSQL database of the workspace: it has the agency already, so
         // first into a fresh schema of it.
         let target = w.db.url + "?schema=moved"
@@ -361,15 +398,15 @@ struct ReplicaTests {
         #expect(copy.out.contains("OK: every table copied"))
         // The same releases, byte for byte, and the same ledger.
         let list = { (args: [String]) in try PlazoProcess.run(["release", "list", "--json"] + args, in: w.dir).out }
-        #expect(try list([]) == list(["--database", target]))
+        #expect(try await list([]) == list(["--database", target]))
         let ledger = { (args: [String]) in try PlazoProcess.run(["ledger", "list", "--json"] + args, in: w.dir).out }
-        #expect(try ledger([]) == ledger(["--database", target]))
+        #expect(try await ledger([]) == ledger(["--database", target]))
         // A replica on the copy serves all of it, and new rows get new ids.
         let replica = try ServerProcess(directory: w.dir, extra: ["--database", target])
         defer { replica.stop() }
         #expect(try await ReplicaWorkspace.converge(replica, to: 8) != nil)
-        #expect(await ReplicaWorkspace.post(replica.url + "/v1/batches", try w.batch(8)).status == 201)
-        #expect(try ReplicaDatabase.psql(w.db.url, "SELECT max(seq) FROM moved.batch") == "9")
+        #expect(await ReplicaWorkspace.post(replica.url + "/v1/batches", try await w.batch(8)).status == 201)
+        #expect(try await ReplicaDatabase.psql(w.db.url, "SELECT max(seq) FROM moved.batch") == "9")
         // A second copy into a store that is not empty is refused and writes nothing.
         let again = try PlazoProcess.run(["store", "copy", "--from", "plazo.sqlite", "--to", target], in: w.dir)
         #expect(again.status != 0)

@@ -6,7 +6,7 @@ import Testing
 @Suite("plazo tokens")
 struct TokenCommandTests {
     @Test("plazo tokens create prints the token once on stdout; list never shows it; revoke refuses it afterwards")
-    func commandLine() throws {
+    func commandLine() async throws {
         let directory = NSTemporaryDirectory() + "plazo-tokens-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let created = try PlazoProcess.run(["tokens", "create", "--role", "researcher", "--name", "Universidad"], in: directory)
@@ -27,6 +27,6 @@ struct TokenCommandTests {
         let revoked = try PlazoProcess.run(["tokens", "revoke", "Universidad"], in: directory)
         #expect(revoked.status == 0, "\(revoked.err)")
         let store = TokenStore(try AppDatabase.open(path: directory + "/plazo.sqlite"))
-        #expect(throws: TokenError.revoked) { try store.authenticate(token) }
+        await #expect(throws: TokenError.revoked) { try await store.authenticate(token) }
     }
 }

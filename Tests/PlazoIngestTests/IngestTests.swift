@@ -26,7 +26,7 @@ final class IngestFixture: @unchecked Sendable {
     /// With `snapshot`, the service keeps a case-index snapshot beside the store.
     let snapshot: Bool
 
-    init(snapshot: Bool = false) throws {
+    init(snapshot: Bool = false) async throws {
         self.snapshot = snapshot
         directory = NSTemporaryDirectory() + "plazo-ingest-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -34,12 +34,12 @@ final class IngestFixture: @unchecked Sendable {
         receiptKey = try SigningKeyPair.generate()
         police = try SigningKeyPair.generate()
         prosecutor = try SigningKeyPair.generate()
-        database = try AppDatabase.open(location: AppDatabase.testLocation(in: directory))
+        database = try await AppDatabase.open(location: AppDatabase.testLocation(in: directory))
         let registry = AgencyRegistry(database)
-        policeID = try registry.add(name: "Policía cibernética CDMX", type: .policeCyberUnit, publicKey: police.publicKey, now: now).id
-        prosecutorID = try registry.add(name: "Fiscalía CDMX", type: .stateProsecutor, publicKey: prosecutor.publicKey, now: now).id
+        policeID = try await registry.add(name: "Policía cibernética CDMX", type: .policeCyberUnit, publicKey: police.publicKey, now: now).id
+        prosecutorID = try await registry.add(name: "Fiscalía CDMX", type: .stateProsecutor, publicKey: prosecutor.publicKey, now: now).id
         let now = self.now
-        ingest = try IngestService(
+        ingest = try await IngestService(
             database: database, serviceKeys: [service], receiptKey: receiptKey, clock: { now },
             snapshotPath: snapshot ? IndexSnapshot.path(forStore: directory + "/plazo.sqlite") : nil)
     }
@@ -48,10 +48,10 @@ final class IngestFixture: @unchecked Sendable {
     var snapshotPath: String { IndexSnapshot.path(forStore: directory + "/plazo.sqlite") }
 
     /// Reopens the database file and the pipeline, as after a restart.
-    func restart(serviceKeys: [BoxKeyPair]? = nil) throws {
-        database = try AppDatabase.open(location: AppDatabase.testLocation(in: directory))
+    func restart(serviceKeys: [BoxKeyPair]? = nil) async throws {
+        database = try await AppDatabase.open(location: AppDatabase.testLocation(in: directory))
         let now = self.now
-        ingest = try IngestService(
+        ingest = try await IngestService(
             database: database, serviceKeys: serviceKeys ?? [service], receiptKey: receiptKey, clock: { now },
             snapshotPath: snapshot ? snapshotPath : nil)
     }
@@ -76,10 +76,10 @@ final class IngestFixture: @unchecked Sendable {
 
     /// What the store holds: its batches, and the distinct events and cases of a fresh replay of
     /// its log (what a restart would load). The live service must agree with it.
-    func storedCounts() throws -> (batches: Int, events: Int, cases: Int) {
-        let replayed = try BatchLogReplay.replay(ingest.log, serviceKeys: [service])
-        let stored = (try ingest.log.batchCount(), replayed.eventCount, replayed.caseCount)
-        let live = try ingest.counts()
+    func storedCounts() async throws -> (batches: Int, events: Int, cases: Int) {
+        let replayed = try await BatchLogReplay.replay(ingest.log, serviceKeys: [service])
+        let stored = (try await ingest.log.batchCount(), replayed.eventCount, replayed.caseCount)
+        let live = try await ingest.counts()
         #expect(live == stored, "the live index differs from a replay of the log")
         return stored
     }
@@ -90,9 +90,9 @@ struct IngestTests {
     typealias F = IngestFixture
 
     /// The error a submission is refused with, or nil if it was accepted.
-    func refusal(_ f: F, _ bytes: [UInt8]) -> IngestError? {
+    func refusal(_ f: F, _ bytes: [UInt8]) async -> IngestError? {
         do throws(IngestError) {
-            _ = try f.ingest.submit(bytes)
+            _ = try await f.ingest.submit(bytes)
             return nil
         } catch {
             return error
@@ -100,77 +100,77 @@ struct IngestTests {
     }
 
     @Test("an accepted batch is stored with its events and answered with a receipt that verifies")
-    func accepted() throws {
-        let f = try F()
+    func accepted() async throws {
+        let f = try await F()
         let events = [F.event(1, .reportReceived, 0), F.event(1, .investigationOpened, 5), F.event(2, .reportReceived, 3)]
         let bytes = try f.seal(events)
-        let result = try f.ingest.submit(bytes)
+        let result = try await f.ingest.submit(bytes)
         #expect(!result.replayed)
         #expect(result.receipt.accepted == 3 && result.receipt.newEvents == 3 && result.receipt.rejected.isEmpty)
         try Receipt.parse(result.receiptBytes).verify(serviceKey: f.receiptKey.publicKey, batch: bytes)
-        #expect(try f.storedCounts() == (1, 3, 2))
+        #expect(try await f.storedCounts() == (1, 3, 2))
         #expect(f.ingest.withCaseIndex { $0.eventCount } == 3)
     }
 
     @Test("the same bytes again return the original receipt and change nothing")
-    func replay() throws {
-        let f = try F()
+    func replay() async throws {
+        let f = try await F()
         let bytes = try f.seal([F.event(1, .reportReceived, 0)])
-        let first = try f.ingest.submit(bytes)
-        let second = try f.ingest.submit(bytes)
+        let first = try await f.ingest.submit(bytes)
+        let second = try await f.ingest.submit(bytes)
         #expect(second.replayed)
         #expect(second.receiptBytes == first.receiptBytes)
-        #expect(try f.storedCounts() == (1, 1, 1))
+        #expect(try await f.storedCounts() == (1, 1, 1))
     }
 
     @Test("a different batch reusing an accepted batch id is refused as batch_id_reused and not stored")
-    func reusedID() throws {
-        let f = try F()
+    func reusedID() async throws {
+        let f = try await F()
         let id = try BatchID.random()
-        _ = try f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0)], batchID: id))
-        let error = refusal(f, try f.seal([F.event(2, .reportReceived, 0)], batchID: id))
+        _ = try await f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0)], batchID: id))
+        let error = await refusal(f, try f.seal([F.event(2, .reportReceived, 0)], batchID: id))
         #expect(error?.code == "batch_id_reused")
         if case .batchIDReused = error {} else { Issue.record("expected batchIDReused, got \(String(describing: error))") }
-        #expect(try f.storedCounts() == (1, 1, 1))
+        #expect(try await f.storedCounts() == (1, 1, 1))
     }
 
     @Test("the same event sent in two batches, by two agencies, counts once")
-    func duplicatesAcrossBatches() throws {
-        let f = try F()
+    func duplicatesAcrossBatches() async throws {
+        let f = try await F()
         let shared = F.event(7, .chargeFiled, 30, agencyType: .stateProsecutor)
-        let r1 = try f.ingest.submit(try f.seal([F.event(7, .reportReceived, 0), shared]))
-        let r2 = try f.ingest.submit(try f.seal([shared, shared], by: f.prosecutor, agencyID: f.prosecutorID))
+        let r1 = try await f.ingest.submit(try f.seal([F.event(7, .reportReceived, 0), shared]))
+        let r2 = try await f.ingest.submit(try f.seal([shared, shared], by: f.prosecutor, agencyID: f.prosecutorID))
         #expect(r1.receipt.newEvents == 2)
         #expect(r2.receipt.accepted == 2 && r2.receipt.newEvents == 0)
-        #expect(try f.storedCounts() == (2, 2, 1))
+        #expect(try await f.storedCounts() == (2, 2, 1))
     }
 
     @Test("an event first sent by a larger agency id and then by a smaller one is attributed alike live and in a rebuild")
-    func attributionFollowsSmallestAgency() throws {
-        let f = try F()
+    func attributionFollowsSmallestAgency() async throws {
+        let f = try await F()
         let shared = F.event(3, .chargeFiled, 10, agencyType: .stateProsecutor)
-        _ = try f.ingest.submit(try f.seal([F.event(3, .reportReceived, 0), shared], by: f.prosecutor, agencyID: f.prosecutorID))
-        _ = try f.ingest.submit(try f.seal([shared]))  // police: the smaller id
+        _ = try await f.ingest.submit(try f.seal([F.event(3, .reportReceived, 0), shared], by: f.prosecutor, agencyID: f.prosecutorID))
+        _ = try await f.ingest.submit(try f.seal([shared]))  // police: the smaller id
         let live = f.ingest.withCaseIndex { index in index.events(of: shared.pseudonym)?.first { $0.event == shared }?.agency }
         #expect(live == f.policeID)
-        let (_, report) = try Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service])
+        let (_, report) = try await Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service])
         #expect(report.matches)
         #expect(report.rebuiltDigest == f.ingest.withCaseIndex { Rebuild.digest(of: $0) })
     }
 
     @Test("refused batches store nothing and each gets its own reason")
-    func refusals() throws {
-        let f = try F()
+    func refusals() async throws {
+        let f = try await F()
         let good = try f.seal([F.event(1, .reportReceived, 0)])
-        func reason(_ bytes: [UInt8]) -> String? { refusal(f, bytes)?.code }
+        func reason(_ bytes: [UInt8]) async -> String? { await refusal(f, bytes)?.code }
         var flipped = good
         flipped[200] ^= 1
-        #expect(reason(flipped) == "bad_signature")
-        #expect(reason(Array(good.prefix(100))) == "truncated")
-        #expect(reason(try f.seal([F.event(1, .reportReceived, 0)], agencyID: 99)) == "unknown_agency")
-        #expect(reason(try f.seal([F.event(1, .reportReceived, 0)], by: f.prosecutor)) == "unknown_signing_key")
-        #expect(reason(try f.seal([F.event(1, .reportReceived, 0)], createdAt: f.now + 3600)) == "timestamp_in_future")
-        #expect(reason(try f.seal([F.event(1, .reportReceived, 0)], createdAt: f.now - 40 * 86_400)) == "timestamp_too_old")
+        await #expect(reason(flipped) == "bad_signature")
+        await #expect(reason(Array(good.prefix(100))) == "truncated")
+        await #expect(reason(try await f.seal([F.event(1, .reportReceived, 0)], agencyID: 99)) == "unknown_agency")
+        await #expect(reason(try await f.seal([F.event(1, .reportReceived, 0)], by: f.prosecutor)) == "unknown_signing_key")
+        await #expect(reason(try await f.seal([F.event(1, .reportReceived, 0)], createdAt: f.now + 3600)) == "timestamp_in_future")
+        await #expect(reason(try await f.seal([F.event(1, .reportReceived, 0)], createdAt: f.now - 40 * 86_400)) == "timestamp_too_old")
         // Agency A's sealed payload under agency B's signed header.
         let header = try BatchHeader.parse(good)
         var lifted = BatchHeader(
@@ -178,40 +178,40 @@ struct IngestTests {
             batchID: header.batchID, createdAt: header.createdAt, serviceKeyID: header.serviceKeyID
         ).encoded() + good[64..<(good.count - 64)]
         lifted += try Signature.sign(lifted, with: f.prosecutor)
-        #expect(reason(lifted) == "payload_header_mismatch")
-        #expect(try f.storedCounts() == (0, 0, 0))
+        await #expect(reason(lifted) == "payload_header_mismatch")
+        #expect(try await f.storedCounts() == (0, 0, 0))
     }
 
     @Test("after a rotation the old key is refused; after a revocation the revoked key is refused; earlier batches stay")
-    func rotationAndRevocation() throws {
-        let f = try F()
-        _ = try f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0)]))
+    func rotationAndRevocation() async throws {
+        let f = try await F()
+        _ = try await f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0)]))
         let newKey = try SigningKeyPair.generate()
-        _ = try f.ingest.registry.rotate("\(f.policeID.rawValue)", newKey: newKey.publicKey, now: f.now)
-        #expect(refusal(f, try f.seal([F.event(2, .reportReceived, 0)]))?.code == "revoked_signing_key")
-        _ = try f.ingest.submit(try f.seal([F.event(2, .reportReceived, 0)], by: newKey))
-        _ = try f.ingest.registry.revoke("Fiscalía CDMX", now: f.now)
-        #expect(refusal(f, try f.seal([F.event(3, .reportReceived, 0)], by: f.prosecutor, agencyID: f.prosecutorID))?.code == "revoked_signing_key")
-        #expect(try f.storedCounts() == (2, 2, 2))
+        _ = try await f.ingest.registry.rotate("\(f.policeID.rawValue)", newKey: newKey.publicKey, now: f.now)
+        await #expect(refusal(f, try await f.seal([F.event(2, .reportReceived, 0)]))?.code == "revoked_signing_key")
+        _ = try await f.ingest.submit(try f.seal([F.event(2, .reportReceived, 0)], by: newKey))
+        _ = try await f.ingest.registry.revoke("Fiscalía CDMX", now: f.now)
+        await #expect(refusal(f, try await f.seal([F.event(3, .reportReceived, 0)], by: f.prosecutor, agencyID: f.prosecutorID))?.code == "revoked_signing_key")
+        #expect(try await f.storedCounts() == (2, 2, 2))
     }
 
     @Test("invalid records are listed in the receipt; the rest of the batch is stored")
-    func partialBatch() throws {
-        let f = try F()
+    func partialBatch() async throws {
+        let f = try await F()
         var future = F.event(1, .chargeFiled, 0)
         future.day = Day(unixSeconds: f.now)!.adding(days: 5)
-        let result = try f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0), future]))
+        let result = try await f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0), future]))
         #expect(result.receipt.accepted == 1)
         #expect(result.receipt.rejected == [.init(index: 1, reason: .dayInFuture)])
     }
 
     @Test("no decrypted event reaches the database file: the store holds batches only as sealed",
           .enabled(if: AppDatabase.testEngine == .sqlite, "scans the SQLite file"))
-    func nothingDecryptedAtRest() throws {
-        let f = try F()
+    func nothingDecryptedAtRest() async throws {
+        let f = try await F()
         let events = (0..<50).map { F.event(UInt64(1_000 + $0), .reportReceived, $0) }
         let bytes = try f.seal(events)
-        _ = try f.ingest.submit(bytes)
+        _ = try await f.ingest.submit(bytes)
         // Read the main file and the WAL as raw bytes (the WAL holds the commit until a checkpoint).
         var onDisk = Data()
         for suffix in ["", "-wal"] {
@@ -226,26 +226,26 @@ struct IngestTests {
             #expect(!occurs(Array(record[0..<16])), "a pseudonym is stored in plaintext")
             #expect(!occurs(record))
         }
-        #expect(try !f.database.sqlite!.read { db in try db.tableExists("case_event") })
+        #expect(try await !f.database.sqlite!.read { db in try db.tableExists("case_event") })
     }
 
     @Test("rebuild refuses a receipt that does not agree with the replay of its batch")
-    func rebuildChecksReceipts() throws {
-        let f = try F()
-        _ = try f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0), F.event(2, .reportReceived, 0)]))
-        let second = try f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0), F.event(3, .reportReceived, 1)]))
+    func rebuildChecksReceipts() async throws {
+        let f = try await F()
+        _ = try await f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0), F.event(2, .reportReceived, 0)]))
+        let second = try await f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0), F.event(3, .reportReceived, 1)]))
         #expect(second.receipt.newEvents == 1)
-        var report = try Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service], receiptKey: f.receiptKey.publicKey).1
+        var report = try await Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service], receiptKey: f.receiptKey.publicKey).1
         #expect(report.matches)
 
         // A receipt that claims two new events, correctly signed (as a counting bug would sign it).
         var wrong = second.receipt
         wrong.newEvents = 2
         try wrong.sign(with: f.receiptKey)
-        try f.database.write { db in
-            try db.execute("UPDATE batch SET receipt = ? WHERE batch_id = ?", wrong.encoded(), wrong.batchID.bytes)
+        try await f.database.write { db in
+            try await db.execute("UPDATE batch SET receipt = ? WHERE batch_id = ?", wrong.encoded(), wrong.batchID.bytes)
         }
-        report = try Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service], receiptKey: f.receiptKey.publicKey).1
+        report = try await Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service], receiptKey: f.receiptKey.publicKey).1
         #expect(report.mismatches.count == 1)
         #expect(report.mismatches.first?.seq == 2)
         #expect(report.mismatches.first?.reason.contains("new events 2, replay 1") == true)
@@ -253,21 +253,21 @@ struct IngestTests {
         // The original counts, signed by a key that is not the service's: the signature check fails.
         var forged = second.receipt
         try forged.sign(with: try SigningKeyPair.generate())
-        try f.database.write { db in
-            try db.execute("UPDATE batch SET receipt = ? WHERE batch_id = ?", forged.encoded(), forged.batchID.bytes)
+        try await f.database.write { db in
+            try await db.execute("UPDATE batch SET receipt = ? WHERE batch_id = ?", forged.encoded(), forged.batchID.bytes)
         }
-        report = try Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service], receiptKey: f.receiptKey.publicKey).1
+        report = try await Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service], receiptKey: f.receiptKey.publicKey).1
         #expect(report.mismatches.map(\.seq) == [2])
         #expect(report.mismatches.first?.reason.contains("signature") == true)
     }
 
     @Test("start-up refuses, naming the batch, a store whose batches were sealed to a key it was not given")
-    func startUpNeedsEveryServiceKey() throws {
-        let f = try F()
-        _ = try f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0)]))
+    func startUpNeedsEveryServiceKey() async throws {
+        let f = try await F()
+        _ = try await f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0)]))
         let other = try BoxKeyPair.generate()
-        #expect {
-            _ = try IngestService(database: f.database, serviceKeys: [other], receiptKey: f.receiptKey)
+        await #expect {
+            _ = try await IngestService(database: f.database, serviceKeys: [other], receiptKey: f.receiptKey)
         } throws: { error in
             guard case let .batchUnreadable(seq, _) = error as? BatchLogReplay.Failure else { return false }
             return seq == 1
@@ -275,13 +275,13 @@ struct IngestTests {
         // With the old key kept as a retired key (a rotation), the state comes back; a new batch
         // sealed to the retired key is refused, one sealed to the new key is accepted.
         let now = f.now
-        let rotated = try IngestService(
+        let rotated = try await IngestService(
             database: f.database, serviceKeys: [other], retiredServiceKeys: [f.service], receiptKey: f.receiptKey, clock: { now }
         )
-        #expect(try rotated.counts() == (1, 1, 1))
+        #expect(try await rotated.counts() == (1, 1, 1))
         let toRetiredKey = try f.seal([F.event(2, .reportReceived, 0)])
         do throws(IngestError) {
-            _ = try rotated.submit(toRetiredKey)
+            _ = try await rotated.submit(toRetiredKey)
             Issue.record("a batch sealed to a retired key was accepted")
         } catch {
             #expect(error.code == "unknown_service_key")
@@ -290,13 +290,13 @@ struct IngestTests {
             events: [F.event(3, .reportReceived, 0)], agencyID: f.policeID, batchID: BatchID.random(), createdAt: f.now,
             signer: f.police, service: other.publicKey
         )
-        #expect(try rotated.submit(toNewKey).receipt.newEvents == 1)
-        #expect(try rotated.counts() == (2, 2, 2))
+        #expect(try await rotated.submit(toNewKey).receipt.newEvents == 1)
+        #expect(try await rotated.counts() == (2, 2, 2))
     }
 
     @Test("state after a restart, and a rebuild from the batch log, equal the incrementally built state")
-    func rebuildEquivalence() throws {
-        let f = try F()
+    func rebuildEquivalence() async throws {
+        let f = try await F()
         var rng = SplitMix64(seed: 20_261_129)
         var sent: [[UInt8]] = []
         for batch in 0..<12 {
@@ -315,15 +315,15 @@ struct IngestTests {
             let byProsecutor = batch % 2 == 1
             let bytes = try f.seal(events, by: byProsecutor ? f.prosecutor : f.police, agencyID: byProsecutor ? f.prosecutorID : f.policeID)
             sent.append(bytes)
-            _ = try f.ingest.submit(bytes)
-            if batch % 4 == 0 { _ = try f.ingest.submit(sent[Int(rng.next() % UInt64(sent.count))]) }  // replays
+            _ = try await f.ingest.submit(bytes)
+            if batch % 4 == 0 { _ = try await f.ingest.submit(sent[Int(rng.next() % UInt64(sent.count))]) }  // replays
         }
         let live = f.ingest.withCaseIndex { Rebuild.digest(of: $0) }
-        let (_, report) = try Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service])
+        let (_, report) = try await Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service])
         #expect(report.batches == 12)
         #expect(report.matches)
         #expect(report.rebuiltDigest == live)
-        try f.restart()
+        try await f.restart()
         #expect(f.ingest.withCaseIndex { Rebuild.digest(of: $0) } == live)
     }
 }
@@ -334,20 +334,20 @@ struct QualityReportTests {
     typealias F = IngestFixture
 
     @Test("each agency sees findings and worklists from its own events only; rejected rows come from its receipts")
-    func ownEventsOnly() throws {
-        let f = try F()
+    func ownEventsOnly() async throws {
+        let f = try await F()
         let cutoff = Day(year: 2025, month: 6, day: 1)!
         // Case 1: the police report it (day 0) and inform the victim (day 10); the prosecutor charges it (day 200).
         // Case 2: the police report it (day 100), nothing since. Case 3: the prosecutor voids an event it never sent.
-        _ = try f.ingest.submit(f.seal([F.event(1, .reportReceived, 0), F.event(1, .victimInformed, 10, detail: 1), F.event(2, .reportReceived, 100)]))
+        _ = try await f.ingest.submit(f.seal([F.event(1, .reportReceived, 0), F.event(1, .victimInformed, 10, detail: 1), F.event(2, .reportReceived, 100)]))
         var void = F.event(3, .void, 300, agencyType: .stateProsecutor)
         void.target = EventReference(type: .chargeFiled, detail: 0, day: Day(year: 2024, month: 1, day: 1)!.adding(days: 250))
-        _ = try f.ingest.submit(f.seal(
+        _ = try await f.ingest.submit(f.seal(
             [F.event(1, .chargeFiled, 200, agencyType: .stateProsecutor), void,
              F.event(4, .reportReceived, 1000, agencyType: .stateProsecutor)],  // 2026-09-27: after the batch's day, rejected
             by: f.prosecutor, agencyID: f.prosecutorID))
 
-        let police = try f.ingest.qualityReport(agency: f.policeID, asOf: cutoff)
+        let police = try await f.ingest.qualityReport(agency: f.policeID, asOf: cutoff)
         #expect(police.cases == 2 && police.events == 3 && police.openCases == 2)
         // By the police's own events case 1 has no decision: the prosecutor's charge does not show.
         #expect(Set(police.longestWaitingForDecision.map(\.pseudonym)) == Set([1, 2].map { CasePseudonym(low: $0, high: 0xC0FFEE).hex }))
@@ -356,7 +356,7 @@ struct QualityReportTests {
         #expect(police.findings["no_report"] == 0 && police.findings["unmatched_void"] == 0)
         #expect(police.rejectedAtIngest.isEmpty)
 
-        let prosecutor = try f.ingest.qualityReport(agency: f.prosecutorID, asOf: cutoff)
+        let prosecutor = try await f.ingest.qualityReport(agency: f.prosecutorID, asOf: cutoff)
         // Its charge of case 1 has no report of its own (the police's report is not its to see),
         // its void matches nothing it sent, and the future-dated report was rejected at ingest.
         #expect(prosecutor.findings["no_report"] == 1 && prosecutor.findings["unmatched_void"] == 1, "\(prosecutor.findings)")

@@ -18,7 +18,7 @@ struct SnapshotTests {
 
     /// Submits `count` batches of random events over a small pool of cases (duplicates, voids,
     /// both agencies), and sometimes a batch again.
-    static func submit(_ f: F, _ count: Int, seed: UInt64) throws {
+    static func submit(_ f: F, _ count: Int, seed: UInt64) async throws {
         var rng = SplitMix64(seed: seed)
         for batch in 0..<count {
             var events: [CaseEvent] = []
@@ -34,69 +34,69 @@ struct SnapshotTests {
             }
             let byProsecutor = rng.next() % 2 == 1
             let bytes = try f.seal(events, by: byProsecutor ? f.prosecutor : f.police, agencyID: byProsecutor ? f.prosecutorID : f.policeID)
-            _ = try f.ingest.submit(bytes)
-            if batch % 3 == 0 { _ = try f.ingest.submit(bytes) }  // the same bytes again: nothing changes
+            _ = try await f.ingest.submit(bytes)
+            if batch % 3 == 0 { _ = try await f.ingest.submit(bytes) }  // the same bytes again: nothing changes
         }
     }
 
     /// The canonical bytes of a replay of the whole log.
-    static func fullReplay(_ log: BatchLog, keys: [BoxKeyPair], pinPoints: [ReleasePinPoint] = []) throws -> [UInt8] {
-        try BatchLogReplay.replay(log, serviceKeys: keys, pinPoints: pinPoints).index.snapshot()
+    static func fullReplay(_ log: BatchLog, keys: [BoxKeyPair], pinPoints: [ReleasePinPoint] = []) async throws -> [UInt8] {
+        try await BatchLogReplay.replay(log, serviceKeys: keys, pinPoints: pinPoints).index.snapshot()
     }
 
     static func live(_ ingest: IngestService) -> [UInt8] { ingest.withCaseIndex { $0.snapshot() } }
 
     @Test("a restart loads the snapshot, replays only the later batches, and has the index a full replay gives, byte for byte")
-    func snapshotAndTail() throws {
-        let f = try F(snapshot: true)
-        try Self.submit(f, 6, seed: 1)
-        let written = try #require(try f.ingest.writeSnapshot())
-        let events = try f.ingest.counts().events
+    func snapshotAndTail() async throws {
+        let f = try await F(snapshot: true)
+        try await Self.submit(f, 6, seed: 1)
+        let written = try #require(try await f.ingest.writeSnapshot())
+        let events = try await f.ingest.counts().events
         #expect(written.watermark == 6 && written.events == events)
-        #expect(try f.ingest.writeSnapshot() == nil, "nothing changed: nothing written")
+        #expect(try await f.ingest.writeSnapshot() == nil, "nothing changed: nothing written")
         var info = stat()
         #expect(stat(f.snapshotPath, &info) == 0 && info.st_mode & 0o777 == 0o600)
         #expect(!FileManager.default.fileExists(atPath: f.snapshotPath + ".tmp"))
-        try Self.submit(f, 5, seed: 2)
+        try await Self.submit(f, 5, seed: 2)
         let live = Self.live(f.ingest)
 
-        try f.restart()
+        try await f.restart()
         guard case let .loaded(start) = f.ingest.startupSnapshot else {
             Issue.record("the snapshot was not used: \(f.ingest.startupSnapshot)")
             return
         }
         #expect(start.watermark == 6 && start.pinPointsApplied == 0 && start.events == written.events && start.tailBatches == 5)
         #expect(Self.live(f.ingest) == live)
-        #expect(Self.live(f.ingest) == (try Self.fullReplay(f.ingest.log, keys: [f.service])))
+        #expect(Self.live(f.ingest) == (try await Self.fullReplay(f.ingest.log, keys: [f.service])))
 
         // The restarted service goes on as the original would have: a rebuild of the whole log
         // agrees with every receipt, those it signed after the restart included.
-        try Self.submit(f, 3, seed: 3)
-        let (_, report) = try Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service])
+        try await Self.submit(f, 3, seed: 3)
+        let (_, report) = try await Rebuild.recompute(log: f.ingest.log, registry: f.ingest.registry, serviceKeys: [f.service])
         #expect(report.matches)
         #expect(report.rebuiltDigest == f.ingest.withCaseIndex { Rebuild.digest(of: $0) })
         // A snapshot with no later batch: nothing to replay.
-        try f.ingest.writeSnapshot()
-        try f.restart()
+        try await f.ingest.writeSnapshot()
+        try await f.restart()
         guard case let .loaded(s) = f.ingest.startupSnapshot, s.watermark == 14, s.tailBatches == 0 else {
             Issue.record("\(f.ingest.startupSnapshot)")
             return
         }
-        #expect(Self.live(f.ingest) == (try Self.fullReplay(f.ingest.log, keys: [f.service])))
+        #expect(Self.live(f.ingest) == (try await Self.fullReplay(f.ingest.log, keys: [f.service])))
     }
 
     /// A store with a snapshot at batch 4 and two batches after it; the live index's bytes.
-    static func prepared() throws -> (F, [UInt8]) {
-        let f = try F(snapshot: true)
-        try submit(f, 4, seed: 10)
-        try #require(try f.ingest.writeSnapshot() != nil)
-        try submit(f, 2, seed: 11)
+    static func prepared() async throws -> (F, [UInt8]) {
+        let f = try await F(snapshot: true)
+        try await submit(f, 4, seed: 10)
+        try #require(try await f.ingest.writeSnapshot() != nil)
+        try await submit(f, 2, seed: 11)
         return (f, live(f.ingest))
     }
 
     /// Restarts and expects the snapshot to be refused for `reason`, and the full replay's state.
-    static func expectIgnored(_ f: F, _ live: [UInt8], serviceKeys: [BoxKeyPair]? = nil, _ reason: (IndexSnapshot.Refusal) -> Bool) throws {
-        try f.restart(serviceKeys: serviceKeys)
+    static func expectIgnored(_ f: F, _ live: [UInt8], serviceKeys: [BoxKeyPair]? = nil, _ reason: (IndexSnapshot.Refusal) -> Bool) async throws {
+        try await f.restart(serviceKeys: serviceKeys)
         guard case let .refused(why) = f.ingest.startupSnapshot else {
             Issue.record("the snapshot was used: \(f.ingest.startupSnapshot)")
             return
@@ -118,7 +118,7 @@ struct SnapshotTests {
     }
 
     @Test("a damaged snapshot is ignored with a reason and the whole log replayed")
-    func damaged() throws {
+    func damaged() async throws {
         let cases: [(String, (inout [UInt8]) -> Void, (IndexSnapshot.Refusal) -> Bool)] = [
             ("magic", { $0[0] ^= 1 }, { if case .malformed = $0 { true } else { false } }),
             ("watermark, checksum not updated", { $0[16] ^= 1 }, { if case .malformed = $0 { true } else { false } }),
@@ -134,9 +134,9 @@ struct SnapshotTests {
             ("watermark edited, checksum updated", { $0[16] = 3; Self.rehash(&$0) }, { if case .otherLog = $0 { true } else { false } }),
         ]
         for (what, change, reason) in cases {
-            let (f, live) = try Self.prepared()
+            let (f, live) = try await Self.prepared()
             try Self.edit(f.snapshotPath, change)
-            try Self.expectIgnored(f, live) { why in
+            try await Self.expectIgnored(f, live) { why in
                 let ok = reason(why)
                 if !ok { Issue.record("\(what): \(why)") }
                 return ok
@@ -145,82 +145,82 @@ struct SnapshotTests {
     }
 
     @Test("a snapshot of another store is ignored, even one sealed to a key this service holds")
-    func foreign() throws {
-        let (f, _) = try Self.prepared()
-        let other = try F(snapshot: true)
-        try Self.submit(other, 6, seed: 12)
+    func foreign() async throws {
+        let (f, _) = try await Self.prepared()
+        let other = try await F(snapshot: true)
+        try await Self.submit(other, 6, seed: 12)
         let otherLive = Self.live(other.ingest)
         try FileManager.default.copyItem(atPath: f.snapshotPath, toPath: other.snapshotPath)
-        try Self.expectIgnored(other, otherLive) { if case .unknownKey = $0 { true } else { false } }
-        try Self.expectIgnored(other, otherLive, serviceKeys: [other.service, f.service]) { if case .otherLog = $0 { true } else { false } }
+        try await Self.expectIgnored(other, otherLive) { if case .unknownKey = $0 { true } else { false } }
+        try await Self.expectIgnored(other, otherLive, serviceKeys: [other.service, f.service]) { if case .otherLog = $0 { true } else { false } }
     }
 
     @Test("after a restore from an earlier backup, the newer snapshot is ignored, with or without new batches since")
-    func rolledBack() throws {
-        let f = try F(snapshot: true)
-        try Self.submit(f, 3, seed: 20)
+    func rolledBack() async throws {
+        let f = try await F(snapshot: true)
+        try await Self.submit(f, 3, seed: 20)
         let backup = f.directory + "/backup.sqlite"
         try f.database.backup(to: backup)
-        try Self.submit(f, 3, seed: 21)
-        try #require(try f.ingest.writeSnapshot()?.watermark == 6)
+        try await Self.submit(f, 3, seed: 21)
+        try #require(try await f.ingest.writeSnapshot()?.watermark == 6)
 
         // The restored store: the backup, with the snapshot the service wrote later beside it.
         let restored = NSTemporaryDirectory() + "plazo-restored-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: restored, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: backup, toPath: restored + "/plazo.sqlite")
         try FileManager.default.copyItem(atPath: f.snapshotPath, toPath: IndexSnapshot.path(forStore: restored + "/plazo.sqlite"))
-        func start() throws -> IngestService {
-            try IngestService(
+        func start() async throws -> IngestService {
+            try await IngestService(
                 database: AppDatabase.open(path: restored + "/plazo.sqlite"), serviceKeys: [f.service], receiptKey: f.receiptKey,
                 clock: { [now = f.now] in now }, snapshotPath: IndexSnapshot.path(forStore: restored + "/plazo.sqlite"))
         }
-        var service = try start()
+        var service = try await start()
         guard case .refused(.otherLog) = service.startupSnapshot else {
             Issue.record("\(service.startupSnapshot)")
             return
         }
-        #expect(Self.live(service) == (try Self.fullReplay(service.log, keys: [f.service])))
+        #expect(Self.live(service) == (try await Self.fullReplay(service.log, keys: [f.service])))
         // New batches reuse the acceptance numbers 4, 5, 6 with other contents.
-        for k in 0..<4 { _ = try service.submit(try f.seal([F.event(UInt64(100 + k), .reportReceived, k)])) }
-        service = try start()
+        for k in 0..<4 { _ = try await service.submit(try f.seal([F.event(UInt64(100 + k), .reportReceived, k)])) }
+        service = try await start()
         guard case .refused(.otherLog) = service.startupSnapshot else {
             Issue.record("\(service.startupSnapshot)")
             return
         }
-        #expect(Self.live(service) == (try Self.fullReplay(service.log, keys: [f.service])))
+        #expect(Self.live(service) == (try await Self.fullReplay(service.log, keys: [f.service])))
     }
 
     @Test("a snapshot sealed to a retired box key is still read; one sealed to a key not given is ignored")
-    func keys() throws {
-        let (f, live) = try Self.prepared()
+    func keys() async throws {
+        let (f, live) = try await Self.prepared()
         let rotated = try BoxKeyPair.generate()
-        try f.restart(serviceKeys: [rotated, f.service])
+        try await f.restart(serviceKeys: [rotated, f.service])
         guard case let .loaded(s) = f.ingest.startupSnapshot, s.watermark == 4, s.tailBatches == 2 else {
             Issue.record("\(f.ingest.startupSnapshot)")
             return
         }
         #expect(Self.live(f.ingest) == live)
         // New snapshots are sealed to the current key.
-        try Self.submit(f, 1, seed: 13)
+        try await Self.submit(f, 1, seed: 13)
         let newer = Self.live(f.ingest)
-        try f.ingest.writeSnapshot()
-        try Self.expectIgnored(f, newer, serviceKeys: [f.service]) { if case .unknownKey = $0 { true } else { false } }
+        try await f.ingest.writeSnapshot()
+        try await Self.expectIgnored(f, newer, serviceKeys: [f.service]) { if case .unknownKey = $0 { true } else { false } }
     }
 
     @Test("a snapshot whose pins do not match the stored releases is ignored")
-    func otherReleases() throws {
-        let (f, live) = try Self.prepared()
-        let index = try BatchLogReplay.replay(f.ingest.log, serviceKeys: [f.service], pinPoints: [], throughBatch: 4).index
+    func otherReleases() async throws {
+        let (f, live) = try await Self.prepared()
+        let index = try await BatchLogReplay.replay(f.ingest.log, serviceKeys: [f.service], pinPoints: [], throughBatch: 4).index
         let invented = ReleasePinPoint(releaseID: 1, batchWatermark: 3, cutoff: "2024-06-30", cohorts: ["2024Q1"])
-        _ = try IndexSnapshot.write(index, watermark: 4, pinPoints: [invented], log: f.ingest.log, key: f.service, to: f.snapshotPath)
-        try Self.expectIgnored(f, live) { if case .otherReleases = $0 { true } else { false } }
+        _ = try await IndexSnapshot.write(index, watermark: 4, pinPoints: [invented], log: f.ingest.log, key: f.service, to: f.snapshotPath)
+        try await Self.expectIgnored(f, live) { if case .otherReleases = $0 { true } else { false } }
     }
 
     @Test("without a snapshot file the whole log is replayed; deleting the snapshot is always safe")
-    func missing() throws {
-        let (f, live) = try Self.prepared()
+    func missing() async throws {
+        let (f, live) = try await Self.prepared()
         try FileManager.default.removeItem(atPath: f.snapshotPath)
-        try f.restart()
+        try await f.restart()
         guard case .missing = f.ingest.startupSnapshot else {
             Issue.record("\(f.ingest.startupSnapshot)")
             return
@@ -228,9 +228,9 @@ struct SnapshotTests {
         #expect(Self.live(f.ingest) == live)
         // A leftover temporary file of an interrupted write is ignored and replaced.
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: f.snapshotPath + ".tmp"))
-        #expect(try f.ingest.writeSnapshot()?.watermark == 6)
+        #expect(try await f.ingest.writeSnapshot()?.watermark == 6)
         #expect(!FileManager.default.fileExists(atPath: f.snapshotPath + ".tmp"))
-        try f.restart()
+        try await f.restart()
         guard case let .loaded(s) = f.ingest.startupSnapshot, s.watermark == 6, s.tailBatches == 0 else {
             Issue.record("\(f.ingest.startupSnapshot)")
             return
@@ -238,9 +238,9 @@ struct SnapshotTests {
     }
 
     @Test("a snapshot of several chunks reads back through the read-ahead thread; a damaged later chunk is refused")
-    func manyChunks() throws {
-        let f = try F(snapshot: true)
-        try Self.submit(f, 1, seed: 40)
+    func manyChunks() async throws {
+        let f = try await F(snapshot: true)
+        try await Self.submit(f, 1, seed: 40)
         // An index of 200,000 cases (about 6 MiB of image): more chunks than the reader has slots.
         var index = CaseIndex()
         var rng = SplitMix64(seed: 41)
@@ -251,34 +251,34 @@ struct SnapshotTests {
                 attributes: .unknown, agencyType: .hotline))
         }
         index.apply(batch, from: f.policeID)
-        let written = try IndexSnapshot.write(index, watermark: 1, pinPoints: [], log: f.ingest.log, key: f.service, to: f.snapshotPath)
+        let written = try await IndexSnapshot.write(index, watermark: 1, pinPoints: [], log: f.ingest.log, key: f.service, to: f.snapshotPath)
         #expect(written.bytes > 5 << 20)
-        let loaded = try #require(try IndexSnapshot.load(from: f.snapshotPath, log: f.ingest.log, serviceKeys: [f.service], pinPoints: []))
+        let loaded = try #require(try await IndexSnapshot.load(from: f.snapshotPath, log: f.ingest.log, serviceKeys: [f.service], pinPoints: []))
         #expect(loaded.index.snapshot() == index.snapshot())
         try Self.edit(f.snapshotPath) { $0[224 + 4 * (1 << 20) + 100] ^= 1 }
-        #expect {
-            _ = try IndexSnapshot.load(from: f.snapshotPath, log: f.ingest.log, serviceKeys: [f.service], pinPoints: [])
+        await #expect {
+            _ = try await IndexSnapshot.load(from: f.snapshotPath, log: f.ingest.log, serviceKeys: [f.service], pinPoints: [])
         } throws: { error in
             if case .corrupt = error as? IndexSnapshot.Refusal { true } else { false }
         }
     }
 
     @Test("the background policy writes after enough new events or enough time, and only when something changed")
-    func policy() throws {
-        let f = try F(snapshot: true)
+    func policy() async throws {
+        let f = try await F(snapshot: true)
         let never = SnapshotPolicy(everyEvents: .max, interval: .seconds(3600))
-        #expect(try f.ingest.writeSnapshotIfDue(SnapshotPolicy(everyEvents: 1, interval: .zero)) == nil, "no batch yet")
-        try Self.submit(f, 2, seed: 30)
-        #expect(try f.ingest.writeSnapshotIfDue(never) == nil)
-        #expect(try f.ingest.writeSnapshotIfDue(SnapshotPolicy(everyEvents: 10, interval: .seconds(3600)))?.watermark == 2)
-        try Self.submit(f, 1, seed: 31)
-        #expect(try f.ingest.writeSnapshotIfDue(SnapshotPolicy(everyEvents: 1_000, interval: .seconds(3600))) == nil)
-        #expect(try f.ingest.writeSnapshotIfDue(SnapshotPolicy(everyEvents: 1_000, interval: .zero))?.watermark == 3)
-        #expect(try f.ingest.writeSnapshotIfDue(SnapshotPolicy(everyEvents: 1, interval: .zero)) == nil, "nothing changed since")
+        #expect(try await f.ingest.writeSnapshotIfDue(SnapshotPolicy(everyEvents: 1, interval: .zero)) == nil, "no batch yet")
+        try await Self.submit(f, 2, seed: 30)
+        #expect(try await f.ingest.writeSnapshotIfDue(never) == nil)
+        #expect(try await f.ingest.writeSnapshotIfDue(SnapshotPolicy(everyEvents: 10, interval: .seconds(3600)))?.watermark == 2)
+        try await Self.submit(f, 1, seed: 31)
+        #expect(try await f.ingest.writeSnapshotIfDue(SnapshotPolicy(everyEvents: 1_000, interval: .seconds(3600))) == nil)
+        #expect(try await f.ingest.writeSnapshotIfDue(SnapshotPolicy(everyEvents: 1_000, interval: .zero))?.watermark == 3)
+        #expect(try await f.ingest.writeSnapshotIfDue(SnapshotPolicy(everyEvents: 1, interval: .zero)) == nil, "nothing changed since")
         // A service without a snapshot path writes nothing.
-        let plain = try F()
-        try Self.submit(plain, 1, seed: 32)
-        #expect(try plain.ingest.writeSnapshot() == nil)
+        let plain = try await F()
+        try await Self.submit(plain, 1, seed: 32)
+        #expect(try await plain.ingest.writeSnapshot() == nil)
         #expect(!FileManager.default.fileExists(atPath: plain.snapshotPath))
     }
 }

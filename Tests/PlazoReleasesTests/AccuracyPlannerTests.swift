@@ -21,14 +21,14 @@ import Testing
 
     /// Targets that fit are met, and the proposal spends the lifetime budget by the last release
     /// (never more): the plan's tables make a spec that validates with that total.
-    @Test func feasibleTargetsAreMetAndTheBudgetIsSpent() throws {
+    @Test func feasibleTargetsAreMetAndTheBudgetIsSpent() async throws {
         let plan = try AccuracyPlanner.plan(Self.request, lifetimeRho: Rational(1, 1))
         #expect(plan.feasible)
         #expect(plan.targets.allSatisfy { $0.met && $0.predictedHalfWidth <= $0.target.halfWidth })
         #expect(plan.lifetimeSpend <= 1 + 1e-12 && plan.lifetimeSpend >= 0.999)
         let spec = ReleaseSpec(title: "planned", cutoff: "2026-09-30", cohorts: ["2025Q1", "2025Q2", "2025Q3", "2025Q4"], tables: plan.tables)
-        #expect(try spec.validated().totalRho == Rational(parsing: plan.rhoPerRelease))
-        #expect(try spec.validated().totalRho.doubleValue * 8 <= 1)
+        #expect(try await spec.validated().totalRho == Rational(parsing: plan.rhoPerRelease))
+        #expect(try await spec.validated().totalRho.doubleValue * 8 <= 1)
     }
 
     /// Targets that do not fit are named with the budget they need, and what pooling would give.
@@ -46,7 +46,7 @@ import Testing
         #expect(plan.lifetimeSpend <= 1 + 1e-12)
     }
 
-    @Test func refusesWhatItCannotPredict() {
+    @Test func refusesWhatItCannotPredict() async {
         var request = Self.request
         request.targets = [.init(table: .timeToFirstDecision, halfWidth: 0.05, expectedCases: 600)]
         #expect { try AccuracyPlanner.plan(request, lifetimeRho: .one) } throws: { error in
@@ -54,7 +54,7 @@ import Testing
             return text.contains("charge_by_horizon")
         }
         request.targets = [.init(table: .attrition, halfWidth: 0, expectedCases: 600)]
-        #expect(throws: ReleaseError.self) { try AccuracyPlanner.plan(request, lifetimeRho: .one) }
+        await #expect(throws: ReleaseError.self) { try await AccuracyPlanner.plan(request, lifetimeRho: .one) }
     }
 
     /// Predicted half-widths against realised ones: a release of 600-case cohorts at the planned
@@ -65,13 +65,13 @@ import Testing
     /// denominator, so it varies by about (noise of the denominator)/(denominator) from release to
     /// release (1–2 % for 600 cases at these ρ, about 12 % for a state-year of 73 cases), and the
     /// bootstrap SD behind it has a relative error of √(1/(2R)) (2 % at R = 1,000).
-    @Test func predictionsMatchRealisedHalfWidths() throws {
+    @Test func predictionsMatchRealisedHalfWidths() async throws {
         let cutoff = Day(iso: "2026-09-30")!
         let cohorts = ["2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1"]
         let cases = Synthetic.summaries(count: 600 * cohorts.count, cohorts: cohorts.map { Quarter($0)! }, cutoff: cutoff, seed: 66)
         let rho = "1/40"
         let kinds: [TableKind] = [.chargeByHorizon, .attrition, .dispositions, .victimUpdateRecency]
-        let r = try engine().create(
+        let r = try await engine().create(
             spec: ReleaseSpec(title: "t", cutoff: cutoff.iso, cohorts: cohorts, simulationReplicates: 1000,
                               tables: kinds.map { TableRequest(table: $0, rho: rho) }),
             requester: "tester", projection: CaseProjection(summaries: cases, cutoff: cutoff), randomness: seeded(66))
@@ -119,16 +119,16 @@ extension AccuracyPlannerTests {
     /// once with a twentieth of the lifetime ρ, and its noise enters a share as p²·Var N̂. Here at
     /// 90 days (p ≈ 0.16) the even split is at least 1.3 times wider; at 365 days (p ≈ 0.40) the
     /// continual share is the wider one. The planner says which, rather than assume a gain.
-    @Test func continualTargetsArePredictedFromTheirStream() throws {
+    @Test func continualTargetsArePredictedFromTheirStream() async throws {
         let cohort = ContinualReleaseTests.Cohort(cases: 1600, seed: 5)
         let rho = "7/250"
         let db = try AppDatabase.inMemory()
-        try BudgetLedger(database: db).setDefaultBudget(Rational(integer: 1), by: "test steward")
+        try await BudgetLedger(database: db).setDefaultBudget(Rational(integer: 1), by: "test steward")
         let live = ReplayedCases(CaseIndex(), lastBatch: 0)
         var last: Release?
         for k in 1...8 {
             live.withMutableCaseIndex { $0.apply(cohort.arrivals[k - 1], from: AgencyID(1)) }
-            last = try ReleaseEngine(database: db).create(
+            last = try await ReleaseEngine(database: db).create(
                 spec: ContinualReleaseTests.spec(step: k, rho: rho), requester: "t", live: live, randomness: seeded(500 + UInt64(k)))
         }
         let r = try #require(last)

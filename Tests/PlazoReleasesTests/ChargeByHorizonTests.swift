@@ -13,10 +13,10 @@ import Testing
     /// With noise off, each published share equals the exact share of the cohort whose first
     /// decision was a charge within h days; a horizon some case of the cohort has not been
     /// followed is not published.
-    @Test func sharesEqualAnIndependentCountWhereEveryCaseIsFollowed() throws {
+    @Test func sharesEqualAnIndependentCountWhereEveryCaseIsFollowed() async throws {
         let quarters = Self.cohorts.map { Quarter($0)! }
         let cases = Synthetic.summaries(count: 4000, cohorts: quarters, cutoff: Self.cutoff, seed: 8)
-        let r = try engine().create(
+        let r = try await engine().create(
             spec: ReleaseSpec(title: "t", cutoff: Self.cutoff.iso, cohorts: Self.cohorts, simulationReplicates: 20,
                               tables: [TableRequest(table: .chargeByHorizon, rho: "1000")]),
             requester: "tester", projection: CaseProjection(summaries: cases, cutoff: Self.cutoff), randomness: seeded(8))
@@ -46,10 +46,10 @@ import Testing
 
     /// The dashboard over all cohorts: each horizon pools the cohorts every case of which has been
     /// followed that long (noise off: the exact share of those cohorts' cases).
-    @Test func dashboardPoolsTheCohortsFollowedEachHorizon() throws {
+    @Test func dashboardPoolsTheCohortsFollowedEachHorizon() async throws {
         let quarters = Self.cohorts.map { Quarter($0)! }
         let cases = Synthetic.summaries(count: 4000, cohorts: quarters, cutoff: Self.cutoff, seed: 10)
-        let r = try engine().create(
+        let r = try await engine().create(
             spec: ReleaseSpec(title: "t", cutoff: Self.cutoff.iso, cohorts: Self.cohorts, simulationReplicates: 20,
                               tables: [TableRequest(table: .chargeByHorizon, rho: "1000")]),
             requester: "tester", projection: CaseProjection(summaries: cases, cutoff: Self.cutoff), randomness: seeded(10))
@@ -72,10 +72,10 @@ import Testing
     /// At realistic volumes (600 cases in a cohort) and equal ρ per table, "charged within 365 days"
     /// counted directly has a narrower interval than the life table's cumulative incidence at 365:
     /// three noisy cells over five, against about twelve bins of hazards over 75 cells.
-    @Test func directCountIsNarrowerThanTheLifeTableCurve() throws {
+    @Test func directCountIsNarrowerThanTheLifeTableCurve() async throws {
         let quarters = ["2025Q2"].map { Quarter($0)! }
         let cases = Synthetic.summaries(count: 600, cohorts: quarters, cutoff: Self.cutoff, seed: 9)
-        let r = try engine().create(
+        let r = try await engine().create(
             spec: ReleaseSpec(title: "t", cutoff: Self.cutoff.iso, cohorts: ["2025Q2"], simulationReplicates: 200,
                               tables: [TableRequest(table: .chargeByHorizon, rho: "1/50"), TableRequest(table: .timeToFirstDecision, rho: "1/50")]),
             requester: "tester", projection: CaseProjection(summaries: cases, cutoff: Self.cutoff), randomness: seeded(9))

@@ -64,8 +64,8 @@ import Testing
     }
 
     @Test("eight continual releases publish the exact running totals (negligible noise), never contradict an earlier one, and charge the lifetime ρ exactly")
-    func exactWiring() throws {
-        let e = try engine()
+    func exactWiring() async throws {
+        let e = try await engine()
         let cohort = Cohort(cases: 300, seed: 7)
         let live = ReplayedCases(CaseIndex(), lastBatch: 0)
         var previous: [[Int64]] = []
@@ -76,8 +76,8 @@ import Testing
             let spec = Self.spec(step: k, rho: "1000", extra: [TableRequest(table: .attrition, rho: "1")])
             // The dry run charges what the release will: this step's cost plus the fresh table's.
             let stepCost = try ContinualSchedule(horizon: 8, perRelease: Rational(integer: 1000)).charge(step: k).rho
-            #expect(try e.dryRun(spec: spec).cohorts[0].costRho == stepCost.adding(Rational(integer: 1)).description)
-            let r = try e.create(spec: spec, requester: "t", live: live, randomness: seeded(UInt64(k)))
+            #expect(try await e.dryRun(spec: spec).cohorts[0].costRho == stepCost.adding(Rational(integer: 1)).description)
+            let r = try await e.create(spec: spec, requester: "t", live: live, randomness: seeded(UInt64(k)))
             #expect(r.metadata.cohortSpend?.first?.spentRho != nil)
             let t = table(r, .chargeByHorizon)
             let cells = r.tables[t].noisyCounts
@@ -92,23 +92,23 @@ import Testing
             previous = info.cohorts[0].encoded
         }
         // 8 × (ρ = 1,000 of the continual table + ρ = 1 of attrition), exactly.
-        #expect(try BudgetLedger(database: e.database).balance(for: Quarter("2024Q1")!).spent.rho.description == "8008")
+        #expect(try await BudgetLedger(database: e.database).balance(for: Quarter("2024Q1")!).spent.rho.description == "8008")
         // A ninth release of the stream is refused, saying why; nothing is spent.
         var ninth = Self.spec(step: 8, rho: "1000")
         ninth.title = "ninth"
-        #expect {
-            try e.create(spec: ninth, requester: "t", live: live, randomness: seeded(99))
+        await #expect {
+            try await e.create(spec: ninth, requester: "t", live: live, randomness: seeded(99))
         } throws: { error in
             guard case let ReleaseError.budgetExceeded(why) = error else { return false }
             return why.contains("all 8 releases") && why.contains("2024Q1")
         }
-        #expect(throws: ReleaseError.self) { try e.dryRun(spec: ninth) }
-        #expect(try BudgetLedger(database: e.database).balance(for: Quarter("2024Q1")!).spent.rho.description == "8008")
+        await #expect(throws: ReleaseError.self) { try await e.dryRun(spec: ninth) }
+        #expect(try await BudgetLedger(database: e.database).balance(for: Quarter("2024Q1")!).spent.rho.description == "8008")
     }
 
     @Test("a case enters the stream once: a voided charge stays counted, a late report is not a member, a corrected state stays in its first group")
-    func heldEntries() throws {
-        let e = try engine()
+    func heldEntries() async throws {
+        let e = try await engine()
         let live = ReplayedCases(CaseIndex(), lastBatch: 0)
         func attributes(_ state: UInt8) -> CaseAttributes {
             CaseAttributes(offence: .onlineGrooming, ageBand: .age13to15, sex: .female, state: MexicanState(rawValue: state)!, channel: .hotline)
@@ -125,7 +125,7 @@ import Testing
         live.withMutableCaseIndex { $0.apply(first, from: AgencyID(1)) }
         let exactSpec = { (k: Int) in Self.spec(step: k, rho: "1000", breakdown: [.state]) }
         let nine = 9 * ChargeHorizons.labels.count  // state 09's group
-        let r1 = try e.create(spec: exactSpec(1), requester: "t", live: live, randomness: seeded(1))
+        let r1 = try await e.create(spec: exactSpec(1), requester: "t", live: live, randomness: seeded(1))
         #expect(Array(r1.tables[0].noisyCounts[nine..<(nine + 5)]) == [1, 0, 0, 0, 7])
 
         // Step 2: B charged at day 100; C's report (dated in 2024Q1) arrives only now; D's earlier
@@ -133,7 +133,7 @@ import Testing
         live.withMutableCaseIndex {
             $0.apply([charge(2, "2024-04-19"), report(3, "2024-03-15"), charge(3, "2024-04-01"), report(4, "2024-01-05", state: 14)], from: AgencyID(1))
         }
-        let r2 = try e.create(spec: exactSpec(2), requester: "t", live: live, randomness: seeded(2))
+        let r2 = try await e.create(spec: exactSpec(2), requester: "t", live: live, randomness: seeded(2))
         #expect(Array(r2.tables[0].noisyCounts[nine..<(nine + 5)]) == [1, 1, 0, 0, 6], "C is not a member; D stays in state 09")
         let fourteen = 14 * ChargeHorizons.labels.count
         #expect(r2.tables[0].noisyCounts[fourteen..<(fourteen + 5)].allSatisfy { $0 == 0 })
@@ -144,7 +144,7 @@ import Testing
             $0.apply([CaseEvent(pseudonym: b.pseudonym, type: .void, day: Day(iso: "2024-08-01")!, agencyType: .stateProsecutor,
                                 target: EventReference(type: .chargeFiled, detail: 0, day: b.day))], from: AgencyID(1))
         }
-        let r3 = try e.create(spec: exactSpec(3), requester: "t", live: live, randomness: seeded(3))
+        let r3 = try await e.create(spec: exactSpec(3), requester: "t", live: live, randomness: seeded(3))
         #expect(Array(r3.tables[0].noisyCounts[nine..<(nine + 5)]) == [1, 1, 0, 0, 6])
         let entries = live.snapshot().streamEntries()
         #expect(entries.count == 8, "members: A, B, D and the 5 others; not C")
@@ -152,34 +152,34 @@ import Testing
     }
 
     @Test("a spec that changes a stream's schedule is refused naming the field; continual needs releases_per_cohort, charge_by_horizon and ended quarters")
-    func badSpecs() throws {
-        let e = try engine()
+    func badSpecs() async throws {
+        let e = try await engine()
         let live = ReplayedCases(CaseIndex(), lastBatch: 0)
-        _ = try e.create(spec: Self.spec(step: 1, rho: "1/10"), requester: "t", live: live, randomness: seeded(1))
-        func refusal(_ spec: ReleaseSpec) -> String? {
-            do { _ = try e.create(spec: spec, requester: "t", live: live, randomness: seeded(2)) } catch let ReleaseError.invalidSpec(why) {
+        _ = try await e.create(spec: Self.spec(step: 1, rho: "1/10"), requester: "t", live: live, randomness: seeded(1))
+        func refusal(_ spec: ReleaseSpec) async -> String? {
+            do { _ = try await e.create(spec: spec, requester: "t", live: live, randomness: seeded(2)) } catch let ReleaseError.invalidSpec(why) {
                 return why
             } catch { return "other: \(error)" }
             return nil
         }
-        #expect(refusal(Self.spec(step: 2, rho: "1/20"))?.contains("a stream keeps its schedule") == true)
+        await #expect(refusal(Self.spec(step: 2, rho: "1/20"))?.contains("a stream keeps its schedule") == true)
         var noSchedule = Self.spec(step: 2, rho: "1/10")
         noSchedule.releasesPerCohort = nil
-        #expect(refusal(noSchedule)?.contains("tables[0].continual: give releases_per_cohort") == true)
+        await #expect(refusal(noSchedule)?.contains("tables[0].continual: give releases_per_cohort") == true)
         var attrition = Self.spec(step: 2, rho: "1/10")
         attrition.tables = [TableRequest(table: .attrition, rho: "1/10", continual: true)]
-        #expect(refusal(attrition)?.contains("only charge_by_horizon") == true)
+        await #expect(refusal(attrition)?.contains("only charge_by_horizon") == true)
         var open = Self.spec(step: 2, rho: "1/10")
         open.cutoff = "2024-03-15"
-        #expect(refusal(open)?.contains("2024Q1 is not over by the cutoff") == true)
+        await #expect(refusal(open)?.contains("2024Q1 is not over by the cutoff") == true)
         var pooled = Self.spec(step: 2, rho: "1/10")
         pooled.cohorts = ["2024Q1", "2024Q2", "2024Q3", "2024Q4"]
         pooled.cutoff = "2024-12-31"
         pooled.tables[0].poolCohorts = .year
-        #expect(refusal(pooled)?.contains("cannot also pool cohorts") == true)
+        await #expect(refusal(pooled)?.contains("cannot also pool cohorts") == true)
         // The projection-only path (no case index to hold the entries) refuses continual tables.
-        #expect(throws: ReleaseError.self) {
-            try e.create(spec: Self.spec(step: 2, rho: "1/10"), requester: "t", projection: CaseProjection(index: CaseIndex(), cutoff: Self.cutoffs[1]))
+        await #expect(throws: ReleaseError.self) {
+            try await e.create(spec: Self.spec(step: 2, rho: "1/10"), requester: "t", projection: CaseProjection(index: CaseIndex(), cutoff: Self.cutoffs[1]))
         }
     }
 
@@ -198,7 +198,7 @@ import Testing
     /// On the embedded store only: the statistics do not depend on the engine, and 240 releases
     /// on fresh PostgreSQL schemas would add minutes to the PostgreSQL run of the suite.
     @Test("at equal lifetime ρ the last release's running totals have ≥ 2.5× less variance than an even split, and the published variance is the realised one")
-    func gainAndVariance() throws {
+    func gainAndVariance() async throws {
         let cohort = Cohort(cases: 1600, seed: 3)
         let rho = "7/250"
         var errors: [Double] = []
@@ -206,13 +206,13 @@ import Testing
         var covered = 0, intervals = 0
         for seed in 1...30 as ClosedRange<UInt64> {
             let db = try AppDatabase.inMemory()
-            try BudgetLedger(database: db).setDefaultBudget(Rational(integer: 1), by: "test steward")
+            try await BudgetLedger(database: db).setDefaultBudget(Rational(integer: 1), by: "test steward")
             let e = ReleaseEngine(database: db)
             let live = ReplayedCases(CaseIndex(), lastBatch: 0)
             var last: Release?
             for k in 1...8 {
                 live.withMutableCaseIndex { $0.apply(cohort.arrivals[k - 1], from: AgencyID(1)) }
-                last = try e.create(spec: Self.spec(step: k, rho: rho, breakdown: [.state]), requester: "t", live: live, randomness: seeded(seed * 100 + UInt64(k)))
+                last = try await e.create(spec: Self.spec(step: k, rho: rho, breakdown: [.state]), requester: "t", live: live, randomness: seeded(seed * 100 + UInt64(k)))
             }
             let r = last!
             let info = try #require(r.tables[0].info.continual)

@@ -97,7 +97,7 @@ import Testing
         }
     }
 
-    @Test func derivedIntervalsCoverNinetyFivePercent() throws {
+    @Test func derivedIntervalsCoverNinetyFivePercent() async throws {
         let n = ProcessInfo.processInfo.environment["PLAZO_COVERAGE_RELEASES"].flatMap(Int.init) ?? 250
         var cases: [CaseSummary] = []
         for (i, c) in Self.cohorts.enumerated() {
@@ -114,7 +114,7 @@ import Testing
         let exact = projection.tabulate(
             plan.tables.map { TabulationPlan(kind: $0.kind, dimensions: $0.breakdown, cohortCount: quarters.count) }, cohortSlots: slots)
         let infos = try plan.tables.map { try ReleaseEngine.info($0, level: 0.95) }
-        let engine = ReleaseEngine(database: try AppDatabase.forTesting())
+        let engine = ReleaseEngine(database: try await AppDatabase.forTesting())
         func published(_ counts: [[Int64]], seed: UInt64) -> [[Estimate]] {
             let derived = ReleaseEngine.derive(
                 counts, infos: infos, replicates: plan.replicates, level: 0.95, seed: seed, cohorts: plan.cohorts, cutoff: plan.cutoff)
@@ -210,18 +210,18 @@ import Testing
     /// Exact count intervals are conservative by construction (P(|Z| ≤ h) ≥ 0.95 for the discrete
     /// noise): over 100 releases of 150 cells each, coverage must be at least 94 % (the binomial SD
     /// of 15,000 independent cells at 95 % is 0.18 points; cells of one release are independent).
-    @Test func countIntervalsAreConservative() throws {
+    @Test func countIntervalsAreConservative() async throws {
         let cutoff = Day(iso: "2026-06-30")!
         let cases = Synthetic.summaries(count: 3000, cohorts: [Quarter("2025Q1")!], cutoff: cutoff, seed: 21)
         let projection = CaseProjection(summaries: cases, cutoff: cutoff)
-        let e = try engine()
+        let e = try await engine()
         let s = spec(cutoff: "2026-06-30", cohorts: ["2025Q1"], rho: "1/50", replicates: 20)
-        let truth = try engine().create(
+        let truth = try await engine().create(
             spec: spec(cutoff: "2026-06-30", cohorts: ["2025Q1"], rho: "1000", replicates: 20),
             requester: "t", projection: projection, randomness: seeded(999))
         var hits = 0, total = 0
         for i in 0..<100 {
-            let r = try e.create(spec: s, requester: "t", projection: projection, randomness: seeded(UInt64(1000 + i)))
+            let r = try await e.create(spec: s, requester: "t", projection: projection, randomness: seeded(UInt64(1000 + i)))
             for t in r.tables.indices {
                 for c in 0..<r.tables[t].info.cellLabels.count {
                     let x = truth.tables[t].noisyCounts[c]

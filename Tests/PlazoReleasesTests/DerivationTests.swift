@@ -103,10 +103,10 @@ import Testing
 
     /// Nothing past follow-up reaches any output: the estimates CSV has no value for a beyond
     /// point, and the status says why.
-    @Test func nothingIsPublishedPastFollowUp() throws {
+    @Test func nothingIsPublishedPastFollowUp() async throws {
         let cutoff = Day(iso: "2026-09-30")!
         let cases = Synthetic.summaries(count: 3000, cohorts: [Quarter("2026Q3")!, Quarter("2025Q1")!], cutoff: cutoff, seed: 3)
-        let r = try engine().create(
+        let r = try await engine().create(
             spec: spec(cutoff: "2026-09-30", cohorts: ["2025Q1", "2026Q3"], rho: "1/50", replicates: 50),
             requester: "t", projection: CaseProjection(summaries: cases, cutoff: cutoff), randomness: seeded(4))
         let t1 = table(r, .timeToFirstDecision)

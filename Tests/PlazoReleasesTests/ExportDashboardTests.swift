@@ -9,16 +9,16 @@ import Testing
 @Suite struct ExportDashboardTests {
     static let cutoff = Day(iso: "2026-06-30")!
 
-    func makeRelease(rho: String) throws -> (Release, [CaseSummary]) {
+    func makeRelease(rho: String) async throws -> (Release, [CaseSummary]) {
         let cases = Synthetic.summaries(count: 4000, cohorts: [Quarter("2025Q1")!, Quarter("2025Q2")!], cutoff: Self.cutoff, seed: 31)
-        let r = try engine().create(
+        let r = try await engine().create(
             spec: spec(cutoff: "2026-06-30", cohorts: ["2025Q1", "2025Q2"], rho: rho, breakdowns: [[], [.state, .offence]], replicates: 50),
             requester: "t", projection: CaseProjection(summaries: cases, cutoff: Self.cutoff), randomness: seeded(77))
         return (r, cases)
     }
 
-    @Test func dataPackageDescribesEveryCSV() throws {
-        let (r, _) = try makeRelease(rho: "1/10")
+    @Test func dataPackageDescribesEveryCSV() async throws {
+        let (r, _) = try await makeRelease(rho: "1/10")
         let files = try ReleaseExport.dataPackage(r)
         #expect(files.count == 2 + 2 * r.tables.count)
         // Slashes are written as they are (the licence's URL, the resources' paths).
@@ -73,8 +73,8 @@ import Testing
         #expect(try ReleaseDocument.decode(stored).metadata == r.metadata)
     }
 
-    @Test func dashboardSeriesMatchTheTablesAndAreReproducible() throws {
-        let (r, cases) = try makeRelease(rho: "1000")
+    @Test func dashboardSeriesMatchTheTablesAndAreReproducible() async throws {
+        let (r, cases) = try await makeRelease(rho: "1000")
         // One stored group: the stored estimates, as points.
         let curve = try Dashboard.series(r, metric: .chargeIncidenceCurve, cohort: "2025Q1")
         #expect(curve.count == 24)
@@ -109,9 +109,9 @@ import Testing
         #expect(throws: ReleaseError.self) { try Dashboard.series(r, metric: .funnelShare, cohort: "2019Q1") }
     }
 
-    @Test func noisyOutputsRespectTheirConstraints() throws {
+    @Test func noisyOutputsRespectTheirConstraints() async throws {
         // Small budget, small cells: noisy counts go negative, published values never do.
-        let (r, _) = try makeRelease(rho: "1/1000")
+        let (r, _) = try await makeRelease(rho: "1/1000")
         var sawNegative = false
         for t in r.tables.indices {
             let info = r.tables[t].info

@@ -19,17 +19,17 @@ import Testing
 
     /// The realistic-volume release: 600 cases per cohort, national and state × offence tables at
     /// the ρ the example spec gave state tables (1/100), fixed seeds.
-    static func release() throws -> Release {
+    static func release() async throws -> Release {
         let quarters = cohorts.map { Quarter($0)! }
         let cases = Synthetic.summaries(count: 600 * cohorts.count, cohorts: quarters, cutoff: cutoff, seed: 21)
         let projection = CaseProjection(summaries: cases, cutoff: cutoff)
-        return try engine().create(
+        return try await engine().create(
             spec: spec(cutoff: cutoff.iso, cohorts: cohorts, rho: "1/100", breakdowns: [[], [.state], [.state, .offence]], replicates: 40),
             requester: "tester", projection: projection, randomness: seeded(21))
     }
 
-    @Test func sharesWithoutADenominatorAreInsufficientDataNeverReliable() throws {
-        let r = try Self.release()
+    @Test func sharesWithoutADenominatorAreInsufficientDataNeverReliable() async throws {
+        let r = try await Self.release()
         var guarded = 0, checked = 0
         for (t, table) in r.tables.enumerated() {
             let info = table.info
@@ -62,8 +62,8 @@ import Testing
         }
     }
 
-    @Test func csvAndDashboardsPublishNoValueWithoutADenominator() throws {
-        let r = try Self.release()
+    @Test func csvAndDashboardsPublishNoValueWithoutADenominator() async throws {
+        let r = try await Self.release()
         // Estimates CSV: an insufficient_data row has empty value and interval and reliable=false.
         let t = table(r, .attrition, [.state, .offence])
         let csv = String(decoding: ReleaseExport.estimatesCSV(r, table: t), as: UTF8.self)

@@ -43,8 +43,8 @@ import Testing
     }
 
     @Test("a case whose first report moves to an earlier quarter after release 1 is still counted in its pinned cohort, its times clamped")
-    func movedCaseStaysPinned() throws {
-        let e = try engine()
+    func movedCaseStaysPinned() async throws {
+        let e = try await engine()
         var index = CaseIndex()
         let a = CasePseudonym(low: 1, high: 1)
         var events = [Self.report(a, Day(iso: "2024-05-10")!)]
@@ -53,14 +53,14 @@ import Testing
         index.apply(events, from: AgencyID(1))
         let live = ReplayedCases(index, lastBatch: 0)
         let spec = Self.exactSpec(cutoff: "2024-06-30", cohorts: ["2024Q1", "2024Q2"])
-        let r1 = try e.create(spec: spec, requester: "t", live: live, randomness: seeded(1))
+        let r1 = try await e.create(spec: spec, requester: "t", live: live, randomness: seeded(1))
         #expect(Self.totals(r1) == ["2024Q1": 5, "2024Q2": 4])
         #expect(live.snapshot().pinnedCohortNumber(of: a) == Self.quarterNumber(Quarter("2024Q2")!))
 
         // A late report with an earlier date: A's first report is now in 2024Q1.
         live.withMutableCaseIndex { $0.apply([Self.report(a, Day(iso: "2024-02-01")!)], from: AgencyID(1)) }
         #expect(live.snapshot().evaluation(of: a, asOf: Day(iso: "2024-06-30")!)?.summary?.cohort == Quarter("2024Q1")!)
-        let r2 = try e.create(spec: spec, requester: "t", live: live, randomness: seeded(2))
+        let r2 = try await e.create(spec: spec, requester: "t", live: live, randomness: seeded(2))
         // Without pins: 2024Q1 = 6, 2024Q2 = 3.
         #expect(Self.totals(r2) == ["2024Q1": 5, "2024Q2": 4])
         // A is censored at its follow-up, measured from the clamped origin 2024-04-01: 90 days (bin
@@ -74,8 +74,8 @@ import Testing
     }
 
     @Test("a case whose first report moves to a later quarter stays in its pinned cohort, measured from that quarter's last day")
-    func laterMoveIsClampedIntoThePinnedQuarter() throws {
-        let e = try engine()
+    func laterMoveIsClampedIntoThePinnedQuarter() async throws {
+        let e = try await engine()
         var index = CaseIndex()
         let b = CasePseudonym(low: 2, high: 1)
         let first = Self.report(b, Day(iso: "2024-01-20")!)
@@ -84,10 +84,10 @@ import Testing
         index.apply(events, from: AgencyID(1))
         let live = ReplayedCases(index, lastBatch: 0)
         let spec = Self.exactSpec(cutoff: "2024-06-30", cohorts: ["2024Q1", "2024Q2"])
-        _ = try e.create(spec: spec, requester: "t", live: live, randomness: seeded(5))
+        _ = try await e.create(spec: spec, requester: "t", live: live, randomness: seeded(5))
         // The first report is retracted; the remaining one is in 2024Q2.
         live.withMutableCaseIndex { $0.apply([Self.void(first, on: Day(iso: "2024-06-01")!), Self.report(b, Day(iso: "2024-05-25")!)], from: AgencyID(1)) }
-        let r2 = try e.create(spec: spec, requester: "t", live: live, randomness: seeded(6))
+        let r2 = try await e.create(spec: spec, requester: "t", live: live, randomness: seeded(6))
         #expect(Self.totals(r2) == ["2024Q1": 6, "2024Q2": 0])
         // Follow-up from 2024-03-31 (the last day of 2024Q1) to 2024-06-30: 91 days, bin 90-119,
         // inside 2024Q1's support (at least 91 days); from its new report it would be 36 days.
@@ -103,9 +103,9 @@ import Testing
     /// pinned to that cohort, and no pin may ever change: so every case is counted under exactly
     /// one cohort across all releases.
     @Test("randomised: every case is counted under exactly one cohort across all releases", arguments: [11, 12, 13] as [UInt64])
-    func invariant(seed: UInt64) throws {
+    func invariant(seed: UInt64) async throws {
         var rng = Xoshiro(seed: seed)
-        let e = try engine()
+        let e = try await engine()
         let start = Day(iso: "2024-01-01")!
         let quarters = ["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1"].map { Quarter($0)! }
         // Per step, the events that arrive.
@@ -132,7 +132,7 @@ import Testing
                 if cohorts.isEmpty { cohorts = [cutoffQuarter] }
                 let spec = Self.exactSpec(cutoff: cutoffQuarter.lastDay!.iso, cohorts: cohorts.map(\.description))
                 let before = live.snapshot()
-                let r = try e.create(spec: spec, requester: "t", live: live, randomness: seeded(rng.next()))
+                let r = try await e.create(spec: spec, requester: "t", live: live, randomness: seeded(rng.next()))
                 let after = live.snapshot()
                 #expect(Rebuild_digest(before) == Rebuild_digest(after), "a release changed the events")
                 var pins: [CasePseudonym: Int] = [:]
@@ -161,23 +161,23 @@ import Testing
     }
 
     @Test("a dry run prints costs, remaining budgets and half-widths from the mechanism, and leaves the ledger and releases unchanged")
-    func dryRunChangesNothing() throws {
-        let e = try engine(budget: "1")
+    func dryRunChangesNothing() async throws {
+        let e = try await engine(budget: "1")
         let spec = ReleaseSpec(title: "plan", cutoff: "2024-12-31", cohorts: ["2024Q3", "2024Q4"], tables: [
             TableRequest(table: .attrition, rho: "1/8"), TableRequest(table: .victimUpdateRecency, breakdown: [.state], rho: "1/8"),
         ])
-        func dump() throws -> String {
-            try e.database.read { db in
+        func dump() async throws -> String {
+            try await e.database.read { db in
                 var out = ""
                 for t in ["privacy_budget_change", "privacy_spend", "privacy_spend_scope", "release", "release_status", "release_draft"] {
-                    for row in try db.rows("SELECT * FROM \(t) ORDER BY 1, 2") { out += "\(t) \(row)\n" }
+                    for row in try await db.rows("SELECT * FROM \(t) ORDER BY 1, 2") { out += "\(t) \(row)\n" }
                 }
                 return out
             }
         }
-        let before = try dump()
-        let plan = try e.dryRun(spec: spec)
-        #expect(try dump() == before)
+        let before = try await dump()
+        let plan = try await e.dryRun(spec: spec)
+        #expect(try await dump() == before)
         #expect(plan.totalRho == "1/4")
         #expect(plan.cohorts.map(\.remainingAfterRho) == ["3/4", "3/4"])
         #expect(plan.wouldBeAdmitted)
@@ -188,75 +188,75 @@ import Testing
         #expect(share.cellsSummed == 2)
         // ≈ 1.96 · sd · √2 / n, sd ≈ 2.
         #expect(abs(share.byAssumedDenominator[0].halfWidth - 1.96 * plan.tables[0].noiseStandardDeviation * 2.0.squareRoot() / 100) < 1e-3)
-        let over = try e.dryRun(spec: ReleaseSpec(title: "too much", cutoff: "2024-12-31", cohorts: ["2024Q4"], tables: [TableRequest(table: .attrition, rho: "2")]))
+        let over = try await e.dryRun(spec: ReleaseSpec(title: "too much", cutoff: "2024-12-31", cohorts: ["2024Q4"], tables: [TableRequest(table: .attrition, rho: "2")]))
         #expect(!over.wouldBeAdmitted && over.cohorts[0].remainingAfterRho == "-1")
-        #expect(try dump() == before)
+        #expect(try await dump() == before)
     }
 
     @Test("a draft spends nothing until published; publishing charges once; a withdrawn release keeps its spend and is not listed as published")
-    func draftPublishWithdraw() throws {
-        let e = try engine(budget: "1")
+    func draftPublishWithdraw() async throws {
+        let e = try await engine(budget: "1")
         var index = CaseIndex()
         index.apply([Self.report(CasePseudonym(low: 1, high: 2), Day(iso: "2024-11-02")!)], from: AgencyID(1))
         let live = ReplayedCases(index, lastBatch: 0)
         let spec = ReleaseSpec(title: "draft", cutoff: "2024-12-31", cohorts: ["2024Q4"], tables: [TableRequest(table: .attrition, rho: "1/4")])
         let ledger = BudgetLedger(database: e.database)
         let scope = try Quarter(scope: "2024Q4")
-        let draft = try e.createDraft(spec: spec, requester: "steward")
+        let draft = try await e.createDraft(spec: spec, requester: "steward")
         #expect(draft.row.status == .draft)
-        #expect(try ledger.balance(for: scope).spent.units == 0)
-        #expect(try e.list().isEmpty)
-        let release = try e.publishDraft(id: draft.row.id, requester: "steward", live: live)
-        #expect(try ledger.balance(for: scope).spent == RhoUnits.charging(Rational(1, 4)))
-        #expect(try e.draft(id: draft.row.id)?.row.releaseID == release.metadata.id)
-        #expect(throws: ReleaseError.self) { try e.publishDraft(id: draft.row.id, requester: "steward", live: live) }
-        #expect(try ledger.balance(for: scope).spent == RhoUnits.charging(Rational(1, 4)))
-        #expect(try e.publishedList().map(\.id) == [release.metadata.id])
-        try e.withdraw(releaseID: release.metadata.id, by: "steward", reason: "wrong cutoff")
-        #expect(try e.publishedList().isEmpty)
-        #expect(try e.status(releaseID: release.metadata.id) == .withdrawn)
-        #expect(try ledger.balance(for: scope).spent == RhoUnits.charging(Rational(1, 4)))
+        #expect(try await ledger.balance(for: scope).spent.units == 0)
+        #expect(try await e.list().isEmpty)
+        let release = try await e.publishDraft(id: draft.row.id, requester: "steward", live: live)
+        #expect(try await ledger.balance(for: scope).spent == RhoUnits.charging(Rational(1, 4)))
+        #expect(try await e.draft(id: draft.row.id)?.row.releaseID == release.metadata.id)
+        await #expect(throws: ReleaseError.self) { try await e.publishDraft(id: draft.row.id, requester: "steward", live: live) }
+        #expect(try await ledger.balance(for: scope).spent == RhoUnits.charging(Rational(1, 4)))
+        #expect(try await e.publishedList().map(\.id) == [release.metadata.id])
+        try await e.withdraw(releaseID: release.metadata.id, by: "steward", reason: "wrong cutoff")
+        #expect(try await e.publishedList().isEmpty)
+        #expect(try await e.status(releaseID: release.metadata.id) == .withdrawn)
+        #expect(try await ledger.balance(for: scope).spent == RhoUnits.charging(Rational(1, 4)))
         // Its pins stay: the noise was drawn and seen.
         #expect(live.snapshot().pinnedCount == 1)
         // A withdrawn draft was never charged.
-        let other = try e.createDraft(spec: spec, requester: "steward")
-        try e.withdrawDraft(id: other.row.id, by: "steward", reason: "not needed")
-        #expect(throws: ReleaseError.self) { try e.publishDraft(id: other.row.id, requester: "steward", live: live) }
-        #expect(try ledger.balance(for: scope).spent == RhoUnits.charging(Rational(1, 4)))
+        let other = try await e.createDraft(spec: spec, requester: "steward")
+        try await e.withdrawDraft(id: other.row.id, by: "steward", reason: "not needed")
+        await #expect(throws: ReleaseError.self) { try await e.publishDraft(id: other.row.id, requester: "steward", live: live) }
+        #expect(try await ledger.balance(for: scope).spent == RhoUnits.charging(Rational(1, 4)))
     }
 }
 
 extension PinnedCohortTests {
     @Test("a release over a replayed index is refused, spending nothing, when the log has batches the replay did not see")
-    func replayedIndexMustMatchTheLog() throws {
-        let e = try engine(budget: "1")
+    func replayedIndexMustMatchTheLog() async throws {
+        let e = try await engine(budget: "1")
         // The store holds no batch; an index claiming to be replayed through batch 5 is stale.
         let live = ReplayedCases(CaseIndex(), lastBatch: 5)
         let spec = ReleaseSpec(title: "stale", cutoff: "2024-12-31", cohorts: ["2024Q4"], tables: [TableRequest(table: .attrition, rho: "1/4")])
         var refusal: ReleaseError?
-        do { _ = try e.create(spec: spec, requester: "t", live: live, randomness: seeded(3)) } catch { refusal = error }
+        do { _ = try await e.create(spec: spec, requester: "t", live: live, randomness: seeded(3)) } catch { refusal = error }
         guard case let .store(sentence)? = refusal else { Issue.record("not refused: \(String(describing: refusal))"); return }
         #expect(sentence.contains("POST /v1/releases"))
-        #expect(try BudgetLedger(database: e.database).entries().isEmpty)
-        #expect(try e.list().isEmpty)
+        #expect(try await BudgetLedger(database: e.database).entries().isEmpty)
+        #expect(try await e.list().isEmpty)
     }
 
     @Test("release rows stay immutable and their status history is append-only")
-    func statusHistoryIsAppendOnly() throws {
-        let e = try engine(budget: "1")
+    func statusHistoryIsAppendOnly() async throws {
+        let e = try await engine(budget: "1")
         var index = CaseIndex()
         index.apply([Self.report(CasePseudonym(low: 1, high: 3), Day(iso: "2024-10-02")!)], from: AgencyID(1))
-        let r = try e.create(
+        let r = try await e.create(
             spec: ReleaseSpec(title: "s", cutoff: "2024-12-31", cohorts: ["2024Q4"], tables: [TableRequest(table: .attrition, rho: "1/4")]),
             requester: "t", live: ReplayedCases(index, lastBatch: 0), randomness: seeded(4))
-        try e.withdraw(releaseID: r.metadata.id, by: "t", reason: "test")
-        _ = try e.createDraft(spec: ReleaseSpec(title: "d", cutoff: "2024-12-31", cohorts: ["2024Q4"], tables: [TableRequest(table: .attrition, rho: "1/4")]), requester: "t")
+        try await e.withdraw(releaseID: r.metadata.id, by: "t", reason: "test")
+        _ = try await e.createDraft(spec: ReleaseSpec(title: "d", cutoff: "2024-12-31", cohorts: ["2024Q4"], tables: [TableRequest(table: .attrition, rho: "1/4")]), requester: "t")
         for sql in ["UPDATE release SET title = 'x'", "DELETE FROM release", "UPDATE release_status SET status = 'published'",
                     "DELETE FROM release_status", "UPDATE release_draft SET title = 'x'"] {
-            #expect(throws: (any Error).self, "\(sql)") { try e.database.write { try $0.execute(sql) } }
+            await #expect(throws: (any Error).self, "\(sql)") { try await e.database.write { try await $0.execute(sql) } }
         }
-        #expect(try e.status(releaseID: r.metadata.id) == .withdrawn)
-        #expect(throws: ReleaseError.self) { try e.withdraw(releaseID: r.metadata.id, by: "t", reason: "again") }
+        #expect(try await e.status(releaseID: r.metadata.id) == .withdrawn)
+        await #expect(throws: ReleaseError.self) { try await e.withdraw(releaseID: r.metadata.id, by: "t", reason: "again") }
     }
 }
 

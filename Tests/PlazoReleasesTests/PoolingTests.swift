@@ -22,17 +22,17 @@ import Testing
         return ReleaseSpec(title: "pooled", cutoff: cutoff.iso, cohorts: cohorts, simulationReplicates: 40, tables: tables)
     }
 
-    static func release(rho: String, perCohort: Int = 600, seed: UInt64) throws -> Release {
+    static func release(rho: String, perCohort: Int = 600, seed: UInt64) async throws -> Release {
         let cases = Synthetic.summaries(
             count: perCohort * cohorts.count, cohorts: cohorts.map { Quarter($0)! }, cutoff: cutoff, seed: seed)
-        return try engine().create(
+        return try await engine().create(
             spec: spec(rho: rho), requester: "tester", projection: CaseProjection(summaries: cases, cutoff: cutoff), randomness: seeded(seed))
     }
 
     /// With noise off (ρ = 1,000 per table: P(Z ≠ 0) ≈ 2e^(−1,000)) every pooled cell is exactly the
     /// sum of its year's four quarterly cells, and the incomplete year is in no pooled group.
-    @Test func pooledCellsAreTheSumOfTheYearsQuarters() throws {
-        let r = try Self.release(rho: "1000", perCohort: 200, seed: 3)
+    @Test func pooledCellsAreTheSumOfTheYearsQuarters() async throws {
+        let r = try await Self.release(rho: "1000", perCohort: 200, seed: 3)
         for kind in TableKind.allCases {
             let q = table(r, kind, [.state])
             let p = r.tables.indices.first { r.tables[$0].info.kind == kind && r.tables[$0].info.pooling == .year }!
@@ -56,8 +56,8 @@ import Testing
 
     /// At realistic volumes (600 cases per quarter nationally, about 18 per state) the pooled
     /// state figures are readable far more often than the quarterly ones at the same ρ.
-    @Test func pooledStateFiguresAreReadableMoreOften() throws {
-        let r = try Self.release(rho: "1/40", seed: 11)
+    @Test func pooledStateFiguresAreReadableMoreOften() async throws {
+        let r = try await Self.release(rho: "1/40", seed: 11)
         func readable(_ t: Int) -> Double {
             var ok = 0, all = 0
             for g in 0..<r.tables[t].groupCount {
@@ -78,8 +78,8 @@ import Testing
 
     /// Dashboards read state figures from the pooled table by default and say so; a quarter or a
     /// year as `cohort` picks the table that has it.
-    @Test func dashboardsPreferPooledStateFigures() throws {
-        let r = try Self.release(rho: "1/40", perCohort: 100, seed: 5)
+    @Test func dashboardsPreferPooledStateFigures() async throws {
+        let r = try await Self.release(rho: "1/40", perCohort: 100, seed: 5)
         #expect(Dashboard.pooling(r, metric: .funnelShare, filter: [.state: "14"]) == .year)
         #expect(Dashboard.pooling(r, metric: .funnelShare) == nil)
         #expect(Dashboard.pooling(r, metric: .funnelShare, filter: [.state: "14"], cohort: "2025Q2") == nil)
@@ -88,14 +88,14 @@ import Testing
         #expect(medians.map(\.x) == ["2024", "2025"])
         let quarterly = try Dashboard.series(r, metric: .medianDaysToFirstDecision)
         #expect(quarterly.map(\.x) == Self.cohorts)
-        #expect(throws: ReleaseError.self) { try Dashboard.series(r, metric: .funnelShare, filter: [.state: "14"], cohort: "2026") }
+        await #expect(throws: ReleaseError.self) { try await Dashboard.series(r, metric: .funnelShare, filter: [.state: "14"], cohort: "2026") }
     }
 
     /// Intervals of figures pooled by year cover 95 ± 1.5 %: 150 releases with fresh seeded noise of
     /// the national funnel, time to charge and victim-contact tables pooled by year (two complete
     /// years, 2,400 and 600 cases), against the same derivation on the exact counts. The 150
     /// releases' per-release coverage fractions give the standard error (about 0.5 point).
-    @Test func pooledFiguresCover95Percent() throws {
+    @Test func pooledFiguresCover95Percent() async throws {
         let cutoff = Self.cutoff
         let quarters = Self.cohorts.map { Quarter($0)! }
         var cases = Synthetic.summaries(count: 2400, cohorts: Array(quarters[0..<4]), cutoff: cutoff, seed: 40)
@@ -112,7 +112,7 @@ import Testing
         }
         let exact = CaseProjection(summaries: cases, cutoff: cutoff).tabulate(plans, cohortSlots: slots)
         let infos = try plan.tables.map { try ReleaseEngine.info($0, level: 0.95) }
-        let engine = ReleaseEngine(database: try AppDatabase.forTesting())
+        let engine = ReleaseEngine(database: try await AppDatabase.forTesting())
         func published(_ counts: [[Int64]], seed: UInt64) -> [[Estimate]] {
             let derived = ReleaseEngine.derive(counts, infos: infos, replicates: 200, level: 0.95, seed: seed, cohorts: plan.cohorts, cutoff: cutoff)
             return infos.indices.flatMap { t in

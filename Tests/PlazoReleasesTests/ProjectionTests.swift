@@ -53,20 +53,20 @@ import Testing
     }
 
     /// The Laplace mechanism: each table costs ε and is charged ε²/2 zCDP in every cohort.
-    @Test func laplaceReleaseIsChargedEpsilonSquaredOverTwo() throws {
+    @Test func laplaceReleaseIsChargedEpsilonSquaredOverTwo() async throws {
         let cutoff = Day(iso: "2026-06-30")!
         let cases = Synthetic.summaries(count: 500, cohorts: [Quarter("2025Q1")!], cutoff: cutoff, seed: 41)
-        let db = try AppDatabase.forTesting()
+        let db = try await AppDatabase.forTesting()
         let ledger = BudgetLedger(database: db)
-        try ledger.setDefaultBudget(Rational(parsing: "1"), by: "steward")
+        try await ledger.setDefaultBudget(Rational(parsing: "1"), by: "steward")
         let s = ReleaseSpec(
             title: "laplace", cutoff: "2026-06-30", cohorts: ["2025Q1"], mechanism: .discreteLaplace, simulationReplicates: 20,
             tables: [TableRequest(table: .attrition, epsilon: "1/2"), TableRequest(table: .backlog, breakdown: [.state], epsilon: "1/2")])
-        let r = try ReleaseEngine(database: db).create(
+        let r = try await ReleaseEngine(database: db).create(
             spec: s, requester: "t", projection: CaseProjection(summaries: cases, cutoff: cutoff), randomness: seeded(3))
         #expect(r.metadata.totalRho == "1/4")
         #expect(r.tables[0].info.laplaceScale == "2")
-        #expect(try ledger.balance(for: Quarter(scope: "2025Q1")).spent == RhoUnits.charging(Rational(parsing: "1/4")))
+        #expect(try await ledger.balance(for: Quarter(scope: "2025Q1")).spent == RhoUnits.charging(Rational(parsing: "1/4")))
         // Every group of the state breakdown exists, including states with no case.
         #expect(r.tables[1].groupCount == 33)
     }

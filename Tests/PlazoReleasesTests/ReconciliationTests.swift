@@ -66,11 +66,11 @@ import Testing
 
     /// In a release: the national table and its state breakdown are paired per kind, state cells
     /// sum to the national cell exactly, and the CSV and JSON publish both columns.
-    @Test func releaseCountsAddUpAcrossStates() throws {
+    @Test func releaseCountsAddUpAcrossStates() async throws {
         let cutoff = Day(iso: "2026-06-30")!
         let cohorts = ["2025Q3", "2025Q4"]
         let cases = Synthetic.summaries(count: 1200, cohorts: cohorts.map { Quarter($0)! }, cutoff: cutoff, seed: 4)
-        let r = try engine().create(
+        let r = try await engine().create(
             spec: spec(cutoff: cutoff.iso, cohorts: cohorts, rho: "1/40", breakdowns: [[], [.state], [.state, .offence]], replicates: 20),
             requester: "tester", projection: CaseProjection(summaries: cases, cutoff: cutoff), randomness: seeded(4))
         let pairs = Reconciliation.pairs(r)

@@ -18,9 +18,9 @@ func spec(
         tables: breakdowns.flatMap { b in allKinds.map { TableRequest(table: $0, breakdown: b, rho: rho) } })
 }
 
-func engine(budget: String = "100000") throws -> ReleaseEngine {
-    let db = try AppDatabase.forTesting()
-    try BudgetLedger(database: db).setDefaultBudget(Rational(parsing: budget), by: "test steward")
+func engine(budget: String = "100000") async throws -> ReleaseEngine {
+    let db = try await AppDatabase.forTesting()
+    try await BudgetLedger(database: db).setDefaultBudget(Rational(parsing: budget), by: "test steward")
     return ReleaseEngine(database: db)
 }
 
@@ -46,12 +46,12 @@ func estimateIndex(_ kind: TableKind, _ name: String, _ x: String = "") -> Int {
 
     /// With ρ = 1,000 per table the noise is N_ℤ(0, 1/2,000): P(Z ≠ 0) ≈ 2e^(−1,000), so the
     /// release must reproduce an independent exact computation to floating-point precision (1e-9).
-    @Test func derivedEstimatesMatchIndependentComputation() throws {
+    @Test func derivedEstimatesMatchIndependentComputation() async throws {
         let quarters = Self.cohorts.map { Quarter($0)! }
         let cases = Synthetic.summaries(count: 6000, cohorts: quarters, cutoff: Self.cutoff, seed: 7)
         let projection = CaseProjection(summaries: cases, cutoff: Self.cutoff)
-        let e = try engine()
-        let r = try e.create(
+        let e = try await engine()
+        let r = try await e.create(
             spec: spec(cutoff: "2026-06-30", cohorts: Self.cohorts, rho: "1000", breakdowns: [[], [.state, .offence]], replicates: 20),
             requester: "tester", projection: projection, randomness: seeded(1))
         let tol = 1e-9
@@ -143,10 +143,10 @@ func estimateIndex(_ kind: TableKind, _ name: String, _ x: String = "") -> Int {
 
     /// Without censoring before day 730 (cohort 2020Q1, cutoff 2026), Kaplan–Meier and Aalen–Johansen
     /// reduce to empirical proportions: CIF_charge(h) = #(charged before day h) / N.
-    @Test func uncensoredCurvesAreEmpiricalProportions() throws {
+    @Test func uncensoredCurvesAreEmpiricalProportions() async throws {
         let cutoff = Day(iso: "2026-06-30")!
         let cases = Synthetic.summaries(count: 3000, cohorts: [Quarter("2020Q1")!], cutoff: cutoff, seed: 11)
-        let r = try engine().create(
+        let r = try await engine().create(
             spec: spec(cutoff: "2026-06-30", cohorts: ["2020Q1"], rho: "1000", replicates: 20), requester: "t",
             projection: CaseProjection(summaries: cases, cutoff: cutoff), randomness: seeded(2))
         let t1 = table(r, .timeToFirstDecision)
@@ -160,40 +160,40 @@ func estimateIndex(_ kind: TableKind, _ name: String, _ x: String = "") -> Int {
         }
     }
 
-    @Test func overBudgetReleaseIsRefusedWholeAndLeavesLedgerUnchanged() throws {
-        let db = try AppDatabase.forTesting()
+    @Test func overBudgetReleaseIsRefusedWholeAndLeavesLedgerUnchanged() async throws {
+        let db = try await AppDatabase.forTesting()
         let ledger = BudgetLedger(database: db)
-        try ledger.setDefaultBudget(Rational(parsing: "1"), by: "steward")
-        try ledger.setBudget(Rational(parsing: "1/10"), for: Quarter(scope: "2024Q2"), by: "steward")
+        try await ledger.setDefaultBudget(Rational(parsing: "1"), by: "steward")
+        try await ledger.setBudget(Rational(parsing: "1/10"), for: Quarter(scope: "2024Q2"), by: "steward")
         let e = ReleaseEngine(database: db)
         let cases = Synthetic.summaries(count: 500, cohorts: [Quarter("2024Q1")!, Quarter("2024Q2")!], cutoff: Self.cutoff, seed: 3)
         let projection = CaseProjection(summaries: cases, cutoff: Self.cutoff)
         // One table of each kind (seven) at ρ = 1/50 cost 7/50 = 0.14 > 0.1 for 2024Q2 (2024Q1 alone could afford it).
         let s = spec(cutoff: "2026-06-30", cohorts: ["2024Q1", "2024Q2"], rho: "1/50", replicates: 20)
-        let before = try ledger.entries()
-        #expect(throws: ReleaseError.self) { try e.create(spec: s, requester: "t", projection: projection, randomness: seeded(4)) }
-        #expect(try ledger.entries() == before)
-        #expect(try e.list().isEmpty)
+        let before = try await ledger.entries()
+        await #expect(throws: ReleaseError.self) { try await e.create(spec: s, requester: "t", projection: projection, randomness: seeded(4)) }
+        #expect(try await ledger.entries() == before)
+        #expect(try await e.list().isEmpty)
         // The atomic check in the store refuses too, even past the preflight (race simulation).
         let spend = SpendRequest(scopes: [try Quarter(scope: "2024Q1"), try Quarter(scope: "2024Q2")], cost: .zCDP(rho: try Rational(parsing: "6/50")), purpose: "p", requester: "t")
-        #expect(throws: LedgerError.self) {
-            _ = try ReleaseStore(db).create(spend: spend, title: "x", cutoff: "2026-06-30", cohorts: ["2024Q1"], totalRho: "6/50", codeVersion: "v", at: Date()) { _, _ in [1] }
+        await #expect(throws: LedgerError.self) {
+            _ = try await ReleaseStore(db).create(spend: spend, title: "x", cutoff: "2026-06-30", cohorts: ["2024Q1"], totalRho: "6/50", codeVersion: "v", at: Date()) { _, _ in [1] }
         }
-        #expect(try ledger.entries() == before)
+        #expect(try await ledger.entries() == before)
         // Within budget: admitted, and each cohort is charged Σρ = 1/10 once (one table of each kind at 1/(10·kinds)).
         let ok = spec(cutoff: "2026-06-30", cohorts: ["2024Q1", "2024Q2"], rho: "1/\(10 * allKinds.count)", replicates: 20)
-        let r = try e.create(spec: ok, requester: "t", projection: projection, randomness: seeded(5))
+        let r = try await e.create(spec: ok, requester: "t", projection: projection, randomness: seeded(5))
         #expect(r.metadata.totalRho == "1/10")
-        #expect(try ledger.balance(for: Quarter(scope: "2024Q2")).remainingUnits == 0)
-        #expect(try ledger.balance(for: Quarter(scope: "2024Q1")).spent == RhoUnits.charging(Rational(parsing: "1/10")))
+        #expect(try await ledger.balance(for: Quarter(scope: "2024Q2")).remainingUnits == 0)
+        #expect(try await ledger.balance(for: Quarter(scope: "2024Q1")).spent == RhoUnits.charging(Rational(parsing: "1/10")))
         // Now 2024Q2 is exhausted: any further release touching it is refused.
-        #expect(throws: ReleaseError.self) { try e.create(spec: ok, requester: "t", projection: projection, randomness: seeded(6)) }
+        await #expect(throws: ReleaseError.self) { try await e.create(spec: ok, requester: "t", projection: projection, randomness: seeded(6)) }
     }
 
     /// A spec that names its schedule may not spend a cohort's lifetime budget before the last
     /// release: refused whole, saying what fits, with the ledger unchanged; the fitting one passes.
-    @Test func scheduleThatWouldOverspendIsRefusedSayingWhatFits() throws {
-        let e = try engine(budget: "1")
+    @Test func scheduleThatWouldOverspendIsRefusedSayingWhatFits() async throws {
+        let e = try await engine(budget: "1")
         let cases = Synthetic.summaries(count: 300, cohorts: [Quarter("2025Q1")!], cutoff: Self.cutoff, seed: 12)
         let projection = CaseProjection(summaries: cases, cutoff: Self.cutoff)
         func spec(_ rho: String) -> ReleaseSpec {
@@ -206,65 +206,65 @@ func estimateIndex(_ kind: TableKind, _ name: String, _ x: String = "") -> Int {
             guard case let .budgetExceeded(text) = error as? ReleaseError else { return false }
             return text.contains("releases_per_cohort=8") && text.contains("at most ρ=1/8 per release")
         }
-        let before = try BudgetLedger(database: e.database).entries()
+        let before = try await BudgetLedger(database: e.database).entries()
         let tooMuch = spec("1/5")
-        #expect { _ = try e.dryRun(spec: tooMuch) } throws: { saysWhatFits($0) }
-        #expect { _ = try e.create(spec: tooMuch, requester: "t", projection: projection, randomness: seeded(12)) } throws: { saysWhatFits($0) }
-        #expect(try BudgetLedger(database: e.database).entries() == before)
-        #expect(try e.create(spec: spec("1/8"), requester: "t", projection: projection, randomness: seeded(13)).metadata.totalRho == "1/8")
+        await #expect { _ = try await e.dryRun(spec: tooMuch) } throws: { saysWhatFits($0) }
+        await #expect { _ = try await e.create(spec: tooMuch, requester: "t", projection: projection, randomness: seeded(12)) } throws: { saysWhatFits($0) }
+        #expect(try await BudgetLedger(database: e.database).entries() == before)
+        #expect(try await e.create(spec: spec("1/8"), requester: "t", projection: projection, randomness: seeded(13)).metadata.totalRho == "1/8")
         // The spec field round-trips through the JSON decoder.
         let json = #"{"title":"q","cutoff":"2026-06-30","cohorts":["2025Q1"],"releases_per_cohort":8,"tables":[{"table":"attrition","rho":"1/8"}]}"#
-        #expect(try ReleaseSpec.decode(json: Array(json.utf8)).releasesPerCohort == 8)
+        #expect(try await ReleaseSpec.decode(json: Array(json.utf8)).releasesPerCohort == 8)
     }
 
-    @Test func storedReleaseReadsBackIdenticallyAndIsImmutable() throws {
-        let e = try engine()
+    @Test func storedReleaseReadsBackIdenticallyAndIsImmutable() async throws {
+        let e = try await engine()
         let cases = Synthetic.summaries(count: 2000, cohorts: [Quarter("2025Q1")!, Quarter("2025Q2")!], cutoff: Self.cutoff, seed: 9)
-        let r = try e.create(
+        let r = try await e.create(
             spec: spec(cutoff: "2026-06-30", cohorts: ["2025Q1", "2025Q2"], rho: "1/20", breakdowns: [[], [.ageBand]], replicates: 50),
             requester: "steward", projection: CaseProjection(summaries: cases, cutoff: Self.cutoff), randomness: seeded(8))
         #expect(r.metadata.id == 1)
         for _ in 0..<2 {
-            let again = try e.release(id: r.metadata.id)
+            let again = try await e.release(id: r.metadata.id)
             #expect(again.metadata == r.metadata)
             for (a, b) in zip(again.tables, r.tables) {
                 #expect(a.noisyCounts == b.noisyCounts)
                 #expect(a.derived.map(\.bitPattern) == b.derived.map(\.bitPattern))
             }
         }
-        #expect(try e.list().map(\.id) == [1])
-        #expect(throws: (any Error).self) {
-            try e.database.write { try $0.execute("UPDATE release SET title = 'x'") }
+        #expect(try await e.list().map(\.id) == [1])
+        await #expect(throws: (any Error).self) {
+            try await e.database.write { try await $0.execute("UPDATE release SET title = 'x'") }
         }
-        #expect(throws: (any Error).self) {
-            try e.database.write { try $0.execute("DELETE FROM release") }
+        await #expect(throws: (any Error).self) {
+            try await e.database.write { try await $0.execute("DELETE FROM release") }
         }
-        #expect(throws: ReleaseError.notFound(2)) { try e.release(id: 2) }
+        await #expect(throws: ReleaseError.notFound(2)) { try await e.release(id: 2) }
     }
 
-    @Test func specValidation() throws {
+    @Test func specValidation() async throws {
         let good = spec(cutoff: "2026-06-30", cohorts: ["2025Q1"], rho: "1/10")
         _ = try good.validated()
         var bad = good
         bad.cohorts = ["2026Q3"]
-        #expect(throws: ReleaseError.self) { try bad.validated() }
+        await #expect(throws: ReleaseError.self) { try await bad.validated() }
         bad = good
         bad.tables[0].breakdown = [.state, .offence, .channel]
-        #expect(throws: ReleaseError.self) { try bad.validated() }
+        await #expect(throws: ReleaseError.self) { try await bad.validated() }
         bad = good
         bad.tables[0].rho = "0"
-        #expect(throws: ReleaseError.self) { try bad.validated() }
+        await #expect(throws: ReleaseError.self) { try await bad.validated() }
         bad = good
         bad.tables[0].rho = nil
         bad.tables[0].epsilon = "1"
-        #expect(throws: ReleaseError.self) { try bad.validated() }
+        await #expect(throws: ReleaseError.self) { try await bad.validated() }
         bad = good
         bad.cutoff = "June"
-        #expect(throws: ReleaseError.self) { try bad.validated() }
-        #expect(try good.validated().totalRho == Rational(parsing: "\(allKinds.count)/10"))
+        await #expect(throws: ReleaseError.self) { try await bad.validated() }
+        #expect(try await good.validated().totalRho == Rational(parsing: "\(allKinds.count)/10"))
         // The committed example spec parses and validates.
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/examples/quarterly-release.json")
         let example = try ReleaseSpec.decode(json: Data(contentsOf: url))
-        #expect(try example.validated().cohorts.count == 8)
+        #expect(try await example.validated().cohorts.count == 8)
     }
 }

@@ -22,15 +22,15 @@ struct APIFixture {
     /// A syntactically valid token that was never issued.
     let wrong = "plz_" + String(repeating: "A", count: 43)
 
-    init() throws {
-        server = try ServerFixture()
-        database = try AppDatabase.open(location: AppDatabase.testLocation(in: server.directory))
+    init() async throws {
+        server = try await ServerFixture()
+        database = try await AppDatabase.open(location: AppDatabase.testLocation(in: server.directory))
         tokens = TokenStore(database)
-        oversight = try tokens.create(name: "Observatorio", role: .oversight).token
-        researcher = try tokens.create(name: "Investigadora", role: .researcher).token
-        steward = try tokens.create(name: "Custodia", role: .steward).token
-        let old = try tokens.create(name: "Antigua custodia", role: .steward)
-        _ = try tokens.revoke("\(old.record.id)")
+        oversight = try await tokens.create(name: "Observatorio", role: .oversight).token
+        researcher = try await tokens.create(name: "Investigadora", role: .researcher).token
+        steward = try await tokens.create(name: "Custodia", role: .steward).token
+        let old = try await tokens.create(name: "Antigua custodia", role: .steward)
+        _ = try await tokens.revoke("\(old.record.id)")
         revoked = old.token
     }
 

@@ -14,11 +14,11 @@ import Testing
 struct DashboardAPITests {
     /// 200 cases in Jalisco (every second charged at day 40) and 80 in Mexico City, all reported
     /// in 2025Q1; two releases ("first", "second") with the test spec (cutoff 2025-09-30).
-    static func fixture() throws -> APIFixture {
-        let f = try APIFixture()
-        try f.setBudget("1")
-        _ = try f.submitCases(200, chargeEvery: 2)
-        _ = try f.submitCases(80, state: 9, chargeEvery: 4)
+    static func fixture() async throws -> APIFixture {
+        let f = try await APIFixture()
+        try await f.setBudget("1")
+        _ = try await f.submitCases(200, chargeEvery: 2)
+        _ = try await f.submitCases(80, state: 9, chargeEvery: 4)
         return f
     }
 
@@ -43,7 +43,7 @@ struct DashboardAPITests {
 
     @Test("the index lists, per dashboard, the releases with their cohorts and breakdowns, and every filter with labelled values")
     func index() async throws {
-        let f = try Self.fixture()
+        let f = try await Self.fixture()
         let o = APIFixture.bearer(f.oversight)
         try await f.app().test(.router) { client in
             try await Self.createReleases(f, client)
@@ -75,13 +75,13 @@ struct DashboardAPITests {
 
     @Test("time to charge: incidence by day 90 … 730 equal to the charge curve's points, and the day a share was charged, only within follow-up")
     func timeToCharge() async throws {
-        let f = try Self.fixture()
+        let f = try await Self.fixture()
         // The release goes through POST /v1/releases, so its noise is the production CSPRNG's, not
         // a seeded one. At ρ = 1/20 per table the noisy charge curve (about 43 % charged) crossed
         // 50 % in one CI run: the 20 cases between them are about 2 standard deviations of the
         // summed monthly cells. At ρ = 1 per table the sum's SD is about 2 cases, so reaching 50 %
         // would take a 9-SD draw: the test checks the status logic, not luck.
-        try f.setBudget("10")
+        try await f.setBudget("10")
         let o = APIFixture.bearer(f.oversight)
         try await f.app().test(.router) { client in
             try await Self.createReleases(f, client, titles: ["only"], rho: "1")
@@ -130,7 +130,7 @@ struct DashboardAPITests {
 
     @Test("every filter applies to every series: a cohort restricts the cohort-axis medians too, and shares carry denominators")
     func filtersApplyEverywhere() async throws {
-        let f = try Self.fixture()
+        let f = try await Self.fixture()
         let o = APIFixture.bearer(f.oversight)
         try await f.app().test(.router) { client in
             try await Self.createReleases(f, client, titles: ["only"])
@@ -159,7 +159,7 @@ struct DashboardAPITests {
 
     @Test("a comma-separated filter compares: one series per value, each equal to the single-value answer")
     func comparison() async throws {
-        let f = try Self.fixture()
+        let f = try await Self.fixture()
         let o = APIFixture.bearer(f.oversight)
         try await f.app().test(.router) { client in
             try await Self.createReleases(f, client, titles: ["only"])
@@ -183,7 +183,7 @@ struct DashboardAPITests {
 
     @Test("the trend gives the same figure in every release, oldest first, and the default release is echoed and stable")
     func trendAndDefault() async throws {
-        let f = try Self.fixture()
+        let f = try await Self.fixture()
         let o = APIFixture.bearer(f.oversight)
         try await f.app().test(.router) { client in
             try await Self.createReleases(f, client)
@@ -209,7 +209,7 @@ struct DashboardAPITests {
 
     @Test("CSV by ?format=csv or Accept: text/csv, with the JSON's figures; Spanish and English labels; errors list the choices in the language asked")
     func csvAndLanguages() async throws {
-        let f = try Self.fixture()
+        let f = try await Self.fixture()
         let o = APIFixture.bearer(f.oversight)
         try await f.app().test(.router) { client in
             try await Self.createReleases(f, client, titles: ["only"])
@@ -245,7 +245,7 @@ struct DashboardAPITests {
 
     @Test("a public release is read without a token; a non-public one is refused alike whether or not it exists")
     func publicReleases() async throws {
-        let f = try Self.fixture()
+        let f = try await Self.fixture()
         try await f.app().test(.router) { client in
             try await Self.createReleases(f, client)
             // Nothing public yet: no token is a 401, with the bearer challenge.
@@ -282,7 +282,7 @@ struct DashboardAPITests {
 
     @Test("reflected values are cut and stripped of markup: no '<', quote or control character comes back, whatever the query")
     func reflectedValuesAreSafe() async throws {
-        let f = try Self.fixture()
+        let f = try await Self.fixture()
         let o = APIFixture.bearer(f.oversight)
         try await f.app().test(.router) { client in
             try await Self.createReleases(f, client, titles: ["only"])

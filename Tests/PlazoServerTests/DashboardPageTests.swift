@@ -38,7 +38,7 @@ struct DashboardPageTests {
 
     @Test("format=svg answers image/svg+xml with the JSON's figures, a sandboxing CSP and nosniff; refusals stay JSON")
     func svgRoute() async throws {
-        let f = try DashboardAPITests.fixture()
+        let f = try await DashboardAPITests.fixture()
         let o = APIFixture.bearer(f.oversight)
         try await f.app().test(.router) { client in
             try await DashboardAPITests.createReleases(f, client, titles: ["only"])
@@ -80,7 +80,7 @@ struct DashboardPageTests {
 
     @Test("the page, its script and its style sheet: public, strict CSP, nosniff, the same bytes whatever the query, 304 on revalidation")
     func page() async throws {
-        let f = try APIFixture()
+        let f = try await APIFixture()
         try await f.app().test(.router) { client in
             let page = try await client.execute(uri: "/", method: .get)
             #expect(page.status == .ok)

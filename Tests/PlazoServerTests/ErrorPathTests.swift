@@ -85,7 +85,7 @@ struct ErrorPathTests {
                 #expect(String(buffer: response.body) == #"{"href":"/v1/releases/1"}"#)
             }
         }
-        let f = try APIFixture()
+        let f = try await APIFixture()
         try await f.app().test(.router) { client in
             try await client.execute(uri: "/v1/dashboards", method: .get, headers: APIFixture.bearer(f.oversight)) { response in
                 #expect(response.status == .ok)

@@ -67,10 +67,10 @@ struct NoRawStatisticsTests {
     /// probability < 0.025⁴ < 4·10⁻⁷, and always catches a route that publishes the raw count.
     @Test("over four releases, the true count never shows in all of them; pseudonyms never appear in any response or log line")
     func noLeaks() async throws {
-        let f = try APIFixture()
-        try f.setBudget("1")
-        let pseudonyms = try f.submitCases(Self.truth)
-        #expect(try f.server.ingest.counts().cases == Self.truth)
+        let f = try await APIFixture()
+        try await f.setBudget("1")
+        let pseudonyms = try await f.submitCases(Self.truth)
+        #expect(try await f.server.ingest.counts().cases == Self.truth)
 
         let captured = LineBox()
         var logger = Logger(label: "plazo.leak-test") { _ in CapturingLogHandler(lines: captured) }

@@ -82,12 +82,12 @@ struct OpenAPIConformanceTests {
 
     @Test("every answer is documented, with a conforming body, and every documented status is exercised")
     func conformance() async throws {
-        let api = try APIFixture()
+        let api = try await APIFixture()
         let f = api.server
-        try api.setBudget("1")
-        try api.submitCases(60, chargeEvery: 2)
-        let disposable = try api.tokens.create(name: "Desechable", role: .oversight).record.id
-        let revokedID = try api.tokens.list(includeRevoked: true).first { !$0.isActive }!.id
+        try await api.setBudget("1")
+        try await api.submitCases(60, chargeEvery: 2)
+        let disposable = try await api.tokens.create(name: "Desechable", role: .oversight).record.id
+        let revokedID = try await api.tokens.list(includeRevoked: true).first { !$0.isActive }!.id
         let id = try BatchID.random()
         let bytes = try f.batch(batchID: id)
         var flipped = bytes

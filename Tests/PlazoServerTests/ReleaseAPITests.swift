@@ -24,7 +24,7 @@ extension APIFixture {
     @discardableResult
     func submitCases(
         _ count: Int, state: UInt8 = 14, day: Day = Day(year: 2025, month: 2, day: 10)!, chargeEvery: Int = 0
-    ) throws -> [CasePseudonym] {
+    ) async throws -> [CasePseudonym] {
         var pseudonyms: [CasePseudonym] = []
         var events: [CaseEvent] = []
         let attributes = CaseAttributes(
@@ -42,13 +42,13 @@ extension APIFixture {
             events: events, agencyID: AgencyID(server.agencyID), batchID: BatchID.random(), createdAt: Int64(Date().timeIntervalSince1970),
             signer: server.agency, service: server.service.publicKey
         )
-        _ = try server.ingest.submit(bytes)
+        _ = try await server.ingest.submit(bytes)
         return pseudonyms
     }
 
     /// Sets the default privacy budget of every cohort.
-    func setBudget(_ rho: String) throws {
-        try BudgetLedger(database: database).setDefaultBudget(try Rational(parsing: rho), by: "test steward")
+    func setBudget(_ rho: String) async throws {
+        try await BudgetLedger(database: database).setDefaultBudget(try Rational(parsing: rho), by: "test steward")
     }
 
     /// A release spec over cohort 2025Q1 (cutoff 2025-09-30) with all six tables, attrition also by
@@ -134,10 +134,10 @@ final class LineBox: Sendable {
 struct ReleaseAPITests {
     @Test("a steward creates a release; researchers read it as JSON, CSV tables and one Data Package archive, always the same numbers")
     func lifecycle() async throws {
-        let f = try APIFixture()
-        try f.setBudget("1")
-        try f.submitCases(300, chargeEvery: 3)
-        try f.submitCases(120, state: 9)
+        let f = try await APIFixture()
+        try await f.setBudget("1")
+        try await f.submitCases(300, chargeEvery: 3)
+        try await f.submitCases(120, state: 9)
         let steward = APIFixture.bearer(f.steward)
         let researcher = APIFixture.bearer(f.researcher)
         try await f.app().test(.router) { client in
@@ -199,7 +199,7 @@ struct ReleaseAPITests {
                 let entries = try unzip(defaultDownload)
                 let package = try #require(entries["datapackage.json"], "datapackage.json at the root of the zip")
                 #expect(package.deflated)
-                let descriptor = try #require(try JSONSerialization.jsonObject(with: Data(package.bytes)) as? [String: Any])
+                let descriptor = try #require(try await JSONSerialization.jsonObject(with: Data(package.bytes)) as? [String: Any])
                 let resources = try #require(descriptor["resources"] as? [[String: Any]])
                 #expect(resources.count == 14)
                 for resource in resources {
@@ -213,7 +213,7 @@ struct ReleaseAPITests {
                     let file = NSTemporaryDirectory() + "plazo-release-\(UUID().uuidString).zip"
                     try Data(defaultDownload).write(to: URL(fileURLWithPath: file))
                     defer { try? FileManager.default.removeItem(atPath: file) }
-                    #expect(try run("/usr/bin/unzip", ["-tq", file]).status == 0, "unzip -t rejects the archive")
+                    #expect(try await run("/usr/bin/unzip", ["-tq", file]).status == 0, "unzip -t rejects the archive")
                 }
             }
             // The same bytes when asked for by name (the archive is deterministic).
@@ -254,10 +254,10 @@ struct ReleaseAPITests {
     func frictionlessValidatesTheDefaultDownload() async throws {
         let frictionless = try #require(Self.frictionless)
 
-        let f = try APIFixture()
-        try f.setBudget("1")
-        try f.submitCases(200, chargeEvery: 3)
-        try f.submitCases(80, state: 9)
+        let f = try await APIFixture()
+        try await f.setBudget("1")
+        try await f.submitCases(200, chargeEvery: 3)
+        try await f.submitCases(80, state: 9)
         let steward = APIFixture.bearer(f.steward)
         let researcher = APIFixture.bearer(f.researcher)
         // The fixture's spec, with a complete year among the cohorts, time to charge counted
@@ -287,7 +287,7 @@ struct ReleaseAPITests {
         try Data(download).write(to: file)
         let result = try run(frictionless, ["validate", "--json", file.path])
         #expect(result.status == 0, "frictionless validate rejects the download:\n\(result.output.prefix(4000))")
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        let report = try #require(try await JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         #expect(report["valid"] as? Bool == true)
         // Every resource of the package was validated (9 tables' CSVs, two each), not an empty package.
         let tasks = report["tasks"] as? [[String: Any]] ?? []
@@ -297,23 +297,23 @@ struct ReleaseAPITests {
 
     @Test("a release that would exceed a cohort's budget is refused whole with 409 and leaves the ledger unchanged")
     func budgetRefusal() async throws {
-        let f = try APIFixture()
-        try f.setBudget("1/10")
-        try f.submitCases(50)
+        let f = try await APIFixture()
+        try await f.setBudget("1/10")
+        try await f.submitCases(50)
         let ledger = BudgetLedger(database: f.database)
         let steward = APIFixture.bearer(f.steward)
         try await f.app().test(.router) { client in
             try await client.execute(uri: "/v1/releases", method: .post, headers: steward, body: ByteBuffer(bytes: jsonBody(APIFixture.spec()))) { response in
                 #expect(response.status == .created)
             }
-            let before = try ledger.entries()
-            let balanceBefore = try ledger.balance(for: Quarter(scope: "2025Q1"))
+            let before = try await ledger.entries()
+            let balanceBefore = try await ledger.balance(for: Quarter(scope: "2025Q1"))
             try await client.execute(uri: "/v1/releases", method: .post, headers: steward, body: ByteBuffer(bytes: jsonBody(APIFixture.spec()))) { response in
                 #expect(response.status == .conflict)
                 #expect(errorCode(response.body) == "budget_exceeded")
             }
-            #expect(try ledger.entries() == before)
-            #expect(try ledger.balance(for: Quarter(scope: "2025Q1")) == balanceBefore)
+            #expect(try await ledger.entries() == before)
+            #expect(try await ledger.balance(for: Quarter(scope: "2025Q1")) == balanceBefore)
             try await client.execute(uri: "/v1/releases", method: .get, headers: APIFixture.bearer(f.researcher)) { response in
                 #expect((json(response.body)["releases"] as? [Any])?.count == 1)
             }
@@ -341,15 +341,15 @@ struct ReleaseAPITests {
                 #expect(errorCode(response.body) == "bad_scope")
             }
         }
-        #expect(try ledger.entries().count == 1)
+        #expect(try await ledger.entries().count == 1)
     }
 
     @Test("a dashboard answer is a function of the release and the query: the same bytes again, and from a fresh server")
     func dashboardDeterminism() async throws {
-        let f = try APIFixture()
-        try f.setBudget("1")
-        try f.submitCases(150, chargeEvery: 2)
-        try f.submitCases(90, state: 9, chargeEvery: 3)
+        let f = try await APIFixture()
+        try await f.setBudget("1")
+        try await f.submitCases(150, chargeEvery: 2)
+        try await f.submitCases(90, state: 9, chargeEvery: 3)
         let oversight = APIFixture.bearer(f.oversight)
         // Pooled queries (all states, several series) run the interval simulation: the interesting case.
         let uris = ["/v1/dashboards/funnel", "/v1/dashboards/time-to-decision", "/v1/dashboards/funnel?state=09"]
@@ -371,10 +371,10 @@ struct ReleaseAPITests {
 
     @Test("every dashboard answers from the published release with chart-ready series: each point has a value, an interval and its release")
     func dashboards() async throws {
-        let f = try APIFixture()
-        try f.setBudget("1")
-        try f.submitCases(200, chargeEvery: 2)
-        try f.submitCases(80, state: 9)
+        let f = try await APIFixture()
+        try await f.setBudget("1")
+        try await f.submitCases(200, chargeEvery: 2)
+        try await f.submitCases(80, state: 9)
         let oversight = APIFixture.bearer(f.oversight)
         try await f.app().test(.router) { client in
             try await client.execute(uri: "/v1/dashboards/funnel", method: .get, headers: oversight) { response in

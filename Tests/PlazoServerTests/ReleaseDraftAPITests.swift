@@ -13,9 +13,9 @@ import Testing
 struct ReleaseDraftAPITests {
     @Test("a dry run and a draft spend nothing; publishing charges once; a withdrawn release disappears for readers but keeps its spend")
     func draftLifecycle() async throws {
-        let f = try APIFixture()
-        try f.setBudget("1")
-        try f.submitCases(200, chargeEvery: 3)
+        let f = try await APIFixture()
+        try await f.setBudget("1")
+        try await f.submitCases(200, chargeEvery: 3)
         let steward = APIFixture.bearer(f.steward)
         let researcher = APIFixture.bearer(f.researcher)
         let oversight = APIFixture.bearer(f.oversight)
@@ -52,7 +52,7 @@ struct ReleaseDraftAPITests {
             try await client.execute(uri: "/v1/releases", method: .post, headers: steward, body: ByteBuffer(bytes: jsonBody(stringDraft))) { response in
                 #expect(response.status == .unprocessableContent)
             }
-            #expect(try ledger.entries().count == 0)
+            #expect(try await ledger.entries().count == 0)
             try await client.execute(uri: "/v1/releases", method: .post, headers: steward, body: draftBody) { response in
                 #expect(response.status == .created)
                 #expect(response.headers[.location] == "/v1/release-drafts/1")
@@ -60,7 +60,7 @@ struct ReleaseDraftAPITests {
                 #expect(d["status"] as? String == "draft")
                 #expect(d["plan"] as? [String: Any] != nil)
             }
-            #expect(try ledger.entries().count == 0)
+            #expect(try await ledger.entries().count == 0)
             try await client.execute(uri: "/v1/releases", method: .get, headers: researcher) { response in
                 #expect((json(response.body)["releases"] as? [Any])?.isEmpty == true)
             }
@@ -74,7 +74,7 @@ struct ReleaseDraftAPITests {
             try await client.execute(uri: "/v1/release-drafts/1/publish", method: .post, headers: steward) { response in
                 #expect(response.status == .conflict)
             }
-            #expect(try ledger.entries().count == 1)
+            #expect(try await ledger.entries().count == 1)
             try await client.execute(uri: "/v1/releases", method: .get, headers: researcher) { response in
                 #expect((json(response.body)["releases"] as? [Any])?.count == 1)
             }
@@ -98,7 +98,7 @@ struct ReleaseDraftAPITests {
                 #expect(response.status == .notFound)
             }
             // The spend stays: the noise was drawn and seen.
-            #expect(try ledger.entries().count == 1)
+            #expect(try await ledger.entries().count == 1)
             try await client.execute(uri: "/v1/ledger", method: .get, headers: steward) { response in
                 let history = json(response.body)["budget_history"] as? [[String: Any]]
                 #expect(history?.count == 1)

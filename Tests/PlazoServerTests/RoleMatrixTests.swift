@@ -214,29 +214,29 @@ struct RoleMatrixTests {
 
     @Test("every endpoint admits exactly its roles: exact statuses for all credentials, and refusals change nothing")
     func matrix() async throws {
-        let f = try APIFixture()
+        let f = try await APIFixture()
         let batch = try BatchID.random()
-        _ = try f.server.ingest.submit(try f.server.batch(batchID: batch))
-        let disposable = try f.tokens.create(name: "Desechable", role: .oversight).record.id
-        try f.setBudget("1")
-        try f.submitCases(60, chargeEvery: 2)
+        _ = try await f.server.ingest.submit(try f.server.batch(batchID: batch))
+        let disposable = try await f.tokens.create(name: "Desechable", role: .oversight).record.id
+        try await f.setBudget("1")
+        try await f.submitCases(60, chargeEvery: 2)
         let rows = try Self.baseRows(f, batch: batch, disposableToken: disposable) + Self.releaseRows()
         let failures = try await Self.run(rows, fixture: f, receiptBatch: batch)
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
 
         // Only the steward's requests changed anything: one agency added, one token added, one revoked.
         let registry = AgencyRegistry(f.database)
-        #expect(try registry.list().count == 3)
-        #expect(try registry.find("2").keys.map(\.status) == [.retired, .revoked])
-        let active = try f.tokens.list().map(\.name).sorted()
+        #expect(try await registry.list().count == 3)
+        #expect(try await registry.find("2").keys.map(\.status) == [.retired, .revoked])
+        let active = try await f.tokens.list().map(\.name).sorted()
         #expect(active == ["Custodia", "Investigadora", "Nueva", "Observatorio"])
-        #expect(try BudgetLedger(database: f.database).entries().count == 1)
-        #expect(try ReleaseStore(f.database).list().map(\.id) == [1])
+        #expect(try await BudgetLedger(database: f.database).entries().count == 1)
+        #expect(try await ReleaseStore(f.database).list().map(\.id) == [1])
     }
 
     @Test("an application built without naming a store serves the token routes from the ingest pipeline's store")
     func defaultStore() async throws {
-        let f = try APIFixture()
+        let f = try await APIFixture()
         // ServerFixture.app() calls buildApplication(service:configuration:logger:), as plazo demo does.
         try await f.server.app().test(.router) { client in
             try await client.execute(uri: "/v1/ledger", method: .get, headers: APIFixture.bearer(f.steward)) { response in
@@ -250,7 +250,7 @@ struct RoleMatrixTests {
 
     @Test("loopback without credentials does not open /metrics to a request relayed by a local proxy")
     func forwardedMetrics() async throws {
-        let f = try APIFixture()
+        let f = try await APIFixture()
         try await f.app().test(.router) { client in
             for header in ["X-Forwarded-For", "Forwarded", "X-Real-IP"] {
                 let name = HTTPField.Name(header)!
@@ -267,8 +267,8 @@ struct RoleMatrixTests {
 
     @Test("a token revoked while the server runs is refused from the next request on")
     func revocationIsImmediate() async throws {
-        let f = try APIFixture()
-        let issued = try f.tokens.create(name: "Temporal", role: .steward)
+        let f = try await APIFixture()
+        let issued = try await f.tokens.create(name: "Temporal", role: .steward)
         try await f.app().test(.router) { client in
             try await client.execute(uri: "/v1/ledger", method: .get, headers: APIFixture.bearer(issued.token)) { response in
                 #expect(response.status == .ok)
@@ -288,7 +288,7 @@ struct RoleMatrixTests {
 
     @Test("tokens created through the API work at once, are shown once, and listings never contain a token")
     func tokensThroughTheAPI() async throws {
-        let f = try APIFixture()
+        let f = try await APIFixture()
         try await f.app().test(.router) { client in
             var created = ""
             try await client.execute(
@@ -336,7 +336,7 @@ struct RoleMatrixTests {
 
     @Test("stewards manage agencies: register with a key file or hex, rotate, revoke; precise refusals")
     func agencies() async throws {
-        let f = try APIFixture()
+        let f = try await APIFixture()
         let key = try SigningKeyPair.generate()
         let keyFile = KeyFile(kind: .agencySigningPublic, keyID: KeyID.of(key.publicKey), created: KeyFile.timestamp(), key: SecretBytes(copying: key.publicKey.bytes))
         let steward = APIFixture.bearer(f.steward)
@@ -379,6 +379,6 @@ struct RoleMatrixTests {
             }
         }
         // The revoked key no longer submits.
-        #expect(throws: (any Error).self) { _ = try f.server.ingest.submit(try f.server.batch()) }
+        await #expect(throws: (any Error).self) { _ = try await f.server.ingest.submit(try await f.server.batch()) }
     }
 }

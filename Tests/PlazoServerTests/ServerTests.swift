@@ -24,18 +24,18 @@ struct ServerFixture {
     let otherID: UInt32
     let ingest: IngestService
 
-    init() throws {
+    init() async throws {
         directory = NSTemporaryDirectory() + "plazo-server-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         service = try BoxKeyPair.generate()
         receiptKey = try SigningKeyPair.generate()
         agency = try SigningKeyPair.generate()
         other = try SigningKeyPair.generate()
-        let database = try AppDatabase.open(location: AppDatabase.testLocation(in: directory))
+        let database = try await AppDatabase.open(location: AppDatabase.testLocation(in: directory))
         let now = Int64(Date().timeIntervalSince1970)
-        agencyID = try AgencyRegistry(database).add(name: "Fiscalía Jalisco", type: .stateProsecutor, publicKey: agency.publicKey, now: now).id.rawValue
-        otherID = try AgencyRegistry(database).add(name: "Línea de denuncia", type: .hotline, publicKey: other.publicKey, now: now).id.rawValue
-        ingest = try IngestService(database: database, serviceKeys: [service], receiptKey: receiptKey)
+        agencyID = try await AgencyRegistry(database).add(name: "Fiscalía Jalisco", type: .stateProsecutor, publicKey: agency.publicKey, now: now).id.rawValue
+        otherID = try await AgencyRegistry(database).add(name: "Línea de denuncia", type: .hotline, publicKey: other.publicKey, now: now).id.rawValue
+        ingest = try await IngestService(database: database, serviceKeys: [service], receiptKey: receiptKey)
     }
 
     func app() -> some ApplicationProtocol {
@@ -77,7 +77,7 @@ func errorCode(_ buffer: ByteBuffer) -> String? {
 struct ServerTests {
     @Test("a batch is accepted with 201 and a signed receipt, replayed with 200, and an id reuse is 409")
     func submitAndReplay() async throws {
-        let f = try ServerFixture()
+        let f = try await ServerFixture()
         let id = try BatchID.random()
         let bytes = try f.batch(batchID: id)
         try await f.app().test(.router) { client in
@@ -104,12 +104,12 @@ struct ServerTests {
                 #expect(errorCode(response.body) == "batch_id_reused")
             }
         }
-        #expect(try f.ingest.counts() == (1, 3, 3))
+        #expect(try await f.ingest.counts() == (1, 3, 3))
     }
 
     @Test("garbage, flipped bytes, unknown agencies and oversized bodies get precise 4xx errors and store nothing")
     func refusals() async throws {
-        let f = try ServerFixture()
+        let f = try await ServerFixture()
         let good = try f.batch()
         var tampered = good
         tampered[300] ^= 0x40
@@ -136,12 +136,12 @@ struct ServerTests {
                 #expect(errorCode(response.body) == "not_found")
             }
         }
-        #expect(try f.ingest.counts() == (0, 0, 0))
+        #expect(try await f.ingest.counts() == (0, 0, 0))
     }
 
     @Test("a receipt is returned only to the agency that sent the batch, with a valid fresh signature")
     func receiptRetrieval() async throws {
-        let f = try ServerFixture()
+        let f = try await ServerFixture()
         let id = try BatchID.random()
         let bytes = try f.batch(batchID: id)
         try await f.app().test(.router) { client in
@@ -184,7 +184,7 @@ struct ServerTests {
 
     @Test("health and metrics answer; metrics count batches by outcome and reason")
     func healthAndMetrics() async throws {
-        let f = try ServerFixture()
+        let f = try await ServerFixture()
         try await f.app().test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
@@ -211,7 +211,7 @@ struct ServerTests {
 
     @Test("over a real socket: a 413 comes from Content-Length, before the body is read")
     func liveContentLength() async throws {
-        let f = try ServerFixture()
+        let f = try await ServerFixture()
         try await f.app().test(.live) { client in
             try await client.execute(
                 uri: "/v1/batches", method: .post,

@@ -16,7 +16,7 @@ import Testing
 struct StewardBodyTests {
     @Test("bad bodies are 400 bad_json naming the field; camelCase keys are not read; over 256 KB is 413; an empty revoke body revokes")
     func bodies() async throws {
-        let f = try APIFixture()
+        let f = try await APIFixture()
         let s = APIFixture.bearer(f.steward)
         let key = Hex.encode(try SigningKeyPair.generate().publicKey.bytes)
         try await f.app().test(.router) { client in

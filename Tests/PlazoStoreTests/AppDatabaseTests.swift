@@ -17,32 +17,32 @@ final class TemporaryDirectory {
 @Suite("AppDatabase")
 struct AppDatabaseTests {
     @Test("Migrations run on open and the file database is in WAL mode")
-    func migrations() throws {
+    func migrations() async throws {
         let dir = try TemporaryDirectory()
         let db = try AppDatabase.open(path: dir.databasePath)
-        #expect(try db.appliedMigrations() == AppDatabase.migrations.map(\.identifier).sorted())
-        let mode = try db.sqlite!.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(try await db.appliedMigrations() == AppDatabase.migrations.map(\.identifier).sorted())
+        let mode = try await db.sqlite!.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         // Reopening does not re-run anything.
         let again = try AppDatabase.open(path: dir.databasePath)
-        #expect(try again.appliedMigrations() == AppDatabase.migrations.map(\.identifier).sorted())
-        let mem = try AppDatabase.forTesting()
+        #expect(try await again.appliedMigrations() == AppDatabase.migrations.map(\.identifier).sorted())
+        let mem = try await AppDatabase.forTesting()
         switch mem.kind {
-        case .sqlite: #expect(try mem.appliedMigrations().count == AppDatabase.migrations.count)
-        case .postgres: #expect(try mem.appliedMigrations() == PostgresSchema.stepIdentifiers)
+        case .sqlite: #expect(try await mem.appliedMigrations().count == AppDatabase.migrations.count)
+        case .postgres: #expect(try await mem.appliedMigrations() == PostgresSchema.stepIdentifiers)
         }
     }
 
     @Test("Opening an impossible path is a typed error")
-    func badPath() {
-        #expect(throws: StoreError.self) { try AppDatabase.open(path: "/nonexistent-dir/x/plazo.sqlite") }
+    func badPath() async {
+        await #expect(throws: StoreError.self) { try await AppDatabase.open(path: "/nonexistent-dir/x/plazo.sqlite") }
     }
 }
 
 @Suite("Store files")
 struct StoreFileTests {
     @Test("a store written by a newer version is refused with a sentence; files are created 0600")
-    func newerSchemaAndModes() throws {
+    func newerSchemaAndModes() async throws {
         let dir = NSTemporaryDirectory() + "plazo-store-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -51,7 +51,7 @@ struct StoreFileTests {
         defer { umask(old) }
         do {
             let db = try AppDatabase.open(path: path)
-            try db.sqlite!.write { db in
+            try await db.sqlite!.write { db in
                 try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('2099-12-from-the-future')")
             }
         }
@@ -59,7 +59,7 @@ struct StoreFileTests {
             let mode = (try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int) ?? 0
             #expect(mode == 0o600, "\(file): \(String(mode, radix: 8))")
         }
-        #expect(throws: StoreError.newerSchema) { _ = try AppDatabase.open(path: path) }
+        await #expect(throws: StoreError.newerSchema) { _ = try await AppDatabase.open(path: path) }
         #expect(StoreError.newerSchema.description.contains("newer version of Plazo"))
     }
 }

@@ -26,7 +26,7 @@ struct MigrationTests {
     }
 
     @Test("a store upgraded from every earlier version has exactly the schema of a fresh one")
-    func upgradesEqualFresh() throws {
+    func upgradesEqualFresh() async throws {
         let fresh = try Self.schema(try AppDatabase.inMemory().sqlite!)
         #expect(!fresh.isEmpty)
         for k in 0..<AppDatabase.migrations.count {
@@ -35,8 +35,8 @@ struct MigrationTests {
             for m in AppDatabase.migrations.prefix(k) { old.registerMigration(m.identifier, migrate: m.migrate) }
             try old.migrate(queue)
             let upgraded = try AppDatabase(queue)
-            #expect(try Self.schema(upgraded.sqlite!) == fresh, "upgraded after \(k) migration(s)")
-            #expect(try upgraded.appliedMigrations() == AppDatabase.migrationOrder.sorted())
+            #expect(try await Self.schema(upgraded.sqlite!) == fresh, "upgraded after \(k) migration(s)")
+            #expect(try await upgraded.appliedMigrations() == AppDatabase.migrationOrder.sorted())
         }
     }
 }

@@ -32,7 +32,8 @@ struct SQLLayerTests {
             try db.execute(sql: "INSERT INTO t (at, mine) VALUES (?, ?)", arguments: [date, SQLDate.format(date)])
         }
         try queue.read { db in
-            let row = try #require(try SQLiteConnection(db: db).row("SELECT at, mine FROM t"))
+            let read = try SQLiteInline.run(db) { conn in try await conn.row("SELECT at, mine FROM t") }
+            let row = try #require(read)
             let grdbWritten: Date = try row["at"]
             #expect(abs(grdbWritten.timeIntervalSince(date)) < 0.001)
             #expect(try row["at"] as String == row["mine"] as String)
@@ -41,13 +42,13 @@ struct SQLLayerTests {
     }
 
     @Test("NULL, integers, text and bytes come back as bound; a NULL read as a value is an error, as an optional nil")
-    func values() throws {
-        let database = try AppDatabase.forTesting()
-        try database.write { db in
-            try db.execute("CREATE TABLE sql_layer_values (i BIGINT, t TEXT, b \(db.engine == .postgres ? "BYTEA" : "BLOB"), n BIGINT)")
-            try db.execute("INSERT INTO sql_layer_values (i, t, b, n) VALUES (?, ?, ?, ?)", Int64.min, "ñ'?\"", [UInt8](0...255), Int64?.none)
+    func values() async throws {
+        let database = try await AppDatabase.forTesting()
+        try await database.write { db in
+            try await db.execute("CREATE TABLE sql_layer_values (i BIGINT, t TEXT, b \(db.engine == .postgres ? "BYTEA" : "BLOB"), n BIGINT)")
+            try await db.execute("INSERT INTO sql_layer_values (i, t, b, n) VALUES (?, ?, ?, ?)", Int64.min, "ñ'?\"", [UInt8](0...255), Int64?.none)
         }
-        let row = try #require(try database.read { db in try db.row("SELECT i, t, b, n FROM sql_layer_values WHERE t = ?", "ñ'?\"") })
+        let row = try #require(try await database.read { db in try await db.row("SELECT i, t, b, n FROM sql_layer_values WHERE t = ?", "ñ'?\"") })
         #expect(try row["i"] as Int64 == .min)
         #expect(try row["t"] as String == "ñ'?\"")
         #expect(try row["b"] as [UInt8] == [UInt8](0...255))

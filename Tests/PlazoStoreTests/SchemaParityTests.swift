@@ -52,7 +52,7 @@ struct SchemaParityTests {
     }
 
     @Test("the comparison sees a difference: a column, a check or a key changed on one side is reported")
-    func comparisonIsSharp() throws {
+    func comparisonIsSharp() async throws {
         let base = try SchemaModel(statements: ["CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT NOT NULL CHECK (a <> ''), b BLOB)"])
         let same = try SchemaModel(statements: ["CREATE TABLE t (id BIGSERIAL PRIMARY KEY, a TEXT NOT NULL CHECK (a<>''), b BYTEA)"])
         #expect(base == same)
@@ -64,19 +64,19 @@ struct SchemaParityTests {
             "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT NOT NULL CHECK (a <> ''), b BLOB REFERENCES u(id))",
             "CREATE TABLE t (id INTEGER, a TEXT NOT NULL CHECK (a <> ''), b BLOB, PRIMARY KEY (id, a))",
         ] {
-            #expect(try SchemaModel(statements: [variant]) != base, "\(variant)")
+            #expect(try await SchemaModel(statements: [variant]) != base, "\(variant)")
         }
-        #expect(throws: SchemaModel.Unreadable.self) { try SchemaModel(statements: ["CREATE VIEW v AS SELECT 1"]) }
+        await #expect(throws: SchemaModel.Unreadable.self) { try await SchemaModel(statements: ["CREATE VIEW v AS SELECT 1"]) }
     }
 
     @Test(
         "the PostgreSQL steps as read here are the schema a migrated PostgreSQL store has",
         .enabled(if: AppDatabase.testEngine == .postgres, "set PLAZO_TEST_POSTGRES to check against a PostgreSQL catalogue"))
-    func postgresCatalogueMatchesTheSteps() throws {
+    func postgresCatalogueMatchesTheSteps() async throws {
         let parsed = try Self.postgresSchema()
-        let database = try AppDatabase.forTesting()
-        let rows = try database.read { conn in
-            try conn.rows(
+        let database = try await AppDatabase.forTesting()
+        let rows = try await database.read { conn in
+            try await conn.rows(
                 """
                 SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
                 WHERE table_schema = current_schema() AND table_name <> 'plazo_migration'
