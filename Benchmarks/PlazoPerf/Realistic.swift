@@ -51,7 +51,7 @@ struct RealisticOutcome {
     var rhoPerRelease = ""
 }
 
-func runRealistic() throws {
+func runRealistic() async throws {
     let cases = option("cases", 10_000)
     let releases = option("releases", 8)
     let lastCutoffQuarter = Quarter("2026Q3")!
@@ -66,13 +66,13 @@ func runRealistic() throws {
     let newSpec = try ReleaseSpec.decode(json: Data(contentsOf: URL(fileURLWithPath: newSpecPath)))
     let oldSpec = try ReleaseSpec.decode(json: Data(oldQuarterlySpec.utf8))
 
-    func run(_ template: ReleaseSpec, name: String) throws -> RealisticOutcome {
+    func run(_ template: ReleaseSpec, name: String) async throws -> RealisticOutcome {
         let dir = NSTemporaryDirectory() + "plazo-realistic-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let database = try AppDatabase.open(path: dir + "/plazo.sqlite")
         // The lifetime budget of every cohort: rho = 1.
-        try BudgetLedger(database: database).setDefaultBudget(Rational(1, 1), by: "perf")
+        try await BudgetLedger(database: database).setDefaultBudget(Rational(1, 1), by: "perf")
         let engine = ReleaseEngine(database: database)
         // The service's path (pins, and the continual streams' held entries): every event is in
         // the index from the start, and each release reads it as of its cutoff, which is what
@@ -89,7 +89,7 @@ func runRealistic() throws {
             spec.cutoff = cutoffQuarter.lastDay!.iso
             spec.cohorts = cohorts.map(\.description)
             spec.title = "\(name) \(cutoffQuarter)"
-            last = try engine.create(spec: spec, requester: "perf", live: live)
+            last = try await engine.create(spec: spec, requester: "perf", live: live)
         }
         outcome.seconds = (clock.now - started) / .seconds(1)
         guard let release = last else { return outcome }
@@ -136,8 +136,8 @@ func runRealistic() throws {
     // (3 by default) and every run is reported; the ratios use the means.
     var olds: [RealisticOutcome] = [], news: [RealisticOutcome] = []
     for _ in 0..<max(1, option("repeat", 3)) {
-        olds.append(try run(oldSpec, name: "old"))
-        news.append(try run(newSpec, name: "new"))
+        olds.append(try await run(oldSpec, name: "old"))
+        news.append(try await run(newSpec, name: "new"))
     }
     func fields(_ o: RealisticOutcome, method: String) -> [String: Any] {
         [

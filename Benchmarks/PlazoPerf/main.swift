@@ -125,13 +125,13 @@ func sealBatches(_ events: [(CaseEvent, Int)], records: Int, limit: Int, signer:
 
 /// A synthetic index of `cases` cases as of 2025-12-31 and a fresh store with a generous default
 /// budget, in a temporary directory the caller removes: what the release and dashboard paths start from.
-func releaseFixture(cases: Int) throws -> (dir: String, cutoff: Day, index: CaseIndex, database: AppDatabase) {
+func releaseFixture(cases: Int) async throws -> (dir: String, cutoff: Day, index: CaseIndex, database: AppDatabase) {
     let dir = NSTemporaryDirectory() + "plazo-perf-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let cutoff = Day(year: 2025, month: 12, day: 31)!
     let index = syntheticIndex(cases: cases, cutoff: cutoff)
     let database = try AppDatabase.open(path: dir + "/plazo.sqlite")
-    try BudgetLedger(database: database).setDefaultBudget(Rational(1000, 1), by: "perf")
+    try await BudgetLedger(database: database).setDefaultBudget(Rational(1000, 1), by: "perf")
     return (dir, cutoff, index, database)
 }
 
@@ -207,12 +207,12 @@ case "ingest-durable":
     let service = try BoxKeyPair.generate()
     let agency = try SigningKeyPair.generate()
     let database = try AppDatabase.open(path: dir + "/plazo.sqlite")
-    let agencyID = try AgencyRegistry(database).add(name: "perf", type: .stateProsecutor, publicKey: agency.publicKey, now: 0).id
+    let agencyID = try await AgencyRegistry(database).add(name: "perf", type: .stateProsecutor, publicKey: agency.publicKey, now: 0).id
     // The service keeps a case-index snapshot; with --snapshot-tail N it writes one (in the
     // background, as `plazo serve` does) when all but the last N batches are stored.
     let snapshotPath = IndexSnapshot.path(forStore: dir + "/plazo.sqlite")
     let snapshotTail = option("snapshot-tail", -1)
-    let ingest = try IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate(), snapshotPath: snapshotPath)
+    let ingest = try await IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate(), snapshotPath: snapshotPath)
     let events = syntheticEvents(cases: option("cases", 200_000))
     let batches = try sealBatches(events, records: records, limit: option("batches", 60), signer: agency, service: service.publicKey, agencyID: agencyID)
     if let path = stringOption("write-rows") {
@@ -244,13 +244,12 @@ case "ingest-durable":
     var total = 0
     // The snapshot is written as the service's background schedule does (on another thread while
     // batches keep coming); each batch's time is kept to see what the write costs ingest.
-    let snapshotDone = DispatchGroup()
-    let snapshotResult = Mutex<(start: ContinuousClock.Instant, end: ContinuousClock.Instant, bytes: Int)?>(nil)
+    var snapshotTask: Task<(start: ContinuousClock.Instant, end: ContinuousClock.Instant, bytes: Int), Never>?
     func writeSnapshotInBackground() {
-        DispatchQueue.global().async(group: snapshotDone) {
+        snapshotTask = Task.detached { [ingest] in
             let t = ContinuousClock.now
-            let written = try! ingest.writeSnapshot()!
-            snapshotResult.withLock { $0 = (t, ContinuousClock.now, written.bytes) }
+            let written = try! await ingest.writeSnapshot()!
+            return (t, ContinuousClock.now, written.bytes)
         }
     }
     var posts: [(at: ContinuousClock.Instant, done: ContinuousClock.Instant)] = []
@@ -271,13 +270,13 @@ case "ingest-durable":
     try await client.shutdown()
     server.cancel()
     if snapshotTail == 0 { writeSnapshotInBackground() }
-    snapshotDone.wait()
+    let snapshotResult = await snapshotTask?.value
     // A restart: the case index is rebuilt by replaying the stored batches.
     let replayStarted = clock.now
-    var restarted: IngestService? = try IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate())
+    var restarted: IngestService? = try await IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate())
     let replaySeconds = (clock.now - replayStarted) / .seconds(1)
-    let live = try ingest.counts()
-    let replayedCounts = try restarted!.counts()
+    let live = try await ingest.counts()
+    let replayedCounts = try await restarted!.counts()
     precondition(replayedCounts == live, "the replay differs from the live index")
     restarted = nil
     var fields: [String: Any] = [
@@ -290,17 +289,17 @@ case "ingest-durable":
         fields["metric"] = "startup"
         fields["cases"] = live.cases
         let snapshotStarted = clock.now
-        restarted = try IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate(), snapshotPath: snapshotPath)
+        restarted = try await IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate(), snapshotPath: snapshotPath)
         let snapshotSeconds = (clock.now - snapshotStarted) / .seconds(1)
-        let snapshotCounts = try restarted!.counts()
+        let snapshotCounts = try await restarted!.counts()
         precondition(snapshotCounts == live, "the start from the snapshot differs from the live index")
         guard case let .loaded(start) = restarted!.startupSnapshot else { fatalError("snapshot not used: \(restarted!.startupSnapshot)") }
         restarted = nil
         let loadStarted = clock.now
-        let loaded = try IndexSnapshot.load(from: snapshotPath, log: BatchLog(database), serviceKeys: [service], pinPoints: [])!
+        let loaded = try await IndexSnapshot.load(from: snapshotPath, log: BatchLog(database), serviceKeys: [service], pinPoints: [])!
         let loadSeconds = (clock.now - loadStarted) / .seconds(1)
         precondition(loaded.index.caseCount <= live.cases)  // the state at its watermark, before the later batches
-        let (writeStart, writeEnd, bytes) = snapshotResult.withLock { $0! }
+        let (writeStart, writeEnd, bytes) = snapshotResult!
         // Batches in flight while the snapshot was written, against all the others.
         let during = posts.filter { $0.done > writeStart && $0.at < writeEnd }.map { ($0.done - $0.at) / .milliseconds(1) }
         let others = posts.filter { !($0.done > writeStart && $0.at < writeEnd) }.map { ($0.done - $0.at) / .milliseconds(1) }.sorted()
@@ -333,11 +332,11 @@ case "ingest-postgres":
     let service = try BoxKeyPair.generate()
     let agency = try SigningKeyPair.generate()
     let receiptKey = try SigningKeyPair.generate()
-    let firstStore = try AppDatabase.open(location: location)
-    let agencyID = try AgencyRegistry(firstStore).add(name: "perf", type: .stateProsecutor, publicKey: agency.publicKey, now: 0).id
-    var services = [try IngestService(database: firstStore, serviceKeys: [service], receiptKey: receiptKey)]
+    let firstStore = try await AppDatabase.open(location: location)
+    let agencyID = try await AgencyRegistry(firstStore).add(name: "perf", type: .stateProsecutor, publicKey: agency.publicKey, now: 0).id
+    var services = [try await IngestService(database: firstStore, serviceKeys: [service], receiptKey: receiptKey)]
     for _ in 1..<replicas {
-        services.append(try IngestService(database: AppDatabase.open(location: location), serviceKeys: [service], receiptKey: receiptKey))
+        services.append(try await IngestService(database: AppDatabase.open(location: location), serviceKeys: [service], receiptKey: receiptKey))
     }
     let events = syntheticEvents(cases: option("cases", 200_000))
     let batches = try sealBatches(events, records: records, limit: option("batches", 60), signer: agency, service: service.publicKey, agencyID: agencyID)
@@ -346,28 +345,33 @@ case "ingest-postgres":
         for batch in batches { out += withUnsafeBytes(of: UInt32(batch.count).littleEndian) { Array($0) } + batch }
         try Data(out).write(to: URL(fileURLWithPath: path))
     }
-    let next = Atomic<Int>(0)
+    final class Counter: Sendable { let next = Atomic<Int>(0) }
+    let counter = Counter()
     let clock = ContinuousClock()
     let started = clock.now
     let replicaServices = services
-    DispatchQueue.concurrentPerform(iterations: clients) { client in
-        let replica = replicaServices[client % replicas]
-        while true {
-            let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
-            if i >= batches.count { return }
-            let result = try! replica.submit(batches[i])
-            precondition(!result.replayed, "batch \(i) was already stored")
+    await withTaskGroup(of: Void.self) { group in
+        for client in 0..<clients {
+            let replica = replicaServices[client % replicas]
+            group.addTask {
+                while true {
+                    let i = counter.next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    if i >= batches.count { return }
+                    let result = try! await replica.submit(batches[i])
+                    precondition(!result.replayed, "batch \(i) was already stored")
+                }
+            }
         }
     }
     let seconds = (clock.now - started) / .seconds(1)
-    let stored = try BatchLog(firstStore).batchCount()
+    let stored = try await BatchLog(firstStore).batchCount()
     precondition(stored == batches.count, "\(stored) of \(batches.count) batches stored")
     let total = batches.count * records
     let replayStarted = clock.now
-    let restarted = try IngestService(database: AppDatabase.open(location: location), serviceKeys: [service], receiptKey: receiptKey)
+    let restarted = try await IngestService(database: AppDatabase.open(location: location), serviceKeys: [service], receiptKey: receiptKey)
     let replaySeconds = (clock.now - replayStarted) / .seconds(1)
     precondition(restarted.appliedBatch == Int64(batches.count))
-    try firstStore.write { db in try db.execute("DROP SCHEMA \(schema) CASCADE") }
+    try await firstStore.write { db in try await db.execute("DROP SCHEMA \(schema) CASCADE") }
     report([
         "metric": "ingest_postgres", "replicas": replicas, "clients": clients, "events": total, "batches": batches.count,
         "seconds": seconds, "events_per_s": Double(total) / seconds, "batches_per_s": Double(batches.count) / seconds,
@@ -385,29 +389,29 @@ case "snapshot":
     let service = try BoxKeyPair.generate()
     let agency = try SigningKeyPair.generate()
     let database = try AppDatabase.open(path: dir + "/plazo.sqlite")
-    let agencyID = try AgencyRegistry(database).add(name: "perf", type: .stateProsecutor, publicKey: agency.publicKey, now: 0).id
-    let ingest = try IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate())
+    let agencyID = try await AgencyRegistry(database).add(name: "perf", type: .stateProsecutor, publicKey: agency.publicKey, now: 0).id
+    let ingest = try await IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate())
     let two = try sealBatches(syntheticEvents(cases: 2), records: 5, limit: 2, signer: agency, service: service.publicKey, agencyID: agencyID)
-    _ = try ingest.submit(two[0])
+    _ = try await ingest.submit(two[0])
     let index = syntheticIndex(cases: cases, cutoff: Day(year: 2025, month: 12, day: 31)!)
     let path = dir + "/plazo.sqlite.index-snapshot"
     let clock = ContinuousClock()
     var t = clock.now
-    let written = try IndexSnapshot.write(index, watermark: 1, pinPoints: [], log: BatchLog(database), key: service, to: path)
+    let written = try await IndexSnapshot.write(index, watermark: 1, pinPoints: [], log: BatchLog(database), key: service, to: path)
     let writeSeconds = (clock.now - t) / .seconds(1)
     var loadSeconds: [Double] = []
     for _ in 0..<option("repeat", 1) {
         t = clock.now
-        let loaded = try IndexSnapshot.load(from: path, log: BatchLog(database), serviceKeys: [service], pinPoints: [])!
+        let loaded = try await IndexSnapshot.load(from: path, log: BatchLog(database), serviceKeys: [service], pinPoints: [])!
         loadSeconds.append((clock.now - t) / .seconds(1))
         precondition(loaded.index.eventCount == index.eventCount)
     }
     // A start from it and one later batch: the load plus what the start adds.
-    _ = try ingest.submit(two[1])
+    _ = try await ingest.submit(two[1])
     t = clock.now
-    var started: IngestService? = try IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate(), snapshotPath: path)
+    var started: IngestService? = try await IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate(), snapshotPath: path)
     let startSeconds = (clock.now - t) / .seconds(1)
-    let startedEvents = try started!.counts().events
+    let startedEvents = try await started!.counts().events
     precondition(startedEvents >= index.eventCount)
     started = nil
     var image: [UInt8] = []
@@ -451,7 +455,7 @@ case "memory":
 case "release":
     // All five tables (six with the two victim-update tables), cohort × state × offence, 8 cohorts.
     let cases = option("cases", 1_000_000)
-    let (dir, cutoff, index, database) = try releaseFixture(cases: cases)
+    let (dir, cutoff, index, database) = try await releaseFixture(cases: cases)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let both: [BreakdownDimension] = [.state, .offence]
     let spec = ReleaseSpec(
@@ -467,7 +471,7 @@ case "release":
         let t0 = clock.now
         let projection = CaseProjection(index: index, cutoff: cutoff)
         let t1 = clock.now
-        let release = try ReleaseEngine(database: database).create(spec: spec, requester: "perf", projection: projection)
+        let release = try await ReleaseEngine(database: database).create(spec: spec, requester: "perf", projection: projection)
         let t2 = clock.now
         cells = release.tables.reduce(0) { $0 + $1.noisyCounts.count }
         best = (
@@ -512,17 +516,17 @@ case "dashboard":
     let cases = option("cases", 200_000)
     let requests = option("requests", 4000)
     let concurrency = option("concurrency", 16)
-    let (dir, cutoff, index, database) = try releaseFixture(cases: cases)
+    let (dir, cutoff, index, database) = try await releaseFixture(cases: cases)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let cohorts = ["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4"]
     let spec = ReleaseSpec(
         title: "perf", cutoff: cutoff.iso, cohorts: cohorts,
         tables: TableKind.allCases.map { TableRequest(table: $0, breakdown: [.state, .offence], rho: "1/10") }
     )
-    _ = try ReleaseEngine(database: database).create(spec: spec, requester: "perf", projection: CaseProjection(index: index, cutoff: cutoff))
-    let token = try TokenStore(database).create(name: "perf", role: .oversight).token
+    _ = try await ReleaseEngine(database: database).create(spec: spec, requester: "perf", projection: CaseProjection(index: index, cutoff: cutoff))
+    let token = try await TokenStore(database).create(name: "perf", role: .oversight).token
     let service = try BoxKeyPair.generate()
-    let ingest = try IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate())
+    let ingest = try await IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate())
     var logger = Logger(label: "perf")
     logger.logLevel = .error
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -576,7 +580,7 @@ case "hot-index":
 
 case "realistic":
     // Issue 21's scenario: 10,000 cases, eight quarterly releases by the old and the new spec.
-    try runRealistic()
+    try await runRealistic()
 
 default:
     FileHandle.standardError.write(Data("usage: plazo-perf ingest-memory|ingest-durable|memory|hot-index|release|projection|dashboard|realistic [--cases N] [--batches N] [--repeat N] [--snapshot-tail N]\n".utf8))

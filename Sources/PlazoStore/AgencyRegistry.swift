@@ -183,12 +183,17 @@ public struct AgencyRegistry: Sendable {
     public func signingKey(agencyID: AgencyID, keyID: KeyID) async throws(BatchError) -> SigningPublicKey {
         let found: (status: String, key: [UInt8]?)?
         do {
-            found = try await database.read { db -> (String, [UInt8]?)? in
-                guard try await db.row("SELECT 1 AS x FROM agency WHERE id = ?", Int64(agencyID.rawValue)) != nil else { return nil }
+            // One statement (on PostgreSQL one round trip, no transaction): every batch asks.
+            found = try await database.readStatement { db -> (String, [UInt8]?)? in
                 guard let row = try await db.row(
-                    "SELECT public_key, status FROM agency_key WHERE key_id = ? AND agency_id = ?", keyID.bytes, Int64(agencyID.rawValue))
-                else { return ("missing", nil) }
-                return (try row["status"], try row["public_key"])
+                    """
+                    SELECT k.public_key, k.status FROM agency a
+                    LEFT JOIN agency_key k ON k.agency_id = a.id AND k.key_id = ?
+                    WHERE a.id = ?
+                    """, keyID.bytes, Int64(agencyID.rawValue))
+                else { return nil }
+                let status: String? = try row["status"]
+                return (status ?? "missing", try row["public_key"])
             }
         } catch {
             // A registry that cannot be read refuses the batch rather than accepting it blindly.

@@ -391,14 +391,20 @@ struct EndToEndTests {
         // the same port; each restart replays the stored batches.
         var countsAtKill: [Int] = []
         for threshold in [10, 40, 70] {
-            var stored = 0
-            let deadline = Date().addingTimeInterval(120)
-            repeat {
-                try await Task.sleep(for: .milliseconds(2))
-                let observer = try DatabaseQueue(path: dir + "/plazo.sqlite")
-                stored = try await observer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM batch") ?? 0 }
-                try observer.close()
-            } while stored < threshold && Date() < deadline
+            // Watched from a thread of its own: a poll on the test process's cooperative pool,
+            // which the suites running beside this one keep busy, could oversleep the stream.
+            let path = dir + "/plazo.sqlite"
+            let stored = await PlazoProcess.onThread { () -> Int in
+                var stored = 0
+                let deadline = Date().addingTimeInterval(120)
+                repeat {
+                    usleep(2_000)
+                    guard let observer = try? DatabaseQueue(path: path) else { continue }
+                    stored = (try? observer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM batch") ?? 0 }) ?? stored
+                    try? observer.close()
+                } while stored < threshold && Date() < deadline
+                return stored
+            }
             // One release completes; a second is in flight when the server is killed (it may be
             // stored or not, but never half: release, spend and watermark commit together, and
             // pins are derived from them at the next start).
