@@ -22,7 +22,7 @@ func dashboardBenchmarks() {
         warmupIterations: 3, maxDuration: .seconds(5), maxIterations: 5000)
 
     /// A stored release over synthetic summaries (uniform attributes, uniform decision times).
-    func storedRelease() throws -> (ReleaseEngine, Int64) {
+    func storedRelease() async throws -> (ReleaseEngine, Int64) {
         var state: UInt64 = 7
         func next() -> UInt64 {
             state &+= 0x9E37_79B9_7F4A_7C15
@@ -44,18 +44,18 @@ func dashboardBenchmarks() {
             return s
         }
         let database = try AppDatabase.inMemory()
-        try BudgetLedger(database: database).setDefaultBudget(Rational(10, 1), by: "benchmark")
+        try await BudgetLedger(database: database).setDefaultBudget(Rational(10, 1), by: "benchmark")
         let engine = ReleaseEngine(database: database)
         let spec = ReleaseSpec(
             title: "benchmark", cutoff: cutoff.iso, cohorts: cohorts,
             tables: TableKind.allCases.map { TableRequest(table: $0, breakdown: [.state, .offence], rho: "1/100") })
-        let release = try engine.create(spec: spec, requester: "benchmark", projection: CaseProjection(summaries: summaries, cutoff: cutoff))
+        let release = try await engine.create(spec: spec, requester: "benchmark", projection: CaseProjection(summaries: summaries, cutoff: cutoff))
         return (engine, release.metadata.id)
     }
 
     Benchmark("dashboard: cohort and state (pooled over 10 offence cells), charge incidence curve", configuration: configuration) { benchmark in
-        let (engine, id) = try storedRelease()
-        let release = try engine.release(id: id)
+        let (engine, id) = try await storedRelease()
+        let release = try await engine.release(id: id)
         benchmark.startMeasurement()
         for i in benchmark.scaledIterations {
             let state = 1 + i % 32
@@ -65,8 +65,8 @@ func dashboardBenchmarks() {
     }
 
     Benchmark("dashboard: cohort and offence (pooled over 33 state cells), charge incidence curve", configuration: configuration) { benchmark in
-        let (engine, id) = try storedRelease()
-        let release = try engine.release(id: id)
+        let (engine, id) = try await storedRelease()
+        let release = try await engine.release(id: id)
         benchmark.startMeasurement()
         for i in benchmark.scaledIterations {
             blackHole(try Dashboard.series(release, metric: .chargeIncidenceCurve, filter: [.offence: OffenceCategory.allCases[i % 10].label], cohort: cohorts[i % 8]))
@@ -74,8 +74,8 @@ func dashboardBenchmarks() {
     }
 
     Benchmark("dashboard: load a stored release from SQLite", configuration: configuration) { benchmark in
-        let (engine, id) = try storedRelease()
+        let (engine, id) = try await storedRelease()
         benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations { blackHole(try engine.release(id: id)) }
+        for _ in benchmark.scaledIterations { blackHole(try await engine.release(id: id)) }
     }
 }

@@ -109,8 +109,8 @@ func ingestBenchmarks() {
         let service = try BoxKeyPair.generate()
         let agency = try SigningKeyPair.generate()
         let database = try AppDatabase.open(path: dir + "/plazo.sqlite")
-        let agencyID = try AgencyRegistry(database).add(name: "bench", type: .stateProsecutor, publicKey: agency.publicKey, now: 0).id
-        let ingest = try IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate())
+        let agencyID = try await AgencyRegistry(database).add(name: "bench", type: .stateProsecutor, publicKey: agency.publicKey, now: 0).id
+        let ingest = try await IngestService(database: database, serviceKeys: [service], receiptKey: SigningKeyPair.generate())
         let batches = try makeBatches(benchmark.scaledIterations.count + 4, signer: agency, service: service.publicKey, agencyID: agencyID)
         var logger = Logger(label: "bench")
         logger.logLevel = .error

@@ -65,11 +65,11 @@ func releaseBenchmarks() {
             let projection = projections.count == 1 ? projections[0] : CaseProjection(merging: projections)
             all = []
             let db = try AppDatabase.inMemory()
-            try BudgetLedger(database: db).setDefaultBudget(Rational(parsing: "10000"), by: "benchmark")
+            try await BudgetLedger(database: db).setDefaultBudget(Rational(parsing: "10000"), by: "benchmark")
             let engine = ReleaseEngine(database: db)
             benchmark.startMeasurement()
             for _ in benchmark.scaledIterations {
-                blackHole(try engine.create(spec: spec, requester: "benchmark", projection: projection))
+                blackHole(try await engine.create(spec: spec, requester: "benchmark", projection: projection))
             }
         }
     }

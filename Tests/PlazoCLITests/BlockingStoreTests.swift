@@ -27,7 +27,7 @@ struct BlockingStoreTests {
         let dir = NSTemporaryDirectory() + "plazo-blocking-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        #expect(try await PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
         let steward = try PlazoProcess.run(["tokens", "create", "--role", "steward", "--name", "Custodia"], in: dir).out
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let server = try ServerProcess(directory: dir)

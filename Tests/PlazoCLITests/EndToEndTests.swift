@@ -30,8 +30,8 @@ struct EndToEndTests {
     func crossProcessLedger() async throws {
         let dir = try workspace()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        #expect(try await PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
-        #expect(try await PlazoProcess.run(["ledger", "set-budget", "--scope", "2025Q1", "--rho", "3/10", "--by", "test", "--reason", "three test releases"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["ledger", "set-budget", "--scope", "2025Q1", "--rho", "3/10", "--by", "test", "--reason", "three test releases"], in: dir).status == 0)
         let spec = #"{"title": "cross-process", "cutoff": "2025-06-30", "cohorts": ["2025Q1"], "tables": [{"table": "attrition", "breakdown": [], "rho": "1/10"}]}"#
         try spec.write(toFile: dir + "/spec.json", atomically: true, encoding: .utf8)
 
@@ -73,10 +73,10 @@ struct EndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("docs/examples/police-export.csv").path
-        #expect(try await PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
-        #expect(try await PlazoProcess.run(["keys", "agency", "--out", "police"], in: dir).status == 0)
-        #expect(try await PlazoProcess.run(["keys", "linkage", "--out", "police/linkage.key"], in: dir).status == 0)
-        #expect(try await PlazoProcess.run(
+        #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "agency", "--out", "police"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "linkage", "--out", "police/linkage.key"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(
             ["agencies", "add", "--name", "Policía", "--type", "police_cyber_unit", "--public-key", "police/agency-signing.public"], in: dir
         ).status == 0)
         func seal(_ out: String, _ csv: String) throws {
@@ -91,7 +91,7 @@ struct EndToEndTests {
         }
         try seal("old", sample)
         var server = try ServerProcess(directory: dir)
-        #expect(try await submit(server, "old/police-export-0001.plzb").status == 0)
+        #expect(try submit(server, "old/police-export-0001.plzb").status == 0)
         server.stop()
 
         // An agency seals a second export with the old public key before hearing of the rotation.
@@ -119,7 +119,7 @@ struct EndToEndTests {
         #expect(rebuild.out.contains("batches replayed  2"))
         let noReason = try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "test"], in: dir)
         #expect(noReason.status != 0 && noReason.err.contains("--reason"), "\(noReason.err)")
-        #expect(try await PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "test", "--reason", "test budget"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "test", "--reason", "test budget"], in: dir).status == 0)
         let raise = try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "3/2", "--by", "test", "--reason", "more"], in: dir)
         #expect(raise.status != 0 && raise.err.contains("--confirm-raise"), "\(raise.err)")
         let tooLarge = try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1000000", "--by", "test", "--reason", "typo", "--confirm-raise"], in: dir)
@@ -147,8 +147,8 @@ struct EndToEndTests {
         let plan = try PlazoProcess.run(["release", "create", "--spec", "spec.json", "--dry-run"], in: dir)
         #expect(plan.status == 0, "\(plan.err)")
         #expect(plan.out.contains("remaining after"), "\(plan.out)")
-        #expect(try await ledgerBytes() == ledgerBefore)
-        #expect(try await PlazoProcess.run(["ledger", "list"], in: dir).out.contains("no spends recorded"))
+        #expect(try ledgerBytes() == ledgerBefore)
+        #expect(try PlazoProcess.run(["ledger", "list"], in: dir).out.contains("no spends recorded"))
         server.stop()
         stopped = true
         // On the stopped service, the CLI's release replays the log too, with the retired key for the first batch.
@@ -165,7 +165,7 @@ struct EndToEndTests {
         #expect(tarred.status == 0, "\(tarred.err)")
         let tar = untar(Array(try #require(FileManager.default.contents(atPath: dir + "/plazo-release-1.tar"))))
         #expect(Set(tar.keys) == Set(entries.keys.map { "plazo-release-1/\($0)" }))
-        #expect(try await PlazoProcess.run(["release", "export", "1", "--format", "tar", "--out", "x.zip"], in: dir).status != 0)
+        #expect(try PlazoProcess.run(["release", "export", "1", "--format", "tar", "--out", "x.zip"], in: dir).status != 0)
     }
 
     /// keys, register, seal, submit, receipt, replay, rebuild — the README's agency path.
@@ -174,9 +174,9 @@ struct EndToEndTests {
         let dir = try workspace()
         let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("docs/examples/police-export.csv").path
-        #expect(try await PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
-        #expect(try await PlazoProcess.run(["keys", "agency", "--out", "police"], in: dir).status == 0)
-        #expect(try await PlazoProcess.run(["keys", "linkage", "--out", "police/linkage.key"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "agency", "--out", "police"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "linkage", "--out", "police/linkage.key"], in: dir).status == 0)
         let added = try PlazoProcess.run(
             ["agencies", "add", "--name", "Policía cibernética", "--type", "police_cyber_unit", "--public-key", "police/agency-signing.public"], in: dir
         )
@@ -223,7 +223,7 @@ struct EndToEndTests {
             ["quality", "--server", server.url, "--agency-id", "1", "--signing-key", "police/agency-signing.secret", "--json"], in: dir)
         #expect(qualityJSON.status == 0 && !qualityJSON.out.contains("linked_cases"), "the agency never sees linkage")
         // Another agency's key cannot read this agency's report.
-        #expect(try await PlazoProcess.run(["keys", "agency", "--out", "other"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "agency", "--out", "other"], in: dir).status == 0)
         let forged = try PlazoProcess.run(
             ["quality", "--server", server.url, "--agency-id", "1", "--signing-key", "other/agency-signing.secret"], in: dir)
         #expect(forged.status != 0 && forged.err.contains("unknown_signing_key"), "\(forged.err)")
@@ -236,7 +236,7 @@ struct EndToEndTests {
         #expect(rebuild.status == 0, "\(rebuild.out)")
         #expect(rebuild.out.contains("OK"))
         // A revoked agency's next batch is refused and submit says so in its exit status.
-        #expect(try await PlazoProcess.run(["agencies", "revoke", "1"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["agencies", "revoke", "1"], in: dir).status == 0)
         let resealed = try PlazoProcess.run(
             ["seal", sample, "--agency-id", "1", "--agency-type", "police_cyber_unit", "--signing-key", "police/agency-signing.secret",
              "--service-key", "keys/service-box.public", "--linkage-key", "police/linkage.key", "--out", "outbox2"], in: dir
@@ -253,10 +253,10 @@ struct EndToEndTests {
     @Test("backup under load, keys escrow and restore onto a fresh directory")
     func backupAndRestore() async throws {
         let dir = try workspace()
-        #expect(try await PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
-        #expect(try await PlazoProcess.run(["keys", "agency", "--out", "agency"], in: dir).status == 0)
-        #expect(try await PlazoProcess.run(["agencies", "add", "--name", "Fiscalía", "--type", "state_prosecutor", "--public-key", "agency/agency-signing.public"], in: dir).status == 0)
-        #expect(try await PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "test", "--reason", "backup test"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "agency", "--out", "agency"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["agencies", "add", "--name", "Fiscalía", "--type", "state_prosecutor", "--public-key", "agency/agency-signing.public"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "test", "--reason", "backup test"], in: dir).status == 0)
         // The store and its WAL are private to the service's user.
         for file in ["plazo.sqlite", "plazo.sqlite-wal"] where FileManager.default.fileExists(atPath: dir + "/" + file) {
             let mode = (try FileManager.default.attributesOfItem(atPath: dir + "/" + file)[.posixPermissions] as? Int) ?? 0
@@ -305,13 +305,13 @@ struct EndToEndTests {
 
         // Keys escrow: an archive under a passphrase, restored into a fresh directory.
         try Data("correct horse battery staple\n".utf8).write(to: URL(fileURLWithPath: dir + "/pass.txt"))
-        #expect(try await PlazoProcess.run(["keys", "backup", "--dir", "keys", "--out", "keys.plzk", "--passphrase-file", "pass.txt"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "backup", "--dir", "keys", "--out", "keys.plzk", "--passphrase-file", "pass.txt"], in: dir).status == 0)
         try Data("wrong passphrase here\n".utf8).write(to: URL(fileURLWithPath: dir + "/wrong.txt"))
         let wrong = try PlazoProcess.run(["keys", "restore", "keys.plzk", "--dir", "fresh/keys", "--passphrase-file", "wrong.txt"], in: dir)
         #expect(wrong.status != 0 && wrong.err.contains("wrong passphrase"))
-        #expect(try await PlazoProcess.run(["keys", "restore", "keys.plzk", "--dir", "fresh/keys", "--passphrase-file", "pass.txt"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "restore", "keys.plzk", "--dir", "fresh/keys", "--passphrase-file", "pass.txt"], in: dir).status == 0)
         for name in ["service-box.secret", "service-signing.secret"] {
-            #expect(try await Data(contentsOf: URL(fileURLWithPath: dir + "/fresh/keys/" + name)) == Data(contentsOf: URL(fileURLWithPath: dir + "/keys/" + name)))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/fresh/keys/" + name)) == Data(contentsOf: URL(fileURLWithPath: dir + "/keys/" + name)))
         }
         try FileManager.default.copyItem(atPath: dir + "/copy.sqlite", toPath: dir + "/fresh/plazo.sqlite")
 
@@ -334,7 +334,7 @@ struct EndToEndTests {
         #expect((answer?["signed_receipt"] as? String).flatMap { Data(base64Encoded: $0) } == saved)
         // The same ledger.
         let ledger = { (d: String) in try PlazoProcess.run(["ledger", "list", "--json"], in: d).out }
-        #expect(try await ledger(dir) == ledger(dir + "/fresh"))
+        #expect(try ledger(dir) == ledger(dir + "/fresh"))
     }
 
     /// kill -9 during a stream of submissions loses no acknowledged batch and leaves no
@@ -342,9 +342,9 @@ struct EndToEndTests {
     @Test("a server killed with SIGKILL during ingest loses no acknowledged batch and leaves a consistent store")
     func crashDuringIngest() async throws {
         let dir = try workspace()
-        #expect(try await PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
-        #expect(try await PlazoProcess.run(["keys", "agency", "--out", "agency"], in: dir).status == 0)
-        #expect(try await PlazoProcess.run(["agencies", "add", "--name", "Fiscalía", "--type", "state_prosecutor", "--public-key", "agency/agency-signing.public"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "agency", "--out", "agency"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["agencies", "add", "--name", "Fiscalía", "--type", "state_prosecutor", "--public-key", "agency/agency-signing.public"], in: dir).status == 0)
         let signer = try KeyFile.read(dir + "/agency/agency-signing.secret", expecting: .agencySigningSecret).signingKeyPair()
         let service = try KeyFile.read(dir + "/keys/service-box.public", expecting: .serviceBoxPublic).boxPublicKey()
         // 120 batches of 2,000 events over 20,000 cases, with overlaps between batches.
@@ -364,7 +364,7 @@ struct EndToEndTests {
             files.append(path)
         }
         // Releases through the service between and during the kills (exact counts: ρ = 1,000).
-        #expect(try await PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "100000", "--by", "test", "--reason", "crash test", "--confirm-raise"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "100000", "--by", "test", "--reason", "crash test", "--confirm-raise"], in: dir).status == 0)
         let steward = try PlazoProcess.run(["tokens", "create", "--role", "steward", "--name", "Custodia"], in: dir).out
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let releaseSpec = Data(#"{"title": "crash", "cutoff": "2024-12-31", "cohorts": ["2024Q1", "2024Q2", "2024Q3", "2024Q4"], "simulationReplicates": 20, "tables": [{"table": "attrition", "breakdown": [], "rho": "1000"}]}"#.utf8)

@@ -99,8 +99,8 @@ struct ReplicaWorkspace {
         dir = NSTemporaryDirectory() + "plazo-replicas-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         db = try ReplicaDatabase()
-        #expect(try await PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
-        #expect(try await PlazoProcess.run(["keys", "agency", "--out", "agency"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
+        #expect(try PlazoProcess.run(["keys", "agency", "--out", "agency"], in: dir).status == 0)
         signer = try KeyFile.read(dir + "/agency/agency-signing.secret", expecting: .agencySigningSecret).signingKeyPair()
         service = try KeyFile.read(dir + "/keys/service-box.public", expecting: .serviceBoxPublic).boxPublicKey()
         let added = try run(["agencies", "add", "--name", "Fiscalía", "--type", "state_prosecutor", "--public-key", "agency/agency-signing.public"])
@@ -192,7 +192,7 @@ struct ReplicaTests {
             let status = await ReplicaWorkspace.post((i % 2 == 0 ? a : b).url + "/v1/batches", try w.batch(i)).status
             #expect(status == 201)
         }
-        #expect(try await w.db.count("batch") == batches + 10)
+        #expect(try w.db.count("batch") == batches + 10)
         // Every replica's case index reaches the log's last batch (the follower's bound: 50 ms
         // between looks, plus the time to apply).
         for server in [a, b] {
@@ -210,12 +210,12 @@ struct ReplicaTests {
     func releasesOverReplicas() async throws {
         let w = try await ReplicaWorkspace()
         let k = 3
-        #expect(try await w.run(["ledger", "set-budget", "--scope", "2024Q1", "--rho", "\(k)/10", "--by", "test", "--reason", "k releases"]).status == 0)
+        #expect(try w.run(["ledger", "set-budget", "--scope", "2024Q1", "--rho", "\(k)/10", "--by", "test", "--reason", "k releases"]).status == 0)
         let steward = try w.token("steward")
         let replicas = try (0..<3).map { _ in try w.serve() }
         defer { for r in replicas { r.stop() } }
         // Batches go to the first replica only; releases on the others still see all of them.
-        for i in 0..<12 { #expect(await ReplicaWorkspace.post(replicas[0].url + "/v1/batches", try await w.batch(i)).status == 201) }
+        for i in 0..<12 { #expect(await ReplicaWorkspace.post(replicas[0].url + "/v1/batches", try w.batch(i)).status == 201) }
         let spec = Array(#"{"title": "replicas", "cutoff": "2024-12-31", "cohorts": ["2024Q1"], "simulationReplicates": 20, "tables": [{"table": "attrition", "breakdown": [], "rho": "1/10"}]}"#.utf8)
         let statuses = await withTaskGroup(of: Int.self) { group in
             for i in 0..<(k + 5) {
@@ -226,10 +226,10 @@ struct ReplicaTests {
         }
         #expect(statuses.filter { $0 == 201 }.count == k, "\(statuses)")
         #expect(statuses.filter { $0 == 409 }.count == 5, "\(statuses)")
-        #expect(try await w.db.count("release") == k)
-        #expect(try await w.db.count("privacy_spend") == k)
+        #expect(try w.db.count("release") == k)
+        #expect(try w.db.count("privacy_spend") == k)
         // One watermark: the log's last batch, whichever replica computed the release.
-        #expect(try await w.db.sql("SELECT string_agg(DISTINCT batch_seq::text, ',') FROM release") == "12")
+        #expect(try w.db.sql("SELECT string_agg(DISTINCT batch_seq::text, ',') FROM release") == "12")
         let audit = try w.run(["ledger", "audit"])
         #expect(audit.status == 0 && audit.out.contains("\(k) spends; consistent"), "\(audit.out)")
     }
@@ -312,11 +312,11 @@ struct ReplicaTests {
     @Test("connections killed mid-spend leave no spend without its release; with the database refusing connections ingest answers 503 store_unavailable, then recovers")
     func databaseFailures() async throws {
         let w = try await ReplicaWorkspace()
-        #expect(try await w.run(["ledger", "set-budget", "--default", "--rho", "1000", "--by", "test", "--reason", "failure test", "--confirm-raise"]).status == 0)
+        #expect(try w.run(["ledger", "set-budget", "--default", "--rho", "1000", "--by", "test", "--reason", "failure test", "--confirm-raise"]).status == 0)
         let steward = try w.token("steward")
         let a = try w.serve()
         defer { a.stop() }
-        for i in 0..<6 { #expect(await ReplicaWorkspace.post(a.url + "/v1/batches", try await w.batch(i)).status == 201) }
+        for i in 0..<6 { #expect(await ReplicaWorkspace.post(a.url + "/v1/batches", try w.batch(i)).status == 201) }
         let spec = Array(#"{"title": "under fire", "cutoff": "2024-12-31", "cohorts": ["2024Q1", "2024Q2"], "simulationReplicates": 20, "tables": [{"table": "attrition", "breakdown": [], "rho": "1/10"}]}"#.utf8)
         // Releases while every connection of the replica is terminated every 15 ms.
         final class Flag: Sendable { let raised = Atomic(false) }
@@ -343,9 +343,9 @@ struct ReplicaTests {
         // third of them did in trial runs; none in 24 would mean the killer never ran).
         #expect(statuses.contains(503) && statuses.contains(201), "\(statuses)")
         // A release exists if and only if its spend does.
-        #expect(try await w.db.count("release") == w.db.count("privacy_spend"))
-        #expect(try await w.db.count("release") == statuses.filter { $0 == 201 }.count)
-        #expect(try await w.db.sql("SELECT count(*) FROM privacy_spend s LEFT JOIN release r ON r.spend_id = s.id WHERE r.id IS NULL") == "0")
+        #expect(try w.db.count("release") == w.db.count("privacy_spend"))
+        #expect(try w.db.count("release") == statuses.filter { $0 == 201 }.count)
+        #expect(try w.db.sql("SELECT count(*) FROM privacy_spend s LEFT JOIN release r ON r.spend_id = s.id WHERE r.id IS NULL") == "0")
 
         // The database refuses every connection: ingest answers 503 store_unavailable, and the
         // batch is not acknowledged.
@@ -382,13 +382,13 @@ struct ReplicaTests {
         let sqliteAdd = try PlazoProcess.run(
             ["agencies", "add", "--name", "Fiscalía", "--type", "state_prosecutor", "--public-key", "agency/agency-signing.public"], in: w.dir)
         #expect(sqliteAdd.status == 0)
-        #expect(try await PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "t", "--reason", "copy test"], in: w.dir).status == 0)
+        #expect(try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "t", "--reason", "copy test"], in: w.dir).status == 0)
         let server = try ServerProcess(directory: w.dir)
-        for i in 0..<8 { #expect(await ReplicaWorkspace.post(server.url + "/v1/batches", try await w.batch(i)).status == 201) }
+        for i in 0..<8 { #expect(await ReplicaWorkspace.post(server.url + "/v1/batches", try w.batch(i)).status == 201) }
         server.stop()
         try #"{"title": "before the move", "cutoff": "2024-12-31", "cohorts": ["2024Q1"], "tables": [{"table": "attrition", "breakdown": [], "rho": "1/10"}]}"#
             .write(toFile: w.dir + "/spec.json", atomically: true, encoding: .utf8)
-        #expect(try await PlazoProcess.run(["release", "create", "--spec", "spec.json"], in: w.dir).status == 0)
+        #expect(try PlazoProcess.run(["release", "create", "--spec", "spec.json"], in: w.dir).status == 0)
         // Into the (empty) PostgreSQL database of the workspace: it has the agency already, so
         // first into a fresh schema of it.
         let target = w.db.url + "?schema=moved"
@@ -398,15 +398,15 @@ struct ReplicaTests {
         #expect(copy.out.contains("OK: every table copied"))
         // The same releases, byte for byte, and the same ledger.
         let list = { (args: [String]) in try PlazoProcess.run(["release", "list", "--json"] + args, in: w.dir).out }
-        #expect(try await list([]) == list(["--database", target]))
+        #expect(try list([]) == list(["--database", target]))
         let ledger = { (args: [String]) in try PlazoProcess.run(["ledger", "list", "--json"] + args, in: w.dir).out }
-        #expect(try await ledger([]) == ledger(["--database", target]))
+        #expect(try ledger([]) == ledger(["--database", target]))
         // A replica on the copy serves all of it, and new rows get new ids.
         let replica = try ServerProcess(directory: w.dir, extra: ["--database", target])
         defer { replica.stop() }
         #expect(try await ReplicaWorkspace.converge(replica, to: 8) != nil)
-        #expect(await ReplicaWorkspace.post(replica.url + "/v1/batches", try await w.batch(8)).status == 201)
-        #expect(try await ReplicaDatabase.psql(w.db.url, "SELECT max(seq) FROM moved.batch") == "9")
+        #expect(await ReplicaWorkspace.post(replica.url + "/v1/batches", try w.batch(8)).status == 201)
+        #expect(try ReplicaDatabase.psql(w.db.url, "SELECT max(seq) FROM moved.batch") == "9")
         // A second copy into a store that is not empty is refused and writes nothing.
         let again = try PlazoProcess.run(["store", "copy", "--from", "plazo.sqlite", "--to", target], in: w.dir)
         #expect(again.status != 0)

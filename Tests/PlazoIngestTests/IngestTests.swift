@@ -167,10 +167,10 @@ struct IngestTests {
         flipped[200] ^= 1
         await #expect(reason(flipped) == "bad_signature")
         await #expect(reason(Array(good.prefix(100))) == "truncated")
-        await #expect(reason(try await f.seal([F.event(1, .reportReceived, 0)], agencyID: 99)) == "unknown_agency")
-        await #expect(reason(try await f.seal([F.event(1, .reportReceived, 0)], by: f.prosecutor)) == "unknown_signing_key")
-        await #expect(reason(try await f.seal([F.event(1, .reportReceived, 0)], createdAt: f.now + 3600)) == "timestamp_in_future")
-        await #expect(reason(try await f.seal([F.event(1, .reportReceived, 0)], createdAt: f.now - 40 * 86_400)) == "timestamp_too_old")
+        await #expect(reason(try f.seal([F.event(1, .reportReceived, 0)], agencyID: 99)) == "unknown_agency")
+        await #expect(reason(try f.seal([F.event(1, .reportReceived, 0)], by: f.prosecutor)) == "unknown_signing_key")
+        await #expect(reason(try f.seal([F.event(1, .reportReceived, 0)], createdAt: f.now + 3600)) == "timestamp_in_future")
+        await #expect(reason(try f.seal([F.event(1, .reportReceived, 0)], createdAt: f.now - 40 * 86_400)) == "timestamp_too_old")
         // Agency A's sealed payload under agency B's signed header.
         let header = try BatchHeader.parse(good)
         var lifted = BatchHeader(
@@ -188,10 +188,10 @@ struct IngestTests {
         _ = try await f.ingest.submit(try f.seal([F.event(1, .reportReceived, 0)]))
         let newKey = try SigningKeyPair.generate()
         _ = try await f.ingest.registry.rotate("\(f.policeID.rawValue)", newKey: newKey.publicKey, now: f.now)
-        await #expect(refusal(f, try await f.seal([F.event(2, .reportReceived, 0)]))?.code == "revoked_signing_key")
+        await #expect(refusal(f, try f.seal([F.event(2, .reportReceived, 0)]))?.code == "revoked_signing_key")
         _ = try await f.ingest.submit(try f.seal([F.event(2, .reportReceived, 0)], by: newKey))
         _ = try await f.ingest.registry.revoke("Fiscalía CDMX", now: f.now)
-        await #expect(refusal(f, try await f.seal([F.event(3, .reportReceived, 0)], by: f.prosecutor, agencyID: f.prosecutorID))?.code == "revoked_signing_key")
+        await #expect(refusal(f, try f.seal([F.event(3, .reportReceived, 0)], by: f.prosecutor, agencyID: f.prosecutorID))?.code == "revoked_signing_key")
         #expect(try await f.storedCounts() == (2, 2, 2))
     }
 

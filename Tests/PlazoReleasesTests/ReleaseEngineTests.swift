@@ -214,7 +214,7 @@ func estimateIndex(_ kind: TableKind, _ name: String, _ x: String = "") -> Int {
         #expect(try await e.create(spec: spec("1/8"), requester: "t", projection: projection, randomness: seeded(13)).metadata.totalRho == "1/8")
         // The spec field round-trips through the JSON decoder.
         let json = #"{"title":"q","cutoff":"2026-06-30","cohorts":["2025Q1"],"releases_per_cohort":8,"tables":[{"table":"attrition","rho":"1/8"}]}"#
-        #expect(try await ReleaseSpec.decode(json: Array(json.utf8)).releasesPerCohort == 8)
+        #expect(try ReleaseSpec.decode(json: Array(json.utf8)).releasesPerCohort == 8)
     }
 
     @Test func storedReleaseReadsBackIdenticallyAndIsImmutable() async throws {
@@ -247,24 +247,24 @@ func estimateIndex(_ kind: TableKind, _ name: String, _ x: String = "") -> Int {
         _ = try good.validated()
         var bad = good
         bad.cohorts = ["2026Q3"]
-        await #expect(throws: ReleaseError.self) { try await bad.validated() }
+        #expect(throws: ReleaseError.self) { try bad.validated() }
         bad = good
         bad.tables[0].breakdown = [.state, .offence, .channel]
-        await #expect(throws: ReleaseError.self) { try await bad.validated() }
+        #expect(throws: ReleaseError.self) { try bad.validated() }
         bad = good
         bad.tables[0].rho = "0"
-        await #expect(throws: ReleaseError.self) { try await bad.validated() }
+        #expect(throws: ReleaseError.self) { try bad.validated() }
         bad = good
         bad.tables[0].rho = nil
         bad.tables[0].epsilon = "1"
-        await #expect(throws: ReleaseError.self) { try await bad.validated() }
+        #expect(throws: ReleaseError.self) { try bad.validated() }
         bad = good
         bad.cutoff = "June"
-        await #expect(throws: ReleaseError.self) { try await bad.validated() }
-        #expect(try await good.validated().totalRho == Rational(parsing: "\(allKinds.count)/10"))
+        #expect(throws: ReleaseError.self) { try bad.validated() }
+        #expect(try good.validated().totalRho == Rational(parsing: "\(allKinds.count)/10"))
         // The committed example spec parses and validates.
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/examples/quarterly-release.json")
         let example = try ReleaseSpec.decode(json: Data(contentsOf: url))
-        #expect(try await example.validated().cohorts.count == 8)
+        #expect(try example.validated().cohorts.count == 8)
     }
 }

@@ -199,7 +199,7 @@ struct ReleaseAPITests {
                 let entries = try unzip(defaultDownload)
                 let package = try #require(entries["datapackage.json"], "datapackage.json at the root of the zip")
                 #expect(package.deflated)
-                let descriptor = try #require(try await JSONSerialization.jsonObject(with: Data(package.bytes)) as? [String: Any])
+                let descriptor = try #require(try JSONSerialization.jsonObject(with: Data(package.bytes)) as? [String: Any])
                 let resources = try #require(descriptor["resources"] as? [[String: Any]])
                 #expect(resources.count == 14)
                 for resource in resources {
@@ -213,7 +213,7 @@ struct ReleaseAPITests {
                     let file = NSTemporaryDirectory() + "plazo-release-\(UUID().uuidString).zip"
                     try Data(defaultDownload).write(to: URL(fileURLWithPath: file))
                     defer { try? FileManager.default.removeItem(atPath: file) }
-                    #expect(try await run("/usr/bin/unzip", ["-tq", file]).status == 0, "unzip -t rejects the archive")
+                    #expect(try run("/usr/bin/unzip", ["-tq", file]).status == 0, "unzip -t rejects the archive")
                 }
             }
             // The same bytes when asked for by name (the archive is deterministic).
@@ -287,7 +287,7 @@ struct ReleaseAPITests {
         try Data(download).write(to: file)
         let result = try run(frictionless, ["validate", "--json", file.path])
         #expect(result.status == 0, "frictionless validate rejects the download:\n\(result.output.prefix(4000))")
-        let report = try #require(try await JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         #expect(report["valid"] as? Bool == true)
         // Every resource of the package was validated (9 tables' CSVs, two each), not an empty package.
         let tasks = report["tasks"] as? [[String: Any]] ?? []

@@ -379,6 +379,6 @@ struct RoleMatrixTests {
             }
         }
         // The revoked key no longer submits.
-        await #expect(throws: (any Error).self) { _ = try await f.server.ingest.submit(try await f.server.batch()) }
+        await #expect(throws: (any Error).self) { _ = try await f.server.ingest.submit(try f.server.batch()) }
     }
 }

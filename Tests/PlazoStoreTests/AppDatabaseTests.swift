@@ -35,7 +35,7 @@ struct AppDatabaseTests {
 
     @Test("Opening an impossible path is a typed error")
     func badPath() async {
-        await #expect(throws: StoreError.self) { try await AppDatabase.open(path: "/nonexistent-dir/x/plazo.sqlite") }
+        #expect(throws: StoreError.self) { try AppDatabase.open(path: "/nonexistent-dir/x/plazo.sqlite") }
     }
 }
 
@@ -59,7 +59,7 @@ struct StoreFileTests {
             let mode = (try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int) ?? 0
             #expect(mode == 0o600, "\(file): \(String(mode, radix: 8))")
         }
-        await #expect(throws: StoreError.newerSchema) { _ = try await AppDatabase.open(path: path) }
+        #expect(throws: StoreError.newerSchema) { _ = try AppDatabase.open(path: path) }
         #expect(StoreError.newerSchema.description.contains("newer version of Plazo"))
     }
 }

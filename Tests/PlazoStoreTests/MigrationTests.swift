@@ -35,7 +35,7 @@ struct MigrationTests {
             for m in AppDatabase.migrations.prefix(k) { old.registerMigration(m.identifier, migrate: m.migrate) }
             try old.migrate(queue)
             let upgraded = try AppDatabase(queue)
-            #expect(try await Self.schema(upgraded.sqlite!) == fresh, "upgraded after \(k) migration(s)")
+            #expect(try Self.schema(upgraded.sqlite!) == fresh, "upgraded after \(k) migration(s)")
             #expect(try await upgraded.appliedMigrations() == AppDatabase.migrationOrder.sorted())
         }
     }
