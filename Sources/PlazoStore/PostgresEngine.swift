@@ -12,7 +12,7 @@ import Synchronization
 /// waits on a thread.
 ///
 /// **One writer at a time, across replicas.** Every write transaction takes one transaction-level
-/// advisory lock (``writerLockKey``) before its first statement, and the paths that must hold the
+/// advisory lock (``lockKey``) before its first statement, and the paths that must hold the
 /// writer across a commit (a batch's commit and its application to the case index; a release's
 /// projection, commit and pinning) take the same lock at session level. The store therefore has
 /// one writer at a time whichever replica writes, as SQLite has one per file:
@@ -25,8 +25,27 @@ import Synchronization
 /// Advisory locks belong to a session: a replica or connection that dies releases them at once.
 /// Waiting for the lock is a query like any other: the task is suspended, no thread waits.
 public final class PostgresEngine: Sendable {
-    /// The advisory lock of the store's single writer ("PlazoWri" as a big-endian integer).
+    /// The advisory lock of the single writer of a store in the `public` schema ("PlazoWri" as a
+    /// big-endian integer; the key every version has used there).
     public static let writerLockKey: Int64 = 0x506C_617A_6F57_7269
+
+    /// The advisory lock of this store's single writer. Advisory locks are per database, not per
+    /// schema: a store in a schema of its own (`?schema=`) locks a key derived from the schema's
+    /// name, so that stores sharing a database (the test suite gives every test one) never wait for
+    /// each other's writers. The `public` schema keeps ``writerLockKey``, so replicas of different
+    /// versions during a rolling upgrade still exclude each other.
+    public let lockKey: Int64
+
+    /// ``lockKey`` for a store in `schema`: FNV-1a (64 bits) of `plazo-writer:<schema>`.
+    static func lockKey(schema: String) -> Int64 {
+        if schema == "public" { return writerLockKey }
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in "plazo-writer:\(schema)".utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return Int64(bitPattern: hash)
+    }
 
     /// How long a call waits for a connection from the pool before it answers
     /// ``StoreError/unavailable(_:)``. The pool retries a database that refuses connections for
@@ -56,6 +75,7 @@ public final class PostgresEngine: Sendable {
         let parsed = try PostgresURL(url)
         self.redactedURL = parsed.redacted
         self.schema = parsed.schema
+        self.lockKey = Self.lockKey(schema: parsed.schema)
         self.connectionConfiguration = parsed.configuration
         var logger = logger
         logger.logLevel = .warning
@@ -111,15 +131,15 @@ public final class PostgresEngine: Sendable {
                 let work = Unchecked<((PostgresSQLConnection) async throws -> T)?>(body)
                 defer { work.value = nil }
                 let lease = LeaseRace()
-                let client = self.client, logger = self.logger
+                let client = self.client, logger = self.logger, lockKey = self.lockKey
                 return try await withThrowingTaskGroup(of: Unchecked<T>?.self) { group in
                     group.addTask {
                         try await client.withConnection { (connection: PostgresConnection) async throws -> Unchecked<T> in
                             // Leased too late: the caller has been told the store is unavailable.
                             guard lease.leased() else { throw StoreError.unavailable("no PostgreSQL connection within \(Self.leaseTimeout)") }
-                            let conn = PostgresSQLConnection(connection: connection, logger: logger)
+                            let conn = PostgresSQLConnection(connection: connection, logger: logger, lockKey: lockKey)
                             do { return Unchecked(try await work.value!(conn)) } catch {
-                                if connection.isClosed || Self.isUnavailable(error) { Self.drop(connection) }
+                                if connection.isClosed || Self.isUnavailable(error) { await Self.drop(connection) }
                                 throw error
                             }
                         }
@@ -170,7 +190,7 @@ public final class PostgresEngine: Sendable {
     /// transactions with ``SQLConnection/transaction(_:)``), as GRDB's `writeWithoutTransaction`.
     func writeLocked<T>(_ body: (any SQLConnection) async throws -> T) async throws -> T {
         try await withConnection { conn in
-            try await conn.run("SELECT pg_advisory_lock(\(Self.writerLockKey))")
+            try await conn.run("SELECT pg_advisory_lock(\(lockKey))")
             // Transactions inside need not take the lock again (one round trip fewer each).
             var held = conn
             held.holdsWriterLock = true
@@ -178,26 +198,26 @@ public final class PostgresEngine: Sendable {
             do { result = try await body(held) } catch {
                 if conn.connection.isClosed || Self.isUnavailable(error) {
                     // The session is gone or going: its lock goes with it.
-                    Self.drop(conn.connection)
+                    await Self.drop(conn.connection)
                 } else {
-                    do { try await conn.run("SELECT pg_advisory_unlock(\(Self.writerLockKey))") } catch { Self.drop(conn.connection) }
+                    do { try await conn.run("SELECT pg_advisory_unlock(\(lockKey))") } catch { await Self.drop(conn.connection) }
                 }
                 throw error
             }
-            do { try await conn.run("SELECT pg_advisory_unlock(\(Self.writerLockKey))") } catch {
+            do { try await conn.run("SELECT pg_advisory_unlock(\(lockKey))") } catch {
                 // The work is committed; a connection that cannot unlock is closed, which unlocks.
-                Self.drop(conn.connection)
+                await Self.drop(conn.connection)
             }
             return result
         }
     }
 
-    /// Closes a connection: the server ends its session (releasing its advisory locks), and the
-    /// pool, told by the connection's close future, replaces it. Does not wait.
-    static func drop(_ connection: PostgresConnection) {
+    /// Closes a connection and waits until it is closed: the server ends its session (releasing
+    /// its advisory locks), and the pool, which sees the connection closed before the lease is
+    /// returned, never lends it again; it opens a new one when needed.
+    static func drop(_ connection: PostgresConnection) async {
         if connection.isClosed { return }
-        let closing: EventLoopFuture<Void> = connection.close()
-        closing.whenComplete { _ in }
+        try? await connection.close()
     }
 
     /// True for errors that mean "the database cannot be reached now" (the caller answers 503 and
@@ -205,7 +225,6 @@ public final class PostgresEngine: Sendable {
     static func isUnavailable(_ error: any Error) -> Bool {
         if let store = error as? StoreError, case .unavailable = store { return true }
         if error is ChannelError || error is IOError || error is CancellationError { return true }
-        if error is PostgresNIO.PSQLError { return true }
         guard let e = error as? PSQLError else { return false }
         switch e.code {
         case .server:
@@ -248,6 +267,8 @@ final class LeaseRace: Sendable {
 struct PostgresSQLConnection: SQLConnection {
     let connection: PostgresConnection
     let logger: Logger
+    /// The store's writer lock (``PostgresEngine/lockKey``).
+    let lockKey: Int64
     /// True inside ``PostgresEngine/writeLocked(_:)``: the session holds the writer lock already.
     var holdsWriterLock = false
 
@@ -295,10 +316,10 @@ struct PostgresSQLConnection: SQLConnection {
     /// closed too, so that the pool never lends a connection inside a transaction.
     func rollback(after error: any Error) async {
         if connection.isClosed || PostgresEngine.isUnavailable(error) {
-            PostgresEngine.drop(connection)
+            await PostgresEngine.drop(connection)
             return
         }
-        do { try await run("ROLLBACK") } catch { PostgresEngine.drop(connection) }
+        do { try await run("ROLLBACK") } catch { await PostgresEngine.drop(connection) }
     }
 
     func execute(_ sql: String, _ arguments: [SQLValue]) async throws {
@@ -322,7 +343,7 @@ struct PostgresSQLConnection: SQLConnection {
         try await run("BEGIN")
         do {
             // The writer lock first (unless the session holds it already), then the reads.
-            if !holdsWriterLock { try await run("SELECT pg_advisory_xact_lock(\(PostgresEngine.writerLockKey))") }
+            if !holdsWriterLock { try await run("SELECT pg_advisory_xact_lock(\(lockKey))") }
             let result = try await body()
             try await run("COMMIT")
             return result

@@ -27,10 +27,10 @@ struct BlockingStoreTests {
         let dir = NSTemporaryDirectory() + "plazo-blocking-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
-        let steward = try PlazoProcess.run(["tokens", "create", "--role", "steward", "--name", "Custodia"], in: dir).out
+        await #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
+        let steward = try await PlazoProcess.run(["tokens", "create", "--role", "steward", "--name", "Custodia"], in: dir).out
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let server = try ServerProcess(directory: dir)
+        let server = try await ServerProcess(directory: dir)
         defer { server.stop() }
         let database = try await AppDatabase.open(location: dir + "/plazo.sqlite")
         let writes = 2 * ProcessInfo.processInfo.activeProcessorCount + 2

@@ -22,12 +22,12 @@ struct LiveTokenTests {
     func liveTokens() async throws {
         let dir = NSTemporaryDirectory() + "plazo-live-tokens-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
-        let steward = try PlazoProcess.run(["tokens", "create", "--role", "steward", "--name", "Operaciones"], in: dir).out
+        await #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
+        let steward = try await PlazoProcess.run(["tokens", "create", "--role", "steward", "--name", "Operaciones"], in: dir).out
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let researcher = try PlazoProcess.run(["tokens", "create", "--role", "researcher", "--name", "Universidad"], in: dir).out
+        let researcher = try await PlazoProcess.run(["tokens", "create", "--role", "researcher", "--name", "Universidad"], in: dir).out
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let server = try ServerProcess(directory: dir)
+        let server = try await ServerProcess(directory: dir)
         defer { server.stop() }
 
         let ledger = try await request(server.url + "/v1/ledger", token: steward)
@@ -46,7 +46,7 @@ struct LiveTokenTests {
         #expect(try await request(server.url + "/metrics", headers: ["X-Forwarded-For": "198.51.100.7"]).status == 401)
         #expect(try await request(server.url + "/metrics", token: researcher).status == 403)
 
-        #expect(try PlazoProcess.run(["tokens", "revoke", "Operaciones"], in: dir).status == 0)
+        await #expect(try PlazoProcess.run(["tokens", "revoke", "Operaciones"], in: dir).status == 0)
         let revoked = try await request(server.url + "/v1/ledger", token: steward)
         #expect(revoked.status == 401)
         #expect(revoked.body.contains("revoked_token"))

@@ -51,7 +51,7 @@ struct OperationsTests {
     @Test("400 half-open connections do not starve /healthz")
     func halfOpenConnections() async throws {
         let dir = try workspace()
-        let server = try ServerProcess(directory: dir, extra: ["--header-timeout", "60"])
+        let server = try await ServerProcess(directory: dir, extra: ["--header-timeout", "60"])
         defer { server.stop() }
         var sockets: [Int32] = []
         defer { for fd in sockets { close(fd) } }
@@ -79,7 +79,7 @@ struct OperationsTests {
     @Test("open-file limit 256, 400 idle sockets that send nothing: /healthz answers long before any deadline frees a slot")
     func idleSocketsAtTheCap() async throws {
         let dir = try workspace()
-        let server = try ServerProcess(
+        let server = try await ServerProcess(
             directory: dir, extra: ["--header-timeout", "60", "--idle-timeout", "60"], openFileLimit: 256)
         defer { server.stop() }
         var sockets: [Int32] = []
@@ -138,7 +138,7 @@ struct OperationsTests {
     @Test("at the connection cap, the kept-alive idle connection is shed first, before older silent ones")
     func shedKeptAliveFirst() async throws {
         let dir = try workspace()
-        let server = try ServerProcess(directory: dir, extra: ["--max-connections", "4", "--header-timeout", "60", "--idle-timeout", "60"])
+        let server = try await ServerProcess(directory: dir, extra: ["--max-connections", "4", "--header-timeout", "60", "--idle-timeout", "60"])
         defer { server.stop() }
         var sockets: [Int32] = []
         defer { for fd in sockets { close(fd) } }
@@ -167,7 +167,7 @@ struct OperationsTests {
     @Test("at the cap with every connection busy, a waiting client is taken as soon as one goes idle")
     func waitingClientTakenWhenOneGoesIdle() async throws {
         let dir = try workspace()
-        let server = try ServerProcess(directory: dir, extra: ["--max-connections", "2", "--body-timeout", "60", "--header-timeout", "60"])
+        let server = try await ServerProcess(directory: dir, extra: ["--max-connections", "2", "--body-timeout", "60", "--header-timeout", "60"])
         defer { server.stop() }
         var sockets: [Int32] = []
         defer { for fd in sockets { close(fd) } }
@@ -200,7 +200,7 @@ struct OperationsTests {
     @Test("a socket that sends nothing is closed at the header deadline, counted from its accept")
     func silentSocketDeadline() async throws {
         let dir = try workspace()
-        let server = try ServerProcess(directory: dir, extra: ["--header-timeout", "1", "--idle-timeout", "60"])
+        let server = try await ServerProcess(directory: dir, extra: ["--header-timeout", "1", "--idle-timeout", "60"])
         defer { server.stop() }
         let fd = try #require(Self.connect(server.port))
         defer { close(fd) }
@@ -220,7 +220,7 @@ struct OperationsTests {
     @Test("a trickled request head is cut off at its deadline")
     func headerDeadline() async throws {
         let dir = try workspace()
-        let server = try ServerProcess(directory: dir, extra: ["--header-timeout", "1"])
+        let server = try await ServerProcess(directory: dir, extra: ["--header-timeout", "1"])
         defer { server.stop() }
         let fd = try #require(Self.connect(server.port))
         defer { close(fd) }
@@ -249,13 +249,13 @@ struct OperationsTests {
         let logPath = dir + "/serve.log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        let server = try ServerProcess(directory: dir, logLevel: "info", stderr: log)
+        let server = try await ServerProcess(directory: dir, logLevel: "info", stderr: log)
         let planted = "plz_PLANTEDsecretTOKENvalue000000000000000000"
         var request = URLRequest(url: URL(string: server.url + "/v1/dashboards?access_token=\(planted)&state=09")!)
         request.setValue("Bearer \(planted)", forHTTPHeaderField: "Authorization")
         _ = try? await URLSession.shared.data(for: request)
         _ = await Self.healthz(server.url)
-        server.stop()
+        await server.stop()
         try log.close()
         let text = try String(contentsOfFile: logPath, encoding: .utf8)
         #expect(text.contains("http.path=/v1/dashboards"), "the request was logged")
@@ -282,17 +282,17 @@ struct OperationsTests {
         try openssl.run()
         openssl.waitUntilExit()
         #expect(openssl.terminationStatus == 0)
-        let server = try ServerProcess(directory: dir, extra: ["--tls-cert", "tls.crt", "--tls-key", "tls.key"])
+        let server = try await ServerProcess(directory: dir, extra: ["--tls-cert", "tls.crt", "--tls-key", "tls.key"])
         defer { server.stop() }
         let https = "https://127.0.0.1:\(server.port)"
         // A client that trusts the CA file gets through; one that does not is refused by TLS.
         let batch = dir + "/empty.plzb"
         try Data([0]).write(to: URL(fileURLWithPath: batch))
-        let trusted = try PlazoProcess.run(
+        let trusted = try await PlazoProcess.run(
             ["submit", "--server", https, "--service-key", "keys/service-signing.public", "--ca-file", "tls.crt", "--plain", "--attempts", "1", "empty.plzb"], in: dir)
         #expect(trusted.err.contains("malformed") || trusted.err.contains("bad_") || trusted.err.contains("REFUSED"), "\(trusted.err)")
         #expect(!trusted.err.contains("certificate") && !trusted.err.contains("handshake"), "\(trusted.err)")
-        let untrusted = try PlazoProcess.run(
+        let untrusted = try await PlazoProcess.run(
             ["submit", "--server", https, "--service-key", "keys/service-signing.public", "--plain", "--attempts", "1", "empty.plzb"], in: dir)
         #expect(untrusted.status == 1)
         #expect(untrusted.err.lowercased().contains("certificate") || untrusted.err.lowercased().contains("handshake") || untrusted.err.contains("SSL"), "\(untrusted.err)")
@@ -304,8 +304,8 @@ struct OperationsTests {
     @Test("SIGTERM during ingest: in-flight requests finish, exit 0, no error lines, every acknowledged batch is stored; the snapshot written at the stop is what the next start loads")
     func sigtermDuringIngest() async throws {
         let dir = try workspace()
-        #expect(try PlazoProcess.run(["keys", "agency", "--out", "agency"], in: dir).status == 0)
-        #expect(try PlazoProcess.run(["agencies", "add", "--name", "Fiscalía", "--type", "state_prosecutor", "--public-key", "agency/agency-signing.public"], in: dir).status == 0)
+        await #expect(try PlazoProcess.run(["keys", "agency", "--out", "agency"], in: dir).status == 0)
+        await #expect(try PlazoProcess.run(["agencies", "add", "--name", "Fiscalía", "--type", "state_prosecutor", "--public-key", "agency/agency-signing.public"], in: dir).status == 0)
         let signer = try KeyFile.read(dir + "/agency/agency-signing.secret", expecting: .agencySigningSecret).signingKeyPair()
         let service = try KeyFile.read(dir + "/keys/service-box.public", expecting: .serviceBoxPublic).boxPublicKey()
         try FileManager.default.createDirectory(atPath: dir + "/outbox", withIntermediateDirectories: true)
@@ -324,7 +324,7 @@ struct OperationsTests {
         let logPath = dir + "/serve.log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        let server = try ServerProcess(directory: dir, logLevel: "info", stderr: log)
+        let server = try await ServerProcess(directory: dir, logLevel: "info", stderr: log)
         let submit = Process()
         submit.executableURL = URL(fileURLWithPath: PlazoProcess.binary)
         submit.arguments = ["submit", "--server", server.url, "--service-key", "keys/service-signing.public", "--plain", "--attempts", "1"] + files
@@ -342,7 +342,7 @@ struct OperationsTests {
         } while stored < 15 && Date() < deadline
         kill(server.process.processIdentifier, SIGTERM)
         #expect(await server.exited(within: 30), "the server did not stop within 30 s of SIGTERM")
-        if server.process.isRunning { server.kill9() }
+        if server.process.isRunning { await server.kill9() }
         // The agency's client has nothing more to learn (a receipt file is written only after a
         // whole answer): stop it.
         if submit.isRunning { submit.terminate() }
@@ -373,8 +373,8 @@ struct OperationsTests {
         let againPath = dir + "/serve-again.log"
         FileManager.default.createFile(atPath: againPath, contents: nil)
         let againLog = try FileHandle(forWritingTo: URL(fileURLWithPath: againPath))
-        let again = try ServerProcess(directory: dir, logLevel: "info", stderr: againLog)
-        again.stop()
+        let again = try await ServerProcess(directory: dir, logLevel: "info", stderr: againLog)
+        await again.stop()
         try againLog.close()
         #expect(again.process.terminationStatus == 0)
         let againText = try String(contentsOfFile: againPath, encoding: .utf8)

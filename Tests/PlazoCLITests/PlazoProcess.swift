@@ -16,8 +16,6 @@ struct PlazoProcess {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }()
 
-    /// Runs `plazo args...` to completion; returns exit status and output.
-    @discardableResult
     /// Runs `body` on a thread of its own and returns its result to the calling task: for waits
     /// and measurements that must not depend on the test process's cooperative pool, which the
     /// suites running in parallel keep busy.
@@ -27,7 +25,22 @@ struct PlazoProcess {
         }
     }
 
+    /// Runs `plazo args...` to completion; returns exit status and output. From async code, on a
+    /// thread of its own: the calling task is suspended while the process runs, and the test
+    /// process's cooperative pool (one thread per core) keeps serving the suites beside it, whose
+    /// store calls and in-process servers need it.
+    @discardableResult
+    static func run(_ args: [String], in directory: String) async throws -> (status: Int32, out: String, err: String) {
+        try await onThread { Result { try runBlocking(args, in: directory) } }.get()
+    }
+
+    /// The same, blocking the calling thread (synchronous code: fixtures' initialisers).
+    @discardableResult
     static func run(_ args: [String], in directory: String) throws -> (status: Int32, out: String, err: String) {
+        try runBlocking(args, in: directory)
+    }
+
+    private static func runBlocking(_ args: [String], in directory: String) throws -> (status: Int32, out: String, err: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
@@ -46,7 +59,7 @@ struct PlazoProcess {
 
 /// A running `plazo serve`.
 final class ServerProcess: @unchecked Sendable {
-    let process = Process()
+    let process: Process
     let port: Int
 
     /// Starts the server and waits for its "listening" line; `stderr` receives its log if given.
@@ -56,6 +69,8 @@ final class ServerProcess: @unchecked Sendable {
         directory: String, port: Int = 0, extra: [String] = [], logLevel: String = "warning", stderr: FileHandle? = nil,
         openFileLimit: Int? = nil
     ) throws {
+        let process = Process()
+        self.process = process
         let arguments = ["serve", "--port", "\(port)", "--log-level", logLevel] + extra
         if let openFileLimit {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -86,6 +101,31 @@ final class ServerProcess: @unchecked Sendable {
         self.port = bound
     }
 
+    /// The same start from async code, on a thread of its own: the wait for the "listening" line
+    /// (a replay, on a large store, takes seconds) leaves the test process's cooperative pool to the
+    /// suites beside this one.
+    convenience init(
+        directory: String, port: Int = 0, extra: [String] = [], logLevel: String = "warning", stderr: FileHandle? = nil,
+        openFileLimit: Int? = nil
+    ) async throws {
+        let started = await PlazoProcess.onThread {
+            Result { try Started(ServerProcess(directory: directory, port: port, extra: extra, logLevel: logLevel, stderr: stderr, openFileLimit: openFileLimit)) }
+        }
+        let server = try started.get().server
+        self.init(process: server.process, port: server.port)
+    }
+
+    private init(process: Process, port: Int) {
+        self.process = process
+        self.port = port
+    }
+
+    /// A started server handed from the thread that waited for it.
+    private struct Started: @unchecked Sendable {
+        let server: ServerProcess
+        init(_ server: ServerProcess) { self.server = server }
+    }
+
     var url: String { "http://127.0.0.1:\(port)" }
 
     /// SIGKILL: no chance to flush or clean up.
@@ -94,9 +134,22 @@ final class ServerProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// The same from async code: the calling task waits, no thread does.
+    func kill9() async {
+        kill(process.processIdentifier, SIGKILL)
+        _ = await process.exited(within: 60)
+    }
+
     func stop() {
         process.terminate()
         process.waitUntilExit()
+    }
+
+    /// The same from async code: the calling task waits for the exit (a graceful stop writes the
+    /// snapshot), no thread does.
+    func stop() async {
+        process.terminate()
+        _ = await process.exited(within: 120)
     }
 
     /// Waits for the server to exit, at most `timeout` seconds; whether it did.

@@ -40,10 +40,22 @@ struct ReplicaDatabase {
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// ``psql(_:_:)`` from async code, on a thread of its own (the process's run is waited for
+    /// there, not on the test process's cooperative pool).
+    @discardableResult
+    static func psql(_ url: String, _ sql: String) async throws -> String {
+        try await PlazoProcess.onThread { Result { try psql(url, sql) } }.get()
+    }
+
     @discardableResult
     func sql(_ statement: String) throws -> String { try Self.psql(url, statement) }
 
+    @discardableResult
+    func sql(_ statement: String) async throws -> String { try await Self.psql(url, statement) }
+
     func count(_ table: String) throws -> Int { Int(try sql("SELECT count(*) FROM \(table)")) ?? -1 }
+
+    func count(_ table: String) async throws -> Int { Int(try await sql("SELECT count(*) FROM \(table)")) ?? -1 }
 
     /// Ends every connection the replicas hold to this database (as a database restart would).
     func terminateConnections() throws {
@@ -99,8 +111,8 @@ struct ReplicaWorkspace {
         dir = NSTemporaryDirectory() + "plazo-replicas-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         db = try ReplicaDatabase()
-        #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
-        #expect(try PlazoProcess.run(["keys", "agency", "--out", "agency"], in: dir).status == 0)
+        await #expect(try PlazoProcess.run(["keys", "service", "--out", "keys"], in: dir).status == 0)
+        await #expect(try PlazoProcess.run(["keys", "agency", "--out", "agency"], in: dir).status == 0)
         signer = try KeyFile.read(dir + "/agency/agency-signing.secret", expecting: .agencySigningSecret).signingKeyPair()
         service = try KeyFile.read(dir + "/keys/service-box.public", expecting: .serviceBoxPublic).boxPublicKey()
         let added = try run(["agencies", "add", "--name", "Fiscalía", "--type", "state_prosecutor", "--public-key", "agency/agency-signing.public"])
@@ -192,7 +204,7 @@ struct ReplicaTests {
             let status = await ReplicaWorkspace.post((i % 2 == 0 ? a : b).url + "/v1/batches", try w.batch(i)).status
             #expect(status == 201)
         }
-        #expect(try w.db.count("batch") == batches + 10)
+        await #expect(try w.db.count("batch") == batches + 10)
         // Every replica's case index reaches the log's last batch (the follower's bound: 50 ms
         // between looks, plus the time to apply).
         for server in [a, b] {
@@ -226,10 +238,10 @@ struct ReplicaTests {
         }
         #expect(statuses.filter { $0 == 201 }.count == k, "\(statuses)")
         #expect(statuses.filter { $0 == 409 }.count == 5, "\(statuses)")
-        #expect(try w.db.count("release") == k)
-        #expect(try w.db.count("privacy_spend") == k)
+        await #expect(try w.db.count("release") == k)
+        await #expect(try w.db.count("privacy_spend") == k)
         // One watermark: the log's last batch, whichever replica computed the release.
-        #expect(try w.db.sql("SELECT string_agg(DISTINCT batch_seq::text, ',') FROM release") == "12")
+        await #expect(try w.db.sql("SELECT string_agg(DISTINCT batch_seq::text, ',') FROM release") == "12")
         let audit = try w.run(["ledger", "audit"])
         #expect(audit.status == 0 && audit.out.contains("\(k) spends; consistent"), "\(audit.out)")
     }
@@ -343,20 +355,20 @@ struct ReplicaTests {
         // third of them did in trial runs; none in 24 would mean the killer never ran).
         #expect(statuses.contains(503) && statuses.contains(201), "\(statuses)")
         // A release exists if and only if its spend does.
-        #expect(try w.db.count("release") == w.db.count("privacy_spend"))
-        #expect(try w.db.count("release") == statuses.filter { $0 == 201 }.count)
-        #expect(try w.db.sql("SELECT count(*) FROM privacy_spend s LEFT JOIN release r ON r.spend_id = s.id WHERE r.id IS NULL") == "0")
+        await #expect(try w.db.count("release") == w.db.count("privacy_spend"))
+        await #expect(try w.db.count("release") == statuses.filter { $0 == 201 }.count)
+        await #expect(try w.db.sql("SELECT count(*) FROM privacy_spend s LEFT JOIN release r ON r.spend_id = s.id WHERE r.id IS NULL") == "0")
 
         // The database refuses every connection: ingest answers 503 store_unavailable, and the
         // batch is not acknowledged.
-        try ReplicaDatabase.psql(w.db.admin, "ALTER DATABASE \(w.db.name) ALLOW_CONNECTIONS false")
+        try await ReplicaDatabase.psql(w.db.admin, "ALTER DATABASE \(w.db.name) ALLOW_CONNECTIONS false")
         try w.db.terminateConnections()
         let batch = try w.batch(99)
         let refused = await ReplicaWorkspace.post(a.url + "/v1/batches", batch)
         #expect(refused.status == 503)
         #expect((refused.json["error"] as? [String: Any])?["code"] as? String == "store_unavailable" || refused.json["code"] as? String == "store_unavailable", "\(refused.json)")
         // Back: the same bytes are accepted now.
-        try ReplicaDatabase.psql(w.db.admin, "ALTER DATABASE \(w.db.name) ALLOW_CONNECTIONS true")
+        try await ReplicaDatabase.psql(w.db.admin, "ALTER DATABASE \(w.db.name) ALLOW_CONNECTIONS true")
         #expect(await ReplicaWorkspace.post(a.url + "/v1/batches", batch).status == 201)
         #expect(await ReplicaWorkspace.post(a.url + "/v1/releases", spec, token: steward, type: "application/json").status == 201)
         let audit = try w.run(["ledger", "audit"])
@@ -366,11 +378,11 @@ struct ReplicaTests {
     @Test("start-up against an unreachable database, or a schema written by a newer Plazo, exits non-zero with a sentence")
     func startupRefusals() async throws {
         let w = try await ReplicaWorkspace()
-        let unreachable = try PlazoProcess.run(["serve", "--port", "0", "--database", "postgres://postgres@127.0.0.1:1/nothing"], in: w.dir)
+        let unreachable = try await PlazoProcess.run(["serve", "--port", "0", "--database", "postgres://postgres@127.0.0.1:1/nothing"], in: w.dir)
         #expect(unreachable.status != 0)
         #expect(unreachable.err.contains("cannot connect to PostgreSQL at postgres://postgres@127.0.0.1:1/nothing"), "\(unreachable.err)")
-        try w.db.sql("INSERT INTO plazo_migration (identifier, applied_at) VALUES ('2099-01-from-the-future', 'x')")
-        let newer = try PlazoProcess.run(["serve", "--port", "0", "--database", w.db.url], in: w.dir)
+        try await w.db.sql("INSERT INTO plazo_migration (identifier, applied_at) VALUES ('2099-01-from-the-future', 'x')")
+        let newer = try await PlazoProcess.run(["serve", "--port", "0", "--database", w.db.url], in: w.dir)
         #expect(newer.status != 0)
         #expect(newer.err.contains("newer version of Plazo"), "\(newer.err)")
     }
@@ -379,20 +391,20 @@ struct ReplicaTests {
     func copyFromSQLite() async throws {
         let w = try await ReplicaWorkspace()
         // A SQLite store beside it in the same directory, with batches, a token, a budget and a release.
-        let sqliteAdd = try PlazoProcess.run(
+        let sqliteAdd = try await PlazoProcess.run(
             ["agencies", "add", "--name", "Fiscalía", "--type", "state_prosecutor", "--public-key", "agency/agency-signing.public"], in: w.dir)
         #expect(sqliteAdd.status == 0)
-        #expect(try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "t", "--reason", "copy test"], in: w.dir).status == 0)
-        let server = try ServerProcess(directory: w.dir)
+        await #expect(try PlazoProcess.run(["ledger", "set-budget", "--default", "--rho", "1", "--by", "t", "--reason", "copy test"], in: w.dir).status == 0)
+        let server = try await ServerProcess(directory: w.dir)
         for i in 0..<8 { #expect(await ReplicaWorkspace.post(server.url + "/v1/batches", try w.batch(i)).status == 201) }
-        server.stop()
+        await server.stop()
         try #"{"title": "before the move", "cutoff": "2024-12-31", "cohorts": ["2024Q1"], "tables": [{"table": "attrition", "breakdown": [], "rho": "1/10"}]}"#
             .write(toFile: w.dir + "/spec.json", atomically: true, encoding: .utf8)
-        #expect(try PlazoProcess.run(["release", "create", "--spec", "spec.json"], in: w.dir).status == 0)
+        await #expect(try PlazoProcess.run(["release", "create", "--spec", "spec.json"], in: w.dir).status == 0)
         // Into the (empty) PostgreSQL database of the workspace: it has the agency already, so
         // first into a fresh schema of it.
         let target = w.db.url + "?schema=moved"
-        let copy = try PlazoProcess.run(["store", "copy", "--from", "plazo.sqlite", "--to", target], in: w.dir)
+        let copy = try await PlazoProcess.run(["store", "copy", "--from", "plazo.sqlite", "--to", target], in: w.dir)
         #expect(copy.status == 0, "\(copy.out)\(copy.err)")
         #expect(copy.out.contains("batches verified  8"))
         #expect(copy.out.contains("OK: every table copied"))
@@ -402,13 +414,13 @@ struct ReplicaTests {
         let ledger = { (args: [String]) in try PlazoProcess.run(["ledger", "list", "--json"] + args, in: w.dir).out }
         #expect(try ledger([]) == ledger(["--database", target]))
         // A replica on the copy serves all of it, and new rows get new ids.
-        let replica = try ServerProcess(directory: w.dir, extra: ["--database", target])
+        let replica = try await ServerProcess(directory: w.dir, extra: ["--database", target])
         defer { replica.stop() }
         #expect(try await ReplicaWorkspace.converge(replica, to: 8) != nil)
         #expect(await ReplicaWorkspace.post(replica.url + "/v1/batches", try w.batch(8)).status == 201)
-        #expect(try ReplicaDatabase.psql(w.db.url, "SELECT max(seq) FROM moved.batch") == "9")
+        await #expect(try ReplicaDatabase.psql(w.db.url, "SELECT max(seq) FROM moved.batch") == "9")
         // A second copy into a store that is not empty is refused and writes nothing.
-        let again = try PlazoProcess.run(["store", "copy", "--from", "plazo.sqlite", "--to", target], in: w.dir)
+        let again = try await PlazoProcess.run(["store", "copy", "--from", "plazo.sqlite", "--to", target], in: w.dir)
         #expect(again.status != 0)
         #expect(again.err.contains("not empty"), "\(again.err)")
     }
