@@ -84,8 +84,14 @@ public final class PostgresEngine: Sendable {
         client.options.maximumConnections = maxConnections
         let pool = PostgresClient(configuration: client, backgroundLogger: logger)
         self.client = pool
-        self.running = Task { await pool.run() }
+        // The pool's own work (granting leases, opening and checking connections) runs on threads
+        // of its own: a process whose cooperative threads are all busy with CPU work still hands
+        // out connections promptly, and the lease timeout measures the database, not the process.
+        self.running = Task(executorPreference: PostgresEngine.poolExecutor) { await pool.run() }
     }
+
+    /// Two threads shared by every engine of the process, for the pools' own work.
+    static let poolExecutor = ThreadPoolExecutor(threads: 2)
 
     deinit {
         // Ends the pool's run: its connections are closed, which releases any advisory lock.
@@ -452,5 +458,21 @@ struct PostgresURL {
         var shown = components
         if shown.password != nil { shown.password = "***" }
         self.redacted = shown.string ?? "postgres://…"
+    }
+}
+
+/// A task executor over an `NIOThreadPool` of its own: each job runs on one of its threads
+/// (SE-0417 task executors).
+final class ThreadPoolExecutor: TaskExecutor {
+    let pool: NIOThreadPool
+
+    init(threads: Int) {
+        pool = NIOThreadPool(numberOfThreads: threads)
+        pool.start()
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        pool.submit { _ in job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
